@@ -1,0 +1,19 @@
+//! A sans-IO HTTP/2 implementation: RFC 9113 (HTTP/2), RFC 7541 (HPACK) and RFC 9218 (priorities).
+//!
+//! Nothing in this crate touches a socket, a thread or a clock: bytes and time go in, events and
+//! bytes to write come out. Runtime adapters (`h2-tokio`, `h2-async-std`, `h2-mio`) move the bytes.
+//!
+//! Layers, bottom up:
+//! - [`frame`]: the frame codec of RFC 9113 §4 and §6, zero-copy over [`bytes::Bytes`];
+//! - [`hpack`]: header compression, RFC 7541;
+//! - [`error`]: the two error families, peer faults (a [`Reason`] on the wire) and caller misuse.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod frame;
+pub mod hpack;
+
+pub use error::{ConnectionError, ProtocolError, StreamError};
+pub use frame::{Reason, StreamId};
+pub use hpack::Header;

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace, as CI does. Installs what a fresh machine lacks first.
+#   scripts/test.sh            everything
+#   H2_SKIP_INSTALL=1 ...      do not try to install peers (tests that need a missing peer skip, saying so)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*"; }
+
+install_peers() {
+    # Real peers for the interop tests: curl (with nghttp2), nghttp, nghttpd, h2load, Python's h2.
+    local missing=()
+    command -v curl >/dev/null || missing+=(curl)
+    command -v nghttp >/dev/null || missing+=(nghttp2-client)
+    command -v nghttpd >/dev/null || missing+=(nghttp2-server)
+    if [ ${#missing[@]} -gt 0 ]; then
+        log "installing ${missing[*]}"
+        if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        else
+            echo "cannot install ${missing[*]} (need root and apt-get); interop tests will skip"
+        fi
+    fi
+    if ! python3 -c 'import h2' 2>/dev/null; then
+        log "installing Python h2"
+        python3 -m pip install -q h2 || echo "pip install h2 failed; Python interop tests will skip"
+    fi
+}
+
+[ "${H2_SKIP_INSTALL:-0}" = 1 ] || install_peers
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+log "cargo test"
+cargo test --workspace --all-targets
+
+log "doc tests"
+cargo test --workspace --doc
