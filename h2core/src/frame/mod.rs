@@ -5,7 +5,7 @@
 //! Every rule a single frame can break is checked here and reported as a [`ProtocolError`] with
 //! the scope and code the RFC assigns; rules that need connection state live in the connection.
 //!
-//! One module per frame type, as in the RFC's §6; [`reader`] splits a byte stream into frames.
+//! One module per frame type, as in the RFC's §6; [`FrameReader`] splits a byte stream into frames.
 //!
 //! [`ProtocolError`]: crate::ProtocolError
 
@@ -33,7 +33,7 @@ pub use headers::{Continuation, Headers, PushPromise};
 pub use ping::Ping;
 pub use priority::{Priority, PrioritySpec};
 pub use priority_update::PriorityUpdate;
-pub use reader::FrameReader;
+pub use reader::{FrameReader, ReadError};
 pub use reason::Reason;
 pub use rst_stream::RstStream;
 pub use settings::{Setting, SettingId, Settings};
