@@ -1,0 +1,263 @@
+//! Runs hpack-test-case stories (https://github.com/http2jp/hpack-test-case) through our HPACK
+//! decoder and encoder (RFC 7541).
+//!
+//! ```text
+//! cargo run --release -p h2core --example hpack-stories -- DIR...
+//! ```
+//!
+//! Every `*.json` story of each directory is run, in name order, with one decoder (and one
+//! encoder) per story since a story's cases share one compression context. A case with `wire`
+//! is decoded and compared with its `headers` (after applying its `header_table_size`, if any,
+//! as our acknowledged SETTINGS_HEADER_TABLE_SIZE). A case without `wire` (the raw-data
+//! directory) is encoded by our encoder and decoded back. The last line of output is
+//! `stories: S/T ok, cases: C/D ok`; the exit status is 1 if any story failed.
+//!
+//! The integration test `tests/hpack_corpus.rs` includes this file as a module.
+
+use bytes::{Bytes, BytesMut};
+use h2core::hpack::{Decoder, Encoder, Header};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The results of one directory of stories.
+#[derive(Debug, Default)]
+pub struct DirReport {
+    /// The directory's file name (e.g. `nghttp2`).
+    pub name: String,
+    /// Story files found.
+    pub stories: usize,
+    /// Stories whose cases all passed.
+    pub stories_ok: usize,
+    /// Cases found.
+    pub cases: usize,
+    /// Cases that passed.
+    pub cases_ok: usize,
+    /// Bytes of `wire` decoded (cases with `wire`).
+    pub wire_bytes: usize,
+    /// Bytes our encoder produced (cases without `wire`).
+    pub encoded_bytes: usize,
+    /// Per story file name: its wire bytes, or the bytes we encoded.
+    pub story_bytes: Vec<(String, usize)>,
+    /// One line per failed story: file, seqno and the first difference.
+    pub failures: Vec<String>,
+}
+
+impl DirReport {
+    /// The one-line summary printed for the directory.
+    pub fn summary(&self) -> String {
+        let mut line = format!(
+            "{}: {}/{} stories, {}/{} cases ok",
+            self.name, self.stories_ok, self.stories, self.cases_ok, self.cases
+        );
+        if self.wire_bytes > 0 {
+            line += &format!(", {} wire bytes decoded", self.wire_bytes);
+        }
+        if self.encoded_bytes > 0 {
+            line += &format!(", {} bytes encoded (round trip)", self.encoded_bytes);
+        }
+        line
+    }
+}
+
+/// The corpus root: `$H2_HPACK_CORPUS`, else the shared copy next to the workspace.
+pub fn corpus_root() -> PathBuf {
+    match std::env::var_os("H2_HPACK_CORPUS") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/hpack-test-case"),
+    }
+}
+
+/// Runs every story of `dir`.
+pub fn run_dir(dir: &Path) -> Result<DirReport, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut report = DirReport {
+        name: dir
+            .file_name()
+            .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into()),
+        ..DirReport::default()
+    };
+    for file in files {
+        let file_name = file
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let json: Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+        let cases = json["cases"].as_array().cloned().unwrap_or_default();
+        report.stories += 1;
+        report.cases += cases.len();
+        let story = run_story(&cases);
+        report.cases_ok += story.cases_ok;
+        report.wire_bytes += story.wire_bytes;
+        report.encoded_bytes += story.encoded_bytes;
+        report
+            .story_bytes
+            .push((file_name.clone(), story.wire_bytes + story.encoded_bytes));
+        match story.failure {
+            None => report.stories_ok += 1,
+            Some(why) => report.failures.push(format!("{}: {why}", file.display())),
+        }
+    }
+    Ok(report)
+}
+
+#[derive(Default)]
+struct StoryResult {
+    cases_ok: usize,
+    wire_bytes: usize,
+    encoded_bytes: usize,
+    failure: Option<String>,
+}
+
+/// Runs one story's cases in order; stops at the first failure, since the compression context
+/// is then out of step.
+fn run_story(cases: &[Value]) -> StoryResult {
+    let mut result = StoryResult::default();
+    let mut decoder = Decoder::new(4096);
+    let mut encoder = Encoder::new();
+    let mut buf = BytesMut::new();
+    for (i, case) in cases.iter().enumerate() {
+        let seqno = case["seqno"].as_u64().map_or(i as u64, |s| s);
+        let outcome = run_case(case, &mut decoder, &mut encoder, &mut buf);
+        match outcome {
+            Ok((wire, encoded)) => {
+                result.cases_ok += 1;
+                result.wire_bytes += wire;
+                result.encoded_bytes += encoded;
+            }
+            Err(why) => {
+                result.failure = Some(format!("seqno {seqno}: {why}"));
+                break;
+            }
+        }
+    }
+    result
+}
+
+/// Runs one case; returns (wire bytes decoded, bytes encoded).
+fn run_case(
+    case: &Value,
+    decoder: &mut Decoder,
+    encoder: &mut Encoder,
+    buf: &mut BytesMut,
+) -> Result<(usize, usize), String> {
+    let expected = expected_headers(case)?;
+    if let Some(size) = case["header_table_size"].as_u64() {
+        let size = size as usize;
+        decoder.set_max_table_size(size);
+        encoder.set_max_table_size(size);
+    }
+    let (block, encoded) = match case["wire"].as_str() {
+        Some(hex) => (Bytes::from(unhex(hex)?), false),
+        None => {
+            buf.clear();
+            encoder.encode(&expected, buf);
+            (buf.split().freeze(), true)
+        }
+    };
+    let mut got = Vec::with_capacity(expected.len());
+    decoder
+        .decode(&block, |h| got.push(h))
+        .map_err(|e| format!("decode error: {e}"))?;
+    compare(&expected, &got)?;
+    Ok(if encoded {
+        (0, block.len())
+    } else {
+        (block.len(), 0)
+    })
+}
+
+fn expected_headers(case: &Value) -> Result<Vec<Header>, String> {
+    let list = case["headers"].as_array().ok_or("case without headers")?;
+    let mut out = Vec::with_capacity(list.len());
+    for item in list {
+        let obj = item.as_object().ok_or("header is not an object")?;
+        for (name, value) in obj {
+            let value = value.as_str().ok_or("header value is not a string")?;
+            out.push(Header::new(
+                Bytes::copy_from_slice(name.as_bytes()),
+                Bytes::copy_from_slice(value.as_bytes()),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn compare(expected: &[Header], got: &[Header]) -> Result<(), String> {
+    let show = |h: Option<&Header>| match h {
+        Some(h) => format!(
+            "{:?}: {:?}",
+            String::from_utf8_lossy(&h.name),
+            String::from_utf8_lossy(&h.value)
+        ),
+        None => "(nothing)".to_string(),
+    };
+    for i in 0..expected.len().max(got.len()) {
+        let (e, g) = (expected.get(i), got.get(i));
+        let same = match (e, g) {
+            (Some(e), Some(g)) => e.name == g.name && e.value == g.value,
+            _ => false,
+        };
+        if !same {
+            return Err(format!("header {i}: expected {}, got {}", show(e), show(g)));
+        }
+    }
+    Ok(())
+}
+
+fn unhex(hex: &str) -> Result<Vec<u8>, String> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Ok(c - b'0'),
+        b'a'..=b'f' => Ok(c - b'a' + 10),
+        b'A'..=b'F' => Ok(c - b'A' + 10),
+        _ => Err(format!("bad hex digit {:?}", c as char)),
+    };
+    let b = hex.as_bytes();
+    if b.len() % 2 != 0 {
+        return Err("odd-length hex".into());
+    }
+    b.chunks(2)
+        .map(|p| Ok(digit(p[0])? << 4 | digit(p[1])?))
+        .collect()
+}
+
+fn main() {
+    let dirs: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    if dirs.is_empty() {
+        eprintln!("usage: hpack-stories DIR...");
+        std::process::exit(2);
+    }
+    let (mut stories, mut stories_ok, mut cases, mut cases_ok) = (0, 0, 0, 0);
+    let mut failed = false;
+    for dir in &dirs {
+        match run_dir(dir) {
+            Ok(report) => {
+                println!("{}", report.summary());
+                for f in &report.failures {
+                    println!("  FAILED {f}");
+                }
+                failed |= !report.failures.is_empty();
+                stories += report.stories;
+                stories_ok += report.stories_ok;
+                cases += report.cases;
+                cases_ok += report.cases_ok;
+            }
+            Err(e) => {
+                println!("{}: cannot read: {e}", dir.display());
+                failed = true;
+            }
+        }
+    }
+    println!("stories: {stories_ok}/{stories} ok, cases: {cases_ok}/{cases} ok");
+    if failed {
+        std::process::exit(1);
+    }
+}
