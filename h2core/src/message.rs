@@ -1,0 +1,612 @@
+//! HTTP semantics of a header block: RFC 9113 §8.1–§8.5, RFC 8441 §4 (extended CONNECT) and the
+//! `priority` field of RFC 9218 §4–§5.
+//!
+//! [`check`] validates a block received from the peer; [`check_outgoing`] applies the same rules
+//! to a block the application asks us to send. Both are pure, make one pass over the fields and
+//! allocate nothing. A received block that fails is *malformed* (§8.1.1): the connection answers
+//! with a stream error of type PROTOCOL_ERROR and does not deliver the message. A block to send
+//! that fails is the caller's error: nothing goes on the wire.
+//!
+//! Rules that are deliberately *not* enforced here:
+//! - a `host` field that differs from `:authority` in a received request is accepted (RFC 9113
+//!   §8.3.1 says a server SHOULD reject it, after normalizing both; servers use `:authority`).
+//!   We refuse to *send* such a request: "Clients MUST NOT generate" it;
+//! - several `cookie` fields (§8.2.3 crumbs) are valid; the connection may concatenate them;
+//! - whether the DATA frames add up to `content-length` (§8.1.1) and whether an informational
+//!   response ends the stream are for the connection, using [`MessageInfo`].
+
+mod priority_field;
+
+use crate::Header;
+use bytes::Bytes;
+use std::fmt;
+
+/// What kind of header block this is, as known by the connection (RFC 9113 §8.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// The header section of a request (RFC 9113 §8.3.1), opening a stream.
+    Request,
+    /// The header section of a response (RFC 9113 §8.3.2), informational (1xx) or final.
+    Response,
+    /// A trailer section (RFC 9113 §8.1): a HEADERS block after the header section, which ends
+    /// the stream and carries no pseudo-header field.
+    Trailers,
+    /// The request promised in a PUSH_PROMISE frame (RFC 9113 §8.4): a request that must be safe,
+    /// cacheable and without content.
+    PushPromiseRequest,
+}
+
+/// Settings that change which blocks are valid (RFC 8441 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CheckOptions {
+    /// RFC 8441 §3 SETTINGS_ENABLE_CONNECT_PROTOCOL: for [`check`], whether *we* advertised 1
+    /// (so the peer may send `:protocol`); for [`check_outgoing`], whether the *peer* did (so
+    /// we may).
+    pub enable_connect_protocol: bool,
+}
+
+/// The facts the connection needs from a valid header block (RFC 9113 §8.1, §8.3, §8.5).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MessageInfo {
+    /// The `content-length` (RFC 9113 §8.1.1), which the sum of the DATA payloads must equal.
+    /// Never set for trailers, where the field is not checked.
+    pub content_length: Option<u64>,
+    /// The `:status` of a response (RFC 9113 §8.3.2), 100..=599 and never 101.
+    pub status: Option<u16>,
+    /// The response is informational (1xx, RFC 9113 §8.1): more header sections follow.
+    pub is_informational: bool,
+    /// The request is CONNECT (RFC 9113 §8.5), plain or extended (RFC 8441 §4).
+    pub method_is_connect: bool,
+    /// The request is HEAD (RFC 9110 §9.3.2): its response has no content whatever its
+    /// `content-length` (RFC 9113 §8.1.1).
+    pub method_is_head: bool,
+    /// The `:protocol` of an extended CONNECT request (RFC 8441 §4), e.g. `websocket`.
+    pub extended_connect_protocol: Option<Bytes>,
+    /// The `priority` field (RFC 9218 §5) of a request or response, when present and parsable.
+    /// `None` means the defaults of [`Priority9218::default`] apply.
+    pub priority: Option<Priority9218>,
+}
+
+/// The priority parameters of RFC 9218 §4: urgency and incremental.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Priority9218 {
+    /// RFC 9218 §4.1 `u`: 0 (most urgent) to 7 (least urgent); 3 by default.
+    pub urgency: u8,
+    /// RFC 9218 §4.2 `i`: the response can be used as it arrives; false by default.
+    pub incremental: bool,
+}
+
+impl Priority9218 {
+    /// RFC 9218 §4.1: the urgency of a response without a `u` parameter.
+    pub const DEFAULT_URGENCY: u8 = 3;
+    /// RFC 9218 §4.1: the largest (least urgent) valid urgency.
+    pub const LOWEST_URGENCY: u8 = 7;
+}
+
+impl Default for Priority9218 {
+    /// RFC 9218 §4.1, §4.2: `u=3`, not incremental.
+    fn default() -> Self {
+        Priority9218 {
+            urgency: Self::DEFAULT_URGENCY,
+            incremental: false,
+        }
+    }
+}
+
+/// A header block that breaks a MUST of RFC 9113 §8 or RFC 8441 §4, with the reason for logs.
+///
+/// Received, it is a malformed message (RFC 9113 §8.1.1): the peer observes RST_STREAM with
+/// PROTOCOL_ERROR on that stream. Returned by [`check_outgoing`], nothing has been sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Malformed(
+    /// Which rule the block breaks, in a few words.
+    pub &'static str,
+);
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "malformed message: {}", self.0)
+    }
+}
+
+impl std::error::Error for Malformed {}
+
+/// The reasons carried by [`Malformed`], one per rule.
+mod reason {
+    pub const EMPTY_NAME: &str = "empty field name";
+    pub const UPPERCASE_NAME: &str = "uppercase character in field name";
+    pub const INVALID_NAME: &str = "invalid character in field name";
+    pub const INVALID_VALUE: &str = "NUL, CR or LF in field value";
+    pub const VALUE_WHITESPACE: &str = "field value starts or ends with whitespace";
+    pub const CONNECTION: &str = "connection-specific field: connection";
+    pub const PROXY_CONNECTION: &str = "connection-specific field: proxy-connection";
+    pub const KEEP_ALIVE: &str = "connection-specific field: keep-alive";
+    pub const TRANSFER_ENCODING: &str = "connection-specific field: transfer-encoding";
+    pub const UPGRADE: &str = "connection-specific field: upgrade";
+    pub const TE_NOT_TRAILERS: &str = "te with a value other than trailers";
+    pub const UNKNOWN_PSEUDO: &str = "undefined pseudo-header field";
+    pub const PSEUDO_IN_TRAILERS: &str = "pseudo-header field in trailers";
+    pub const PSEUDO_AFTER_REGULAR: &str = "pseudo-header field after a regular field";
+    pub const DUPLICATE_PSEUDO: &str = "pseudo-header field repeated";
+    pub const REQUEST_PSEUDO_IN_RESPONSE: &str = "request pseudo-header field in a response";
+    pub const RESPONSE_PSEUDO_IN_REQUEST: &str = "response pseudo-header field in a request";
+    pub const PROTOCOL_NOT_ENABLED: &str = ":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL";
+    pub const PROTOCOL_WITHOUT_CONNECT: &str = ":protocol in a request that is not CONNECT";
+    pub const EMPTY_PROTOCOL: &str = "empty :protocol";
+    pub const MISSING_METHOD: &str = "missing :method";
+    pub const INVALID_METHOD: &str = ":method is not a token";
+    pub const MISSING_SCHEME: &str = "missing :scheme";
+    pub const INVALID_SCHEME: &str = ":scheme is not a URI scheme";
+    pub const MISSING_PATH: &str = "missing :path";
+    pub const EMPTY_PATH: &str = "empty :path";
+    pub const INVALID_PATH: &str = ":path of an http(s) request is neither absolute nor *";
+    pub const ASTERISK_NOT_OPTIONS: &str = ":path * in a request that is not OPTIONS";
+    pub const MISSING_AUTHORITY: &str = "missing :authority and host";
+    pub const EMPTY_AUTHORITY: &str = "empty :authority or host";
+    pub const USERINFO_IN_AUTHORITY: &str = "userinfo in :authority";
+    pub const HOST_DIFFERS: &str = "host differs from :authority";
+    pub const CONNECT_WITH_SCHEME_OR_PATH: &str = "CONNECT with :scheme or :path";
+    pub const CONNECT_WITHOUT_AUTHORITY: &str = "CONNECT without :authority";
+    pub const PUSH_UNSAFE_METHOD: &str = "promised request is not GET or HEAD";
+    pub const PUSH_WITH_CONTENT: &str = "promised request with content";
+    pub const PUSH_WITHOUT_AUTHORITY: &str = "promised request without :authority";
+    pub const MISSING_STATUS: &str = "missing :status";
+    pub const INVALID_STATUS: &str = ":status is not three digits in 100..=599";
+    pub const STATUS_101: &str = ":status 101 is not allowed in HTTP/2";
+    pub const INVALID_CONTENT_LENGTH: &str = "content-length is not a decimal number";
+    pub const CONTENT_LENGTH_MISMATCH: &str = "content-length values differ";
+}
+
+/// Validates a received header block against RFC 9113 §8.1–§8.5 and RFC 8441 §4 and returns
+/// what the connection needs from it.
+///
+/// `Err` means the message is malformed (RFC 9113 §8.1.1): the connection must answer with a
+/// stream error PROTOCOL_ERROR, which the peer observes as RST_STREAM on that stream, and must
+/// not deliver the message.
+pub fn check(
+    kind: Kind,
+    headers: &[Header],
+    opts: &CheckOptions,
+) -> Result<MessageInfo, Malformed> {
+    check_block(kind, headers, opts, Direction::Received)
+}
+
+/// Validates a header block the application asks us to send, with the rules of [`check`]: the
+/// MUSTs of RFC 9113 §8 bind the sender first. In addition, a request whose `host` differs from
+/// its `:authority` (ASCII case-insensitively) is refused (§8.3.1: "Clients MUST NOT generate"
+/// it).
+///
+/// `Err` is the caller's mistake: nothing is sent and the peer observes nothing.
+pub fn check_outgoing(
+    kind: Kind,
+    headers: &[Header],
+    opts: &CheckOptions,
+) -> Result<MessageInfo, Malformed> {
+    check_block(kind, headers, opts, Direction::Sent)
+}
+
+/// Parses the value of a `priority` field, a Structured Field Dictionary (RFC 9218 §4, §5).
+///
+/// `u=N` sets the urgency and `i`, `i=?1` or `i=?0` the incremental flag; unknown members and
+/// all parameters are ignored, and a `u` or `i` out of range or of another type is ignored too,
+/// leaving its default (§4). `None` when the value is not a valid dictionary: the caller then
+/// uses the defaults (§4: the field as a whole is ignored).
+pub fn parse_priority_field(value: &[u8]) -> Option<Priority9218> {
+    let mut priority = Priority9218::default();
+    priority_field::apply(value, &mut priority).map(|()| priority)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Received,
+    Sent,
+}
+
+/// The pseudo-header fields of RFC 9113 §8.3 and RFC 8441 §4.
+#[derive(Clone, Copy)]
+enum Pseudo {
+    Method,
+    Scheme,
+    Authority,
+    Path,
+    Protocol,
+    Status,
+}
+
+/// Regular fields that some rule looks at; names compared by length first, then bytes.
+#[derive(Clone, Copy)]
+enum Regular {
+    /// RFC 9113 §8.2.2, with the reason naming it.
+    ConnectionSpecific(&'static str),
+    Te,
+    Host,
+    ContentLength,
+    Priority,
+    Other,
+}
+
+fn pseudo_name(name: &[u8]) -> Option<Pseudo> {
+    // `name` includes the leading ':'.
+    match name.len() {
+        5 if name == b":path" => Some(Pseudo::Path),
+        7 => match name {
+            b":method" => Some(Pseudo::Method),
+            b":scheme" => Some(Pseudo::Scheme),
+            b":status" => Some(Pseudo::Status),
+            _ => None,
+        },
+        9 if name == b":protocol" => Some(Pseudo::Protocol),
+        10 if name == b":authority" => Some(Pseudo::Authority),
+        _ => None,
+    }
+}
+
+fn regular_name(name: &[u8]) -> Regular {
+    match name.len() {
+        2 if name == b"te" => Regular::Te,
+        4 if name == b"host" => Regular::Host,
+        7 if name == b"upgrade" => Regular::ConnectionSpecific(reason::UPGRADE),
+        8 if name == b"priority" => Regular::Priority,
+        10 => match name {
+            b"connection" => Regular::ConnectionSpecific(reason::CONNECTION),
+            b"keep-alive" => Regular::ConnectionSpecific(reason::KEEP_ALIVE),
+            _ => Regular::Other,
+        },
+        14 if name == b"content-length" => Regular::ContentLength,
+        16 if name == b"proxy-connection" => Regular::ConnectionSpecific(reason::PROXY_CONNECTION),
+        17 if name == b"transfer-encoding" => {
+            Regular::ConnectionSpecific(reason::TRANSFER_ENCODING)
+        }
+        _ => Regular::Other,
+    }
+}
+
+/// RFC 9113 §8.2.1: bytes allowed in a field name, that is, none of 0x00–0x20, 0x41–0x5A,
+/// 0x7F–0xFF, and no ':' (the leading ':' of a pseudo-header is stripped before the lookup).
+const NAME_BYTE_OK: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0x21;
+    while b < 0x7f {
+        table[b] = !(b >= 0x41 && b <= 0x5a) && b != 0x3a;
+        b += 1;
+    }
+    table
+};
+
+/// RFC 9113 §8.2.1 for a name, without its leading ':' if it is a pseudo-header.
+fn check_name_bytes(name: &[u8]) -> Result<(), Malformed> {
+    for &b in name {
+        if !NAME_BYTE_OK[usize::from(b)] {
+            return Err(Malformed(if b.is_ascii_uppercase() {
+                reason::UPPERCASE_NAME
+            } else {
+                reason::INVALID_NAME
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// RFC 9113 §8.2.1: no NUL, CR or LF anywhere; no SP or HTAB first or last.
+fn check_value(value: &[u8]) -> Result<(), Malformed> {
+    if let (Some(&first), Some(&last)) = (value.first(), value.last()) {
+        if matches!(first, b' ' | b'\t') || matches!(last, b' ' | b'\t') {
+            return Err(Malformed(reason::VALUE_WHITESPACE));
+        }
+    }
+    if value.iter().any(|&b| matches!(b, 0 | b'\r' | b'\n')) {
+        return Err(Malformed(reason::INVALID_VALUE));
+    }
+    Ok(())
+}
+
+/// The pseudo-header values seen so far, each at most once (RFC 9113 §8.3).
+#[derive(Default)]
+struct PseudoValues<'a> {
+    method: Option<&'a Bytes>,
+    scheme: Option<&'a Bytes>,
+    authority: Option<&'a Bytes>,
+    path: Option<&'a Bytes>,
+    protocol: Option<&'a Bytes>,
+    status: Option<&'a Bytes>,
+}
+
+fn check_block(
+    kind: Kind,
+    headers: &[Header],
+    opts: &CheckOptions,
+    direction: Direction,
+) -> Result<MessageInfo, Malformed> {
+    let is_request = matches!(kind, Kind::Request | Kind::PushPromiseRequest);
+    let mut pseudo = PseudoValues::default();
+    let mut regular_seen = false;
+    let mut host_seen = false;
+    let mut host_empty = false;
+    let mut content_length = None;
+    // RFC 9651 §4.2: several `priority` lines form one dictionary; one bad line spoils it all.
+    let mut priority = Priority9218::default();
+    let mut priority_seen = false;
+    let mut priority_valid = true;
+
+    for header in headers {
+        let name = &header.name[..];
+        let value = &header.value[..];
+        check_value(value)?;
+
+        if let Some(rest) = name.strip_prefix(b":") {
+            check_name_bytes(rest)?;
+            // §8.3: "All pseudo-header fields MUST appear in a field block before all regular
+            // field lines"; none in a trailer section.
+            if kind == Kind::Trailers {
+                return Err(Malformed(reason::PSEUDO_IN_TRAILERS));
+            }
+            if regular_seen {
+                return Err(Malformed(reason::PSEUDO_AFTER_REGULAR));
+            }
+            let which = pseudo_name(name).ok_or(Malformed(reason::UNKNOWN_PSEUDO))?;
+            let slot = match which {
+                Pseudo::Status if is_request => {
+                    return Err(Malformed(reason::RESPONSE_PSEUDO_IN_REQUEST))
+                }
+                Pseudo::Status => &mut pseudo.status,
+                _ if !is_request => return Err(Malformed(reason::REQUEST_PSEUDO_IN_RESPONSE)),
+                Pseudo::Method => &mut pseudo.method,
+                Pseudo::Scheme => &mut pseudo.scheme,
+                Pseudo::Authority => &mut pseudo.authority,
+                Pseudo::Path => &mut pseudo.path,
+                // RFC 8441 §3: only after SETTINGS_ENABLE_CONNECT_PROTOCOL = 1.
+                Pseudo::Protocol if !opts.enable_connect_protocol => {
+                    return Err(Malformed(reason::PROTOCOL_NOT_ENABLED))
+                }
+                Pseudo::Protocol => &mut pseudo.protocol,
+            };
+            if slot.is_some() {
+                return Err(Malformed(reason::DUPLICATE_PSEUDO));
+            }
+            *slot = Some(&header.value);
+            continue;
+        }
+
+        if name.is_empty() {
+            return Err(Malformed(reason::EMPTY_NAME));
+        }
+        check_name_bytes(name)?;
+        regular_seen = true;
+        match regular_name(name) {
+            Regular::Other => {}
+            Regular::ConnectionSpecific(why) => return Err(Malformed(why)),
+            // §8.2.2: TE "MUST NOT contain any value other than trailers" (a case-insensitive
+            // token, RFC 9110 §10.1.4).
+            Regular::Te => {
+                if !value.eq_ignore_ascii_case(b"trailers") {
+                    return Err(Malformed(reason::TE_NOT_TRAILERS));
+                }
+            }
+            Regular::Host => {
+                host_seen = true;
+                host_empty |= value.is_empty();
+                // Every pseudo-header precedes this field, so `:authority` is final here.
+                if direction == Direction::Sent && is_request {
+                    if let Some(authority) = pseudo.authority {
+                        if !value.eq_ignore_ascii_case(authority) {
+                            return Err(Malformed(reason::HOST_DIFFERS));
+                        }
+                    }
+                }
+            }
+            Regular::ContentLength => {
+                if kind != Kind::Trailers {
+                    content_length = Some(parse_content_length(value, content_length)?);
+                }
+            }
+            Regular::Priority => {
+                if kind != Kind::Trailers {
+                    priority_seen = true;
+                    if priority_valid {
+                        priority_valid = priority_field::apply(value, &mut priority).is_some();
+                    }
+                }
+            }
+        }
+    }
+
+    let mut info = MessageInfo {
+        content_length,
+        priority: (priority_seen && priority_valid).then_some(priority),
+        ..MessageInfo::default()
+    };
+    match kind {
+        Kind::Trailers => {}
+        Kind::Response => {
+            let status = parse_status(pseudo.status)?;
+            info.status = Some(status);
+            info.is_informational = status < 200;
+        }
+        Kind::Request | Kind::PushPromiseRequest => {
+            check_request(
+                kind,
+                &pseudo,
+                host_seen,
+                host_empty,
+                content_length,
+                &mut info,
+            )?;
+        }
+    }
+    Ok(info)
+}
+
+/// RFC 9113 §8.3.1, §8.4 and §8.5, and RFC 8441 §4, once every field has been seen.
+fn check_request(
+    kind: Kind,
+    pseudo: &PseudoValues<'_>,
+    host_seen: bool,
+    host_empty: bool,
+    content_length: Option<u64>,
+    info: &mut MessageInfo,
+) -> Result<(), Malformed> {
+    let method = &pseudo.method.ok_or(Malformed(reason::MISSING_METHOD))?[..];
+    // RFC 9110 §9.1: method = token.
+    if method.is_empty() || !method.iter().all(|&b| priority_field::is_tchar(b)) {
+        return Err(Malformed(reason::INVALID_METHOD));
+    }
+    // Methods are case-sensitive (RFC 9110 §9.1).
+    info.method_is_connect = method == b"CONNECT";
+    info.method_is_head = method == b"HEAD";
+
+    if let Some(protocol) = pseudo.protocol {
+        // RFC 8441 §4: `:protocol` turns a CONNECT request into an extended CONNECT.
+        if !info.method_is_connect {
+            return Err(Malformed(reason::PROTOCOL_WITHOUT_CONNECT));
+        }
+        if protocol.is_empty() {
+            return Err(Malformed(reason::EMPTY_PROTOCOL));
+        }
+        info.extended_connect_protocol = Some(protocol.clone());
+    }
+
+    if info.method_is_connect && pseudo.protocol.is_none() {
+        // §8.5: ":scheme and :path pseudo-header fields MUST be omitted"; ":authority
+        // pseudo-header field contains the host and port to connect to".
+        if pseudo.scheme.is_some() || pseudo.path.is_some() {
+            return Err(Malformed(reason::CONNECT_WITH_SCHEME_OR_PATH));
+        }
+        match pseudo.authority {
+            None => return Err(Malformed(reason::CONNECT_WITHOUT_AUTHORITY)),
+            Some(a) if a.is_empty() => return Err(Malformed(reason::EMPTY_AUTHORITY)),
+            Some(_) => {}
+        }
+    } else {
+        // §8.3.1: "All HTTP/2 requests MUST include exactly one valid value for the :method,
+        // :scheme, and :path pseudo-header fields, unless they are CONNECT requests"; RFC 8441
+        // §4: an extended CONNECT includes :scheme and :path too.
+        let scheme = &pseudo.scheme.ok_or(Malformed(reason::MISSING_SCHEME))?[..];
+        if !is_scheme(scheme) {
+            return Err(Malformed(reason::INVALID_SCHEME));
+        }
+        let path = &pseudo.path.ok_or(Malformed(reason::MISSING_PATH))?[..];
+        if path.is_empty() {
+            return Err(Malformed(reason::EMPTY_PATH));
+        }
+        let is_http = scheme.eq_ignore_ascii_case(b"http") || scheme.eq_ignore_ascii_case(b"https");
+        if is_http {
+            // §8.3.1: an http(s) :path is "/..." or, for OPTIONS only, "*".
+            if path == b"*" {
+                if method != b"OPTIONS" {
+                    return Err(Malformed(reason::ASTERISK_NOT_OPTIONS));
+                }
+            } else if path[0] != b'/' {
+                return Err(Malformed(reason::INVALID_PATH));
+            }
+            // §8.3.1: a scheme with a mandatory authority "MUST contain either an :authority
+            // pseudo-header field or a Host header field. If these fields are present, they MUST
+            // NOT be empty"; and the authority "MUST NOT include the deprecated userinfo".
+            match pseudo.authority {
+                Some(a) if a.is_empty() => return Err(Malformed(reason::EMPTY_AUTHORITY)),
+                Some(a) if a.contains(&b'@') => {
+                    return Err(Malformed(reason::USERINFO_IN_AUTHORITY))
+                }
+                Some(_) => {}
+                None if !host_seen => return Err(Malformed(reason::MISSING_AUTHORITY)),
+                None => {}
+            }
+            if host_empty {
+                return Err(Malformed(reason::EMPTY_AUTHORITY));
+            }
+        }
+        // RFC 8441 §4: the extended CONNECT names the tunnel's peer in :authority.
+        if pseudo.protocol.is_some() && pseudo.authority.is_none_or(|a| a.is_empty()) {
+            return Err(Malformed(reason::CONNECT_WITHOUT_AUTHORITY));
+        }
+    }
+
+    if kind == Kind::PushPromiseRequest {
+        // §8.4: "Promised requests MUST be safe ... and cacheable" (GET and HEAD are both) and
+        // "cannot include any content"; "The server MUST include a value in the :authority
+        // pseudo-header field for which the server is authoritative".
+        if method != b"GET" && method != b"HEAD" {
+            return Err(Malformed(reason::PUSH_UNSAFE_METHOD));
+        }
+        if content_length.is_some_and(|n| n > 0) {
+            return Err(Malformed(reason::PUSH_WITH_CONTENT));
+        }
+        if pseudo.authority.is_none() {
+            return Err(Malformed(reason::PUSH_WITHOUT_AUTHORITY));
+        }
+    }
+    Ok(())
+}
+
+/// RFC 3986 §3.1: `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
+fn is_scheme(scheme: &[u8]) -> bool {
+    match scheme.split_first() {
+        Some((first, rest)) => {
+            first.is_ascii_alphabetic()
+                && rest
+                    .iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        }
+        None => false,
+    }
+}
+
+/// RFC 9113 §8.3.2 and RFC 9110 §15: `:status` is present and is three digits in 100..=599;
+/// §8.6: HTTP/2 has no 101 (Switching Protocols).
+fn parse_status(status: Option<&Bytes>) -> Result<u16, Malformed> {
+    let status = status.ok_or(Malformed(reason::MISSING_STATUS))?;
+    let code = match status[..] {
+        [a @ b'1'..=b'5', b, c] if b.is_ascii_digit() && c.is_ascii_digit() => {
+            u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
+        }
+        _ => return Err(Malformed(reason::INVALID_STATUS)),
+    };
+    if code == 101 {
+        return Err(Malformed(reason::STATUS_101));
+    }
+    Ok(code)
+}
+
+/// RFC 9110 §8.6: `content-length = 1*DIGIT`. A list (or several lines) of the same decimal
+/// value is accepted as that value; differing values make the message malformed. `previous`
+/// is the value of earlier `content-length` lines of the same block.
+fn parse_content_length(value: &[u8], previous: Option<u64>) -> Result<u64, Malformed> {
+    let mut result = previous;
+    for element in value.split(|&b| b == b',') {
+        let element = trim_ows(element);
+        if element.is_empty() {
+            return Err(Malformed(reason::INVALID_CONTENT_LENGTH));
+        }
+        let mut n: u64 = 0;
+        for &b in element {
+            if !b.is_ascii_digit() {
+                return Err(Malformed(reason::INVALID_CONTENT_LENGTH));
+            }
+            n = n
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(u64::from(b - b'0')))
+                .ok_or(Malformed(reason::INVALID_CONTENT_LENGTH))?;
+        }
+        match result {
+            Some(previous) if previous != n => {
+                return Err(Malformed(reason::CONTENT_LENGTH_MISMATCH))
+            }
+            _ => result = Some(n),
+        }
+    }
+    // `split` yields at least one element, so `result` is set.
+    result.ok_or(Malformed(reason::INVALID_CONTENT_LENGTH))
+}
+
+/// Strips OWS (SP / HTAB, RFC 9110 §5.6.3) around a list element.
+fn trim_ows(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests;
