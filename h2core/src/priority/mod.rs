@@ -1,0 +1,446 @@
+//! The send scheduler: which stream's DATA goes next (RFC 9113 §5.3, RFC 7540 §5.3, RFC 9218).
+//!
+//! Every stream carries both priority signals, and [`Mode`] says which one decides:
+//! - [`Mode::Rfc7540`] (the default): the dependency tree of RFC 7540 §5.3, in [`tree`]. RFC 9113
+//!   §5.3.2 deprecates it, but many clients still send PRIORITY frames and HEADERS priority fields.
+//!   Streams that also sent an RFC 9218 signal are still scheduled by the tree in this mode: the
+//!   signal is recorded and takes effect if the mode changes.
+//! - [`Mode::Rfc9218`]: urgency and incremental of RFC 9218 §4, in [`urgency`]; chosen once
+//!   SETTINGS_NO_RFC7540_PRIORITIES = 1 was exchanged (RFC 9218 §2.1). RFC 7540 signals are then
+//!   ignored: the tree is neither consulted nor grown.
+//!
+//! The connection drives it with plain `u32` stream ids: [`Scheduler::insert`] when a stream
+//! opens, [`Scheduler::set_ready`] when a stream has DATA queued and send window (or stops having
+//! either), [`Scheduler::next`] to pick the stream whose DATA frame is written next, and
+//! [`Scheduler::sent`] to charge the bytes written, then [`Scheduler::remove`] once it closes.
+//!
+//! Costs, because a peer controls the input (CVE-2019-9513, "resource loop"): every call is
+//! O(depth × log fanout) or O(children × log fanout), never a scan of all streams; `next` and
+//! `sent` allocate nothing. Depth is bounded by the number of nodes, which is the open streams
+//! plus at most [`DEFAULT_MAX_IDLE`] idle streams known only through a priority signal (oldest
+//! dropped first). No call can create a cycle, and no sequence of calls panics.
+
+mod heap;
+mod tree;
+mod urgency;
+
+use std::collections::{HashMap, VecDeque};
+
+pub(crate) use tree::Rfc7540Priority;
+
+/// The root of the RFC 7540 §5.3.1 dependency tree: stream 0.
+const ROOT: u32 = 0;
+
+/// RFC 7540 §5.3.5: a stream with no priority signal depends on stream 0 with weight 16.
+pub(crate) const DEFAULT_WEIGHT: u16 = 16;
+
+/// RFC 9218 §4.1: the default urgency.
+pub(crate) const DEFAULT_URGENCY: u8 = 3;
+
+/// RFC 9218 §4.1: the least urgent level (urgency is 0..=7).
+pub(crate) const MAX_URGENCY: u8 = 7;
+
+/// How many idle streams (never opened, named only by PRIORITY or PRIORITY_UPDATE frames) are
+/// kept by default. RFC 7540 §5.3.4 lets an endpoint bound this state; beyond the bound the
+/// oldest idle stream is dropped, as if it had closed (RFC 7540 §5.3.4).
+pub(crate) const DEFAULT_MAX_IDLE: usize = 1000;
+
+/// Which priority scheme decides the order of DATA (RFC 9218 §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Mode {
+    /// The RFC 7540 §5.3 dependency tree (the default before SETTINGS_NO_RFC7540_PRIORITIES).
+    #[default]
+    Rfc7540,
+    /// RFC 9218 urgency and incremental; RFC 7540 signals are ignored (RFC 9218 §2.1).
+    Rfc9218,
+}
+
+/// The send scheduler of RFC 7540 §5.3 and RFC 9218 §10: picks the stream whose DATA goes next
+/// and charges the bytes sent, so the peer observes bandwidth shared as its signals asked.
+#[derive(Debug)]
+pub(crate) struct Scheduler {
+    /// Which scheme decides (RFC 9218 §2.1).
+    mode: Mode,
+    /// Every stream with priority state, and the tree root (stream 0).
+    nodes: HashMap<u32, Node>,
+    /// RFC 9218 §10: the ready streams of each urgency.
+    levels: [urgency::Level; 8],
+    /// Idle streams in creation order, with the `idle_seq` they had then (stale entries are
+    /// skipped), so the oldest is dropped first.
+    idle: VecDeque<(u32, u64)>,
+    /// How many nodes are idle (not opened).
+    idle_count: usize,
+    /// Stamps idle nodes, to tell a live entry of `idle` from a stale one.
+    idle_seq: u64,
+    /// The bound on `idle_count`.
+    max_idle: usize,
+}
+
+/// The priority state of one stream (RFC 7540 §5.3 and RFC 9218 §4).
+#[derive(Debug)]
+struct Node {
+    /// The stream was opened ([`Scheduler::insert`]); otherwise it is an idle stream kept only
+    /// because a priority signal named it (RFC 7540 §5.3.4 / RFC 9218 §7).
+    active: bool,
+    /// The stream has DATA queued and send window (only an active stream can be ready).
+    ready: bool,
+    /// The stamp of this node's entry in `Scheduler::idle`, when idle.
+    idle_seq: u64,
+    /// RFC 7540 §5.3: position in the dependency tree.
+    tree: tree::Links,
+    /// RFC 9218 §4: urgency and incremental.
+    urgency: urgency::Signal,
+}
+
+impl Node {
+    /// A stream with the default priority of RFC 7540 §5.3.5 and RFC 9218 §4.
+    fn new(active: bool, idle_seq: u64) -> Node {
+        Node {
+            active,
+            ready: false,
+            idle_seq,
+            tree: tree::Links::new(ROOT, DEFAULT_WEIGHT),
+            urgency: urgency::Signal::default(),
+        }
+    }
+}
+
+impl Default for Scheduler {
+    fn default() -> Self {
+        Scheduler::new()
+    }
+}
+
+impl Scheduler {
+    /// An empty scheduler in [`Mode::Rfc7540`] holding only the tree root (RFC 7540 §5.3.1).
+    pub fn new() -> Self {
+        let mut nodes = HashMap::new();
+        nodes.insert(ROOT, Node::new(false, 0));
+        Scheduler {
+            mode: Mode::default(),
+            nodes,
+            levels: Default::default(),
+            idle: VecDeque::new(),
+            idle_count: 0,
+            idle_seq: 0,
+            max_idle: DEFAULT_MAX_IDLE,
+        }
+    }
+
+    /// Chooses the scheme that decides (RFC 9218 §2.1: [`Mode::Rfc9218`] once
+    /// SETTINGS_NO_RFC7540_PRIORITIES = 1 was exchanged).
+    pub fn set_mode(&mut self, mode: Mode) {
+        self.mode = mode;
+    }
+
+    /// Bounds the idle streams kept for their priority only (RFC 7540 §5.3.4 lets an endpoint
+    /// limit this state); the oldest beyond `max` are dropped at once. 0 keeps none: PRIORITY
+    /// and PRIORITY_UPDATE frames for idle streams are then ignored.
+    // For a `Limits` knob; the connection keeps the default until it has one.
+    #[allow(dead_code)]
+    pub fn set_max_idle(&mut self, max: usize) {
+        self.max_idle = max;
+        self.evict_idle();
+    }
+
+    /// A stream opened (HEADERS, or PUSH_PROMISE), with the RFC 7540 §5.3 priority field of its
+    /// HEADERS if any. Without one it keeps the priority a PRIORITY frame gave it while idle,
+    /// else gets the default (RFC 7540 §5.3.5). In [`Mode::Rfc9218`] the field is ignored.
+    pub fn insert(&mut self, id: u32, prio: Option<Rfc7540Priority>) {
+        if id == ROOT {
+            return;
+        }
+        match self.nodes.get_mut(&id) {
+            Some(node) => {
+                if !node.active {
+                    node.active = true;
+                    self.idle_count = self.idle_count.saturating_sub(1);
+                }
+            }
+            None => self.create(id, true),
+        }
+        if let (Mode::Rfc7540, Some(prio)) = (self.mode, prio) {
+            self.tree_reprioritize(id, prio);
+        }
+    }
+
+    /// A PRIORITY frame (RFC 7540 §5.3.3). It may name a stream not opened yet: an idle stream
+    /// is then kept for its priority, within the bound of [`Scheduler::set_max_idle`]. A stream
+    /// depending on itself is a stream error the frame layer reports; here it is ignored. In
+    /// [`Mode::Rfc9218`] the frame is ignored.
+    pub fn reprioritize(&mut self, id: u32, prio: Rfc7540Priority) {
+        if self.mode != Mode::Rfc7540 || id == ROOT || prio.dependency == id {
+            return;
+        }
+        if !self.nodes.contains_key(&id) {
+            if self.max_idle == 0 {
+                return;
+            }
+            self.create(id, false);
+        }
+        self.tree_reprioritize(id, prio);
+        self.evict_idle();
+    }
+
+    /// RFC 9218 §4: the Priority header field or a PRIORITY_UPDATE frame (§7) for stream `id`:
+    /// `urgency` 0..=7 (larger values count as 7) and `incremental`. The latest call wins; an
+    /// idle stream keeps it until it opens, within the bound of [`Scheduler::set_max_idle`].
+    pub fn set_urgency(&mut self, id: u32, urgency: u8, incremental: bool) {
+        if id == ROOT {
+            return;
+        }
+        if !self.nodes.contains_key(&id) {
+            if self.max_idle == 0 {
+                return;
+            }
+            self.create(id, false);
+        }
+        self.urgency_set(id, urgency.min(MAX_URGENCY), incremental);
+        self.evict_idle();
+    }
+
+    /// A stream closed: it leaves the scheduler. Its dependents move to its parent with its
+    /// weight shared among them (RFC 7540 §5.3.4, see [`tree`]).
+    pub fn remove(&mut self, id: u32) {
+        if id == ROOT {
+            return;
+        }
+        self.level_leave(id);
+        if let Some(node) = self.tree_remove(id) {
+            if !node.active {
+                self.idle_count = self.idle_count.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Whether stream `id` has DATA queued and send window (RFC 9113 §5.2): only ready streams
+    /// are picked. Ignored for a stream that is not open.
+    pub fn set_ready(&mut self, id: u32, ready: bool) {
+        let Some(node) = self.nodes.get_mut(&id) else {
+            return;
+        };
+        if !node.active || node.ready == ready {
+            return;
+        }
+        node.ready = ready;
+        if ready {
+            self.tree_add_ready(id, 1);
+            self.level_join(id);
+        } else {
+            self.tree_add_ready(id, -1);
+            self.level_leave(id);
+        }
+    }
+
+    /// The ready stream whose DATA goes next, by the scheme of [`Mode`]; `None` when no stream
+    /// is ready. Changes nothing: call [`Scheduler::sent`] with what was actually sent.
+    #[must_use]
+    pub fn next(&self) -> Option<u32> {
+        match self.mode {
+            Mode::Rfc7540 => self.tree_next(),
+            Mode::Rfc9218 => self.urgency_next(),
+        }
+    }
+
+    /// Charges `bytes` of DATA just sent on stream `id` to its share of the bandwidth (RFC 7540
+    /// §5.3.2, RFC 9218 §10), in both schemes.
+    pub fn sent(&mut self, id: u32, bytes: usize) {
+        if id == ROOT || !self.nodes.contains_key(&id) {
+            return;
+        }
+        self.tree_charge(id, bytes);
+        self.urgency_charge(id, bytes);
+    }
+
+    /// Whether stream `id` is open and ready (RFC 9113 §5.2: DATA queued and window open).
+    // The connection keeps readiness itself; this is for diagnostics and tests.
+    #[allow(dead_code)]
+    pub fn is_ready(&self, id: u32) -> bool {
+        self.nodes.get(&id).is_some_and(|node| node.ready)
+    }
+
+    /// For diagnostics: stream `id` is ready but waits for priority reasons: a ready ancestor
+    /// (RFC 7540 §5.3.2) or a ready stream of lower urgency, or of the same urgency and a lower
+    /// id when both are non-incremental (RFC 9218 §10).
+    pub fn blocked_by_priority(&self, id: u32) -> bool {
+        self.is_ready(id)
+            && match self.mode {
+                Mode::Rfc7540 => self.tree_blocked(id),
+                Mode::Rfc9218 => self.urgency_blocked(id),
+            }
+    }
+
+    /// Adds a node for stream `id` with the default priority, under the root; an idle one is
+    /// queued for eviction.
+    fn create(&mut self, id: u32, active: bool) {
+        self.idle_seq = self.idle_seq.wrapping_add(1);
+        self.nodes.insert(id, Node::new(active, self.idle_seq));
+        self.tree_link(id, ROOT);
+        if !active {
+            self.idle_count += 1;
+            self.idle.push_back((id, self.idle_seq));
+            // Entries of streams opened or closed since are stale; dropping them now and then
+            // keeps the queue within twice the live entries, at O(1) amortized per stream.
+            if self.idle.len() > 2 * self.idle_count + 64 {
+                let nodes = &self.nodes;
+                self.idle.retain(|&(id, seq)| is_idle(nodes, id, seq));
+            }
+        }
+    }
+
+    /// Drops the oldest idle streams beyond `max_idle` (RFC 7540 §5.3.4: as if closed).
+    fn evict_idle(&mut self) {
+        while self.idle_count > self.max_idle {
+            let Some((id, seq)) = self.idle.pop_front() else {
+                break;
+            };
+            if is_idle(&self.nodes, id, seq) {
+                self.remove(id);
+            }
+        }
+    }
+}
+
+/// Whether `(id, seq)` is the live entry of an idle stream in `Scheduler::idle`.
+fn is_idle(nodes: &HashMap<u32, Node>, id: u32, seq: u64) -> bool {
+    nodes
+        .get(&id)
+        .is_some_and(|node| !node.active && node.idle_seq == seq)
+}
+
+#[cfg(test)]
+impl Scheduler {
+    /// Checks every invariant the scheduler relies on; panics with a message otherwise.
+    fn check(&self) {
+        self.check_tree();
+        self.check_levels();
+        let idle = self
+            .nodes
+            .iter()
+            .filter(|&(&id, node)| id != ROOT && !node.active)
+            .count();
+        assert_eq!(idle, self.idle_count, "idle count");
+        assert!(idle <= self.max_idle, "idle bound");
+        let live = self
+            .idle
+            .iter()
+            .filter(|&&(id, seq)| is_idle(&self.nodes, id, seq))
+            .count();
+        assert_eq!(live, idle, "one live eviction entry per idle stream");
+        for (&id, node) in &self.nodes {
+            assert!(!node.ready || node.active, "{id} ready but not open");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fixed-seed LCG, so a failure replays.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self) -> u32 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) as u32
+        }
+
+        fn below(&mut self, n: u32) -> u32 {
+            self.next() % n
+        }
+    }
+
+    #[test]
+    fn any_sequence_of_calls_keeps_the_scheduler_consistent() {
+        for seed in 0..8u64 {
+            let mut rng = Lcg(seed);
+            let mut s = Scheduler::new();
+            s.set_max_idle(6);
+            for _ in 0..3000 {
+                let id = match rng.below(100) {
+                    0 => u32::MAX,
+                    _ => rng.below(24),
+                };
+                match rng.below(20) {
+                    0..=3 => {
+                        let prio = (rng.below(2) == 0).then(|| Rfc7540Priority {
+                            dependency: rng.below(26),
+                            weight: [rng.below(260) as u16, 0, u16::MAX][rng.below(3) as usize],
+                            exclusive: rng.below(3) == 0,
+                        });
+                        s.insert(id, prio);
+                    }
+                    4..=6 => s.reprioritize(
+                        id,
+                        Rfc7540Priority {
+                            dependency: rng.below(26),
+                            weight: rng.below(260) as u16,
+                            exclusive: rng.below(2) == 0,
+                        },
+                    ),
+                    7 => {
+                        let urgency = [rng.below(8) as u8, 8, u8::MAX][rng.below(3) as usize];
+                        s.set_urgency(id, urgency, rng.below(2) == 0);
+                    }
+                    8 => s.remove(id),
+                    9..=11 => s.set_ready(id, rng.below(3) != 0),
+                    12..=16 => {
+                        let any_ready = s.nodes.values().any(|n| n.ready);
+                        match s.next() {
+                            Some(next) => {
+                                assert!(s.is_ready(next), "next() gave {next}, not ready");
+                                assert!(!s.blocked_by_priority(next), "{next} is blocked");
+                                s.sent(next, rng.below(20_000) as usize);
+                            }
+                            None => assert!(!any_ready, "a stream is ready, next() gave none"),
+                        }
+                    }
+                    17 => match rng.below(200) {
+                        0 => s.sent(id, usize::MAX),
+                        _ => s.sent(id, rng.below(100_000) as usize),
+                    },
+                    18 => s.set_mode(if rng.below(2) == 0 {
+                        Mode::Rfc7540
+                    } else {
+                        Mode::Rfc9218
+                    }),
+                    _ => s.set_max_idle(rng.below(8) as usize),
+                }
+                s.check();
+            }
+        }
+    }
+
+    #[test]
+    fn calls_on_stream_zero_and_unknown_streams_change_nothing() {
+        let mut s = Scheduler::new();
+        s.insert(0, None);
+        s.set_ready(0, true);
+        s.set_ready(9, true);
+        s.sent(0, 100);
+        s.sent(9, 100);
+        s.remove(0);
+        s.remove(9);
+        s.set_urgency(0, 1, true);
+        assert_eq!(s.next(), None);
+        assert!(!s.is_ready(9));
+        assert_eq!(s.nodes.len(), 1);
+        s.check();
+    }
+
+    #[test]
+    fn an_idle_stream_cannot_be_ready() {
+        let mut s = Scheduler::new();
+        s.set_urgency(5, 0, false);
+        s.set_ready(5, true);
+        assert_eq!(s.next(), None);
+        s.insert(5, None);
+        s.set_ready(5, true);
+        assert_eq!(s.next(), Some(5));
+        s.check();
+    }
+}
