@@ -94,3 +94,44 @@ impl fmt::Display for ProtocolError {
 impl std::error::Error for ConnectionError {}
 impl std::error::Error for StreamError {}
 impl std::error::Error for ProtocolError {}
+
+/// The application misused the API. Nothing was sent; the connection is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserError {
+    /// No such stream, or it is closed.
+    InactiveStream(StreamId),
+    /// The stream's state forbids this (e.g. DATA after END_STREAM, a response on our own request).
+    InvalidState(StreamId),
+    /// Headers break RFC 9113 §8 rules (the reason is given).
+    MalformedHeaders(&'static str),
+    /// The peer disabled server push (SETTINGS_ENABLE_PUSH = 0), or we are a client.
+    PushDisabled,
+    /// This role cannot do that (a server sending a request, a client pushing).
+    WrongRole,
+    /// No more stream identifiers (§5.1.1), or GOAWAY forbids new streams.
+    StreamsExhausted,
+    /// The connection is closed or closing.
+    ConnectionClosed,
+    /// A value out of the RFC's range (e.g. a SETTINGS value, a frame type we implement).
+    InvalidArgument(&'static str),
+    /// A PING is already outstanding.
+    PingPending,
+}
+
+impl fmt::Display for UserError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UserError::InactiveStream(id) => write!(f, "stream {id} is not active"),
+            UserError::InvalidState(id) => write!(f, "stream {id} cannot do that in its state"),
+            UserError::MalformedHeaders(why) => write!(f, "malformed headers: {why}"),
+            UserError::PushDisabled => f.write_str("the peer disabled server push"),
+            UserError::WrongRole => f.write_str("not allowed in this role"),
+            UserError::StreamsExhausted => f.write_str("no stream identifiers left"),
+            UserError::ConnectionClosed => f.write_str("connection closed"),
+            UserError::InvalidArgument(why) => write!(f, "invalid argument: {why}"),
+            UserError::PingPending => f.write_str("a PING is already outstanding"),
+        }
+    }
+}
+
+impl std::error::Error for UserError {}

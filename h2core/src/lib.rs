@@ -6,14 +6,30 @@
 //! Layers, bottom up:
 //! - [`frame`]: the frame codec of RFC 9113 §4 and §6, zero-copy over [`bytes::Bytes`];
 //! - [`hpack`]: header compression, RFC 7541;
-//! - [`error`]: the two error families, peer faults (a [`Reason`] on the wire) and caller misuse.
+//! - [`message`]: HTTP semantics of header blocks (RFC 9113 §8);
+//! - [`Connection`]: the connection state machine for both roles, with [`Event`]s out;
+//! - [`error`]: the two error families, peer faults (a [`Reason`] on the wire) and caller misuse
+//!   ([`UserError`]).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod config;
+mod conn;
 pub mod error;
+pub mod event;
+pub mod flow;
 pub mod frame;
 pub mod hpack;
+pub mod message;
+pub mod preface;
+pub(crate) mod priority;
+pub mod settings;
+pub mod stream;
 
-pub use error::{ConnectionError, ProtocolError, StreamError};
+pub use config::{Config, Limits, Role};
+pub use conn::{Connection, SendState, ShutdownState, Stats};
+pub use error::{ConnectionError, ProtocolError, StreamError, UserError};
+pub use event::Event;
 pub use frame::{Reason, StreamId};
 pub use hpack::Header;
+pub use settings::SettingsValues;

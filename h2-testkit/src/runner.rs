@@ -1,0 +1,315 @@
+//! Plays a [`Scenario`] against a [`Harness`] and checks every expectation.
+
+use crate::dsl::PeerFrame;
+use crate::harness::{AppResult, Harness};
+use crate::{Scenario, Step};
+use bytes::{Bytes, BytesMut};
+use h2core::frame::{Continuation, Frame, FrameReader, Headers, PushPromise, StreamId};
+use h2core::hpack::{Decoder, Encoder};
+use h2core::{Event, Header};
+
+/// What happened in one run, to compare two ways of feeding the same scenario.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Transcript {
+    /// Every frame we sent, with its decoded header block, as text.
+    pub frames: Vec<String>,
+    /// Every event, as text.
+    pub events: Vec<String>,
+}
+
+/// The scripted peer's side: its HPACK contexts and what it has received from us.
+struct Peer {
+    encoder: Encoder,
+    decoder: Decoder,
+    reader: FrameReader,
+    received: BytesMut,
+    /// Frames not yet matched by an expectation.
+    frames: Vec<(Frame, Vec<Header>)>,
+    /// Events not yet matched.
+    events: Vec<Event>,
+    /// A header block of ours that is still open (CONTINUATION expected).
+    open_block: Option<(Frame, BytesMut)>,
+    transcript: Transcript,
+}
+
+impl Peer {
+    fn new() -> Peer {
+        let mut reader = FrameReader::new();
+        reader.set_max_frame_size(h2core::frame::MAX_MAX_FRAME_SIZE);
+        let mut decoder = Decoder::new(4096);
+        decoder.set_max_header_list_size(usize::MAX);
+        Peer {
+            encoder: Encoder::new(),
+            decoder,
+            reader,
+            received: BytesMut::new(),
+            frames: Vec::new(),
+            events: Vec::new(),
+            open_block: None,
+            transcript: Transcript::default(),
+        }
+    }
+
+    fn encode(&mut self, frame: &PeerFrame) -> Bytes {
+        let mut out = BytesMut::new();
+        match frame.clone() {
+            PeerFrame::Preface => out.extend_from_slice(h2core::preface::PREFACE),
+            PeerFrame::Raw(b) => out.extend_from_slice(&b),
+            PeerFrame::Frame(f) => f.encode(&mut out),
+            PeerFrame::SettingsAck => h2core::frame::Settings::ack().encode(&mut out),
+            PeerFrame::Block {
+                stream,
+                promised,
+                headers,
+                end_stream,
+                end_headers,
+                pieces,
+                priority,
+                pad,
+                raw_block,
+            } => {
+                let block = match raw_block {
+                    Some(b) => b,
+                    None => {
+                        let mut b = BytesMut::new();
+                        self.encoder.encode(headers.iter(), &mut b);
+                        b.freeze()
+                    }
+                };
+                let id = StreamId::new(stream);
+                let step = block.len().div_ceil(pieces).max(1);
+                let mut parts: Vec<Bytes> =
+                    block.chunks(step).map(Bytes::copy_from_slice).collect();
+                if parts.is_empty() {
+                    parts.push(Bytes::new());
+                }
+                let n = parts.len();
+                for (i, part) in parts.into_iter().enumerate() {
+                    let last = i + 1 == n && end_headers;
+                    if i == 0 {
+                        match promised {
+                            Some(p) => PushPromise {
+                                stream_id: id,
+                                promised_id: StreamId::new(p),
+                                header_block: part,
+                                end_headers: last,
+                                pad_len: pad,
+                            }
+                            .encode(&mut out),
+                            None => Headers {
+                                stream_id: id,
+                                priority,
+                                header_block: part,
+                                end_stream,
+                                end_headers: last,
+                                pad_len: pad,
+                            }
+                            .encode(&mut out),
+                        }
+                    } else {
+                        Continuation {
+                            stream_id: id,
+                            header_block: part,
+                            end_headers: last,
+                        }
+                        .encode(&mut out);
+                    }
+                }
+            }
+            PeerFrame::Continuation {
+                stream,
+                headers,
+                end_headers,
+            } => {
+                let mut b = BytesMut::new();
+                self.encoder.encode(headers.iter(), &mut b);
+                Continuation {
+                    stream_id: StreamId::new(stream),
+                    header_block: b.freeze(),
+                    end_headers,
+                }
+                .encode(&mut out);
+            }
+        }
+        out.freeze()
+    }
+
+    /// Parses what we sent into frames, decoding header blocks with the peer's decoder.
+    fn absorb(&mut self, bytes: Bytes) -> Result<(), String> {
+        self.received.extend_from_slice(&bytes);
+        // Our client preface is not a frame.
+        if self.received.starts_with(h2core::preface::PREFACE) {
+            let _ = self.received.split_to(h2core::preface::PREFACE.len());
+        }
+        loop {
+            let frame = match self.reader.read(&mut self.received) {
+                Ok(Some(f)) => f,
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(format!("we sent a malformed frame: {}", e.error)),
+            };
+            let (frame, block) = match frame {
+                Frame::Headers(ref h) if !h.end_headers => {
+                    self.open_block = Some((frame.clone(), BytesMut::from(&h.header_block[..])));
+                    continue;
+                }
+                Frame::PushPromise(ref p) if !p.end_headers => {
+                    self.open_block = Some((frame.clone(), BytesMut::from(&p.header_block[..])));
+                    continue;
+                }
+                Frame::Continuation(c) => {
+                    let Some((first, mut block)) = self.open_block.take() else {
+                        return Err("we sent CONTINUATION without a header block".into());
+                    };
+                    block.extend_from_slice(&c.header_block);
+                    if !c.end_headers {
+                        self.open_block = Some((first, block));
+                        continue;
+                    }
+                    (first, block.freeze())
+                }
+                Frame::Headers(ref h) => {
+                    let b = h.header_block.clone();
+                    (frame, b)
+                }
+                Frame::PushPromise(ref p) => {
+                    let b = p.header_block.clone();
+                    (frame, b)
+                }
+                other => (other, Bytes::new()),
+            };
+            if self.open_block.is_some() {
+                return Err("we interleaved a frame in a header block".into());
+            }
+            let mut headers = Vec::new();
+            if matches!(frame, Frame::Headers(_) | Frame::PushPromise(_)) {
+                self.decoder
+                    .decode(&block, |h| headers.push(h))
+                    .map_err(|e| format!("our header block does not decode: {e:?}"))?;
+            }
+            self.transcript.frames.push(describe(&frame, &headers));
+            self.frames.push((frame, headers));
+        }
+    }
+}
+
+fn describe(frame: &Frame, headers: &[Header]) -> String {
+    let mut s = match frame {
+        Frame::Data(d) => format!(
+            "DATA stream={} len={} end_stream={}",
+            d.stream_id.value(),
+            d.data.len(),
+            d.end_stream
+        ),
+        Frame::Headers(h) => format!(
+            "HEADERS stream={} end_stream={}",
+            h.stream_id.value(),
+            h.end_stream
+        ),
+        other => format!("{other:?}"),
+    };
+    for h in headers {
+        s.push_str(&format!(
+            " {}: {}",
+            String::from_utf8_lossy(&h.name),
+            String::from_utf8_lossy(&h.value)
+        ));
+    }
+    s
+}
+
+/// Plays `scenario` against `harness`. Returns the transcript, or what went wrong, with the
+/// step number and what was seen instead.
+pub fn run(scenario: &Scenario, harness: &mut dyn Harness) -> Result<Transcript, String> {
+    let mut peer = Peer::new();
+    for (i, step) in scenario.steps.iter().enumerate() {
+        let sent = harness.take_sent();
+        peer.absorb(sent).map_err(|e| format!("step {i}: {e}"))?;
+        for e in harness.take_events() {
+            peer.transcript.events.push(format!("{e:?}"));
+            peer.events.push(e);
+        }
+        let fail = |what: String| {
+            Err(format!(
+                "{} [{}]: step {i} {:?}: {what}",
+                scenario.name, scenario.section, step
+            ))
+        };
+        match step {
+            Step::PeerSends(frames) => {
+                let mut bytes = BytesMut::new();
+                for f in frames {
+                    bytes.extend_from_slice(&peer.encode(f));
+                }
+                harness.peer_send(bytes.freeze());
+            }
+            Step::ExpectSent(want) => {
+                let mut at = 0;
+                for w in want {
+                    match peer.frames[at..].iter().position(|(f, h)| w.matches(f, h)) {
+                        Some(p) => at += p + 1,
+                        None => {
+                            return fail(format!(
+                                "no frame matches {w:?}; sent since last check: {:#?}",
+                                peer.frames
+                                    .iter()
+                                    .map(|(f, h)| describe(f, h))
+                                    .collect::<Vec<_>>()
+                            ))
+                        }
+                    }
+                }
+                peer.frames.drain(..at);
+            }
+            Step::ExpectNotSent(w) => {
+                if let Some((f, h)) = peer.frames.iter().find(|(f, h)| w.matches(f, h)) {
+                    return fail(format!("unexpected frame {}", describe(f, h)));
+                }
+            }
+            Step::ExpectEvents(want) => {
+                let mut at = 0;
+                for w in want {
+                    match peer.events[at..].iter().position(|e| w.matches(e)) {
+                        Some(p) => at += p + 1,
+                        None => {
+                            return fail(format!(
+                                "no event matches {w:?}; events since last check: {:#?}",
+                                peer.events
+                            ))
+                        }
+                    }
+                }
+                peer.events.drain(..at);
+            }
+            Step::ExpectNoEvent(w) => {
+                if let Some(e) = peer.events.iter().find(|e| w.matches(e)) {
+                    return fail(format!("unexpected event {e:?}"));
+                }
+            }
+            Step::App(cmd, want) => {
+                let got = harness.app(cmd);
+                match (want, &got) {
+                    (AppResult::Ok, Ok(())) | (AppResult::UserError, Err(_)) => {}
+                    _ => return fail(format!("command returned {got:?}")),
+                }
+            }
+            Step::Advance(d) => harness.advance(*d),
+            Step::PeerEof => harness.peer_eof(),
+            Step::ExpectClosed => {
+                if !harness.is_closed() {
+                    return fail("the connection is still open".into());
+                }
+            }
+            Step::ExpectOpen => {
+                if harness.is_closed() {
+                    return fail("the connection closed".into());
+                }
+            }
+        }
+    }
+    let sent = harness.take_sent();
+    peer.absorb(sent)?;
+    for e in harness.take_events() {
+        peer.transcript.events.push(format!("{e:?}"));
+    }
+    Ok(peer.transcript)
+}

@@ -1,0 +1,115 @@
+//! Connection configuration: role, the SETTINGS we announce, limits and timeouts.
+
+use crate::flow::WindowPolicy;
+use crate::settings::SettingsValues;
+use std::time::Duration;
+
+/// Which end of the connection we are (RFC 9113 §3, §5.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// We send the client preface and open odd-numbered streams.
+    Client,
+    /// We expect the client preface and open even-numbered (pushed) streams.
+    Server,
+}
+
+/// Everything a [`Connection`](crate::Connection) needs to know before the first byte.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Client or server.
+    pub role: Role,
+    /// The SETTINGS we announce in our preface (§3.4, §6.5).
+    pub settings: SettingsValues,
+    /// The connection-level receive window we aim for; grown from 65,535 by a WINDOW_UPDATE on
+    /// stream 0 right after our SETTINGS (§6.9.2: SETTINGS cannot change it).
+    pub connection_window: u32,
+    /// When to return consumed bytes to the peer.
+    pub window_policy: WindowPolicy,
+    /// §6.5.3: if the peer does not ACK our SETTINGS within this time, the connection fails
+    /// with SETTINGS_TIMEOUT.
+    pub settings_timeout: Duration,
+    /// Send a PING after this much silence from the peer (None: no keepalive).
+    pub keepalive_interval: Option<Duration>,
+    /// Fail the connection if a keepalive PING is not answered within this time.
+    pub keepalive_timeout: Duration,
+    /// How long a graceful shutdown waits between the first GOAWAY (2^31-1) and the final one,
+    /// when no PING round trip completes first.
+    pub shutdown_grace: Duration,
+    /// After the final GOAWAY, how long to keep reading (answering PINGs) before giving up on
+    /// the peer closing the transport.
+    pub drain_timeout: Duration,
+    /// Limits against abusive peers.
+    pub limits: Limits,
+}
+
+/// Limits that keep one peer from exhausting our memory or CPU (RFC 9113 §10.5).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Maximum CONTINUATION frames in one header block.
+    pub max_continuation_frames: usize,
+    /// Maximum bytes of one header block before decoding (compressed).
+    pub max_header_block_size: usize,
+    /// Streams the peer may reset (or cause us to reset) per `reset_window` before
+    /// ENHANCE_YOUR_CALM (rapid reset, CVE-2023-44487).
+    pub max_resets_per_window: u32,
+    /// Window for `max_resets_per_window`.
+    pub reset_window: Duration,
+    /// Control frames that make us queue a reply (PING, SETTINGS) allowed unanswered in our
+    /// write queue before ENHANCE_YOUR_CALM (CVE-2019-9512, CVE-2019-9515).
+    pub max_pending_control_frames: usize,
+    /// Frames that carry nothing (empty DATA without END_STREAM, empty CONTINUATION, ...) per
+    /// `reset_window` before ENHANCE_YOUR_CALM (CVE-2019-9518).
+    pub max_empty_frames_per_window: u32,
+    /// Closed streams remembered to answer late frames as §5.1 says.
+    pub max_closed_streams_remembered: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_continuation_frames: 64,
+            max_header_block_size: 256 * 1024,
+            max_resets_per_window: 200,
+            reset_window: Duration::from_secs(1),
+            max_pending_control_frames: 1024,
+            max_empty_frames_per_window: 1000,
+            max_closed_streams_remembered: 1024,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults for `role`: MAX_CONCURRENT_STREAMS 100 (RFC 9113 §6.5.2 recommends no less),
+    /// a 1 MiB stream window and a 2 MiB connection window, 16 KiB header list limit... see fields.
+    pub fn new(role: Role) -> Config {
+        let settings = SettingsValues {
+            max_concurrent_streams: Some(100),
+            initial_window_size: 1 << 20,
+            max_header_list_size: Some(64 * 1024),
+            enable_push: role == Role::Client,
+            ..SettingsValues::default()
+        };
+        Config {
+            role,
+            settings,
+            connection_window: 2 << 20,
+            window_policy: WindowPolicy::default(),
+            settings_timeout: Duration::from_secs(10),
+            keepalive_interval: None,
+            keepalive_timeout: Duration::from_secs(20),
+            shutdown_grace: Duration::from_secs(1),
+            drain_timeout: Duration::from_secs(2),
+            limits: Limits::default(),
+        }
+    }
+
+    /// A client with defaults.
+    pub fn client() -> Config {
+        Config::new(Role::Client)
+    }
+
+    /// A server with defaults.
+    pub fn server() -> Config {
+        Config::new(Role::Server)
+    }
+}

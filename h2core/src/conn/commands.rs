@@ -1,0 +1,484 @@
+//! Commands from the application. Each checks everything first and returns a `UserError`
+//! without sending anything when the call is not allowed.
+
+use super::send::BlockKind;
+use super::{Connection, Phase};
+use crate::config::Role;
+use crate::error::UserError;
+use crate::event::Event;
+use crate::frame::{PrioritySpec, Reason, StreamId, Unknown, MAX_WINDOW_SIZE};
+use crate::hpack::Header;
+use crate::message::{self, CheckOptions, Kind};
+use crate::settings::SettingsValues;
+use crate::stream::state::{transition, Input, State, Transition};
+use crate::stream::{RecvPhase, SendPhase, Stream};
+use bytes::Bytes;
+use std::time::Instant;
+
+impl Connection {
+    fn check_open(&self) -> Result<(), UserError> {
+        match self.phase {
+            Phase::Closed | Phase::Draining(_) => Err(UserError::ConnectionClosed),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_opts(&self) -> CheckOptions {
+        CheckOptions {
+            enable_connect_protocol: self.remote.enable_connect_protocol,
+        }
+    }
+
+    /// Client: sends a request (RFC 9113 §8.1) on a new stream and returns its identifier.
+    /// `headers` holds the pseudo-headers (`:method`, `:scheme`, `:authority`, `:path`) first.
+    /// When the peer's SETTINGS_MAX_CONCURRENT_STREAMS is reached, the request waits for a slot
+    /// (its stream reports [`SendState::ConcurrencyLimit`](super::SendState)) and goes out, in
+    /// order, as soon as one frees.
+    pub fn send_request(
+        &mut self,
+        headers: Vec<Header>,
+        end_stream: bool,
+    ) -> Result<StreamId, UserError> {
+        self.check_open()?;
+        if self.role != Role::Client {
+            return Err(UserError::WrongRole);
+        }
+        if self.goaway.received.is_some() || self.goaway.sent.is_some() {
+            return Err(UserError::ConnectionClosed);
+        }
+        let info = message::check_outgoing(Kind::Request, &headers, &self.check_opts())
+            .map_err(|m| UserError::MalformedHeaders(m.0))?;
+        let id = self.next_local_id.ok_or(UserError::StreamsExhausted)?;
+        self.next_local_id = id.next_id();
+        let mut stream = Stream::new(
+            id,
+            self.remote.initial_window_size,
+            self.local.initial_window_size,
+        );
+        stream.head_request = info.method_is_head;
+        stream.send_phase = SendPhase::Body;
+        self.streams.insert(stream);
+        self.stats.streams_opened += 1;
+        self.scheduler.insert(id.value(), None);
+        if self.pending_open.is_empty() && self.local_slot_free() {
+            self.open_local_stream(id, &headers, end_stream);
+        } else if let Some(s) = self.streams.get_mut(id) {
+            s.pending_open = Some((headers, end_stream));
+            self.pending_open.push_back(id);
+        }
+        Ok(id)
+    }
+
+    fn open_local_stream(&mut self, id: StreamId, headers: &[Header], end_stream: bool) {
+        self.write_header_block(
+            id,
+            BlockKind::Headers {
+                end_stream,
+                priority: None,
+            },
+            headers,
+        );
+        self.local_state(id, Input::SendHeaders { end_stream });
+        self.update_ready(id);
+    }
+
+    /// Opens queued requests while the peer's concurrency limit allows (§5.1.2).
+    pub(crate) fn open_pending_streams(&mut self) {
+        while self.local_slot_free() {
+            let Some(id) = self.pending_open.pop_front() else {
+                return;
+            };
+            let Some((headers, end_stream)) =
+                self.streams.get_mut(id).and_then(|s| s.pending_open.take())
+            else {
+                continue;
+            };
+            self.open_local_stream(id, &headers, end_stream);
+            if self
+                .streams
+                .get(id)
+                .is_some_and(|s| s.send_end && s.send_buffered == 0 && s.send_trailers.is_none())
+            {
+                self.finish_if_drained(id);
+            }
+        }
+    }
+
+    /// A stream closed: a concurrency slot may have freed, and a shutdown may be complete.
+    pub(crate) fn on_stream_closed(&mut self) {
+        if !self.pending_open.is_empty() {
+            self.open_pending_streams();
+        }
+        self.maybe_finish_shutdown();
+    }
+
+    fn response_stream(&self, id: StreamId) -> Result<&Stream, UserError> {
+        let s = self.streams.get(id).ok_or(UserError::InactiveStream(id))?;
+        if s.state.is_closed() {
+            return Err(UserError::InactiveStream(id));
+        }
+        if !s.state.can_send() {
+            return Err(UserError::InvalidState(id));
+        }
+        Ok(s)
+    }
+
+    /// Server: sends the final response's header block on a request stream (§8.1).
+    /// `headers` starts with `:status`. With `end_stream` the response has no content.
+    pub fn send_response(
+        &mut self,
+        id: StreamId,
+        headers: Vec<Header>,
+        end_stream: bool,
+    ) -> Result<(), UserError> {
+        self.check_open()?;
+        if self.role != Role::Server {
+            return Err(UserError::WrongRole);
+        }
+        let s = self.response_stream(id)?;
+        if s.send_phase == SendPhase::Body {
+            return Err(UserError::InvalidState(id));
+        }
+        let info = message::check_outgoing(Kind::Response, &headers, &self.check_opts())
+            .map_err(|m| UserError::MalformedHeaders(m.0))?;
+        if info.is_informational {
+            return Err(UserError::MalformedHeaders(
+                "1xx goes through send_informational",
+            ));
+        }
+        let state = s.state;
+        self.write_header_block(
+            id,
+            BlockKind::Headers {
+                end_stream,
+                priority: None,
+            },
+            &headers,
+        );
+        if let Some(s) = self.streams.get_mut(id) {
+            s.send_phase = SendPhase::Body;
+        }
+        if state == State::ReservedLocal || end_stream {
+            self.local_state(id, Input::SendHeaders { end_stream });
+        }
+        self.update_ready(id);
+        Ok(())
+    }
+
+    /// Server: sends a 1xx informational response (§8.1, e.g. 100 Continue or 103 Early
+    /// Hints). Any number may precede the final response; they never end the stream.
+    pub fn send_informational(
+        &mut self,
+        id: StreamId,
+        headers: Vec<Header>,
+    ) -> Result<(), UserError> {
+        self.check_open()?;
+        if self.role != Role::Server {
+            return Err(UserError::WrongRole);
+        }
+        let s = self.response_stream(id)?;
+        if s.send_phase == SendPhase::Body || s.state == State::ReservedLocal {
+            return Err(UserError::InvalidState(id));
+        }
+        let info = message::check_outgoing(Kind::Response, &headers, &self.check_opts())
+            .map_err(|m| UserError::MalformedHeaders(m.0))?;
+        if !info.is_informational {
+            return Err(UserError::MalformedHeaders("not a 1xx status"));
+        }
+        self.write_header_block(
+            id,
+            BlockKind::Headers {
+                end_stream: false,
+                priority: None,
+            },
+            &headers,
+        );
+        if let Some(s) = self.streams.get_mut(id) {
+            s.send_phase = SendPhase::Informational;
+        }
+        Ok(())
+    }
+
+    /// Queues `data` on a stream (§6.1). The bytes are not copied: DATA frames are slices of
+    /// `data`, cut as the flow-control windows allow (§6.9). With `end_stream`, END_STREAM goes
+    /// on the last frame. Use [`Connection::send_capacity`] for backpressure.
+    pub fn send_data(
+        &mut self,
+        id: StreamId,
+        data: Bytes,
+        end_stream: bool,
+    ) -> Result<(), UserError> {
+        self.check_open()?;
+        let s = self.response_stream(id)?;
+        if s.send_phase != SendPhase::Body || s.send_end || s.send_trailers.is_some() {
+            return Err(UserError::InvalidState(id));
+        }
+        let s = self
+            .streams
+            .get_mut(id)
+            .ok_or(UserError::InactiveStream(id))?;
+        if !data.is_empty() {
+            s.send_buffered += data.len();
+            s.send_buf.push_back(data);
+        }
+        s.send_end = end_stream;
+        self.finish_if_drained(id);
+        self.update_ready(id);
+        Ok(())
+    }
+
+    /// Sends trailers after the queued DATA; they end the stream (§8.1).
+    pub fn send_trailers(&mut self, id: StreamId, headers: Vec<Header>) -> Result<(), UserError> {
+        self.check_open()?;
+        let s = self.response_stream(id)?;
+        if s.send_phase != SendPhase::Body || s.send_end || s.send_trailers.is_some() {
+            return Err(UserError::InvalidState(id));
+        }
+        message::check_outgoing(Kind::Trailers, &headers, &self.check_opts())
+            .map_err(|m| UserError::MalformedHeaders(m.0))?;
+        if let Some(s) = self.streams.get_mut(id) {
+            s.send_trailers = Some(headers);
+        }
+        self.finish_if_drained(id);
+        Ok(())
+    }
+
+    /// If nothing is left queued, writes what ends the stream now (empty DATA with END_STREAM,
+    /// or the trailers), so a stream never waits on the scheduler for zero bytes.
+    fn finish_if_drained(&mut self, id: StreamId) {
+        let Some(s) = self.streams.get_mut(id) else {
+            return;
+        };
+        if s.send_buffered > 0 || s.pending_open.is_some() {
+            return;
+        }
+        if let Some(trailers) = s.send_trailers.take() {
+            s.send_end = false;
+            self.write_trailers(id, &trailers);
+        } else if s.send_end {
+            s.send_end = false;
+            self.write_empty_end_stream(id);
+            self.local_state(id, Input::SendData { end_stream: true });
+        }
+    }
+
+    /// Recomputes whether the scheduler should consider the stream.
+    pub(crate) fn update_ready(&mut self, id: StreamId) {
+        let ready = self.streams.get(id).is_some_and(|s| s.wants_send());
+        self.scheduler.set_ready(id.value(), ready);
+    }
+
+    /// Server: promises a pushed response (§8.4) for the request `headers` on the client's
+    /// stream `parent`, returning the reserved stream. Refused when the client disabled push
+    /// (SETTINGS_ENABLE_PUSH = 0, §6.5.2).
+    pub fn push_promise(
+        &mut self,
+        parent: StreamId,
+        headers: Vec<Header>,
+    ) -> Result<StreamId, UserError> {
+        self.check_open()?;
+        if self.role != Role::Server {
+            return Err(UserError::WrongRole);
+        }
+        if !self.remote.enable_push {
+            return Err(UserError::PushDisabled);
+        }
+        if self.goaway.received.is_some() {
+            return Err(UserError::ConnectionClosed);
+        }
+        let p = self
+            .streams
+            .get(parent)
+            .ok_or(UserError::InactiveStream(parent))?;
+        // §8.4: promises go on a stream the client opened, while it is open or half-closed
+        // (remote) from our side.
+        if !parent.is_client_initiated()
+            || !matches!(p.state, State::Open | State::HalfClosedRemote)
+        {
+            return Err(UserError::InvalidState(parent));
+        }
+        message::check_outgoing(Kind::PushPromiseRequest, &headers, &self.check_opts())
+            .map_err(|m| UserError::MalformedHeaders(m.0))?;
+        let id = self.next_local_id.ok_or(UserError::StreamsExhausted)?;
+        self.next_local_id = id.next_id();
+        let mut stream = Stream::new(
+            id,
+            self.remote.initial_window_size,
+            self.local.initial_window_size,
+        );
+        stream.pushed = true;
+        stream.recv_phase = RecvPhase::Body;
+        self.streams.insert(stream);
+        self.stats.streams_opened += 1;
+        self.scheduler.insert(
+            id.value(),
+            Some(crate::priority::Rfc7540Priority {
+                dependency: parent.value(),
+                weight: 16,
+                exclusive: false,
+            }),
+        );
+        self.write_header_block(parent, BlockKind::PushPromise { promised: id }, &headers);
+        self.local_state(id, Input::SendPushPromise);
+        Ok(id)
+    }
+
+    /// Resets a stream with RST_STREAM (§6.4). Queued data is dropped. Late frames from the
+    /// peer on it are ignored, and their bytes still go back to the connection window.
+    pub fn reset(&mut self, id: StreamId, reason: Reason) -> Result<(), UserError> {
+        self.check_open()?;
+        let s = self.streams.get(id).ok_or(UserError::InactiveStream(id))?;
+        if s.pending_open.is_some() {
+            // Never sent: nothing goes on the wire; the identifier is simply skipped (§5.1.1
+            // allows gaps).
+            self.pending_open.retain(|&p| p != id);
+            let local = self.is_local_id(id);
+            let remember = self.config.limits.max_closed_streams_remembered;
+            self.streams.set_state(
+                id,
+                State::Closed(crate::stream::state::Closed::ResetSent),
+                local,
+                remember,
+            );
+            self.scheduler.remove(id.value());
+            return Ok(());
+        }
+        match transition(s.state, Input::SendReset) {
+            Transition::Next(_) => {
+                self.write_rst(id, reason);
+                self.local_state(id, Input::SendReset);
+                Ok(())
+            }
+            _ => Err(UserError::InactiveStream(id)),
+        }
+    }
+
+    /// The application consumed `n` bytes received on `id` (from `DataReceived`): they may be
+    /// returned to the peer by WINDOW_UPDATE, on the stream and on the connection, when the
+    /// window policy says so (§6.9). Works on closed streams too (connection window only).
+    pub fn release_capacity(&mut self, id: StreamId, n: usize) {
+        if self.phase == Phase::Closed || n == 0 {
+            return;
+        }
+        let n = n.min(MAX_WINDOW_SIZE as usize) as u32;
+        let policy = self.config.window_policy;
+        if let Some(inc) = self.recv_window.release(n, &policy) {
+            self.write_window_update(StreamId::ZERO, inc);
+        }
+        let inc = match self.streams.get_mut(id) {
+            Some(s) if s.state.can_recv() => s.recv.release(n, &policy),
+            _ => None,
+        };
+        if let Some(inc) = inc {
+            self.write_window_update(id, inc);
+        }
+    }
+
+    /// Sends a PING (§6.7); the answer arrives as `PingAckReceived` with the round-trip time.
+    pub fn ping(&mut self, payload: [u8; 8], now: Instant) -> Result<(), UserError> {
+        self.check_open()?;
+        if self.ping.outstanding.is_some() {
+            return Err(UserError::PingPending);
+        }
+        self.ping.outstanding = Some((payload, now));
+        self.write_ping(false, payload);
+        Ok(())
+    }
+
+    /// Changes our settings (§6.5). They take effect when the peer acknowledges them.
+    pub fn update_settings(
+        &mut self,
+        values: SettingsValues,
+        now: Instant,
+    ) -> Result<(), UserError> {
+        self.check_open()?;
+        if values.initial_window_size > MAX_WINDOW_SIZE {
+            return Err(UserError::InvalidArgument(
+                "initial_window_size above 2^31-1",
+            ));
+        }
+        if !(crate::frame::DEFAULT_MAX_FRAME_SIZE..=crate::frame::MAX_MAX_FRAME_SIZE)
+            .contains(&values.max_frame_size)
+        {
+            return Err(UserError::InvalidArgument("max_frame_size out of range"));
+        }
+        if self.role == Role::Server && values.enable_push {
+            return Err(UserError::InvalidArgument("a server cannot enable push"));
+        }
+        self.write_settings(values, now);
+        Ok(())
+    }
+
+    /// Sets the RFC 7540 priority of one of our streams and tells the peer with PRIORITY.
+    pub fn set_priority(&mut self, id: StreamId, spec: PrioritySpec) -> Result<(), UserError> {
+        self.check_open()?;
+        if spec.dependency == id || id.is_zero() {
+            return Err(UserError::InvalidArgument(
+                "a stream cannot depend on itself",
+            ));
+        }
+        crate::frame::Priority {
+            stream_id: id,
+            spec,
+        }
+        .encode(&mut self.out);
+        self.scheduler.reprioritize(
+            id.value(),
+            crate::priority::Rfc7540Priority {
+                dependency: spec.dependency.value(),
+                weight: spec.weight as u16 + 1,
+                exclusive: spec.exclusive,
+            },
+        );
+        Ok(())
+    }
+
+    /// Sends a frame of an extension type (§5.5). Types this library implements are refused:
+    /// use the commands for them.
+    pub fn send_extension_frame(
+        &mut self,
+        kind: u8,
+        flags: u8,
+        stream: StreamId,
+        payload: Bytes,
+    ) -> Result<(), UserError> {
+        self.check_open()?;
+        if kind <= 0x9 || kind == 0x10 {
+            return Err(UserError::InvalidArgument("not an extension frame type"));
+        }
+        if payload.len() > self.remote.max_frame_size as usize {
+            return Err(UserError::InvalidArgument(
+                "payload larger than SETTINGS_MAX_FRAME_SIZE",
+            ));
+        }
+        Unknown {
+            kind,
+            flags,
+            stream_id: stream,
+            payload,
+        }
+        .encode(&mut self.out);
+        self.stats.frames_sent += 1;
+        Ok(())
+    }
+
+    /// Reports a stream as reset to the application and closes it (no frame is sent).
+    pub(crate) fn close_stream_with_event(&mut self, id: StreamId, reason: Reason, remote: bool) {
+        let local = self.is_local_id(id);
+        let remember = self.config.limits.max_closed_streams_remembered;
+        let how = if remote {
+            crate::stream::state::Closed::ResetReceived
+        } else {
+            crate::stream::state::Closed::ResetSent
+        };
+        self.pending_open.retain(|&p| p != id);
+        self.streams
+            .set_state(id, State::Closed(how), local, remember);
+        self.scheduler.remove(id.value());
+        self.events.push_back(Event::StreamReset {
+            stream: id,
+            reason,
+            remote,
+        });
+    }
+}

@@ -1,0 +1,433 @@
+//! The connection: a sans-IO state machine for both roles (RFC 9113).
+//!
+//! Verbs, quinn-proto style:
+//! - input: [`Connection::handle_input`], [`Connection::handle_eof`],
+//!   [`Connection::handle_timeout`];
+//! - output: [`Connection::poll_transmit`], [`Connection::poll_event`],
+//!   [`Connection::poll_timeout`];
+//! - commands: `send_request`, `send_response`, `send_data`, `reset`, `ping`, `shutdown`, ...
+//!   (in [`commands`]), each returning `Result<_, UserError>` and sending nothing on error.
+//!
+//! Submodules by concept: [`recv`] dispatches received frames, [`send`] writes frames and
+//! schedules DATA, [`ping`] and [`goaway`] own keepalive and graceful shutdown.
+
+mod commands;
+mod goaway;
+mod ping;
+mod recv;
+mod send;
+
+use crate::config::{Config, Role};
+use crate::error::ConnectionError;
+use crate::event::Event;
+use crate::flow::{RecvWindow, Window, DEFAULT_WINDOW};
+use crate::frame::{FrameReader, Reason, StreamId};
+use crate::hpack::{Decoder, Encoder};
+use crate::priority::Scheduler;
+use crate::settings::{PendingSettings, SettingsValues};
+use crate::stream::Store;
+use bytes::{Bytes, BytesMut};
+use std::collections::VecDeque;
+use std::time::Instant;
+
+pub use goaway::ShutdownState;
+
+/// Why a stream cannot send right now (for diagnostics, see [`Connection::stream_send_state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendState {
+    /// DATA can go out at the next `poll_transmit`.
+    Ready,
+    /// Nothing is queued.
+    NothingQueued,
+    /// The stream's send window is zero or negative (§6.9).
+    StreamWindow,
+    /// The connection's send window is zero (§6.9).
+    ConnectionWindow,
+    /// Our request waits for the peer's MAX_CONCURRENT_STREAMS to allow it (§5.1.2).
+    ConcurrencyLimit,
+    /// Ready, but streams the peer prefers (RFC 7540 §5.3 / RFC 9218) go first.
+    BlockedByPriority,
+    /// The stream is closed or unknown.
+    Closed,
+}
+
+/// Where the connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Server: the client preface (§3.4) has not fully arrived; `usize` bytes of it matched.
+    AwaitingPreface(usize),
+    /// The preface is done; the peer's first frame must be SETTINGS (§3.4).
+    AwaitingSettings,
+    /// Normal operation.
+    Open,
+    /// Our final GOAWAY is sent and no stream is active: keep reading (answer PINGs) until the
+    /// peer closes or the drain deadline passes.
+    Draining(Instant),
+    /// Nothing more is read; whatever is queued is still written.
+    Closed,
+}
+
+/// Counters for diagnostics and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Frames received.
+    pub frames_received: u64,
+    /// Frames sent.
+    pub frames_sent: u64,
+    /// DATA payload bytes received.
+    pub data_received: u64,
+    /// DATA payload bytes sent.
+    pub data_sent: u64,
+    /// HEADERS + CONTINUATION payload bytes sent (compressed header blocks).
+    pub header_bytes_sent: u64,
+    /// Streams opened by either side.
+    pub streams_opened: u64,
+}
+
+/// An HTTP/2 connection, client or server, without I/O.
+pub struct Connection {
+    pub(crate) role: Role,
+    pub(crate) config: Config,
+    pub(crate) phase: Phase,
+    pub(crate) reader: FrameReader,
+    pub(crate) decoder: Decoder,
+    pub(crate) encoder: Encoder,
+    /// Our settings in force (acknowledged by the peer).
+    pub(crate) local: SettingsValues,
+    pub(crate) pending_settings: PendingSettings,
+    /// The peer's settings in force.
+    pub(crate) remote: SettingsValues,
+    pub(crate) streams: Store,
+    /// §6.9: what we may still send on the connection.
+    pub(crate) send_window: Window,
+    /// §6.9: what the peer may still send on the connection.
+    pub(crate) recv_window: RecvWindow,
+    /// The next stream identifier we will use; None once the space is exhausted (§5.1.1).
+    pub(crate) next_local_id: Option<StreamId>,
+    /// The highest stream identifier the peer opened (or promised, for a client).
+    pub(crate) last_peer_id: StreamId,
+    /// Our requests waiting for a concurrency slot, oldest first.
+    pub(crate) pending_open: VecDeque<StreamId>,
+    /// A header block waiting for CONTINUATION (§6.10).
+    pub(crate) partial: Option<recv::PartialBlock>,
+    /// Encoded frames waiting for `poll_transmit`, in order.
+    pub(crate) out: BytesMut,
+    /// Scratch space for HPACK encoding, reused.
+    pub(crate) hpack_buf: BytesMut,
+    pub(crate) events: VecDeque<Event>,
+    pub(crate) scheduler: Scheduler,
+    pub(crate) goaway: goaway::GoAway,
+    pub(crate) ping: ping::Ping,
+    pub(crate) limits: recv::Flood,
+    pub(crate) stats: Stats,
+    /// Set once ConnectionTerminated was reported.
+    pub(crate) terminated: bool,
+    /// The latest time given to us by any verb.
+    pub(crate) now: Instant,
+}
+
+impl Connection {
+    /// A new connection. A client queues its preface, SETTINGS and connection WINDOW_UPDATE; a
+    /// server queues its SETTINGS (§3.4: the server preface may be sent at once) and waits for
+    /// the client preface.
+    pub fn new(config: Config, now: Instant) -> Connection {
+        let role = config.role;
+        let mut conn = Connection {
+            role,
+            phase: match role {
+                Role::Client => Phase::AwaitingSettings,
+                Role::Server => Phase::AwaitingPreface(0),
+            },
+            reader: FrameReader::new(),
+            decoder: Decoder::new(SettingsValues::default().header_table_size as usize),
+            encoder: Encoder::new(),
+            local: SettingsValues::default(),
+            pending_settings: PendingSettings::default(),
+            remote: SettingsValues::default(),
+            streams: Store::default(),
+            send_window: Window::new(DEFAULT_WINDOW),
+            recv_window: RecvWindow::new(DEFAULT_WINDOW),
+            next_local_id: Some(StreamId::new(match role {
+                Role::Client => 1,
+                Role::Server => 2,
+            })),
+            last_peer_id: StreamId::ZERO,
+            pending_open: VecDeque::new(),
+            partial: None,
+            out: BytesMut::with_capacity(16 * 1024),
+            hpack_buf: BytesMut::with_capacity(1024),
+            events: VecDeque::new(),
+            scheduler: Scheduler::new(),
+            goaway: goaway::GoAway::default(),
+            ping: ping::Ping::new(&config, now),
+            limits: recv::Flood::default(),
+            stats: Stats::default(),
+            terminated: false,
+            now,
+            config,
+        };
+        // §6.5.2: the values in force until our SETTINGS are acknowledged are the defaults,
+        // except where a limit only protects us (header list size is advisory anyway).
+        conn.decoder.set_max_header_list_size(
+            conn.config
+                .settings
+                .max_header_list_size
+                .map_or(usize::MAX, |n| n as usize),
+        );
+        if role == Role::Client {
+            conn.out.extend_from_slice(crate::preface::PREFACE);
+        }
+        let settings = conn.config.settings;
+        conn.write_settings(settings, now);
+        let target = conn.config.connection_window.max(DEFAULT_WINDOW);
+        if target > DEFAULT_WINDOW {
+            // §6.9.2: the connection window only grows by WINDOW_UPDATE.
+            conn.recv_window.target = target;
+            let inc = target - DEFAULT_WINDOW;
+            let _ = conn.recv_window.window.increase(inc);
+            conn.write_window_update(StreamId::ZERO, inc);
+        }
+        conn
+    }
+
+    /// Client or server.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The next event for the application, if any.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The peer's settings in force.
+    pub fn remote_settings(&self) -> &SettingsValues {
+        &self.remote
+    }
+
+    /// Our settings in force (acknowledged by the peer).
+    pub fn local_settings(&self) -> &SettingsValues {
+        &self.local
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// The state of stream `id` as §5.1 names it, if we know the stream.
+    pub fn stream_state(&self, id: StreamId) -> Option<crate::stream::state::State> {
+        self.streams.get(id).map(|s| s.state)
+    }
+
+    /// Why stream `id` cannot send DATA now.
+    pub fn stream_send_state(&self, id: StreamId) -> SendState {
+        let Some(s) = self.streams.get(id) else {
+            return SendState::Closed;
+        };
+        if s.pending_open.is_some() {
+            return SendState::ConcurrencyLimit;
+        }
+        if s.state.is_closed() {
+            return SendState::Closed;
+        }
+        if s.send_buffered == 0 {
+            return SendState::NothingQueued;
+        }
+        if s.send_window.available() == 0 {
+            return SendState::StreamWindow;
+        }
+        if self.send_window.available() == 0 {
+            return SendState::ConnectionWindow;
+        }
+        if self.scheduler.blocked_by_priority(id.value()) {
+            return SendState::BlockedByPriority;
+        }
+        SendState::Ready
+    }
+
+    /// How many more bytes the application may queue on `id` before it only fills buffers:
+    /// the stream's send window (capped by the connection's) minus what is already queued.
+    pub fn send_capacity(&self, id: StreamId) -> usize {
+        let Some(s) = self.streams.get(id) else {
+            return 0;
+        };
+        let window = s
+            .send_window
+            .available()
+            .min(self.send_window.available().max(1)) as usize;
+        window.saturating_sub(s.send_buffered)
+    }
+
+    /// Bytes queued on `id` and not yet sent.
+    pub fn send_buffered(&self, id: StreamId) -> usize {
+        self.streams.get(id).map_or(0, |s| s.send_buffered)
+    }
+
+    /// Number of active streams (open or half-closed), ours and the peer's.
+    pub fn active_streams(&self) -> (u32, u32) {
+        (self.streams.active_local, self.streams.active_remote)
+    }
+
+    /// True while a new request may be sent without waiting (client; §5.1.2).
+    pub fn can_open_stream(&self) -> bool {
+        self.goaway.received.is_none()
+            && self.goaway.sent.is_none()
+            && self.next_local_id.is_some()
+            && self.pending_open.is_empty()
+            && self.local_slot_free()
+    }
+
+    /// True once the connection is over and everything queued was handed to `poll_transmit`:
+    /// the adapter may close the transport.
+    pub fn is_closed(&self) -> bool {
+        self.phase == Phase::Closed && self.out.is_empty()
+    }
+
+    /// True while bytes from the peer are still wanted.
+    pub fn wants_read(&self) -> bool {
+        self.phase != Phase::Closed
+    }
+
+    /// The earliest time [`Connection::handle_timeout`] must be called, if any.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut t: Option<Instant> = None;
+        let mut min = |d: Option<Instant>| {
+            if let Some(d) = d {
+                t = Some(t.map_or(d, |t| t.min(d)));
+            }
+        };
+        if self.phase == Phase::Closed {
+            return None;
+        }
+        min(self
+            .pending_settings
+            .oldest()
+            .map(|sent| sent + self.config.settings_timeout));
+        min(self.ping.deadline());
+        min(self.goaway.deadline());
+        if let Phase::Draining(d) = self.phase {
+            min(Some(d));
+        }
+        t
+    }
+
+    /// Time passed: fires whatever deadline is due (SETTINGS ACK, keepalive, shutdown, drain).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        if let Some(sent) = self.pending_settings.oldest() {
+            if now >= sent + self.config.settings_timeout {
+                // §6.5.3: "If the sender of a SETTINGS frame does not receive an
+                // acknowledgment within a reasonable amount of time, it MAY issue a connection
+                // error of type SETTINGS_TIMEOUT."
+                self.connection_error(
+                    ConnectionError {
+                        reason: Reason::SETTINGS_TIMEOUT,
+                        detail: "SETTINGS not acknowledged in time",
+                    },
+                    now,
+                );
+                return;
+            }
+        }
+        if let Phase::Draining(deadline) = self.phase {
+            if now >= deadline {
+                self.terminate(Reason::NO_ERROR, false, "drain deadline passed".into());
+                return;
+            }
+        }
+        self.ping_timeout(now);
+        self.goaway_timeout(now);
+    }
+
+    /// The peer closed its side of the transport.
+    pub fn handle_eof(&mut self, _now: Instant) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        let clean = matches!(self.phase, Phase::Draining(_))
+            || (self.goaway.received.is_some() || self.goaway.sent.is_some())
+                && self.streams.active_local + self.streams.active_remote == 0;
+        let ids: Vec<StreamId> = self.streams.ids().collect();
+        for id in ids {
+            let active = self.streams.get(id).is_some_and(|s| {
+                !s.state.is_closed() && s.state != crate::stream::state::State::Idle
+            });
+            if active {
+                self.close_stream_with_event(id, Reason::CANCEL, true);
+            }
+        }
+        let (reason, detail) = if clean {
+            (Reason::NO_ERROR, "peer closed the connection")
+        } else {
+            (
+                Reason::CONNECT_ERROR,
+                "peer closed the connection unexpectedly",
+            )
+        };
+        self.out.clear();
+        self.terminate(reason, true, detail.into());
+    }
+
+    /// Ends the connection for a peer fault: GOAWAY with the code first, then the event (the
+    /// peer always learns why, before we stop reading).
+    pub(crate) fn connection_error(&mut self, err: ConnectionError, _now: Instant) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        tracing::debug!(reason = ?err.reason, detail = err.detail, "connection error");
+        let last = self.last_peer_id;
+        self.write_goaway(last, err.reason, Bytes::from_static(err.detail.as_bytes()));
+        self.goaway.sent = Some(last);
+        let ids: Vec<StreamId> = self.streams.ids().collect();
+        for id in ids {
+            let active = self.streams.get(id).is_some_and(|s| {
+                !s.state.is_closed() && s.state != crate::stream::state::State::Idle
+            });
+            if active {
+                self.close_stream_with_event(id, err.reason, false);
+            }
+        }
+        self.terminate(err.reason, false, err.detail.into());
+    }
+
+    pub(crate) fn terminate(&mut self, reason: Reason, remote: bool, detail: String) {
+        self.phase = Phase::Closed;
+        if !self.terminated {
+            self.terminated = true;
+            self.events.push_back(Event::ConnectionTerminated {
+                reason,
+                remote,
+                detail,
+            });
+        }
+    }
+
+    pub(crate) fn local_slot_free(&self) -> bool {
+        self.remote
+            .max_concurrent_streams
+            .is_none_or(|max| self.streams.active_local < max)
+    }
+
+    pub(crate) fn is_local_id(&self, id: StreamId) -> bool {
+        match self.role {
+            Role::Client => id.is_client_initiated(),
+            Role::Server => id.is_server_initiated(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("role", &self.role)
+            .field("phase", &self.phase)
+            .field("streams", &self.streams.len())
+            .field("send_window", &self.send_window)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,285 @@
+//! Writing frames: control frames and header blocks go to one ordered buffer at once; DATA is
+//! cut from the streams' queues at `poll_transmit` time, as the windows and the scheduler allow.
+
+use super::{Connection, Phase};
+use crate::frame::{
+    Continuation, Data, GoAway, Head, Headers, Ping, PrioritySpec, PushPromise, Reason, RstStream,
+    StreamId, WindowUpdate,
+};
+use crate::hpack::Header;
+use crate::settings::{self, SettingsValues};
+use crate::stream::state::{transition, Input, Transition};
+use bytes::Bytes;
+use std::time::Instant;
+
+/// Stop adding DATA to one `poll_transmit` batch beyond this many bytes, so writes stay
+/// reasonably sized and control frames queued meanwhile are not delayed long.
+const BATCH_BYTES: usize = 256 * 1024;
+
+/// Which frame opens a header block.
+pub(crate) enum BlockKind {
+    Headers {
+        end_stream: bool,
+        priority: Option<PrioritySpec>,
+    },
+    PushPromise {
+        promised: StreamId,
+    },
+}
+
+impl Connection {
+    /// Appends bytes to write to `out`, as `Bytes` chunks (a DATA payload is a slice of the
+    /// application's buffer: write them with a vectored write). Returns the number of bytes
+    /// appended; 0 when there is nothing to write.
+    pub fn poll_transmit(&mut self, _now: Instant, out: &mut Vec<Bytes>) -> usize {
+        let mut total = 0;
+        loop {
+            if !self.out.is_empty() {
+                let chunk = self.out.split().freeze();
+                total += chunk.len();
+                out.push(chunk);
+            }
+            if total >= BATCH_BYTES || self.phase == Phase::Closed {
+                break;
+            }
+            let Some((id, payload, trailers)) = self.next_data_frame() else {
+                break;
+            };
+            let head = self.out.split().freeze();
+            total += head.len() + payload.len();
+            out.push(head);
+            if !payload.is_empty() {
+                out.push(payload);
+            }
+            if let Some(trailers) = trailers {
+                // After the last DATA payload: trailers end the stream (§8.1).
+                self.write_trailers(id, &trailers);
+            }
+        }
+        total
+    }
+
+    /// Cuts the next DATA frame, writing its 9-byte header to `self.out`; returns the stream,
+    /// the payload and the trailers that must follow it. None when no stream may send.
+    fn next_data_frame(&mut self) -> Option<(StreamId, Bytes, Option<Vec<Header>>)> {
+        loop {
+            if self.send_window.available() == 0 {
+                return None;
+            }
+            let id = StreamId::new(self.scheduler.next()?);
+            let max_frame = self.remote.max_frame_size as usize;
+            let conn_avail = self.send_window.available() as usize;
+            let Some(stream) = self.streams.get_mut(id) else {
+                self.scheduler.remove(id.value());
+                continue;
+            };
+            let avail = (stream.send_window.available() as usize)
+                .min(conn_avail)
+                .min(max_frame);
+            let Some(front) = stream.send_buf.front_mut() else {
+                self.scheduler.set_ready(id.value(), false);
+                continue;
+            };
+            if avail == 0 {
+                self.scheduler.set_ready(id.value(), false);
+                continue;
+            }
+            let n = avail.min(front.len());
+            let payload = if n == front.len() {
+                stream.send_buf.pop_front().unwrap_or_default()
+            } else {
+                front.split_to(n)
+            };
+            stream.send_buffered -= n;
+            stream.send_window.consume(n as u32);
+            let drained = stream.send_buffered == 0;
+            let end_stream = drained && stream.send_end && stream.send_trailers.is_none();
+            let trailers = if drained {
+                stream.send_trailers.take()
+            } else {
+                None
+            };
+            if end_stream {
+                stream.send_end = false;
+            }
+            let still_ready = stream.wants_send();
+            self.send_window.consume(n as u32);
+            self.scheduler.sent(id.value(), n);
+            self.scheduler.set_ready(id.value(), still_ready);
+            self.stats.data_sent += n as u64;
+            self.stats.frames_sent += 1;
+            Head {
+                length: n as u32,
+                kind: crate::frame::FrameType::DATA,
+                flags: if end_stream { Head::END_STREAM } else { 0 },
+                stream_id: id,
+            }
+            .encode(&mut self.out);
+            tracing::trace!(stream = id.value(), len = n, end_stream, "send DATA");
+            if end_stream {
+                self.local_state(id, Input::SendData { end_stream: true });
+            }
+            return Some((id, payload, trailers));
+        }
+    }
+
+    /// Writes trailers: HEADERS with END_STREAM (§8.1).
+    pub(crate) fn write_trailers(&mut self, id: StreamId, trailers: &[Header]) {
+        self.write_header_block(
+            id,
+            BlockKind::Headers {
+                end_stream: true,
+                priority: None,
+            },
+            trailers,
+        );
+        self.local_state(id, Input::SendHeaders { end_stream: true });
+    }
+
+    /// Applies one of our own sends to the stream state table. Our sends were checked before
+    /// being queued, so an illegal cell here would be a bug: it is logged and ignored.
+    pub(crate) fn local_state(&mut self, id: StreamId, input: Input) {
+        let Some(state) = self.streams.get(id).map(|s| s.state) else {
+            return;
+        };
+        match transition(state, input) {
+            Transition::Next(next) => {
+                let local = self.is_local_id(id);
+                let remember = self.config.limits.max_closed_streams_remembered;
+                self.streams.set_state(id, next, local, remember);
+                if next.is_closed() {
+                    self.scheduler.remove(id.value());
+                    self.on_stream_closed();
+                }
+            }
+            other => tracing::debug!(?state, ?input, ?other, "unexpected local transition"),
+        }
+    }
+
+    /// HPACK-encodes `headers` and writes HEADERS or PUSH_PROMISE plus CONTINUATION frames no
+    /// larger than the peer's SETTINGS_MAX_FRAME_SIZE (§4.2, §6.10). Blocks are encoded in the
+    /// order they go on the wire, so the peer's decoder sees our table changes in order.
+    pub(crate) fn write_header_block(&mut self, id: StreamId, kind: BlockKind, headers: &[Header]) {
+        self.hpack_buf.clear();
+        self.encoder.encode(headers.iter(), &mut self.hpack_buf);
+        let mut block = self.hpack_buf.split().freeze();
+        self.stats.header_bytes_sent += block.len() as u64;
+        let max = self.remote.max_frame_size as usize;
+        let first_room = match &kind {
+            BlockKind::Headers {
+                priority: Some(_), ..
+            } => max - 5,
+            BlockKind::Headers { .. } => max,
+            BlockKind::PushPromise { .. } => max - 4,
+        };
+        let first = block.split_to(block.len().min(first_room));
+        let end_headers = block.is_empty();
+        match kind {
+            BlockKind::Headers {
+                end_stream,
+                priority,
+            } => Headers {
+                stream_id: id,
+                priority,
+                header_block: first,
+                end_stream,
+                end_headers,
+                pad_len: None,
+            }
+            .encode(&mut self.out),
+            BlockKind::PushPromise { promised } => PushPromise {
+                stream_id: id,
+                promised_id: promised,
+                header_block: first,
+                end_headers,
+                pad_len: None,
+            }
+            .encode(&mut self.out),
+        }
+        self.stats.frames_sent += 1;
+        while !block.is_empty() {
+            let chunk = block.split_to(block.len().min(max));
+            Continuation {
+                stream_id: id,
+                header_block: chunk,
+                end_headers: block.is_empty(),
+            }
+            .encode(&mut self.out);
+            self.stats.frames_sent += 1;
+        }
+        tracing::trace!(stream = id.value(), "send header block");
+    }
+
+    /// Writes DATA with nothing but END_STREAM (the application ended a stream whose queue is
+    /// empty).
+    pub(crate) fn write_empty_end_stream(&mut self, id: StreamId) {
+        Data {
+            stream_id: id,
+            data: Bytes::new(),
+            end_stream: true,
+            pad_len: None,
+        }
+        .encode(&mut self.out);
+        self.stats.frames_sent += 1;
+    }
+
+    pub(crate) fn write_settings(&mut self, values: SettingsValues, now: Instant) {
+        let base = self
+            .pending_settings
+            .latest()
+            .copied()
+            .unwrap_or(self.local);
+        // The first SETTINGS is relative to the protocol defaults; later ones to the last sent.
+        let base = if self.stats.frames_sent == 0 {
+            SettingsValues::default()
+        } else {
+            base
+        };
+        settings::frame_for(&values, &base).encode(&mut self.out);
+        self.pending_settings.sent(values, now);
+        self.stats.frames_sent += 1;
+    }
+
+    pub(crate) fn write_settings_ack(&mut self) {
+        crate::frame::Settings::ack().encode(&mut self.out);
+        self.stats.frames_sent += 1;
+    }
+
+    pub(crate) fn write_window_update(&mut self, id: StreamId, increment: u32) {
+        WindowUpdate {
+            stream_id: id,
+            increment,
+        }
+        .encode(&mut self.out);
+        self.stats.frames_sent += 1;
+    }
+
+    pub(crate) fn write_rst(&mut self, id: StreamId, reason: Reason) {
+        RstStream {
+            stream_id: id,
+            reason,
+        }
+        .encode(&mut self.out);
+        self.stats.frames_sent += 1;
+    }
+
+    pub(crate) fn write_ping(&mut self, ack: bool, payload: [u8; 8]) {
+        Ping { ack, payload }.encode(&mut self.out);
+        self.stats.frames_sent += 1;
+    }
+
+    pub(crate) fn write_goaway(&mut self, last: StreamId, reason: Reason, debug: Bytes) {
+        GoAway {
+            last_stream_id: last,
+            error_code: reason,
+            debug_data: debug,
+        }
+        .encode(&mut self.out);
+        self.stats.frames_sent += 1;
+    }
+
+    /// Bytes written to `self.out` but not yet handed out, for flood limits.
+    pub(crate) fn queued_output(&self) -> usize {
+        self.out.len()
+    }
+}
