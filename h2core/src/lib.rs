@@ -27,7 +27,7 @@ pub mod settings;
 pub mod stream;
 
 pub use config::{Config, Limits, Role};
-pub use conn::{Connection, SendState, ShutdownState, Stats};
+pub use conn::{h2c_settings_payload, Connection, SendState, ShutdownState, Stats};
 pub use error::{ConnectionError, ProtocolError, StreamError, UserError};
 pub use event::Event;
 pub use frame::{Reason, StreamId};

@@ -16,6 +16,7 @@ mod goaway;
 mod ping;
 mod recv;
 mod send;
+mod upgrade;
 
 use crate::config::{Config, Role};
 use crate::error::ConnectionError;
@@ -31,6 +32,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 pub use goaway::ShutdownState;
+pub use upgrade::h2c_settings_payload;
 
 /// Why a stream cannot send right now (for diagnostics, see [`Connection::stream_send_state`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -316,6 +318,7 @@ impl Connection {
 
     /// Time passed: fires whatever deadline is due (SETTINGS ACK, keepalive, shutdown, drain).
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
         if self.phase == Phase::Closed {
             return;
         }

@@ -34,6 +34,8 @@ pub(crate) struct Flood {
     window_start: Option<Instant>,
     resets: u32,
     empty_frames: u32,
+    /// PING and SETTINGS ACKs queued since the last `poll_transmit`.
+    pub pending_replies: usize,
 }
 
 type Result<T = ()> = std::result::Result<T, ProtocolError>;
@@ -251,8 +253,7 @@ impl Connection {
     /// Too many replies queued and not written: the peer does not read what it asks for
     /// (CVE-2019-9512 PING flood, CVE-2019-9515 SETTINGS flood).
     fn check_reply_queue(&self) -> Result {
-        let max = self.config.limits.max_pending_control_frames;
-        if self.queued_output() > max * 17 {
+        if self.limits.pending_replies > self.config.limits.max_pending_control_frames {
             return Err(conn_err(
                 Reason::ENHANCE_YOUR_CALM,
                 "peer does not read our replies",

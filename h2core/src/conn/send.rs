@@ -31,7 +31,10 @@ impl Connection {
     /// Appends bytes to write to `out`, as `Bytes` chunks (a DATA payload is a slice of the
     /// application's buffer: write them with a vectored write). Returns the number of bytes
     /// appended; 0 when there is nothing to write.
-    pub fn poll_transmit(&mut self, _now: Instant, out: &mut Vec<Bytes>) -> usize {
+    pub fn poll_transmit(&mut self, now: Instant, out: &mut Vec<Bytes>) -> usize {
+        self.now = now;
+        // Replies queued so far are on their way: the flood guard counts afresh.
+        self.limits.pending_replies = 0;
         let mut total = 0;
         loop {
             if !self.out.is_empty() {
@@ -235,17 +238,22 @@ impl Connection {
         } else {
             base
         };
-        settings::frame_for(&values, &base).encode(&mut self.out);
+        let frame = settings::frame_for(&values, &base);
+        tracing::trace!(?frame, "send SETTINGS");
+        frame.encode(&mut self.out);
         self.pending_settings.sent(values, now);
         self.stats.frames_sent += 1;
     }
 
     pub(crate) fn write_settings_ack(&mut self) {
+        tracing::trace!("send SETTINGS ACK");
+        self.limits.pending_replies += 1;
         crate::frame::Settings::ack().encode(&mut self.out);
         self.stats.frames_sent += 1;
     }
 
     pub(crate) fn write_window_update(&mut self, id: StreamId, increment: u32) {
+        tracing::trace!(stream = id.value(), increment, "send WINDOW_UPDATE");
         WindowUpdate {
             stream_id: id,
             increment,
@@ -255,6 +263,7 @@ impl Connection {
     }
 
     pub(crate) fn write_rst(&mut self, id: StreamId, reason: Reason) {
+        tracing::trace!(stream = id.value(), ?reason, "send RST_STREAM");
         RstStream {
             stream_id: id,
             reason,
@@ -264,11 +273,16 @@ impl Connection {
     }
 
     pub(crate) fn write_ping(&mut self, ack: bool, payload: [u8; 8]) {
+        tracing::trace!(ack, ?payload, "send PING");
+        if ack {
+            self.limits.pending_replies += 1;
+        }
         Ping { ack, payload }.encode(&mut self.out);
         self.stats.frames_sent += 1;
     }
 
     pub(crate) fn write_goaway(&mut self, last: StreamId, reason: Reason, debug: Bytes) {
+        tracing::trace!(last = last.value(), ?reason, "send GOAWAY");
         GoAway {
             last_stream_id: last,
             error_code: reason,
@@ -276,10 +290,5 @@ impl Connection {
         }
         .encode(&mut self.out);
         self.stats.frames_sent += 1;
-    }
-
-    /// Bytes written to `self.out` but not yet handed out, for flood limits.
-    pub(crate) fn queued_output(&self) -> usize {
-        self.out.len()
     }
 }
