@@ -18,6 +18,9 @@ const SHARE_BLOCK_LIMIT: usize = 4096;
 /// slices of a shared chunk rather than one allocation each.
 const ARENA_CHUNK: usize = 4096;
 
+/// Spare arena capacity kept between blocks.
+const ARENA_KEEP_MAX: usize = 64 * 1024;
+
 /// A header block the decoder could not process (RFC 7541 §2.3.3, §4.2, §5, §6).
 ///
 /// Every variant but [`HeaderListTooLarge`](DecoderError::HeaderListTooLarge) leaves the
@@ -209,6 +212,10 @@ impl Decoder {
                 emit(name.bytes, value.bytes, sensitive);
             }
             at_start = false;
+        }
+        if self.arena.capacity() > ARENA_KEEP_MAX {
+            // One huge string must not make the decoder hold a huge buffer for good.
+            self.arena = BytesMut::new();
         }
         if list_size > limit {
             return Err(DecoderError::HeaderListTooLarge);

@@ -361,10 +361,9 @@ impl DynamicTable {
     }
 }
 
-/// Buckets per chain array of the encoder table: a power of two, about the number of entries
-/// the encoder's table can hold (`4096 / 32`); chains compare full hashes, so a few collisions
-/// cost little.
-const BUCKETS: usize = 128;
+/// Buckets per chain array of the encoder table: a power of two, twice the number of entries
+/// the encoder's table can hold (`4096 / 32`), so chains are short.
+const BUCKETS: usize = 256;
 
 /// An entry id + 1 (0 = none). 16 bits keep entries and the bucket arrays small enough to live
 /// inline; ids restart from 0 (and the chains are rebuilt) every 65535 insertions.
