@@ -11,7 +11,8 @@ install_peers() {
     # Real peers for the interop tests: curl (with nghttp2), nghttp, nghttpd, h2load, Python's h2.
     local missing=()
     command -v curl >/dev/null || missing+=(curl)
-    command -v nghttp >/dev/null || missing+=(nghttp2-client)
+    # nghttp2-client ships both nghttp and h2load.
+    { command -v nghttp && command -v h2load; } >/dev/null || missing+=(nghttp2-client)
     command -v nghttpd >/dev/null || missing+=(nghttp2-server)
     if [ ${#missing[@]} -gt 0 ]; then
         log "installing ${missing[*]}"
@@ -23,7 +24,11 @@ install_peers() {
     fi
     if ! python3 -c 'import h2' 2>/dev/null; then
         log "installing Python h2"
-        python3 -m pip install -q h2 || echo "pip install h2 failed; Python interop tests will skip"
+        # A Debian python3 refuses pip (PEP 668, externally managed): fall back to its package.
+        python3 -m pip install -q h2 2>/dev/null \
+            || { command -v apt-get >/dev/null && [ "$(id -u)" = 0 ] \
+                && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-h2 >/dev/null; } \
+            || echo "cannot install Python h2 (pip or python3-h2); Python interop tests will skip"
     fi
 }
 
