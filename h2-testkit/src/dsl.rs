@@ -38,6 +38,12 @@ pub fn response(status: &str) -> Vec<Header> {
     hdrs(&[(":status", status)])
 }
 
+/// `headers` followed by the `extra` fields.
+pub fn plus(mut headers: Vec<Header>, extra: &[(&str, &str)]) -> Vec<Header> {
+    headers.extend(hdrs(extra));
+    headers
+}
+
 /// A frame the scripted peer sends.
 #[derive(Debug, Clone)]
 pub enum PeerFrame {
@@ -298,6 +304,8 @@ pub struct ExpectFrame {
     pub promised: Option<u32>,
     /// A SETTINGS parameter and value the frame must carry.
     pub setting: Option<(u16, u32)>,
+    /// A field the header block must carry as never-indexed (RFC 7541 §6.2.3).
+    pub sensitive: Option<String>,
 }
 
 impl ExpectFrame {
@@ -317,6 +325,7 @@ impl ExpectFrame {
             payload: None,
             promised: None,
             setting: None,
+            sensitive: None,
         }
     }
 
@@ -467,6 +476,12 @@ impl ExpectFrame {
         self
     }
 
+    /// The header block carries field `name` as a never-indexed literal (RFC 7541 §6.2.3).
+    pub fn sensitive(mut self, name: &str) -> Self {
+        self.sensitive = Some(name.into());
+        self
+    }
+
     /// Does `frame` (with its decoded header block, if any) match?
     pub fn matches(&self, frame: &Frame, block: &[Header]) -> bool {
         let head_kind = match frame {
@@ -496,7 +511,11 @@ impl ExpectFrame {
                 .any(|h| h.name == name.as_bytes() && h.value == value.as_bytes())
         };
         let block_ok = self.status.as_ref().is_none_or(|s| field_ok(":status", s))
-            && self.field.as_ref().is_none_or(|(n, v)| field_ok(n, v));
+            && self.field.as_ref().is_none_or(|(n, v)| field_ok(n, v))
+            && self
+                .sensitive
+                .as_ref()
+                .is_none_or(|n| block.iter().any(|h| h.name == n.as_bytes() && h.sensitive));
         match frame {
             Frame::Data(d) => {
                 ok(self.flag, d.end_stream)
@@ -522,6 +541,7 @@ impl ExpectFrame {
             Frame::PushPromise(p) => {
                 self.promised.is_none_or(|x| x == p.promised_id.value()) && block_ok
             }
+            Frame::Unknown(u) => self.data.as_ref().is_none_or(|b| *b == u.payload),
             _ => true,
         }
     }
@@ -562,6 +582,12 @@ pub enum ExpectEvent {
     Extension(u8),
     /// `ConnectionTerminated` with a reason, if given.
     Terminated(Option<Reason>),
+    /// A header block event (request, response, 1xx, trailers, promise) on a stream carrying
+    /// the field `name: value`.
+    Field(u32, &'static str, &'static str),
+    /// A header block event on a stream carrying field `name` with `sensitive` set (it arrived
+    /// never-indexed, RFC 7541 §6.2.3).
+    Sensitive(u32, &'static str),
 }
 
 impl ExpectEvent {
@@ -633,8 +659,32 @@ impl ExpectEvent {
             (ExpectEvent::Terminated(r), Event::ConnectionTerminated { reason, .. }) => {
                 r.is_none_or(|r| r == *reason)
             }
+            (ExpectEvent::Field(id, name, value), e) => {
+                block_of(e).is_some_and(|(s, hs)| s == *id && field(hs, name, Some(value)))
+            }
+            (ExpectEvent::Sensitive(id, name), e) => block_of(e).is_some_and(|(s, hs)| {
+                s == *id && hs.iter().any(|h| h.name == name.as_bytes() && h.sensitive)
+            }),
             _ => false,
         }
+    }
+}
+
+/// The stream and header list of an event that carries a header block.
+fn block_of(event: &Event) -> Option<(u32, &[Header])> {
+    match event {
+        Event::RequestReceived {
+            stream, headers, ..
+        }
+        | Event::ResponseReceived {
+            stream, headers, ..
+        }
+        | Event::InformationalResponseReceived { stream, headers }
+        | Event::TrailersReceived { stream, headers } => Some((stream.value(), headers)),
+        Event::PushedStreamReceived {
+            promised, headers, ..
+        } => Some((promised.value(), headers)),
+        _ => None,
     }
 }
 

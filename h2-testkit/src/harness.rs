@@ -2,7 +2,7 @@
 
 use bytes::{Bytes, BytesMut};
 use h2core::frame::PrioritySpec;
-use h2core::{Config, Connection, Event, Header, Reason, SettingsValues, StreamId};
+use h2core::{Config, Connection, Event, Header, Reason, SettingsValues, StreamId, UserError};
 use std::time::{Duration, Instant};
 
 /// Something the application does.
@@ -63,6 +63,39 @@ pub trait Harness {
     fn take_events(&mut self) -> Vec<Event>;
     /// True once the connection is over.
     fn is_closed(&mut self) -> bool;
+}
+
+/// Carries out `cmd` on `conn`: the one mapping from scenario commands to the core's API, used
+/// by every harness (adapters run it inside their connection task).
+pub fn apply(conn: &mut Connection, cmd: &AppCommand, now: Instant) -> Result<(), UserError> {
+    let c = conn;
+    let id = StreamId::new;
+    match cmd.clone() {
+        AppCommand::SendRequest(h, es) => c.send_request(h, es).map(|_| ()),
+        AppCommand::SendResponse(s, h, es) => c.send_response(id(s), h, es),
+        AppCommand::SendInformational(s, h) => c.send_informational(id(s), h),
+        AppCommand::SendData(s, d, es) => c.send_data(id(s), d, es),
+        AppCommand::SendTrailers(s, h) => c.send_trailers(id(s), h),
+        AppCommand::PushPromise(s, h) => c.push_promise(id(s), h).map(|_| ()),
+        AppCommand::Reset(s, r) => c.reset(id(s), r),
+        AppCommand::ReleaseCapacity(s, n) => {
+            c.release_capacity(id(s), n);
+            Ok(())
+        }
+        AppCommand::Ping(p) => c.ping(p, now),
+        AppCommand::Shutdown => c.shutdown(now),
+        AppCommand::GoAway(r) => c.go_away(r, Bytes::new(), now),
+        AppCommand::UpdateSettings(v) => c.update_settings(v, now),
+        AppCommand::SetPriority(s, dep, w, ex) => c.set_priority(
+            id(s),
+            PrioritySpec {
+                dependency: id(dep),
+                exclusive: ex,
+                weight: w,
+            },
+        ),
+        AppCommand::SendExtension(k, f, s, p) => c.send_extension_frame(k, f, id(s), p),
+    }
 }
 
 /// The core itself, fed whole or one byte at a time.
@@ -133,34 +166,7 @@ impl Harness for CoreHarness {
     }
 
     fn app(&mut self, cmd: &AppCommand) -> Result<(), String> {
-        let c = &mut self.conn;
-        let id = StreamId::new;
-        let r = match cmd.clone() {
-            AppCommand::SendRequest(h, es) => c.send_request(h, es).map(|_| ()),
-            AppCommand::SendResponse(s, h, es) => c.send_response(id(s), h, es),
-            AppCommand::SendInformational(s, h) => c.send_informational(id(s), h),
-            AppCommand::SendData(s, d, es) => c.send_data(id(s), d, es),
-            AppCommand::SendTrailers(s, h) => c.send_trailers(id(s), h),
-            AppCommand::PushPromise(s, h) => c.push_promise(id(s), h).map(|_| ()),
-            AppCommand::Reset(s, r) => c.reset(id(s), r),
-            AppCommand::ReleaseCapacity(s, n) => {
-                c.release_capacity(id(s), n);
-                Ok(())
-            }
-            AppCommand::Ping(p) => c.ping(p, self.now),
-            AppCommand::Shutdown => c.shutdown(self.now),
-            AppCommand::GoAway(r) => c.go_away(r, Bytes::new(), self.now),
-            AppCommand::UpdateSettings(v) => c.update_settings(v, self.now),
-            AppCommand::SetPriority(s, dep, w, ex) => c.set_priority(
-                id(s),
-                PrioritySpec {
-                    dependency: id(dep),
-                    exclusive: ex,
-                    weight: w,
-                },
-            ),
-            AppCommand::SendExtension(k, f, s, p) => c.send_extension_frame(k, f, id(s), p),
-        };
+        let r = apply(&mut self.conn, cmd, self.now);
         self.pump();
         r.map_err(|e| e.to_string())
     }

@@ -12,7 +12,7 @@ mod harness;
 mod runner;
 
 pub use dsl::{ExpectEvent, ExpectFrame, PeerFrame};
-pub use harness::{AppCommand, AppResult, CoreHarness, Harness};
+pub use harness::{apply, AppCommand, AppResult, CoreHarness, Harness};
 pub use runner::{run, Transcript};
 
 use h2core::{Config, Role};

@@ -29,6 +29,10 @@ struct Peer {
     events: Vec<Event>,
     /// A header block of ours that is still open (CONTINUATION expected).
     open_block: Option<(Frame, BytesMut)>,
+    /// The peer's SETTINGS not yet acknowledged by us, oldest first, with the
+    /// SETTINGS_HEADER_TABLE_SIZE each carries: on our ACK it bounds the peer's decoder, so a
+    /// block of ours that ignores it fails to decode (RFC 7541 §4.2).
+    unacked_table_sizes: std::collections::VecDeque<Option<u32>>,
     transcript: Transcript,
 }
 
@@ -46,6 +50,7 @@ impl Peer {
             frames: Vec::new(),
             events: Vec::new(),
             open_block: None,
+            unacked_table_sizes: Default::default(),
             transcript: Transcript::default(),
         }
     }
@@ -131,6 +136,9 @@ impl Peer {
                 .encode(&mut out);
             }
         }
+        if let Some(size) = peer_settings_table_size(&out) {
+            self.unacked_table_sizes.push_back(size);
+        }
         out.freeze()
     }
 
@@ -175,6 +183,12 @@ impl Peer {
                     let b = p.header_block.clone();
                     (frame, b)
                 }
+                Frame::Settings(ref s) if s.ack => {
+                    if let Some(Some(size)) = self.unacked_table_sizes.pop_front() {
+                        self.decoder.set_max_table_size(size as usize);
+                    }
+                    (frame, Bytes::new())
+                }
                 other => (other, Bytes::new()),
             };
             if self.open_block.is_some() {
@@ -190,6 +204,22 @@ impl Peer {
             self.frames.push((frame, headers));
         }
     }
+}
+
+/// If `bytes` is one SETTINGS frame (not an ACK), its SETTINGS_HEADER_TABLE_SIZE, if any.
+fn peer_settings_table_size(bytes: &[u8]) -> Option<Option<u32>> {
+    if bytes.len() < 9 || bytes[3] != 0x4 || bytes[4] & 0x1 != 0 {
+        return None;
+    }
+    let len = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]) as usize;
+    let payload = bytes.get(9..9 + len)?;
+    let mut size = None;
+    for p in payload.chunks_exact(6) {
+        if u16::from_be_bytes([p[0], p[1]]) == 0x1 {
+            size = Some(u32::from_be_bytes([p[2], p[3], p[4], p[5]]));
+        }
+    }
+    Some(size)
 }
 
 fn describe(frame: &Frame, headers: &[Header]) -> String {
@@ -286,10 +316,19 @@ pub fn run(scenario: &Scenario, harness: &mut dyn Harness) -> Result<Transcript,
                 }
             }
             Step::App(cmd, want) => {
+                let before = peer.frames.len();
                 let got = harness.app(cmd);
                 match (want, &got) {
                     (AppResult::Ok, Ok(())) | (AppResult::UserError, Err(_)) => {}
                     _ => return fail(format!("command returned {got:?}")),
+                }
+                if *want == AppResult::UserError {
+                    // A refused command sends nothing.
+                    peer.absorb(harness.take_sent())
+                        .map_err(|e| format!("step {i}: {e}"))?;
+                    if let Some((f, h)) = peer.frames.get(before) {
+                        return fail(format!("sent {} after a UserError", describe(f, h)));
+                    }
                 }
             }
             Step::Advance(d) => harness.advance(*d),

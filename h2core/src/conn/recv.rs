@@ -814,10 +814,12 @@ impl Connection {
                 "PRIORITY_UPDATE sent by a server",
             ));
         }
-        if f.prioritized_stream_id.is_server_initiated() {
+        if f.prioritized_stream_id.is_server_initiated() && self.is_idle(f.prioritized_stream_id) {
+            // RFC 9218 §7.1: a client may reprioritize a push stream it was promised, but one
+            // in the idle state MUST be a connection error PROTOCOL_ERROR.
             return Err(conn_err(
                 Reason::PROTOCOL_ERROR,
-                "PRIORITY_UPDATE for a push stream",
+                "PRIORITY_UPDATE for an idle push stream",
             ));
         }
         let p = message::parse_priority_field(&f.field_value).unwrap_or(message::Priority9218 {
@@ -907,6 +909,8 @@ impl Connection {
                     opened.push(s.id);
                 }
             }
+            // In stream order, so the events do not depend on the store's hashing.
+            opened.sort_unstable_by_key(|id| id.value());
             for id in opened {
                 self.update_ready(id);
                 self.events.push_back(Event::WindowUpdated { stream: id });

@@ -34,8 +34,12 @@ impl Store {
         self.streams.len()
     }
 
+    /// Every stream we know, lowest identifier first: events reported for many streams at once
+    /// (GOAWAY, connection errors) come in the same order on every run.
     pub fn ids(&self) -> impl Iterator<Item = StreamId> + '_ {
-        self.streams.keys().map(|&id| StreamId::new(id))
+        let mut ids: Vec<u32> = self.streams.keys().copied().collect();
+        ids.sort_unstable();
+        ids.into_iter().map(StreamId::new)
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Stream> {

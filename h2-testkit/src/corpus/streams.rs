@@ -1,0 +1,759 @@
+//! RFC 9113 §5: stream states (§5.1, every state against the frames that matter, legal and
+//! illegal), identifiers (§5.1.1), concurrency both ways (§5.1.2), priority signals as hints
+//! (§5.3) and error handling (§5.4), in both roles; with the PUSH_PROMISE receipt rules of §6.6.
+
+use super::frames::{body, client, rst_on, server};
+use crate::dsl::{get, hdrs, response, ExpectEvent as E, ExpectFrame as X, PeerFrame as P};
+use crate::{AppCommand as A, Scenario, Step};
+use bytes::Bytes;
+use h2core::Reason;
+
+pub(super) fn scenarios() -> Vec<Scenario> {
+    let mut v = idle();
+    v.extend(reserved());
+    v.extend(open_and_half_closed());
+    v.extend(closed());
+    v.extend(identifiers());
+    v.extend(concurrency());
+    v.extend(priority());
+    v.extend(errors());
+    v.extend(push_promise());
+    v
+}
+
+/// A pushed request's header list.
+fn pushed(path: &str) -> Vec<h2core::Header> {
+    get(path)
+}
+
+/// A client whose request on stream 1 is half-closed (local), and which holds the promise of
+/// stream 2 for `/pushed` (reserved (remote)).
+fn client_with_promise(section: &'static str, name: &'static str) -> Scenario {
+    client(section, name)
+        .app(A::SendRequest(get("/"), true))
+        .peer(vec![P::push_promise(1, 2, pushed("/pushed"))])
+        .events(vec![E::Pushed(1, 2)])
+}
+
+/// A server that promised stream 2 on the client's stream 1 (reserved (local)).
+fn server_with_promise(section: &'static str, name: &'static str) -> Scenario {
+    server(section, name)
+        .peer(vec![P::get(1, "/")])
+        .app(A::PushPromise(1, pushed("/pushed")))
+        .expect(vec![X::push_promise(1, 2)])
+}
+
+fn idle() -> Vec<Scenario> {
+    let s = "RFC 9113 §5.1 idle";
+    vec![
+        server(s, "DATA on an idle stream is a connection error PROTOCOL_ERROR")
+            .peer(vec![P::data(1, "test").eos()])
+            .expect_goaway(Reason::PROTOCOL_ERROR),
+        server(s, "WINDOW_UPDATE on an idle stream is a connection error PROTOCOL_ERROR")
+            .peer(vec![P::window_update(1, 100)])
+            .expect_goaway(Reason::PROTOCOL_ERROR),
+        server(s, "CONTINUATION on an idle stream is a connection error PROTOCOL_ERROR")
+            .peer(vec![P::continuation(1, get("/"), true)])
+            .no_event(E::Request(1, None))
+            .expect_goaway(Reason::PROTOCOL_ERROR),
+        client(
+            s,
+            "HEADERS on an idle server stream that was never promised is a connection error PROTOCOL_ERROR",
+        )
+        .peer(vec![P::response(2, "200").eos()])
+        .expect_goaway(Reason::PROTOCOL_ERROR),
+        client(
+            s,
+            "DATA on our own idle stream, before any request, is a connection error PROTOCOL_ERROR",
+        )
+        .peer(vec![P::data(1, "early")])
+        .expect_goaway(Reason::PROTOCOL_ERROR),
+        client(
+            s,
+            "RST_STREAM on our own idle stream is a connection error PROTOCOL_ERROR",
+        )
+        .app(A::SendRequest(get("/"), true))
+        .peer(vec![P::rst(3, Reason::CANCEL)])
+        .expect_goaway(Reason::PROTOCOL_ERROR),
+    ]
+}
+
+fn reserved() -> Vec<Scenario> {
+    let local = "RFC 9113 §5.1 reserved (local)";
+    let remote = "RFC 9113 §5.1 reserved (remote)";
+    vec![
+        server_with_promise(
+            local,
+            "a promised stream carries our response once we send its HEADERS",
+        )
+        .app(A::SendResponse(2, response("200"), false))
+        .app(A::SendData(2, Bytes::from_static(b"pushed"), true))
+        .expect(vec![
+            X::headers(2).status("200").no_eos(),
+            X::data(2).body("pushed").eos(),
+        ])
+        .expect_not(X::any_rst()),
+        server_with_promise(
+            local,
+            "HEADERS from the peer on a reserved (local) stream is a connection error PROTOCOL_ERROR",
+        )
+        .peer(vec![P::get(2, "/")])
+        .expect_goaway(Reason::PROTOCOL_ERROR),
+        server_with_promise(
+            local,
+            "DATA from the peer on a reserved (local) stream is a connection error PROTOCOL_ERROR",
+        )
+        .peer(vec![P::data(2, "nope")])
+        .expect_goaway(Reason::PROTOCOL_ERROR),
+        server_with_promise(
+            local,
+            "the peer may refuse a promise with RST_STREAM: the stream closes and is never answered",
+        )
+        .peer(vec![P::rst(2, Reason::CANCEL)])
+        .events(vec![E::Reset(2, Some(Reason::CANCEL))])
+        .app_err(A::SendResponse(2, response("200"), true))
+        .expect_not(X::headers(2))
+        .expect_not(X::any_goaway()),
+        server_with_promise(
+            local,
+            "WINDOW_UPDATE and PRIORITY on a reserved (local) stream are accepted",
+        )
+        .peer(vec![P::window_update(2, 1000), P::priority(2, 1, 10, false)])
+        .events(vec![E::WindowUpdated(2)])
+        .app(A::SendResponse(2, response("200"), true))
+        .expect(vec![X::headers(2).eos()])
+        .expect_not(X::any_goaway()),
+        client_with_promise(
+            remote,
+            "the server's HEADERS on a reserved (remote) stream delivers the pushed response",
+        )
+        .peer(vec![P::response(2, "200"), P::data(2, "pushed").eos()])
+        .events(vec![
+            E::Response(2, Some("200")),
+            E::Data(2, Some(Bytes::from_static(b"pushed"))),
+            E::Ended(2),
+        ])
+        .expect_not(X::any_rst()),
+        client_with_promise(
+            remote,
+            "DATA on a reserved (remote) stream is a connection error PROTOCOL_ERROR",
+        )
+        .peer(vec![P::data(2, "no headers")])
+        .expect_goaway(Reason::PROTOCOL_ERROR),
+        client_with_promise(
+            remote,
+            "WINDOW_UPDATE on a reserved (remote) stream is a connection error PROTOCOL_ERROR",
+        )
+        .peer(vec![P::window_update(2, 10)])
+        .expect_goaway(Reason::PROTOCOL_ERROR),
+        client_with_promise(
+            remote,
+            "the server may cancel its promise with RST_STREAM",
+        )
+        .peer(vec![P::rst(2, Reason::CANCEL)])
+        .events(vec![E::Reset(2, Some(Reason::CANCEL))])
+        .expect_not(X::any_rst())
+        .expect_not(X::any_goaway()),
+        client_with_promise(
+            remote,
+            "we may refuse a promised stream with RST_STREAM; its late frames are then ignored",
+        )
+        .app(A::Reset(2, Reason::CANCEL))
+        .expect(vec![X::rst(2, Reason::CANCEL)])
+        .peer(vec![P::response(2, "200"), P::data(2, "late").eos()])
+        .no_event(E::Response(2, None))
+        .expect_not(X::any_goaway())
+        .step(Step::ExpectOpen),
+    ]
+}
+
+fn open_and_half_closed() -> Vec<Scenario> {
+    let open = "RFC 9113 §5.1 open";
+    let hcr = "RFC 9113 §5.1 half-closed (remote)";
+    let hcl = "RFC 9113 §5.1 half-closed (local)";
+    vec![
+        server(open, "RST_STREAM on an open stream closes it and tells the application")
+            .peer(vec![P::request(1, "POST", "/"), P::rst(1, Reason::INTERNAL_ERROR)])
+            .events(vec![E::Reset(1, Some(Reason::INTERNAL_ERROR))])
+            .expect_not(X::any_rst())
+            .expect_not(X::any_goaway()),
+        server(open, "trailers with END_STREAM half-close an open stream")
+            .peer(vec![
+                P::request(1, "POST", "/"),
+                P::data(1, "a"),
+                P::headers(1, hdrs(&[("x-trailer", "1")])).eos(),
+            ])
+            .events(vec![E::Data(1, None), E::Trailers(1), E::Ended(1)])
+            .app(A::SendResponse(1, response("200"), true))
+            .expect(vec![X::headers(1).eos()]),
+        server(
+            hcr,
+            "DATA after the peer's END_STREAM is a stream error STREAM_CLOSED",
+        )
+        .peer(vec![P::get(1, "/"), P::data(1, "test").eos()])
+        .no_event(E::Data(1, None))
+        .expect_rst(1, Reason::STREAM_CLOSED),
+        server(
+            hcr,
+            "HEADERS after the peer's END_STREAM is a stream error STREAM_CLOSED",
+        )
+        .peer(vec![P::get(1, "/"), P::get(1, "/")])
+        .events(vec![E::Request(1, None), E::Reset(1, Some(Reason::STREAM_CLOSED))])
+        .expect_rst(1, Reason::STREAM_CLOSED),
+        server(
+            hcr,
+            "CONTINUATION after a complete header block is a connection error PROTOCOL_ERROR",
+        )
+        .peer(vec![P::get(1, "/"), P::continuation(1, get("/"), true)])
+        .expect_goaway(Reason::PROTOCOL_ERROR),
+        Scenario::server(
+            hcr,
+            "WINDOW_UPDATE on a half-closed (remote) stream is accepted and lets our DATA go",
+        )
+        .handshake_with(vec![(0x4, 0)])
+        .peer(vec![P::get(1, "/")])
+        .app(A::SendResponse(1, response("200"), false))
+        .app(A::SendData(1, Bytes::from_static(b"hello"), true))
+        .expect_not(X::data(1))
+        .peer(vec![P::window_update(1, 5)])
+        .events(vec![E::WindowUpdated(1)])
+        .expect(vec![X::data(1).body("hello").eos()])
+        .expect_not(X::any_rst()),
+        server(hcr, "PRIORITY on a half-closed (remote) stream is accepted")
+            .peer(vec![P::get(1, "/"), P::priority(1, 0, 100, false)])
+            .app(A::SendResponse(1, response("200"), true))
+            .expect(vec![X::headers(1).eos()])
+            .expect_not(X::any_rst())
+            .expect_not(X::any_goaway()),
+        server(
+            hcr,
+            "RST_STREAM on a half-closed (remote) stream closes it without an answer",
+        )
+        .peer(vec![P::get(1, "/"), P::rst(1, Reason::CANCEL)])
+        .events(vec![E::Reset(1, Some(Reason::CANCEL))])
+        .app_err(A::SendResponse(1, response("200"), true))
+        .expect_not(X::any_rst()),
+        client(
+            hcl,
+            "a half-closed (local) stream still receives every frame type: WINDOW_UPDATE, PRIORITY, HEADERS, DATA",
+        )
+        .app(A::SendRequest(get("/"), true))
+        .peer(vec![
+            P::window_update(1, 100),
+            P::priority(1, 0, 7, false),
+            P::response(1, "200"),
+            P::data(1, "body").eos(),
+        ])
+        .events(vec![
+            E::Response(1, Some("200")),
+            E::Data(1, Some(Bytes::from_static(b"body"))),
+            E::Ended(1),
+        ])
+        .expect_not(X::any_rst())
+        .expect_not(X::any_goaway()),
+        client(hcl, "RST_STREAM from the server closes our half-closed (local) request")
+            .app(A::SendRequest(get("/"), true))
+            .peer(vec![P::rst(1, Reason::REFUSED_STREAM)])
+            .events(vec![E::Reset(1, Some(Reason::REFUSED_STREAM))])
+            .expect_not(X::any_rst()),
+        client(hcl, "we send nothing more on a stream after its END_STREAM")
+            .app(A::SendRequest(get("/"), true))
+            .app_err(A::SendData(1, Bytes::from_static(b"late"), true))
+            .app_err(A::SendTrailers(1, hdrs(&[("x", "y")]))),
+    ]
+}
+
+fn closed() -> Vec<Scenario> {
+    let s = "RFC 9113 §5.1 closed";
+    vec![
+        server(
+            s,
+            "DATA after the peer's RST_STREAM is a stream error STREAM_CLOSED",
+        )
+        .peer(vec![
+            P::request(1, "POST", "/"),
+            P::rst(1, Reason::CANCEL),
+            P::data(1, "test").eos(),
+        ])
+        .expect_rst(1, Reason::STREAM_CLOSED),
+        server(
+            s,
+            "HEADERS after the peer's RST_STREAM is a stream error STREAM_CLOSED",
+        )
+        .peer(vec![
+            P::request(1, "POST", "/"),
+            P::rst(1, Reason::CANCEL),
+            P::headers(1, hdrs(&[("x-trailer", "1")])).eos(),
+        ])
+        .no_event(E::Trailers(1))
+        .expect_rst(1, Reason::STREAM_CLOSED),
+        server(
+            s,
+            "CONTINUATION after the peer's RST_STREAM is a connection error PROTOCOL_ERROR",
+        )
+        .peer(vec![
+            P::request(1, "POST", "/"),
+            P::rst(1, Reason::CANCEL),
+            P::continuation(1, hdrs(&[("x-a", "b")]), true),
+        ])
+        .expect_goaway(Reason::PROTOCOL_ERROR),
+        server(
+            s,
+            "DATA on a stream closed by END_STREAM both ways is a connection error STREAM_CLOSED",
+        )
+        .peer(vec![P::get(1, "/")])
+        .app(A::SendResponse(1, response("200"), true))
+        .expect(vec![X::headers(1).eos()])
+        .peer(vec![P::data(1, "test").eos()])
+        .expect_goaway(Reason::STREAM_CLOSED),
+        server(
+            s,
+            "HEADERS on a stream closed by END_STREAM both ways is a connection error STREAM_CLOSED",
+        )
+        .peer(vec![P::get(1, "/")])
+        .app(A::SendResponse(1, response("200"), true))
+        .expect(vec![X::headers(1).eos()])
+        .peer(vec![P::get(1, "/")])
+        .expect_goaway(Reason::STREAM_CLOSED),
+        server(
+            s,
+            "WINDOW_UPDATE and RST_STREAM just after our END_STREAM closed the stream are ignored",
+        )
+        .peer(vec![P::get(1, "/")])
+        .app(A::SendResponse(1, response("200"), true))
+        .peer(vec![
+            P::window_update(1, 10),
+            P::rst(1, Reason::NO_ERROR),
+            P::ping([3; 8]),
+        ])
+        .expect(vec![X::ping_ack([3; 8])])
+        .no_event(E::Reset(1, None))
+        .expect_not(X::any_rst())
+        .expect_not(X::any_goaway()),
+        server(
+            s,
+            "after our RST_STREAM, frames the peer had already sent on the stream are ignored",
+        )
+        .peer(vec![P::request(1, "POST", "/")])
+        .app(A::Reset(1, Reason::CANCEL))
+        .expect(vec![X::rst(1, Reason::CANCEL)])
+        .peer(vec![
+            P::data(1, "in flight"),
+            P::window_update(1, 100),
+            P::priority(1, 0, 1, false),
+            P::headers(1, hdrs(&[("x-trailer", "1")])).eos(),
+            P::rst(1, Reason::CANCEL),
+            P::ping([4; 8]),
+        ])
+        .expect(vec![X::ping_ack([4; 8])])
+        .no_event(E::Data(1, None))
+        .no_event(E::Trailers(1))
+        .expect_not(X::any_rst())
+        .expect_not(X::any_goaway()),
+        client(
+            s,
+            "DATA after the server's END_STREAM closed the stream is a connection error STREAM_CLOSED",
+        )
+        .app(A::SendRequest(get("/"), true))
+        .peer(vec![P::response(1, "200").eos(), P::data(1, "late")])
+        .events(vec![E::Ended(1)])
+        .expect_goaway(Reason::STREAM_CLOSED),
+        client(
+            s,
+            "a PUSH_PROMISE on a stream we reset still reserves the promised stream, which we then reset",
+        )
+        .app(A::SendRequest(get("/"), true))
+        .app(A::Reset(1, Reason::CANCEL))
+        .peer(vec![P::push_promise(1, 2, pushed("/late-push"))])
+        .expect(vec![X::rst(2, Reason::CANCEL)])
+        .no_event(E::Pushed(1, 2))
+        .expect_not(X::any_goaway())
+        .peer(vec![P::push_promise(1, 4, pushed("/late-push-2"))])
+        .expect(vec![X::rst(4, Reason::CANCEL)])
+        .step(Step::ExpectOpen),
+    ]
+}
+
+fn identifiers() -> Vec<Scenario> {
+    let s = "RFC 9113 §5.1.1";
+    vec![
+        server(
+            s,
+            "a client stream with an even identifier is a connection error PROTOCOL_ERROR",
+        )
+        .peer(vec![P::get(2, "/")])
+        .no_event(E::Request(2, None))
+        .expect_goaway(Reason::PROTOCOL_ERROR),
+        server(
+            s,
+            "a new stream identifier smaller than a previous one is a connection error PROTOCOL_ERROR",
+        )
+        .peer(vec![P::get(5, "/"), P::get(3, "/")])
+        .events(vec![E::Request(5, None)])
+        .no_event(E::Request(3, None))
+        .expect_goaway(Reason::PROTOCOL_ERROR),
+        server(
+            s,
+            "opening a stream implicitly closes the idle streams below it: DATA there is STREAM_CLOSED",
+        )
+        .peer(vec![P::get(5, "/"), P::data(3, "x")])
+        .expect_rst(3, Reason::STREAM_CLOSED),
+        server(s, "stream identifiers may skip values")
+            .peer(vec![P::get(1, "/"), P::get(7, "/seven")])
+            .events(vec![E::Request(1, None), E::Request(7, Some("/seven"))])
+            .expect_not(X::any_goaway()),
+        server(s, "the largest stream identifier, 2^31-1, is usable")
+            .peer(vec![P::get(0x7fff_ffff, "/last")])
+            .events(vec![E::Request(0x7fff_ffff, Some("/last"))])
+            .app(A::SendResponse(0x7fff_ffff, response("200"), true))
+            .expect(vec![X::headers(0x7fff_ffff).eos()]),
+        client(
+            s,
+            "our requests use odd stream identifiers, each larger than the last",
+        )
+        .app(A::SendRequest(get("/a"), true))
+        .app(A::SendRequest(get("/b"), true))
+        .app(A::SendRequest(get("/c"), true))
+        .expect(vec![
+            X::headers(1).field(":path", "/a"),
+            X::headers(3).field(":path", "/b"),
+            X::headers(5).field(":path", "/c"),
+        ]),
+        server(s, "our pushed streams use even identifiers, each larger than the last")
+            .peer(vec![P::get(1, "/")])
+            .app(A::PushPromise(1, pushed("/p1")))
+            .app(A::PushPromise(1, pushed("/p2")))
+            .expect(vec![X::push_promise(1, 2), X::push_promise(1, 4)]),
+        client(s, "a PUSH_PROMISE of an odd stream is a connection error PROTOCOL_ERROR")
+            .app(A::SendRequest(get("/"), true))
+            .peer(vec![P::push_promise(1, 3, pushed("/odd"))])
+            .no_event(E::Pushed(1, 3))
+            .expect_goaway(Reason::PROTOCOL_ERROR),
+        client_with_promise(
+            s,
+            "a PUSH_PROMISE of a stream already used is a connection error PROTOCOL_ERROR",
+        )
+        .peer(vec![P::push_promise(1, 2, pushed("/again"))])
+        .expect_goaway(Reason::PROTOCOL_ERROR),
+    ]
+}
+
+fn concurrency() -> Vec<Scenario> {
+    let s = "RFC 9113 §5.1.2";
+    vec![
+        Scenario::server(
+            s,
+            "a stream beyond our SETTINGS_MAX_CONCURRENT_STREAMS is refused with REFUSED_STREAM",
+        )
+        .config(|c| c.settings.max_concurrent_streams = Some(2))
+        .handshake()
+        .peer(vec![P::get(1, "/"), P::get(3, "/"), P::get(5, "/")])
+        .events(vec![E::Request(1, None), E::Request(3, None)])
+        .no_event(E::Request(5, None))
+        .expect_rst(5, Reason::REFUSED_STREAM),
+        Scenario::server(
+            s,
+            "half-closed streams count toward the limit; a closed stream frees its slot",
+        )
+        .config(|c| c.settings.max_concurrent_streams = Some(1))
+        .handshake()
+        .peer(vec![P::get(1, "/"), P::get(3, "/")])
+        .expect(vec![X::rst(3, Reason::REFUSED_STREAM)])
+        .app(A::SendResponse(1, response("200"), true))
+        .peer(vec![P::get(5, "/five")])
+        .events(vec![E::Request(5, Some("/five"))])
+        .expect_not(X::any_rst()),
+        Scenario::client(
+            s,
+            "our request waits for a slot under the peer's limit and goes out when one frees",
+        )
+        .handshake_with(vec![(0x3, 1)])
+        .app(A::SendRequest(get("/first"), true))
+        .app(A::SendRequest(get("/second"), true))
+        .expect(vec![X::headers(1).field(":path", "/first")])
+        .expect_not(X::headers(3))
+        .peer(vec![P::response(1, "200").eos()])
+        .expect(vec![X::headers(3).field(":path", "/second")]),
+        Scenario::client(
+            s,
+            "a limit of 0 holds our requests; raising it by SETTINGS sends them in order",
+        )
+        .handshake_with(vec![(0x3, 0)])
+        .app(A::SendRequest(get("/a"), true))
+        .app(A::SendRequest(get("/b"), true))
+        .expect_not(X::headers(1))
+        .peer(vec![P::settings(vec![(0x3, 2)])])
+        .expect(vec![
+            X::settings_ack(),
+            X::headers(1).field(":path", "/a"),
+            X::headers(3).field(":path", "/b"),
+        ]),
+        Scenario::client(
+            s,
+            "DATA queued on a waiting request follows its HEADERS once the stream opens",
+        )
+        .handshake_with(vec![(0x3, 1)])
+        .app(A::SendRequest(get("/first"), true))
+        .app(A::SendRequest(hdrs_post("/upload"), false))
+        .app(A::SendData(3, Bytes::from_static(b"payload"), true))
+        .expect_not(X::data(3))
+        .peer(vec![P::response(1, "200").eos()])
+        .expect(vec![X::headers(3).no_eos(), X::data(3).body("payload").eos()]),
+        Scenario::client(
+            s,
+            "resetting a request still waiting for a slot sends nothing",
+        )
+        .handshake_with(vec![(0x3, 1)])
+        .app(A::SendRequest(get("/first"), true))
+        .app(A::SendRequest(get("/dropped"), true))
+        .app(A::SendRequest(get("/third"), true))
+        .app(A::Reset(3, Reason::CANCEL))
+        .peer(vec![P::response(1, "200").eos()])
+        .expect(vec![X::headers(5).field(":path", "/third")])
+        .expect_not(rst_on(3))
+        .expect_not(X::headers(3)),
+        Scenario::client(
+            s,
+            "a limit lowered below the active streams lets them finish; new requests wait",
+        )
+        .handshake()
+        .app(A::SendRequest(get("/a"), true))
+        .app(A::SendRequest(get("/b"), true))
+        .peer(vec![P::settings(vec![(0x3, 1)])])
+        .app(A::SendRequest(get("/c"), true))
+        .expect(vec![X::headers(1), X::headers(3)])
+        .expect_not(X::headers(5))
+        .peer(vec![P::response(1, "200").eos()])
+        .events(vec![E::Ended(1)])
+        .expect_not(X::headers(5))
+        .peer(vec![P::response(3, "200").eos()])
+        .expect(vec![X::headers(5).field(":path", "/c")]),
+        client(
+            s,
+            "streams the server pushes do not count against the server's limit on our requests",
+        )
+        .peer(vec![P::settings(vec![(0x3, 1)])])
+        .app(A::SendRequest(get("/"), true))
+        .peer(vec![
+            P::push_promise(1, 2, pushed("/p")),
+            P::response(2, "200"),
+            P::response(1, "200").eos(),
+        ])
+        .events(vec![E::Ended(1)])
+        .app(A::SendRequest(get("/next"), true))
+        .expect(vec![X::headers(3).field(":path", "/next")]),
+    ]
+}
+
+fn hdrs_post(path: &str) -> Vec<h2core::Header> {
+    crate::dsl::request("POST", path)
+}
+
+fn priority() -> Vec<Scenario> {
+    let s = "RFC 9113 §5.3";
+    // Three streams answered at once while the connection window is closed; which one gets
+    // DATA first when it opens is the priority hint at work.
+    let contended = |name: &'static str| {
+        Scenario::server(s, name)
+            .config(|c| c.connection_window = 65_535)
+            .handshake()
+            .peer(vec![P::get(1, "/"), P::get(3, "/"), P::get(5, "/")])
+            .app(A::SendResponse(5, response("200"), false))
+            .app(A::SendData(5, body(65_535), false))
+            .app(A::SendResponse(1, response("200"), false))
+            .app(A::SendResponse(3, response("200"), false))
+    };
+    vec![
+        server(
+            s,
+            "HEADERS making a stream depend on itself is a stream error PROTOCOL_ERROR",
+        )
+        .peer(vec![
+            P::get(1, "/").with_priority(1, 15, false),
+            P::get(3, "/ok"),
+        ])
+        .no_event(E::Request(1, None))
+        .events(vec![E::Request(3, Some("/ok"))])
+        .expect_rst(1, Reason::PROTOCOL_ERROR),
+        server(
+            s,
+            "PRIORITY making an open stream depend on itself is a stream error PROTOCOL_ERROR",
+        )
+        .peer(vec![
+            P::request(1, "POST", "/"),
+            P::priority(1, 1, 15, false),
+        ])
+        .expect_rst(1, Reason::PROTOCOL_ERROR),
+        server(
+            s,
+            "PRIORITY making an idle stream depend on itself fails the connection: idle streams cannot be reset",
+        )
+        .peer(vec![P::priority(1, 1, 15, false)])
+        .expect_not(X::any_rst())
+        .expect_goaway(Reason::PROTOCOL_ERROR),
+        server(
+            s,
+            "a dependency on a stream that does not exist is only a hint, never an error",
+        )
+        .peer(vec![
+            P::get(1, "/").with_priority(99, 50, true),
+            P::priority(1, 777, 3, false),
+        ])
+        .events(vec![E::Request(1, Some("/"))])
+        .expect_not(X::any_rst())
+        .expect_not(X::any_goaway()),
+        contended("DATA of a stream goes before DATA of the stream the peer made depend on it")
+            .peer(vec![P::priority(3, 1, 15, true)])
+            .app(A::SendData(3, body(1000), true))
+            .app(A::SendData(1, body(1000), true))
+            .peer(vec![P::window_update(0, 1000)])
+            .expect(vec![X::data(1).len(1000).eos()])
+            .expect_not(X::data(3))
+            .peer(vec![P::window_update(0, 1000)])
+            .expect(vec![X::data(3).len(1000).eos()]),
+    ]
+}
+
+fn errors() -> Vec<Scenario> {
+    let s1 = "RFC 9113 §5.4.1";
+    let s2 = "RFC 9113 §5.4.2";
+    vec![
+        server(
+            s1,
+            "a connection error sends GOAWAY with the last stream processed, then closes",
+        )
+        .peer(vec![P::get(1, "/"), P::get(3, "/"), P::ping_ack([0; 8])])
+        .peer(vec![P::raw_frame(0x6, 0, 0, vec![0; 7])])
+        .expect(vec![X::goaway(Reason::FRAME_SIZE_ERROR).last(3)])
+        .step(Step::ExpectClosed)
+        .events(vec![
+            E::Reset(1, Some(Reason::FRAME_SIZE_ERROR)),
+            E::Terminated(Some(Reason::FRAME_SIZE_ERROR)),
+        ]),
+        server(s1, "nothing is read after a connection error")
+            .peer(vec![
+                P::raw_frame(0x6, 0, 1, vec![0; 8]),
+                P::ping([5; 8]),
+                P::get(1, "/"),
+            ])
+            .expect(vec![X::goaway(Reason::PROTOCOL_ERROR)])
+            .expect_not(X::ping_ack([5; 8]))
+            .no_event(E::Request(1, None))
+            .step(Step::ExpectClosed),
+        client(
+            s1,
+            "a connection error reports every open stream and the end of the connection",
+        )
+        .app(A::SendRequest(get("/a"), true))
+        .app(A::SendRequest(get("/b"), true))
+        .peer(vec![P::window_update(0, 0)])
+        .expect_goaway(Reason::PROTOCOL_ERROR)
+        .events(vec![E::Terminated(Some(Reason::PROTOCOL_ERROR))])
+        .step(Step::ExpectClosed),
+        server(
+            s2,
+            "a stream error resets only that stream; other streams go on",
+        )
+        .peer(vec![
+            P::request(1, "POST", "/"),
+            P::get(3, "/other"),
+            P::window_update(1, 0),
+        ])
+        .expect(vec![X::rst(1, Reason::PROTOCOL_ERROR)])
+        .events(vec![E::Request(3, Some("/other")), E::Reset(1, Some(Reason::PROTOCOL_ERROR))])
+        .app(A::SendResponse(3, response("200"), true))
+        .expect(vec![X::headers(3).eos()])
+        .expect_not(X::any_goaway()),
+        server(
+            s2,
+            "at most one RST_STREAM per stream: more frames on it after our reset are ignored",
+        )
+        .peer(vec![P::get(1, "/"), P::data(1, "bad")])
+        .expect(vec![X::rst(1, Reason::STREAM_CLOSED)])
+        .peer(vec![P::data(1, "again"), P::data(1, "and again").eos()])
+        .expect_not(X::any_rst())
+        .expect_not(X::any_goaway()),
+        server(
+            "RFC 9113 §5.4.3",
+            "the transport closing with streams open ends them and the connection",
+        )
+        .peer(vec![P::request(1, "POST", "/")])
+        .step(Step::PeerEof)
+        .step(Step::ExpectClosed)
+        .events(vec![E::Reset(1, None), E::Terminated(None)]),
+    ]
+}
+
+fn push_promise() -> Vec<Scenario> {
+    let s = "RFC 9113 §6.6";
+    vec![
+        server(s, "a PUSH_PROMISE from a client is a connection error PROTOCOL_ERROR")
+            .peer(vec![
+                P::request(1, "POST", "/"),
+                P::push_promise(1, 2, pushed("/")),
+            ])
+            .expect_goaway(Reason::PROTOCOL_ERROR),
+        Scenario::client(
+            s,
+            "a PUSH_PROMISE after we disabled push is a connection error PROTOCOL_ERROR",
+        )
+        .config(|c| c.settings.enable_push = false)
+        .handshake()
+        .app(A::SendRequest(get("/"), true))
+        .peer(vec![P::push_promise(1, 2, pushed("/p"))])
+        .no_event(E::Pushed(1, 2))
+        .expect_goaway(Reason::PROTOCOL_ERROR),
+        client(s, "a PUSH_PROMISE on stream 0 is a connection error PROTOCOL_ERROR")
+            .app(A::SendRequest(get("/"), true))
+            .peer(vec![P::raw_frame(0x5, 0x4, 0, vec![0, 0, 0, 2, 0x82])])
+            .expect_goaway(Reason::PROTOCOL_ERROR),
+        client(
+            s,
+            "a PUSH_PROMISE on a stream that is neither open nor half-closed (local) is a connection error PROTOCOL_ERROR",
+        )
+        .app(A::SendRequest(get("/"), true))
+        .peer(vec![P::response(1, "200").eos()])
+        .events(vec![E::Ended(1)])
+        .peer(vec![P::push_promise(1, 2, pushed("/late"))])
+        .expect_goaway(Reason::PROTOCOL_ERROR),
+        client(
+            s,
+            "a padded PUSH_PROMISE split over CONTINUATION frames is accepted",
+        )
+        .app(A::SendRequest(get("/"), true))
+        .peer(vec![
+            P::Block {
+                stream: 1,
+                promised: Some(2),
+                headers: pushed("/split"),
+                end_stream: false,
+                end_headers: true,
+                pieces: 3,
+                priority: None,
+                pad: Some(7),
+                raw_block: None,
+            },
+            P::response(2, "200").eos(),
+        ])
+        .events(vec![E::Pushed(1, 2), E::Response(2, Some("200")), E::Ended(2)]),
+        client(
+            s,
+            "a promised request that is not safe and cacheable is a stream error PROTOCOL_ERROR on the promised stream",
+        )
+        .app(A::SendRequest(get("/"), true))
+        .peer(vec![P::push_promise(1, 2, crate::dsl::request("POST", "/p"))])
+        .no_event(E::Pushed(1, 2))
+        .expect_rst(2, Reason::PROTOCOL_ERROR),
+        Scenario::server(
+            s,
+            "we do not push once the client disabled it with SETTINGS_ENABLE_PUSH = 0",
+        )
+        .handshake_with(vec![(0x2, 0)])
+        .peer(vec![P::get(1, "/")])
+        .app_err(A::PushPromise(1, pushed("/p"))),
+        server(s, "we push only on a stream the client opened and that is still open")
+            .peer(vec![P::get(1, "/")])
+            .app(A::SendResponse(1, response("200"), true))
+            .app_err(A::PushPromise(1, pushed("/p"))),
+    ]
+}
