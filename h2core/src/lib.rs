@@ -7,6 +7,8 @@
 //! - [`frame`]: the frame codec of RFC 9113 §4 and §6, zero-copy over [`bytes::Bytes`];
 //! - [`hpack`]: header compression, RFC 7541;
 //! - [`message`]: HTTP semantics of header blocks (RFC 9113 §8);
+//! - [`http1`]: the HTTP/1.1 codec for serving HTTP/1.1 and `Upgrade: h2c` on the same port
+//!   (RFC 9112);
 //! - [`Connection`]: the connection state machine for both roles, with [`Event`]s out;
 //! - [`error`]: the two error families, peer faults (a [`Reason`] on the wire) and caller misuse
 //!   ([`UserError`]).
@@ -20,6 +22,7 @@ pub mod event;
 pub mod flow;
 pub mod frame;
 pub mod hpack;
+pub mod http1;
 pub mod message;
 pub mod preface;
 pub(crate) mod priority;
