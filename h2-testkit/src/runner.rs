@@ -33,13 +33,16 @@ struct Peer {
     /// SETTINGS_HEADER_TABLE_SIZE each carries: on our ACK it bounds the peer's decoder, so a
     /// block of ours that ignores it fails to decode (RFC 7541 §4.2).
     unacked_table_sizes: std::collections::VecDeque<Option<u32>>,
+    /// The same for SETTINGS_MAX_FRAME_SIZE: on our ACK it bounds the frames we may send, so a
+    /// frame of ours above the peer's limit fails to parse (RFC 9113 §4.2).
+    unacked_frame_sizes: std::collections::VecDeque<Option<u32>>,
     transcript: Transcript,
 }
 
 impl Peer {
     fn new() -> Peer {
-        let mut reader = FrameReader::new();
-        reader.set_max_frame_size(h2core::frame::MAX_MAX_FRAME_SIZE);
+        // The peer accepts 2^14 until it announces more (§4.2).
+        let reader = FrameReader::new();
         let mut decoder = Decoder::new(4096);
         decoder.set_max_header_list_size(usize::MAX);
         Peer {
@@ -51,6 +54,7 @@ impl Peer {
             events: Vec::new(),
             open_block: None,
             unacked_table_sizes: Default::default(),
+            unacked_frame_sizes: Default::default(),
             transcript: Transcript::default(),
         }
     }
@@ -139,6 +143,9 @@ impl Peer {
         if let Some(size) = peer_settings_table_size(&out) {
             self.unacked_table_sizes.push_back(size);
         }
+        if let Some(size) = peer_settings_value(&out, 0x5) {
+            self.unacked_frame_sizes.push_back(size);
+        }
         out.freeze()
     }
 
@@ -187,6 +194,9 @@ impl Peer {
                     if let Some(Some(size)) = self.unacked_table_sizes.pop_front() {
                         self.decoder.set_max_table_size(size as usize);
                     }
+                    if let Some(Some(size)) = self.unacked_frame_sizes.pop_front() {
+                        self.reader.set_max_frame_size(size);
+                    }
                     (frame, Bytes::new())
                 }
                 other => (other, Bytes::new()),
@@ -222,6 +232,22 @@ fn peer_settings_table_size(bytes: &[u8]) -> Option<Option<u32>> {
     Some(size)
 }
 
+/// If `bytes` is one SETTINGS frame (not an ACK), the last value it carries for parameter `id`.
+fn peer_settings_value(bytes: &[u8], id: u16) -> Option<Option<u32>> {
+    if bytes.len() < 9 || bytes[3] != 0x4 || bytes[4] & 0x1 != 0 {
+        return None;
+    }
+    let len = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]) as usize;
+    let payload = bytes.get(9..9 + len)?;
+    Some(
+        payload
+            .chunks_exact(6)
+            .rev()
+            .find(|p| u16::from_be_bytes([p[0], p[1]]) == id)
+            .map(|p| u32::from_be_bytes([p[2], p[3], p[4], p[5]])),
+    )
+}
+
 fn describe(frame: &Frame, headers: &[Header]) -> String {
     let mut s = match frame {
         Frame::Data(d) => format!(
@@ -253,7 +279,8 @@ pub fn run(scenario: &Scenario, harness: &mut dyn Harness) -> Result<Transcript,
     let mut peer = Peer::new();
     for (i, step) in scenario.steps.iter().enumerate() {
         let sent = harness.take_sent();
-        peer.absorb(sent).map_err(|e| format!("step {i}: {e}"))?;
+        peer.absorb(sent)
+            .map_err(|e| format!("{} [{}]: step {i}: {e}", scenario.name, scenario.section))?;
         for e in harness.take_events() {
             peer.transcript.events.push(format!("{e:?}"));
             peer.events.push(e);

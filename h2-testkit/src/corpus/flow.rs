@@ -270,8 +270,13 @@ fn receiving() -> Vec<Scenario> {
         )
         .config(|c| c.connection_window = 65_535)
         .handshake()
-        .peer(vec![P::request(1, "POST", "/"), P::data(1, body(40_000))])
-        .events(vec![E::Data(1, None)])
+        .peer(vec![
+            P::request(1, "POST", "/"),
+            P::data(1, body(16_384)),
+            P::data(1, body(16_384)),
+            P::data(1, body(7_232)),
+        ])
+        .events(vec![E::Data(1, None), E::Data(1, None), E::Data(1, None)])
         .app(A::ReleaseCapacity(1, 40_000))
         .expect(vec![X::window_update(0).increment(40_000)]),
         Scenario::server(

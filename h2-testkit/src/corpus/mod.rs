@@ -3,11 +3,18 @@
 use crate::Scenario;
 
 mod basics;
+mod continuation;
 mod extensions;
+mod flow;
+mod frames;
 mod hpack;
 mod http;
+mod ping_goaway;
+mod preface;
 mod priority;
 mod push;
+mod settings;
+mod streams;
 mod user_errors;
 
 /// Every scenario of the corpus.
@@ -20,5 +27,12 @@ pub fn all() -> Vec<Scenario> {
     v.extend(priority::scenarios());
     v.extend(extensions::scenarios());
     v.extend(user_errors::scenarios());
+    v.extend(preface::scenarios());
+    v.extend(frames::scenarios());
+    v.extend(streams::scenarios());
+    v.extend(settings::scenarios());
+    v.extend(flow::scenarios());
+    v.extend(ping_goaway::scenarios());
+    v.extend(continuation::scenarios());
     v
 }

@@ -60,7 +60,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         .expect_goaway(Reason::PROTOCOL_ERROR),
         Scenario::server(
             S,
-            "a first frame too large for any SETTINGS is an invalid preface: PROTOCOL_ERROR",
+            "a first frame that is not SETTINGS, here a DATA too large to read, is an invalid preface: PROTOCOL_ERROR",
         )
         .peer(vec![P::Preface, P::raw_frame(0x0, 0, 1, vec![0; 20_000])])
         .expect_goaway(Reason::PROTOCOL_ERROR),

@@ -97,7 +97,7 @@ impl Connection {
             if self
                 .streams
                 .get(id)
-                .is_some_and(|s| s.send_end && s.send_buffered == 0 && s.send_trailers.is_none())
+                .is_some_and(|s| s.send_buffered == 0 && (s.send_end || s.send_trailers.is_some()))
             {
                 self.finish_if_drained(id);
             }
@@ -117,7 +117,10 @@ impl Connection {
         if s.state.is_closed() {
             return Err(UserError::InactiveStream(id));
         }
-        if !s.state.can_send() {
+        // A request waiting for a concurrency slot (§5.1.2) is still idle, but its body and
+        // trailers may be queued; they follow its HEADERS once it opens.
+        let waiting_with_body = s.pending_open.as_ref().is_some_and(|(_, end)| !end);
+        if !s.state.can_send() && !waiting_with_body {
             return Err(UserError::InvalidState(id));
         }
         Ok(s)
@@ -147,6 +150,18 @@ impl Connection {
             ));
         }
         let state = s.state;
+        if state == State::ReservedLocal
+            && (!self.pending_open.is_empty() || !self.local_slot_free())
+        {
+            // §5.1.2: this HEADERS opens the promised stream, which counts against the client's
+            // SETTINGS_MAX_CONCURRENT_STREAMS: it waits for a slot, in order, like a request.
+            if let Some(s) = self.streams.get_mut(id) {
+                s.send_phase = SendPhase::Body;
+                s.pending_open = Some((headers, end_stream));
+            }
+            self.pending_open.push_back(id);
+            return Ok(());
+        }
         self.write_header_block(
             id,
             BlockKind::Headers {
@@ -328,10 +343,12 @@ impl Connection {
     pub fn reset(&mut self, id: StreamId, reason: Reason) -> Result<(), UserError> {
         self.check_open()?;
         let s = self.streams.get(id).ok_or(UserError::InactiveStream(id))?;
-        if s.pending_open.is_some() {
-            // Never sent: nothing goes on the wire; the identifier is simply skipped (§5.1.1
-            // allows gaps).
-            self.pending_open.retain(|&p| p != id);
+        self.pending_open.retain(|&p| p != id);
+        // A request waiting for a slot was never sent: nothing goes on the wire. (A promised
+        // response waiting for a slot is reset like any reserved stream: PUSH_PROMISE
+        // announced it.)
+        if s.pending_open.is_some() && s.state == State::Idle {
+            // The identifier is simply skipped (§5.1.1 allows gaps).
             let local = self.is_local_id(id);
             let remember = self.config.limits.max_closed_streams_remembered;
             self.streams.set_state(

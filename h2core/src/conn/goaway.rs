@@ -72,9 +72,12 @@ impl Connection {
             }
             Role::Client => self.send_final_goaway(),
         }
-        // Requests that never got a slot will not go out now.
-        for id in std::mem::take(&mut self.pending_open) {
-            self.close_stream_with_event(id, Reason::REFUSED_STREAM, false);
+        // Requests that never got a slot will not go out now. (A server's promised responses
+        // waiting for a slot still go out: the client knows those streams.)
+        if self.role == Role::Client {
+            for id in std::mem::take(&mut self.pending_open) {
+                self.close_stream_with_event(id, Reason::REFUSED_STREAM, false);
+            }
         }
         self.maybe_finish_shutdown_at(now);
         Ok(())
@@ -90,7 +93,7 @@ impl Connection {
         if self.phase == Phase::Closed {
             return Err(UserError::ConnectionClosed);
         }
-        let last = self.last_peer_id;
+        let last = self.goaway_last_id();
         self.write_goaway(last, reason, debug);
         self.goaway.sent = Some(last);
         self.goaway.final_sent = true;
@@ -116,11 +119,20 @@ impl Connection {
         }
     }
 
+    /// The last-stream-id for a GOAWAY sent now: the last stream the peer opened, but never
+    /// above a GOAWAY already sent (§6.8: it MUST NOT increase; streams opened above it were
+    /// ignored).
+    pub(crate) fn goaway_last_id(&self) -> StreamId {
+        self.goaway
+            .sent
+            .map_or(self.last_peer_id, |sent| sent.min(self.last_peer_id))
+    }
+
     pub(crate) fn send_final_goaway(&mut self) {
         if self.goaway.final_sent {
             return;
         }
-        let last = self.last_peer_id;
+        let last = self.goaway_last_id();
         self.write_goaway(last, Reason::NO_ERROR, Bytes::new());
         self.goaway.sent = Some(last);
         self.goaway.final_sent = true;

@@ -383,7 +383,7 @@ impl Connection {
             return;
         }
         tracing::debug!(reason = ?err.reason, detail = err.detail, "connection error");
-        let last = self.last_peer_id;
+        let last = self.goaway_last_id();
         self.write_goaway(last, err.reason, Bytes::from_static(err.detail.as_bytes()));
         self.goaway.sent = Some(last);
         let ids: Vec<StreamId> = self.streams.ids().collect();

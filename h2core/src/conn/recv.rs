@@ -86,6 +86,22 @@ impl Connection {
                 buf.clear();
                 return Ok(());
             }
+            if self.phase == Phase::AwaitingSettings
+                && buf
+                    .get(3)
+                    .is_some_and(|&t| t != crate::frame::FrameType::SETTINGS.0)
+            {
+                // §3.4: the preface's first frame MUST be SETTINGS; anything else (an HTTP/1.1
+                // answer, a huge frame) is an invalid preface, PROTOCOL_ERROR, decided as soon
+                // as the type octet is in.
+                let err = ConnectionError {
+                    reason: Reason::PROTOCOL_ERROR,
+                    detail: "preface must start with SETTINGS",
+                };
+                self.connection_error(err, now);
+                buf.clear();
+                return Err(err);
+            }
             let frame = match self.reader.read(buf) {
                 Ok(Some(frame)) => frame,
                 Ok(None) => return Ok(()),
@@ -177,10 +193,12 @@ impl Connection {
                         self.credit_connection(head.length);
                     }
                 }
-                // §5.1: errors on an idle stream are connection errors.
+                // §5.1: errors on an idle stream are connection errors (§6.4: RST_STREAM
+                // cannot be sent on an idle stream). The code stays the stream error's, e.g.
+                // FRAME_SIZE_ERROR for a PRIORITY of the wrong length (§6.3).
                 if self.is_idle(err.stream) {
                     let err = ConnectionError {
-                        reason: Reason::PROTOCOL_ERROR,
+                        reason: err.reason,
                         detail: "frame on an idle stream",
                     };
                     self.connection_error(err, now);
@@ -570,6 +588,16 @@ impl Connection {
             }
             Transition::UserError => return Ok(()),
         };
+        let reserved = self.streams.get(id).map(|s| s.state) == Some(State::ReservedRemote);
+        if reserved && next.is_active() && self.streams.active_remote >= self.local_max_concurrent()
+        {
+            // §5.1.2: the HEADERS opening a promised stream counts against our limit too.
+            return Err(ProtocolError::stream(
+                id,
+                Reason::REFUSED_STREAM,
+                "MAX_CONCURRENT_STREAMS reached",
+            ));
+        }
         let Ok(headers) = decoded else {
             return Err(ProtocolError::stream(
                 id,
@@ -688,14 +716,8 @@ impl Connection {
             return Ok(());
         }
         let end_stream = partial.end_stream;
-        // §5.1.2: beyond our SETTINGS_MAX_CONCURRENT_STREAMS, refuse. Until our SETTINGS are
-        // acknowledged the peer may not know our limit, so the configured value applies.
-        let max = self
-            .config
-            .settings
-            .max_concurrent_streams
-            .unwrap_or(u32::MAX);
-        if self.streams.active_remote >= max {
+        // §5.1.2: beyond our SETTINGS_MAX_CONCURRENT_STREAMS, refuse.
+        if self.streams.active_remote >= self.local_max_concurrent() {
             return Err(ProtocolError::stream(
                 id,
                 Reason::REFUSED_STREAM,
@@ -778,6 +800,17 @@ impl Connection {
         }
         let _ = now;
         Ok(())
+    }
+
+    /// Our SETTINGS_MAX_CONCURRENT_STREAMS (§5.1.2). The latest value we announced applies at
+    /// once, acknowledged or not: a lower one refuses with REFUSED_STREAM, which the peer may
+    /// retry; a higher one the peer cannot exceed before it sees it anyway.
+    fn local_max_concurrent(&self) -> u32 {
+        self.pending_settings
+            .latest()
+            .unwrap_or(&self.local)
+            .max_concurrent_streams
+            .unwrap_or(u32::MAX)
     }
 
     /// The receive window a new stream starts with: our acknowledged initial window, or the

@@ -45,7 +45,7 @@ impl Connection {
             if total >= BATCH_BYTES || self.phase == Phase::Closed {
                 break;
             }
-            let Some((id, payload, trailers)) = self.next_data_frame() else {
+            let Some((id, payload, trailers, end_stream)) = self.next_data_frame() else {
                 break;
             };
             let head = self.out.split().freeze();
@@ -58,13 +58,20 @@ impl Connection {
                 // After the last DATA payload: trailers end the stream (§8.1).
                 self.write_trailers(id, &trailers);
             }
+            if end_stream {
+                // Only now, with the frame whole in `out`: closing the stream may open a
+                // waiting one, whose HEADERS must not land inside this DATA frame.
+                self.local_state(id, Input::SendData { end_stream: true });
+            }
         }
         total
     }
 
     /// Cuts the next DATA frame, writing its 9-byte header to `self.out`; returns the stream,
-    /// the payload and the trailers that must follow it. None when no stream may send.
-    fn next_data_frame(&mut self) -> Option<(StreamId, Bytes, Option<Vec<Header>>)> {
+    /// the payload, the trailers that must follow it and whether it carries END_STREAM (the
+    /// caller applies that to the stream state once the payload is out). None when no stream
+    /// may send.
+    fn next_data_frame(&mut self) -> Option<(StreamId, Bytes, Option<Vec<Header>>, bool)> {
         loop {
             if self.send_window.available() == 0 {
                 return None;
@@ -119,10 +126,7 @@ impl Connection {
             }
             .encode(&mut self.out);
             tracing::trace!(stream = id.value(), len = n, end_stream, "send DATA");
-            if end_stream {
-                self.local_state(id, Input::SendData { end_stream: true });
-            }
-            return Some((id, payload, trailers));
+            return Some((id, payload, trailers, end_stream));
         }
     }
 

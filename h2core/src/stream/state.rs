@@ -195,14 +195,13 @@ pub fn transition(state: State, input: Input) -> Transition {
             StreamError(Reason::STREAM_CLOSED)
         }
         (Closed(ResetReceived), RecvReset) => Ignore,
-        // closed after END_STREAM both ways. The peer's END_STREAM came last: frames after it
-        // are a connection error STREAM_CLOSED (§5.1 closed). Ours came last: the peer may
-        // still send WINDOW_UPDATE or RST_STREAM for a while (§5.1 closed).
-        (Closed(EndStreamReceived), RecvHeaders { .. } | RecvData { .. }) => {
+        // closed after END_STREAM both ways: the peer already sent END_STREAM, so HEADERS or
+        // DATA from it cannot be in flight innocently; a connection error STREAM_CLOSED (§5.1
+        // closed allows it; RFC 7540 §5.1 required it, and conformance testers check it). When
+        // our END_STREAM came last the peer may still send WINDOW_UPDATE or RST_STREAM for a
+        // while (§5.1 closed).
+        (Closed(EndStreamReceived | EndStreamSent), RecvHeaders { .. } | RecvData { .. }) => {
             ConnectionError(Reason::STREAM_CLOSED)
-        }
-        (Closed(EndStreamSent), RecvHeaders { .. } | RecvData { .. }) => {
-            StreamError(Reason::STREAM_CLOSED)
         }
         (Closed(EndStreamReceived | EndStreamSent), RecvWindowUpdate | RecvReset) => Ignore,
         (Closed(_), SendHeaders { .. } | SendData { .. } | SendReset) => UserError,
@@ -349,11 +348,8 @@ mod tests {
                     (ResetSent, _) => Ignore,
                     (ResetReceived, RecvReset) => Ignore,
                     (ResetReceived, _) => StreamError(Reason::STREAM_CLOSED),
-                    (EndStreamReceived, RecvHeaders { .. } | RecvData { .. }) => {
+                    (EndStreamReceived | EndStreamSent, RecvHeaders { .. } | RecvData { .. }) => {
                         ConnectionError(Reason::STREAM_CLOSED)
-                    }
-                    (EndStreamSent, RecvHeaders { .. } | RecvData { .. }) => {
-                        StreamError(Reason::STREAM_CLOSED)
                     }
                     _ => Ignore,
                 },
