@@ -1,0 +1,341 @@
+//! The client: requests over HTTP/2 by prior knowledge (or after `Upgrade: h2c`), many at once
+//! on one connection, a new connection when the server's SETTINGS_MAX_CONCURRENT_STREAMS is
+//! reached, pushed responses delivered to the user.
+
+use crate::body::Body;
+use crate::driver::{Command, Driver, PushPromise, RoleState, Shared};
+use crate::{convert, Error};
+use bytes::BytesMut;
+use h2core::{Config, Connection};
+use http::{Request, Response};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio_rustls::rustls::pki_types::ServerName;
+
+/// A handle to one HTTP/2 connection; cheap to clone. The connection closes gracefully (GOAWAY,
+/// then draining) when every handle is dropped and its streams are done.
+#[derive(Clone)]
+pub struct SendRequest {
+    tx: mpsc::UnboundedSender<Command>,
+    shared: Arc<Shared>,
+}
+
+impl SendRequest {
+    /// Sends `req` and waits for the response head; the body streams afterwards.
+    pub async fn send(&self, req: Request<Body>) -> Result<Response<Body>, Error> {
+        let head = convert::request_to_h2(&req, "http");
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Request {
+                head,
+                body: req.into_body(),
+                tx,
+            })
+            .map_err(|_| Error::ConnectionGone)?;
+        rx.await.map_err(|_| Error::ConnectionGone)?
+    }
+
+    /// Measures a round trip with PING (RFC 9113 §6.7).
+    pub async fn ping(&self) -> Result<Duration, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Ping { tx })
+            .map_err(|_| Error::ConnectionGone)?;
+        rx.await.map_err(|_| Error::ConnectionGone)?
+    }
+
+    /// Starts a graceful close: GOAWAY, let streams finish, drain.
+    pub fn shutdown(&self) {
+        let _ = self.tx.send(Command::Shutdown);
+    }
+
+    /// True when a request sent now would start at once on this connection.
+    pub fn has_room(&self) -> bool {
+        self.shared.has_room()
+    }
+
+    /// True once the connection accepts no new requests (GOAWAY or closed).
+    pub fn is_closing(&self) -> bool {
+        self.shared
+            .closing
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Starts HTTP/2 (prior knowledge) as a client on any transport. Spawn (or await) the returned
+/// driver; send requests with the handle. Pushed responses arrive on the receiver.
+pub fn handshake<IO>(
+    io: IO,
+    config: Config,
+) -> (
+    SendRequest,
+    mpsc::UnboundedReceiver<PushPromise>,
+    Driver<IO>,
+)
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    let conn = Connection::new(config, crate::driver::now());
+    start(conn, io)
+}
+
+/// The client side after `101 Switching Protocols` (RFC 7540 §3.2): the response to the
+/// upgrade request arrives on stream 1 and is returned by the receiver.
+pub(crate) fn start<IO>(
+    conn: Connection,
+    io: IO,
+) -> (
+    SendRequest,
+    mpsc::UnboundedReceiver<PushPromise>,
+    Driver<IO>,
+)
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (push_tx, push_rx) = mpsc::unbounded_channel();
+    let shared = Shared::new();
+    let driver = Driver::new(
+        conn,
+        io,
+        BytesMut::new(),
+        rx,
+        RoleState::Client {
+            pushes: Some(push_tx),
+        },
+        shared.clone(),
+    );
+    (SendRequest { tx, shared }, push_rx, driver)
+}
+
+fn spawn_driver<IO>(driver: Driver<IO>)
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(e) = driver.await {
+            tracing::debug!("client connection: {e}");
+        }
+    });
+}
+
+/// A client for one origin: opens connections as needed (a new one when the server's
+/// concurrency limit is reached or a connection is going away) and spreads requests over them.
+#[derive(Clone)]
+pub struct Client {
+    addr: SocketAddr,
+    config: Config,
+    tls: Option<(tokio_rustls::TlsConnector, ServerName<'static>)>,
+    conns: Arc<Mutex<Vec<SendRequest>>>,
+    pushes: Arc<Mutex<Option<mpsc::UnboundedSender<PushPromise>>>>,
+}
+
+impl Client {
+    /// Connects to `addr` with HTTP/2 by prior knowledge.
+    pub async fn connect(addr: SocketAddr) -> Result<Client, Error> {
+        Client::connect_with(addr, Config::client()).await
+    }
+
+    /// Connects with a custom `config`.
+    pub async fn connect_with(addr: SocketAddr, config: Config) -> Result<Client, Error> {
+        Client::build(addr, config, None).await
+    }
+
+    /// Connects with TLS; the config must offer ALPN `h2` (see [`crate::tls`]). Fails if the
+    /// server does not select `h2` (RFC 9113 §3.2).
+    pub async fn connect_tls(
+        addr: SocketAddr,
+        server_name: &str,
+        tls: Arc<tokio_rustls::rustls::ClientConfig>,
+    ) -> Result<Client, Error> {
+        let name = ServerName::try_from(server_name.to_owned())
+            .map_err(|_| Error::Malformed("server name"))?;
+        let connector = tokio_rustls::TlsConnector::from(tls);
+        Client::build(addr, Config::client(), Some((connector, name))).await
+    }
+
+    async fn build(
+        addr: SocketAddr,
+        config: Config,
+        tls: Option<(tokio_rustls::TlsConnector, ServerName<'static>)>,
+    ) -> Result<Client, Error> {
+        let client = Client {
+            addr,
+            config,
+            tls,
+            conns: Arc::new(Mutex::new(Vec::new())),
+            pushes: Arc::new(Mutex::new(None)),
+        };
+        client.open().await?;
+        Ok(client)
+    }
+
+    /// Pushed responses from now on arrive on the returned receiver (else they are refused).
+    pub fn pushes(&self) -> mpsc::UnboundedReceiver<PushPromise> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        *self.pushes.lock().expect("not poisoned") = Some(tx);
+        rx
+    }
+
+    async fn open(&self) -> Result<SendRequest, Error> {
+        let socket = TcpStream::connect(self.addr).await?;
+        let _ = socket.set_nodelay(true);
+        let (handle, mut push_rx) = match &self.tls {
+            None => {
+                let (handle, push_rx, driver) = handshake(socket, self.config.clone());
+                spawn_driver(driver);
+                (handle, push_rx)
+            }
+            Some((connector, name)) => {
+                let tls = connector.connect(name.clone(), socket).await?;
+                if tls.get_ref().1.alpn_protocol() != Some(crate::tls::ALPN_H2) {
+                    return Err(Error::Malformed("ALPN: the server did not select h2"));
+                }
+                let (handle, push_rx, driver) = handshake(tls, self.config.clone());
+                spawn_driver(driver);
+                (handle, push_rx)
+            }
+        };
+        let pushes = self.pushes.clone();
+        tokio::spawn(async move {
+            while let Some(p) = push_rx.recv().await {
+                let tx = pushes.lock().expect("not poisoned").clone();
+                if let Some(tx) = tx {
+                    let _ = tx.send(p);
+                }
+            }
+        });
+        self.conns
+            .lock()
+            .expect("not poisoned")
+            .push(handle.clone());
+        Ok(handle)
+    }
+
+    /// A connection with room for one more stream, opening one if none has.
+    async fn pick(&self) -> Result<SendRequest, Error> {
+        {
+            let mut conns = self.conns.lock().expect("not poisoned");
+            conns.retain(|c| !c.is_closing());
+            if let Some(c) = conns.iter().find(|c| c.has_room()) {
+                return Ok(c.clone());
+            }
+        }
+        self.open().await
+    }
+
+    /// Sends `req` on a connection with room for it.
+    pub async fn send(&self, req: Request<Body>) -> Result<Response<Body>, Error> {
+        let conn = self.pick().await?;
+        conn.send(req).await
+    }
+
+    /// How many connections are open.
+    pub fn connections(&self) -> usize {
+        self.conns.lock().expect("not poisoned").len()
+    }
+
+    /// Closes every connection gracefully.
+    pub fn shutdown(&self) {
+        for c in self.conns.lock().expect("not poisoned").drain(..) {
+            c.shutdown();
+        }
+    }
+}
+
+/// Starts HTTP/2 by HTTP/1.1 `Upgrade: h2c` (RFC 7540 §3.2): `req` goes as an HTTP/1.1 request
+/// (its body whole, with Content-Length) asking to switch; on `101 Switching Protocols` its
+/// response arrives on stream 1 and the returned handle sends further requests over HTTP/2.
+/// A server that does not switch is an error naming its status.
+pub async fn upgrade(
+    addr: SocketAddr,
+    req: Request<Body>,
+) -> Result<(SendRequest, Response<Body>), Error> {
+    use h2core::http1::{self, BodyKind};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config = Config::client();
+    let mut socket = TcpStream::connect(addr).await?;
+    let _ = socket.set_nodelay(true);
+    let (parts, body) = req.into_parts();
+    let body = body.bytes().await?;
+    let head_request = parts.method == http::Method::HEAD;
+    let h2_head = convert::request_to_h2(&Request::from_parts(parts, ()), "http");
+    let field = |name: &str| {
+        h2_head
+            .iter()
+            .find(|h| h.name == name.as_bytes())
+            .map(|h| h.value.clone())
+    };
+    let method = field(":method").unwrap_or_default();
+    let target = field(":path").unwrap_or_else(|| bytes::Bytes::from_static(b"/"));
+    let mut headers: Vec<h2core::Header> = h2_head
+        .iter()
+        .filter(|h| !h.name.starts_with(b":"))
+        .cloned()
+        .collect();
+    if let Some(authority) = field(":authority") {
+        headers.insert(0, h2core::Header::new("host", authority));
+    }
+    let framing = if body.is_empty() {
+        BodyKind::Empty
+    } else {
+        BodyKind::ContentLength(body.len() as u64)
+    };
+    let payload = h2core::h2c_settings_payload(&config.settings);
+    let mut out = BytesMut::new();
+    http1::encode_h2c_upgrade_request(
+        std::str::from_utf8(&method).map_err(|_| Error::Malformed(":method"))?,
+        std::str::from_utf8(&target).map_err(|_| Error::Malformed(":path"))?,
+        &headers,
+        &payload,
+        framing,
+        &mut out,
+    )
+    .map_err(|e| Error::Http1(e.to_string()))?;
+    out.extend_from_slice(&body);
+    socket.write_all(&out).await?;
+    let mut buf = BytesMut::with_capacity(8 * 1024);
+    let limits = http1::Limits::default();
+    let head = loop {
+        match http1::parse_response(&mut buf, &limits).map_err(|e| Error::Http1(e.to_string()))? {
+            Some(head) if head.is_interim() && head.status != 101 => continue,
+            Some(head) => break head,
+            None => {
+                if socket.read_buf(&mut buf).await? == 0 {
+                    return Err(Error::Http1(
+                        "connection closed before the upgrade response".into(),
+                    ));
+                }
+            }
+        }
+    };
+    if head.status != 101 {
+        return Err(Error::Http1(format!(
+            "the server did not switch to h2c (status {})",
+            head.status
+        )));
+    }
+    let conn = Connection::new_upgraded_client(config, crate::driver::now(), head_request);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (push_tx, _push_rx) = mpsc::unbounded_channel();
+    let shared = Shared::new();
+    let mut driver = Driver::new(
+        conn,
+        socket,
+        buf,
+        rx,
+        RoleState::Client {
+            pushes: Some(push_tx),
+        },
+        shared.clone(),
+    );
+    let (resp_tx, resp_rx) = oneshot::channel();
+    driver.expect_response(h2core::StreamId::new(1), resp_tx);
+    spawn_driver(driver);
+    let response = resp_rx.await.map_err(|_| Error::ConnectionGone)??;
+    Ok((SendRequest { tx, shared }, response))
+}

@@ -1,0 +1,670 @@
+//! The task that owns one HTTP/2 connection: it moves bytes between the socket and the
+//! `h2core::Connection`, turns events into `http` messages and body chunks, and commands from the
+//! user's handles into calls on the core. It has no HTTP/2 rule of its own, and owns exactly one
+//! timer: the core's `poll_timeout`.
+
+use crate::body::{Body, Frame, Recv};
+use crate::convert;
+use crate::Error;
+use bytes::{Bytes, BytesMut};
+use h2core::{Connection, Event, Header, Reason, StreamId};
+use http::{Request, Response};
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::io::IoSlice;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Sleep;
+
+/// A boxed request handler.
+pub(crate) type Handler = Arc<
+    dyn Fn(Request<Body>) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> + Send + Sync,
+>;
+
+/// What user handles ask the connection task to do.
+pub(crate) enum Command {
+    Request {
+        head: Vec<Header>,
+        body: Body,
+        tx: oneshot::Sender<Result<Response<Body>, Error>>,
+    },
+    Respond {
+        stream: StreamId,
+        head: Vec<Header>,
+        body: Body,
+    },
+    Informational {
+        stream: StreamId,
+        head: Vec<Header>,
+    },
+    Push {
+        parent: StreamId,
+        request: Vec<Header>,
+        head: Vec<Header>,
+        body: Body,
+        tx: oneshot::Sender<Result<(), Error>>,
+    },
+    Release {
+        stream: StreamId,
+        n: usize,
+    },
+    BodyDropped {
+        stream: StreamId,
+        unread: usize,
+    },
+    Shutdown,
+    Ping {
+        tx: oneshot::Sender<Result<Duration, Error>>,
+    },
+    /// Runs a closure on the core inside the task (the scenario corpus drives the core this
+    /// way through the adapter).
+    Core(CoreCall),
+}
+
+/// A call on the core, run inside the connection task.
+pub type CoreCall = Box<dyn FnOnce(&mut Connection, std::time::Instant) + Send>;
+
+/// State the user's handles read without asking the task.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    /// Our active streams.
+    pub active: AtomicU32,
+    /// The peer's SETTINGS_MAX_CONCURRENT_STREAMS (u32::MAX when unlimited).
+    pub max_concurrent: AtomicU32,
+    /// No new streams may start here (GOAWAY either way, or the connection ended).
+    pub closing: AtomicBool,
+}
+
+impl Shared {
+    pub fn new() -> Arc<Shared> {
+        let s = Shared::default();
+        s.max_concurrent.store(u32::MAX, Ordering::Relaxed);
+        Arc::new(s)
+    }
+
+    /// True when a new request would start at once here.
+    pub fn has_room(&self) -> bool {
+        !self.closing.load(Ordering::Relaxed)
+            && self.active.load(Ordering::Relaxed) < self.max_concurrent.load(Ordering::Relaxed)
+    }
+}
+
+/// A pushed response promised by the server (client side, RFC 9113 §8.4).
+pub struct PushPromise {
+    /// The promised request.
+    pub request: Request<()>,
+    /// The pushed response, when it arrives.
+    pub response: oneshot::Receiver<Result<Response<Body>, Error>>,
+}
+
+pub(crate) enum RoleState {
+    Server {
+        handler: Handler,
+    },
+    Client {
+        pushes: Option<mpsc::UnboundedSender<PushPromise>>,
+    },
+    /// Every core event goes to this channel as it is (the scenario corpus through the adapter).
+    Tap {
+        events: mpsc::UnboundedSender<Event>,
+    },
+}
+
+#[derive(Default)]
+struct Entry {
+    recv_tx: Option<mpsc::UnboundedSender<Result<Frame, Error>>>,
+    resp_tx: Option<oneshot::Sender<Result<Response<Body>, Error>>>,
+    body: Option<Body>,
+}
+
+impl Entry {
+    fn done(&self) -> bool {
+        self.recv_tx.is_none() && self.resp_tx.is_none() && self.body.is_none()
+    }
+}
+
+/// One connection's task. Await it (or spawn it); it ends when the connection is closed.
+pub struct Driver<IO> {
+    conn: Connection,
+    io: IO,
+    read_buf: BytesMut,
+    write_queue: VecDeque<Bytes>,
+    out: Vec<Bytes>,
+    user_rx: mpsc::UnboundedReceiver<Command>,
+    user_open: bool,
+    internal_rx: mpsc::UnboundedReceiver<Command>,
+    internal_tx: mpsc::UnboundedSender<Command>,
+    streams: HashMap<StreamId, Entry>,
+    role: RoleState,
+    sleep: Pin<Box<Sleep>>,
+    read_closed: bool,
+    shared: Arc<Shared>,
+    ping: Option<oneshot::Sender<Result<Duration, Error>>>,
+    shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    error: Option<Error>,
+    /// The body of an `Upgrade: h2c` request, read over HTTP/1.1, for stream 1.
+    upgrade_body: Option<Bytes>,
+}
+
+/// The clock, as tokio sees it (so paused time in tests applies to the core too).
+pub(crate) fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+const READ_CHUNK: usize = 16 * 1024;
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
+    pub(crate) fn new(
+        conn: Connection,
+        io: IO,
+        read_buf: BytesMut,
+        user_rx: mpsc::UnboundedReceiver<Command>,
+        role: RoleState,
+        shared: Arc<Shared>,
+    ) -> Driver<IO> {
+        let (internal_tx, internal_rx) = mpsc::unbounded_channel();
+        Driver {
+            conn,
+            io,
+            read_buf,
+            write_queue: VecDeque::new(),
+            out: Vec::new(),
+            user_rx,
+            user_open: true,
+            internal_rx,
+            internal_tx,
+            streams: HashMap::new(),
+            role,
+            sleep: Box::pin(tokio::time::sleep(Duration::from_secs(3600))),
+            read_closed: false,
+            shared,
+            ping: None,
+            shutdown: None,
+            error: None,
+            upgrade_body: None,
+        }
+    }
+
+    /// Stream 1's request body, received over HTTP/1.1 before an upgrade.
+    pub(crate) fn upgrade_body(&mut self, body: Bytes) {
+        self.upgrade_body = Some(body);
+    }
+
+    /// The response on `stream` (stream 1 after an upgrade) goes to `tx`.
+    pub(crate) fn expect_response(
+        &mut self,
+        stream: StreamId,
+        tx: oneshot::Sender<Result<Response<Body>, Error>>,
+    ) {
+        self.streams.entry(stream).or_default().resp_tx = Some(tx);
+    }
+
+    /// Start a graceful shutdown when `signal` completes.
+    pub(crate) fn shutdown_on(&mut self, signal: impl Future<Output = ()> + Send + 'static) {
+        self.shutdown = Some(Box::pin(signal));
+    }
+
+    fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Request { head, body, tx } => {
+                let end_stream = body.is_end_stream();
+                match self.conn.send_request(head, end_stream) {
+                    Ok(id) => {
+                        let entry = self.streams.entry(id).or_default();
+                        entry.resp_tx = Some(tx);
+                        if !end_stream {
+                            entry.body = Some(body);
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(Error::User(e)));
+                    }
+                }
+            }
+            Command::Respond {
+                stream,
+                mut head,
+                body,
+            } => {
+                let end_stream = body.is_end_stream();
+                if let Some(n) = body.size_hint() {
+                    let has_length = head.iter().any(|h| h.name == "content-length");
+                    let status = head.first().map(|h| h.value.clone()).unwrap_or_default();
+                    let bodiless = status == "204" || status == "304";
+                    if !has_length && !bodiless {
+                        head.push(Header::new("content-length", n.to_string()));
+                    }
+                }
+                if self.conn.send_response(stream, head, end_stream).is_ok() && !end_stream {
+                    self.streams.entry(stream).or_default().body = Some(body);
+                }
+            }
+            Command::Informational { stream, head } => {
+                let _ = self.conn.send_informational(stream, head);
+            }
+            Command::Push {
+                parent,
+                request,
+                head,
+                body,
+                tx,
+            } => {
+                let r = self.conn.push_promise(parent, request).and_then(|id| {
+                    let end_stream = body.is_end_stream();
+                    self.conn.send_response(id, head, end_stream)?;
+                    if !end_stream {
+                        self.streams.entry(id).or_default().body = Some(body);
+                    }
+                    Ok(())
+                });
+                let _ = tx.send(r.map_err(Error::User));
+            }
+            Command::Release { stream, n } => self.conn.release_capacity(stream, n),
+            Command::BodyDropped { stream, unread } => {
+                self.conn.release_capacity(stream, unread);
+                if let Some(e) = self.streams.get_mut(&stream) {
+                    e.recv_tx = None;
+                }
+            }
+            Command::Shutdown => {
+                let _ = self.conn.shutdown(now());
+            }
+            Command::Core(call) => call(&mut self.conn, now()),
+            Command::Ping { tx } => match self.conn.ping(*b"h2-tokio", now()) {
+                Ok(()) => self.ping = Some(tx),
+                Err(e) => {
+                    let _ = tx.send(Err(Error::User(e)));
+                }
+            },
+        }
+    }
+
+    fn event(&mut self, event: Event) {
+        if let RoleState::Tap { events } = &self.role {
+            let _ = events.send(event);
+            return;
+        }
+        match event {
+            Event::RequestReceived {
+                stream,
+                headers,
+                end_stream,
+            } => self.request_received(stream, headers, end_stream),
+            Event::ResponseReceived {
+                stream,
+                headers,
+                end_stream,
+            } => {
+                let body = self.recv_body(stream, end_stream);
+                let resp = convert::response_from_h2(&headers)
+                    .and_then(|b| b.body(body).map_err(|_| Error::Malformed("response")));
+                if let Some(tx) = self.streams.get_mut(&stream).and_then(|e| e.resp_tx.take()) {
+                    let _ = tx.send(resp);
+                }
+            }
+            Event::DataReceived { stream, data, .. } => {
+                let n = data.len();
+                let delivered = self
+                    .streams
+                    .get(&stream)
+                    .and_then(|e| e.recv_tx.as_ref())
+                    .is_some_and(|tx| tx.send(Ok(Frame::Data(data))).is_ok());
+                if !delivered {
+                    // Nobody will read it: return it to flow control at once.
+                    self.conn.release_capacity(stream, n);
+                }
+            }
+            Event::TrailersReceived { stream, headers } => {
+                if let Some(tx) = self.streams.get_mut(&stream).and_then(|e| e.recv_tx.take()) {
+                    let _ = tx.send(convert::fields_to_map(&headers).map(Frame::Trailers));
+                }
+            }
+            Event::StreamEnded { stream } => {
+                if let Some(e) = self.streams.get_mut(&stream) {
+                    e.recv_tx = None;
+                }
+            }
+            Event::StreamReset { stream, reason, .. } => {
+                if let Some(mut e) = self.streams.remove(&stream) {
+                    if let Some(tx) = e.recv_tx.take() {
+                        let _ = tx.send(Err(Error::Reset(reason)));
+                    }
+                    if let Some(tx) = e.resp_tx.take() {
+                        let _ = tx.send(Err(Error::Reset(reason)));
+                    }
+                }
+            }
+            Event::PushedStreamReceived {
+                promised, headers, ..
+            } => {
+                let pushes = match &self.role {
+                    RoleState::Client { pushes: Some(p) } => Some(p.clone()),
+                    _ => None,
+                };
+                let request = convert::request_from_h2(&headers)
+                    .and_then(|b| b.body(()).map_err(|_| Error::Malformed("push")));
+                match (pushes, request) {
+                    (Some(p), Ok(request)) => {
+                        let (tx, rx) = oneshot::channel();
+                        self.streams.entry(promised).or_default().resp_tx = Some(tx);
+                        if p.send(PushPromise {
+                            request,
+                            response: rx,
+                        })
+                        .is_err()
+                        {
+                            self.streams.remove(&promised);
+                            let _ = self.conn.reset(promised, Reason::CANCEL);
+                        }
+                    }
+                    _ => {
+                        let _ = self.conn.reset(promised, Reason::CANCEL);
+                    }
+                }
+            }
+            Event::PingAckReceived { rtt, .. } => {
+                if let Some(tx) = self.ping.take() {
+                    let _ = tx.send(Ok(rtt));
+                }
+            }
+            Event::GoAwayReceived { .. } => self.shared.closing.store(true, Ordering::Relaxed),
+            Event::RemoteSettingsChanged { .. } => {
+                let max = self
+                    .conn
+                    .remote_settings()
+                    .max_concurrent_streams
+                    .unwrap_or(u32::MAX);
+                self.shared.max_concurrent.store(max, Ordering::Relaxed);
+            }
+            Event::ConnectionTerminated {
+                reason,
+                remote,
+                detail,
+            } => {
+                self.shared.closing.store(true, Ordering::Relaxed);
+                let err = || Error::Connection {
+                    reason,
+                    remote,
+                    detail: detail.clone(),
+                };
+                for (_, mut e) in self.streams.drain() {
+                    if let Some(tx) = e.recv_tx.take() {
+                        let _ = tx.send(Err(err()));
+                    }
+                    if let Some(tx) = e.resp_tx.take() {
+                        let _ = tx.send(Err(err()));
+                    }
+                }
+                if reason != Reason::NO_ERROR {
+                    self.error = Some(err());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn recv_body(&mut self, stream: StreamId, end_stream: bool) -> Body {
+        if end_stream {
+            return Body::empty();
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.streams.entry(stream).or_default().recv_tx = Some(tx);
+        Body::recv(Recv {
+            rx,
+            polled: false,
+            release: Some((stream, self.internal_tx.clone())),
+        })
+    }
+
+    fn request_received(&mut self, stream: StreamId, headers: Vec<Header>, end_stream: bool) {
+        let RoleState::Server { handler } = &self.role else {
+            return;
+        };
+        let handler = handler.clone();
+        let body = match self.upgrade_body.take() {
+            Some(b) if stream.value() == 1 => Body::from(b),
+            _ => self.recv_body(stream, end_stream),
+        };
+        let req = match convert::request_from_h2(&headers) {
+            Ok(b) => b
+                .extension(crate::server::StreamHandle::new(
+                    stream,
+                    self.internal_tx.clone(),
+                ))
+                .body(body),
+            Err(_) => {
+                let _ = self.conn.reset(stream, Reason::PROTOCOL_ERROR);
+                return;
+            }
+        };
+        let Ok(req) = req else {
+            let _ = self.conn.reset(stream, Reason::PROTOCOL_ERROR);
+            return;
+        };
+        let tx = self.internal_tx.clone();
+        tokio::spawn(async move {
+            let resp = handler(req).await;
+            let head = convert::response_to_h2(&resp);
+            let _ = tx.send(Command::Respond {
+                stream,
+                head,
+                body: resp.into_body(),
+            });
+        });
+    }
+
+    /// Pulls body chunks for streams that have send capacity; a body is only read as fast as
+    /// flow control lets its bytes go out.
+    fn poll_bodies(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progress = false;
+        let conn = &mut self.conn;
+        for (&id, entry) in self.streams.iter_mut() {
+            let Some(body) = entry.body.as_mut() else {
+                continue;
+            };
+            while conn.send_capacity(id) > 0 {
+                match body.poll_frame(cx) {
+                    Poll::Pending => break,
+                    Poll::Ready(Some(Ok(Frame::Data(d)))) => {
+                        progress = true;
+                        if d.is_empty() {
+                            continue;
+                        }
+                        if conn.send_data(id, d, false).is_err() {
+                            entry.body = None;
+                            break;
+                        }
+                    }
+                    Poll::Ready(Some(Ok(Frame::Trailers(t)))) => {
+                        progress = true;
+                        let _ = conn.send_trailers(id, convert::trailers_to_h2(&t));
+                        entry.body = None;
+                        break;
+                    }
+                    Poll::Ready(None) => {
+                        progress = true;
+                        let _ = conn.send_data(id, Bytes::new(), true);
+                        entry.body = None;
+                        break;
+                    }
+                    Poll::Ready(Some(Err(_))) => {
+                        progress = true;
+                        let _ = conn.reset(id, Reason::INTERNAL_ERROR);
+                        entry.body = None;
+                        break;
+                    }
+                }
+            }
+        }
+        progress
+    }
+
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
+        let start = self.read_buf.len();
+        self.read_buf.resize(start + READ_CHUNK, 0);
+        let mut rb = ReadBuf::new(&mut self.read_buf[start..]);
+        let r = Pin::new(&mut self.io).poll_read(cx, &mut rb);
+        let n = rb.filled().len();
+        self.read_buf.truncate(start + n);
+        r.map_ok(|()| n)
+    }
+
+    /// Writes what the core has queued; returns Ready(Ok(true)) if anything was written.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<bool>> {
+        let mut wrote = false;
+        loop {
+            if self.write_queue.is_empty() {
+                self.out.clear();
+                if self.conn.poll_transmit(now(), &mut self.out) == 0 {
+                    return Poll::Ready(Ok(wrote));
+                }
+                self.write_queue.extend(self.out.drain(..));
+            }
+            let slices: Vec<IoSlice<'_>> = self
+                .write_queue
+                .iter()
+                .take(64)
+                .map(|b| IoSlice::new(b))
+                .collect();
+            let n = match Pin::new(&mut self.io).poll_write_vectored(cx, &slices) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
+                }
+                Poll::Ready(Ok(n)) => n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    return if wrote {
+                        Poll::Ready(Ok(true))
+                    } else {
+                        Poll::Pending
+                    };
+                }
+            };
+            wrote = true;
+            let mut n = n;
+            while n > 0 {
+                let front = self.write_queue.front_mut().expect("wrote queued bytes");
+                if n >= front.len() {
+                    n -= front.len();
+                    self.write_queue.pop_front();
+                } else {
+                    let _ = front.split_to(n);
+                    n = 0;
+                }
+            }
+        }
+    }
+
+    fn cleanup(&mut self) {
+        self.streams.retain(|_, e| !e.done());
+        let (active, _) = self.conn.active_streams();
+        self.shared.active.store(active, Ordering::Relaxed);
+        if !self.conn.can_open_stream()
+            && self.conn.shutdown_state() != h2core::ShutdownState::Running
+        {
+            self.shared.closing.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> Future for Driver<IO> {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        for _ in 0..64 {
+            let mut progress = false;
+            if let Some(signal) = this.shutdown.as_mut() {
+                if signal.as_mut().poll(cx).is_ready() {
+                    this.shutdown = None;
+                    let _ = this.conn.shutdown(now());
+                    progress = true;
+                }
+            }
+            while this.user_open {
+                match this.user_rx.poll_recv(cx) {
+                    Poll::Ready(Some(cmd)) => {
+                        this.command(cmd);
+                        progress = true;
+                    }
+                    Poll::Ready(None) => {
+                        // Every user handle is gone: close gracefully once streams finish.
+                        this.user_open = false;
+                        if matches!(this.role, RoleState::Client { .. }) {
+                            let _ = this.conn.shutdown(now());
+                        }
+                        progress = true;
+                    }
+                    Poll::Pending => break,
+                }
+            }
+            while let Poll::Ready(Some(cmd)) = this.internal_rx.poll_recv(cx) {
+                this.command(cmd);
+                progress = true;
+            }
+            progress |= this.poll_bodies(cx);
+            if this.conn.wants_read() && !this.read_closed {
+                match this.poll_read(cx) {
+                    Poll::Ready(Ok(0)) => {
+                        this.read_closed = true;
+                        this.conn.handle_eof(now());
+                        progress = true;
+                    }
+                    Poll::Ready(Ok(_)) => {
+                        let _ = this.conn.handle_input(now(), &mut this.read_buf);
+                        progress = true;
+                    }
+                    Poll::Ready(Err(e)) => {
+                        this.read_closed = true;
+                        this.conn.handle_eof(now());
+                        this.error.get_or_insert(Error::Io(e));
+                        progress = true;
+                    }
+                    Poll::Pending => {}
+                }
+            }
+            while let Some(e) = this.conn.poll_event() {
+                this.event(e);
+                progress = true;
+            }
+            match this.poll_write(cx) {
+                Poll::Ready(Ok(w)) => progress |= w,
+                Poll::Ready(Err(e)) => {
+                    // The peer stopped reading: nothing more can be delivered.
+                    this.conn.handle_eof(now());
+                    while let Some(ev) = this.conn.poll_event() {
+                        this.event(ev);
+                    }
+                    return Poll::Ready(Err(this.error.take().unwrap_or(Error::Io(e))));
+                }
+                Poll::Pending => {}
+            }
+            this.cleanup();
+            if this.conn.is_closed() && this.write_queue.is_empty() {
+                let _ = Pin::new(&mut this.io).poll_shutdown(cx);
+                return Poll::Ready(this.error.take().map_or(Ok(()), Err));
+            }
+            if let Some(deadline) = this.conn.poll_timeout() {
+                let deadline = tokio::time::Instant::from_std(deadline);
+                if this.sleep.deadline() != deadline {
+                    this.sleep.as_mut().reset(deadline);
+                }
+                if this.sleep.as_mut().poll(cx).is_ready() {
+                    this.conn.handle_timeout(now());
+                    progress = true;
+                }
+            }
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+        // Plenty done in one go: let other tasks run, then continue.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

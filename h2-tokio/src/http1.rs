@@ -1,0 +1,355 @@
+//! HTTP/1.1 on the same port as h2c, with the same handler: every rule of the protocol is in
+//! `h2core::http1` (heads with httparse, body framing, keep-alive, 100-continue); this module
+//! moves bytes and hands requests to the handler. `Upgrade: h2c` switches to HTTP/2 here.
+
+use crate::body::{Body, Frame, Recv};
+use crate::driver::{Command, Handler};
+use crate::{convert, Error};
+use bytes::{Bytes, BytesMut};
+use h2core::http1::{self, BodyEvent, BodyKind, IncomingRequest, ServerConn};
+use h2core::{Config, StreamId};
+use std::io::IoSlice;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, watch};
+
+/// Request body bytes read ahead of the handler at most: beyond it we stop reading the socket,
+/// so a slow handler slows the client (TCP backpressure), never our memory.
+const READ_AHEAD: usize = 64 * 1024;
+
+/// The largest request body read whole before an `Upgrade: h2c` (RFC 7540 §3.2: the body comes
+/// over HTTP/1.1 first); a larger one is answered over HTTP/1.1 without upgrading.
+const MAX_UPGRADE_BODY: u64 = 1 << 20;
+
+async fn write_all_vectored<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    parts: &[Bytes],
+) -> std::io::Result<()> {
+    let mut parts: Vec<Bytes> = parts.iter().filter(|p| !p.is_empty()).cloned().collect();
+    let mut at = 0;
+    while at < parts.len() {
+        let slices: Vec<IoSlice<'_>> = parts[at..].iter().map(|p| IoSlice::new(p)).collect();
+        let mut n = w.write_vectored(&slices).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while n > 0 {
+            if n >= parts[at].len() {
+                n -= parts[at].len();
+                at += 1;
+            } else {
+                let _ = parts[at].split_to(n);
+                n = 0;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Serves HTTP/1.1 on `io`, whose first bytes are in `buf`, until the connection closes.
+pub(crate) async fn serve<IO>(
+    io: IO,
+    mut buf: BytesMut,
+    config: Config,
+    handler: Handler,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), Error>
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut io = io;
+    let mut sc = ServerConn::new(http1::Limits::default());
+    loop {
+        let req = loop {
+            match sc.read_head(&mut buf) {
+                Ok(Some(req)) => break req,
+                Ok(None) if sc.should_close() => {
+                    let _ = io.shutdown().await;
+                    return Ok(());
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let mut out = BytesMut::new();
+                    e.encode_response(&mut out);
+                    let _ = io.write_all(&out).await;
+                    let _ = io.shutdown().await;
+                    return Err(Error::Http1(e.to_string()));
+                }
+            }
+            if *stop.borrow() && buf.is_empty() {
+                let _ = io.shutdown().await;
+                return Ok(());
+            }
+            tokio::select! {
+                r = io.read_buf(&mut buf) => {
+                    if r? == 0 {
+                        return Ok(());
+                    }
+                }
+                _ = stop.changed() => {}
+            }
+        };
+        if let Some(upgrade) = req.head.h2c_upgrade() {
+            if let Some(result) = try_upgrade(&mut io, &mut buf, &mut sc, &req).await {
+                let (driver_buf, h2_headers, body) = result?;
+                let mut driver = crate::server::upgraded(
+                    io,
+                    driver_buf,
+                    config,
+                    handler,
+                    upgrade.settings_payload,
+                    h2_headers,
+                    body,
+                )?;
+                driver.shutdown_on(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                });
+                return driver.await;
+            }
+        }
+        exchange(&mut io, &mut buf, &mut sc, req, &handler).await?;
+        if sc.should_close() {
+            let _ = io.shutdown().await;
+            return Ok(());
+        }
+    }
+}
+
+type Upgraded = (BytesMut, Vec<h2core::Header>, Bytes);
+
+/// Reads the upgrade request's body whole and answers 101 (RFC 7540 §3.2). None when the
+/// request cannot be upgraded here (body too large or not delimited), so it is served over
+/// HTTP/1.1 instead.
+async fn try_upgrade<IO>(
+    io: &mut IO,
+    buf: &mut BytesMut,
+    sc: &mut ServerConn,
+    req: &IncomingRequest,
+) -> Option<Result<Upgraded, Error>>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    match req.body {
+        BodyKind::Empty => {}
+        BodyKind::ContentLength(n) if n <= MAX_UPGRADE_BODY => {}
+        _ => return None,
+    }
+    let headers = match req.head.to_h2_headers("http") {
+        Ok(h) => h,
+        Err(_) => return None,
+    };
+    let result = async {
+        let mut body = BytesMut::new();
+        loop {
+            match sc.read_body(buf).map_err(|e| Error::Http1(e.to_string()))? {
+                Some(BodyEvent::Data(d)) => body.extend_from_slice(&d),
+                Some(BodyEvent::Trailers(_)) => {}
+                Some(BodyEvent::End) => break,
+                None => {
+                    if io.read_buf(buf).await? == 0 {
+                        return Err(Error::Http1("request body ended early".into()));
+                    }
+                }
+            }
+        }
+        io.write_all(http1::SWITCHING_PROTOCOLS).await?;
+        Ok((std::mem::take(buf), headers, body.freeze()))
+    }
+    .await;
+    Some(result)
+}
+
+/// One request and its response.
+async fn exchange<IO>(
+    io: &mut IO,
+    buf: &mut BytesMut,
+    sc: &mut ServerConn,
+    req: IncomingRequest,
+    handler: &Handler,
+) -> Result<(), Error>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    let version = req.head.version;
+    let headers = match req.head.to_h2_headers("http") {
+        Ok(h) => h,
+        Err(e) => {
+            let mut out = BytesMut::new();
+            e.encode_response(&mut out);
+            io.write_all(&out).await?;
+            let _ = io.shutdown().await;
+            return Err(Error::Http1(e.to_string()));
+        }
+    };
+    let (body_tx, body_rx) = mpsc::unbounded_channel();
+    let (rel_tx, mut rel_rx) = mpsc::unbounded_channel::<Command>();
+    let mut reading = !matches!(req.body, BodyKind::Empty | BodyKind::ContentLength(0));
+    let body = if reading {
+        Body::recv(Recv {
+            rx: body_rx,
+            polled: false,
+            release: Some((StreamId::ZERO, rel_tx)),
+        })
+    } else {
+        Body::empty()
+    };
+    let mut body_tx = Some(body_tx);
+    let request = convert::request_from_h2(&headers).and_then(|b| {
+        b.version(match version {
+            http1::Version::Http10 => http::Version::HTTP_10,
+            http1::Version::Http11 => http::Version::HTTP_11,
+        })
+        .body(body)
+        .map_err(|_| Error::Malformed("request"))
+    });
+    let request = match request {
+        Ok(r) => r,
+        Err(e) => {
+            io.write_all(
+                b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            )
+            .await?;
+            return Err(e);
+        }
+    };
+    let mut response = tokio::spawn(handler(request));
+    let mut response_body: Option<Body> = None;
+    let mut head_written = false;
+    let mut unread: usize = 0;
+    let mut discard = false;
+    let mut out = BytesMut::new();
+    loop {
+        if head_written && response_body.is_none() && (!reading || discard) {
+            return Ok(());
+        }
+        tokio::select! {
+            r = io.read_buf(buf), if reading && (discard || unread < READ_AHEAD) && !sc.should_close() => {
+                let n = r?;
+                let mut events = Vec::new();
+                if n == 0 {
+                    match sc.read_eof() {
+                        Ok(Some(ev)) => events.push(Ok(ev)),
+                        Ok(None) => {}
+                        Err(e) => events.push(Err(e)),
+                    }
+                    reading = false;
+                }
+                loop {
+                    match sc.read_body(buf) {
+                        Ok(Some(ev)) => {
+                            let end = matches!(ev, BodyEvent::End);
+                            events.push(Ok(ev));
+                            if end {
+                                break;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            events.push(Err(e));
+                            break;
+                        }
+                    }
+                }
+                for ev in events {
+                    match ev {
+                        Ok(BodyEvent::Data(d)) => {
+                            unread += d.len();
+                            if let Some(tx) = &body_tx {
+                                if tx.send(Ok(Frame::Data(d))).is_err() {
+                                    discard = true;
+                                }
+                            }
+                        }
+                        Ok(BodyEvent::Trailers(t)) => {
+                            if let Some(tx) = &body_tx {
+                                let _ = tx.send(convert::fields_to_map(&t).map(Frame::Trailers));
+                            }
+                        }
+                        Ok(BodyEvent::End) => {
+                            reading = false;
+                            body_tx = None;
+                        }
+                        Err(e) => {
+                            // A truncated or malformed body: the handler sees the error.
+                            reading = false;
+                            if let Some(tx) = body_tx.take() {
+                                let _ = tx.send(Err(Error::Http1(e.to_string())));
+                            }
+                        }
+                    }
+                }
+            }
+            Some(cmd) = rel_rx.recv() => match cmd {
+                Command::Release { n, .. } => {
+                    unread = unread.saturating_sub(n);
+                    // The handler reads the body: now the client may send it (RFC 9110 §10.1.1).
+                    if let Some(c) = sc.take_continue() {
+                        io.write_all(&c).await?;
+                    }
+                }
+                Command::BodyDropped { .. } => {
+                    discard = true;
+                    body_tx = None;
+                }
+                _ => {}
+            },
+            resp = &mut response, if !head_written => {
+                head_written = true;
+                let resp = resp.map_err(|_| Error::Http1("handler panicked".into()))?;
+                let h2_head = convert::response_to_h2(&resp);
+                let body = resp.into_body();
+                let (status, fields) = http1::response_head_from_h2(&h2_head).map_err(|e| Error::Http1(e.to_string()))?;
+                out.clear();
+                sc.write_response_head(status, None, &fields, body.size_hint(), &mut out)
+                    .map_err(|e| Error::Http1(e.to_string()))?;
+                io.write_all(&out).await?;
+                response_body = Some(body);
+            }
+            frame = next_frame(&mut response_body), if response_body.is_some() => {
+                match frame {
+                    Some(Ok(Frame::Data(d))) => {
+                        let chunk = sc.send_data(d).map_err(|e| Error::Http1(e.to_string()))?;
+                        write_all_vectored(io, &[chunk.prefix, chunk.data, chunk.suffix]).await?;
+                    }
+                    Some(Ok(Frame::Trailers(t))) => {
+                        let trailers = convert::trailers_to_h2(&t);
+                        finish(io, sc, Some(&trailers)).await?;
+                        response_body = None;
+                    }
+                    None => {
+                        finish(io, sc, None).await?;
+                        response_body = None;
+                    }
+                    Some(Err(e)) => {
+                        // The body failed midway: the message cannot be completed, so the
+                        // connection closes without the terminator (the client sees it
+                        // incomplete, never as complete).
+                        let _ = io.shutdown().await;
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn next_frame(body: &mut Option<Body>) -> Option<Result<Frame, Error>> {
+    match body {
+        Some(b) => b.frame().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn finish<IO: AsyncWrite + Unpin>(
+    io: &mut IO,
+    sc: &mut ServerConn,
+    trailers: Option<&[h2core::Header]>,
+) -> Result<(), Error> {
+    if let Some(end) = sc
+        .finish_response(trailers)
+        .map_err(|e| Error::Http1(e.to_string()))?
+    {
+        io.write_all(&end).await?;
+    }
+    io.flush().await?;
+    Ok(())
+}
