@@ -116,11 +116,15 @@ fn spawn_driver<IO>(driver: Driver<IO>)
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    tokio::spawn(async move {
-        if let Err(e) = driver.await {
-            tracing::debug!("client connection: {e}");
-        }
-    });
+    let span = tracing::debug_span!("client connection");
+    tokio::spawn(tracing::Instrument::instrument(
+        async move {
+            if let Err(e) = driver.await {
+                tracing::debug!("client connection: {e}");
+            }
+        },
+        span,
+    ));
 }
 
 /// A client for one origin: opens connections as needed (a new one when the server's

@@ -447,7 +447,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             return;
         };
         let tx = self.internal_tx.clone();
-        tokio::spawn(async move {
+        let span = tracing::debug_span!("stream", id = stream.value());
+        let task = async move {
             let resp = handler(req).await;
             let head = convert::response_to_h2(&resp);
             let _ = tx.send(Command::Respond {
@@ -455,7 +456,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 head,
                 body: resp.into_body(),
             });
-        });
+        };
+        tokio::spawn(tracing::Instrument::instrument(task, span));
     }
 
     /// Pulls body chunks for streams that have send capacity; a body is only read as fast as

@@ -195,7 +195,7 @@ impl Server {
         loop {
             tokio::select! {
                 accepted = self.listener.accept() => {
-                    let (socket, _) = match accepted {
+                    let (socket, peer) = match accepted {
                         Ok(a) => a,
                         Err(e) => {
                             tracing::debug!("accept: {e}");
@@ -207,7 +207,8 @@ impl Server {
                     let config = self.config.clone();
                     let stop = stop_rx.clone();
                     let tls = self.tls.clone();
-                    tasks.spawn(async move {
+                    let span = tracing::debug_span!("connection", %peer);
+                    tasks.spawn(tracing::Instrument::instrument(async move {
                         let result = match tls {
                             None => serve_connection(socket, config, handler, stop).await,
                             Some(acceptor) => serve_tls(acceptor, socket, config, handler, stop).await,
@@ -215,7 +216,7 @@ impl Server {
                         if let Err(e) = result {
                             tracing::debug!("connection: {e}");
                         }
-                    });
+                    }, span));
                 }
                 _ = &mut signal => break,
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
