@@ -71,6 +71,17 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             .handshake()
             .peer(vec![P::ping(*b"abcdefgh")])
             .expect(vec![X::ping_ack(*b"abcdefgh")]),
+        Scenario::client(
+            "RFC 9113 §5.1",
+            "a response on a request still waiting for a concurrency slot is PROTOCOL_ERROR",
+        )
+        .handshake_with(vec![(0x3, 1)])
+        .app(A::SendRequest(get("/a"), true))
+        .app(A::SendRequest(get("/b"), true))
+        .expect(vec![X::headers(1)])
+        .expect_not(X::headers(3))
+        .peer(vec![P::response(3, "200")])
+        .expect_goaway(Reason::PROTOCOL_ERROR),
         Scenario::server(
             "RFC 9113 §6.8",
             "graceful shutdown sends two GOAWAYs around a PING",

@@ -349,6 +349,11 @@ impl Connection {
     /// with an unknown history, and answered as after a reset.
     fn recv_transition(&self, id: StreamId, input: Input) -> Transition {
         match self.streams.get(id) {
+            // Our request still waiting for a concurrency slot: the peer has never seen it, so
+            // any frame on it is on an idle stream we did not open (§5.1).
+            Some(s) if s.state == State::Idle => {
+                Transition::ConnectionError(Reason::PROTOCOL_ERROR)
+            }
             Some(s) => transition(s.state, input),
             None if self.is_idle(id) => transition(State::Idle, input),
             // §5.1.1: HEADERS on an identifier below the peer's latest that we never saw is
