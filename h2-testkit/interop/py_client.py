@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Interop client for the blocking_server example, built on python-hyper's sans-IO `h2`.
+"""Interop client for the demo servers (h2core's blocking_server and every adapter's server
+example), built on python-hyper's sans-IO `h2`. Run by h2-testkit's `interop::python_h2`.
 
     python3 py_client.py PORT [flow|ping]
 
