@@ -1,14 +1,15 @@
 //! The client: requests over HTTP/2 by prior knowledge (or after `Upgrade: h2c`), many at once
 //! on one connection, a new connection when the server's SETTINGS_MAX_CONCURRENT_STREAMS is
-//! reached, pushed responses delivered to the user.
+//! reached, refused requests retried (RFC 9113 §8.7), pushed responses delivered to the user.
 
 use crate::body::Body;
 use crate::driver::{Command, Driver, PushPromise, RoleState, Shared};
 use crate::{convert, Error};
 use bytes::BytesMut;
-use h2core::{Config, Connection};
+use h2core::{Config, Connection, Header, Reason, UserError};
 use http::{Request, Response};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -34,9 +35,36 @@ impl SendRequest {
                 head,
                 body: req.into_body(),
                 tx,
+                pool: None,
             })
             .map_err(|_| Error::ConnectionGone)?;
         rx.await.map_err(|_| Error::ConnectionGone)?
+    }
+
+    /// Sends on a slot reserved with `Shared::try_reserve`; also returns the body when it came
+    /// back unread (the request was not sent, or was refused).
+    async fn send_reserved(
+        &self,
+        head: Vec<Header>,
+        body: Body,
+    ) -> (Result<Response<Body>, Error>, Option<Body>) {
+        let (tx, rx) = oneshot::channel();
+        let (back_tx, mut back_rx) = oneshot::channel();
+        let cmd = Command::Request {
+            head,
+            body,
+            tx,
+            pool: Some(back_tx),
+        };
+        if let Err(mpsc::error::SendError(cmd)) = self.tx.send(cmd) {
+            self.shared.reserved.fetch_sub(1, Ordering::AcqRel);
+            let Command::Request { body, .. } = cmd else {
+                unreachable!("sent a request")
+            };
+            return (Err(Error::ConnectionGone), Some(body));
+        }
+        let result = rx.await.unwrap_or(Err(Error::ConnectionGone));
+        (result, back_rx.try_recv().ok())
     }
 
     /// Measures a round trip with PING (RFC 9113 §6.7).
@@ -129,13 +157,71 @@ where
 
 /// A client for one origin: opens connections as needed (a new one when the server's
 /// concurrency limit is reached or a connection is going away) and spreads requests over them.
+///
+/// A new connection takes requests once the server's SETTINGS arrived, so its
+/// SETTINGS_MAX_CONCURRENT_STREAMS is known; requests that find every connection full wait for
+/// the one being opened rather than each opening their own. A request the server refused
+/// without processing it (REFUSED_STREAM, or above a GOAWAY's last-stream-id, RFC 9113 §8.7) is
+/// sent again, if none of its body was read yet; a request without a body and with an
+/// idempotent method (RFC 9110 §9.2.2) is also sent again once when its connection failed
+/// before the response.
 #[derive(Clone)]
 pub struct Client {
     addr: SocketAddr,
     config: Config,
     tls: Option<(tokio_rustls::TlsConnector, ServerName<'static>)>,
-    conns: Arc<Mutex<Vec<SendRequest>>>,
+    pool: Arc<Pool>,
     pushes: Arc<Mutex<Option<mpsc::UnboundedSender<PushPromise>>>>,
+}
+
+/// Counters of a [`Client`] since it was created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientStats {
+    /// Connections opened, the first one included.
+    pub connections_opened: u64,
+    /// HEADERS + CONTINUATION payload bytes (compressed header blocks) sent on all of them.
+    pub header_bytes_sent: u64,
+    /// Requests sent again after a refusal or a failed connection.
+    pub retries: u64,
+}
+
+/// How many times a refused request is sent in all.
+const MAX_ATTEMPTS: usize = 4;
+
+/// How long a new connection may take to deliver the server's SETTINGS.
+const SETTINGS_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Default)]
+struct Pool {
+    state: Mutex<PoolState>,
+    /// Woken when a connection finished opening (or failed to).
+    opened: tokio::sync::Notify,
+    connections_opened: AtomicU64,
+    retries: AtomicU64,
+    /// Header bytes of connections whose task ended.
+    retired_header_bytes: AtomicU64,
+}
+
+#[derive(Default)]
+struct PoolState {
+    /// Connections that may take new requests.
+    conns: Vec<SendRequest>,
+    /// Every connection whose task still runs, for the counters.
+    live: Vec<Arc<Shared>>,
+    /// Connections being opened.
+    opening: usize,
+}
+
+/// Counts a connection being opened; on drop (done, failed or cancelled) wakes the requests
+/// that waited for it.
+struct Opening<'a>(&'a Pool);
+
+impl Drop for Opening<'_> {
+    fn drop(&mut self) {
+        self.0.state.lock().expect("not poisoned").opening -= 1;
+        self.0.opened.notify_waiters();
+    }
 }
 
 impl Client {
@@ -171,7 +257,7 @@ impl Client {
             addr,
             config,
             tls,
-            conns: Arc::new(Mutex::new(Vec::new())),
+            pool: Arc::new(Pool::default()),
             pushes: Arc::new(Mutex::new(None)),
         };
         client.open().await?;
@@ -186,7 +272,9 @@ impl Client {
     }
 
     async fn open(&self) -> Result<SendRequest, Error> {
-        let socket = TcpStream::connect(self.addr).await?;
+        let socket = tokio::time::timeout(SETTINGS_TIMEOUT, TcpStream::connect(self.addr))
+            .await
+            .map_err(|_| Error::Io(std::io::ErrorKind::TimedOut.into()))??;
         let _ = socket.set_nodelay(true);
         let (handle, mut push_rx) = match &self.tls {
             None => {
@@ -213,39 +301,157 @@ impl Client {
                 }
             }
         });
-        self.conns
+        self.pool.connections_opened.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut state = self.pool.state.lock().expect("not poisoned");
+            state.live.push(handle.shared.clone());
+        }
+        // Its limits are known once the server's SETTINGS arrived (RFC 9113 §6.5.2: until then
+        // a client that opened many streams could see them refused).
+        let shared = handle.shared.clone();
+        let ready = async {
+            loop {
+                let notified = shared.ready_notify.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                if shared.ready.load(Ordering::Acquire) {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        if tokio::time::timeout(SETTINGS_TIMEOUT, ready).await.is_err() {
+            handle.shutdown();
+            return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
+        }
+        if handle.is_closing() {
+            return Err(Error::ConnectionGone);
+        }
+        self.pool
+            .state
             .lock()
             .expect("not poisoned")
+            .conns
             .push(handle.clone());
         Ok(handle)
     }
 
-    /// A connection with room for one more stream, opening one if none has.
+    /// A connection with a stream reserved for one request: one with room, else the one being
+    /// opened once it is ready, else a new one.
     async fn pick(&self) -> Result<SendRequest, Error> {
-        {
-            let mut conns = self.conns.lock().expect("not poisoned");
-            conns.retain(|c| !c.is_closing());
-            if let Some(c) = conns.iter().find(|c| c.has_room()) {
-                return Ok(c.clone());
+        loop {
+            let notified = self.pool.opened.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut state = self.pool.state.lock().expect("not poisoned");
+                state.conns.retain(|c| !c.is_closing());
+                if let Some(c) = state.conns.iter().find(|c| c.shared.try_reserve()) {
+                    return Ok(c.clone());
+                }
+                if state.opening == 0 {
+                    state.opening += 1;
+                    break;
+                }
             }
+            notified.await;
         }
-        self.open().await
+        let opening = Opening(&self.pool);
+        let conn = self.open().await?;
+        // Ours before the waiters (woken when `opening` drops) take the rest. A server that
+        // allows no stream at all: the core queues the request until it does.
+        if !conn.shared.try_reserve() {
+            conn.shared.reserved.fetch_add(1, Ordering::AcqRel);
+        }
+        drop(opening);
+        Ok(conn)
     }
 
-    /// Sends `req` on a connection with room for it.
+    /// Sends `req` on a connection with room for it; retries it when the server refused it
+    /// unprocessed, or, for a bodiless idempotent request, once when its connection failed.
     pub async fn send(&self, req: Request<Body>) -> Result<Response<Body>, Error> {
-        let conn = self.pick().await?;
-        conn.send(req).await
+        let head = convert::request_to_h2(&req, "http");
+        let idempotent = req.method().is_idempotent();
+        let mut body = req.into_body();
+        let bodiless = body.is_end_stream();
+        let mut retry_failed_connection = bodiless && idempotent;
+        let mut attempt = 1;
+        loop {
+            let conn = self.pick().await?;
+            let (result, unsent) = conn.send_reserved(head.clone(), body).await;
+            let err = match result {
+                Ok(response) => return Ok(response),
+                Err(e) => e,
+            };
+            let refused = matches!(
+                err,
+                Error::Reset(Reason::REFUSED_STREAM)
+                    | Error::User(UserError::ConnectionClosed | UserError::StreamsExhausted)
+            ) || (matches!(err, Error::ConnectionGone) && unsent.is_some());
+            let failed_connection = matches!(
+                err,
+                Error::Connection { .. } | Error::Io(_) | Error::ConnectionGone
+            );
+            body = match unsent {
+                Some(b) => b,
+                None if bodiless => Body::empty(),
+                None => return Err(err),
+            };
+            if refused && attempt < MAX_ATTEMPTS {
+                attempt += 1;
+            } else if failed_connection && retry_failed_connection {
+                retry_failed_connection = false;
+            } else {
+                return Err(err);
+            }
+            self.pool.retries.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// How many connections are open.
     pub fn connections(&self) -> usize {
-        self.conns.lock().expect("not poisoned").len()
+        let mut state = self.pool.state.lock().expect("not poisoned");
+        state.conns.retain(|c| !c.is_closing());
+        state.conns.len()
+    }
+
+    /// The counters since the client was created.
+    pub fn stats(&self) -> ClientStats {
+        let mut state = self.pool.state.lock().expect("not poisoned");
+        let retired = &self.pool.retired_header_bytes;
+        state.live.retain(|s| {
+            if s.finished.load(Ordering::Acquire) {
+                retired.fetch_add(
+                    s.header_bytes_sent.load(Ordering::Relaxed),
+                    Ordering::Relaxed,
+                );
+                false
+            } else {
+                true
+            }
+        });
+        let live: u64 = state
+            .live
+            .iter()
+            .map(|s| s.header_bytes_sent.load(Ordering::Relaxed))
+            .sum();
+        ClientStats {
+            connections_opened: self.pool.connections_opened.load(Ordering::Relaxed),
+            header_bytes_sent: retired.load(Ordering::Relaxed) + live,
+            retries: self.pool.retries.load(Ordering::Relaxed),
+        }
     }
 
     /// Closes every connection gracefully.
     pub fn shutdown(&self) {
-        for c in self.conns.lock().expect("not poisoned").drain(..) {
+        for c in self
+            .pool
+            .state
+            .lock()
+            .expect("not poisoned")
+            .conns
+            .drain(..)
+        {
             c.shutdown();
         }
     }

@@ -13,7 +13,7 @@ use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::io::IoSlice;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -32,6 +32,10 @@ pub(crate) enum Command {
         head: Vec<Header>,
         body: Body,
         tx: oneshot::Sender<Result<Response<Body>, Error>>,
+        /// Set by the client pool: the request holds a slot of `Shared::reserved`, and its body
+        /// comes back here if the stream is refused before any of it was read (RFC 9113 §8.7),
+        /// so it can be retried elsewhere.
+        pool: Option<oneshot::Sender<Body>>,
     },
     Respond {
         stream: StreamId,
@@ -78,6 +82,16 @@ pub(crate) struct Shared {
     pub max_concurrent: AtomicU32,
     /// No new streams may start here (GOAWAY either way, or the connection ended).
     pub closing: AtomicBool,
+    /// Requests a client pool assigned here that the task has not started yet.
+    pub reserved: AtomicU32,
+    /// The peer's first SETTINGS arrived (its limits are known), or the connection ended.
+    pub ready: AtomicBool,
+    /// Woken when `ready` is set.
+    pub ready_notify: tokio::sync::Notify,
+    /// HEADERS + CONTINUATION payload bytes sent so far (`h2core::Stats::header_bytes_sent`).
+    pub header_bytes_sent: AtomicU64,
+    /// The task has ended: the counters above are final.
+    pub finished: AtomicBool,
 }
 
 impl Shared {
@@ -90,7 +104,26 @@ impl Shared {
     /// True when a new request would start at once here.
     pub fn has_room(&self) -> bool {
         !self.closing.load(Ordering::Relaxed)
-            && self.active.load(Ordering::Relaxed) < self.max_concurrent.load(Ordering::Relaxed)
+            && self.active.load(Ordering::Relaxed) + self.reserved.load(Ordering::Relaxed)
+                < self.max_concurrent.load(Ordering::Relaxed)
+    }
+
+    /// Takes one of the streams the peer allows, if one is free; the task gives it back when
+    /// it starts the request (`Command::Request` with `pool`).
+    pub fn try_reserve(&self) -> bool {
+        self.reserved
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| {
+                let room = !self.closing.load(Ordering::Relaxed)
+                    && self.active.load(Ordering::Acquire).saturating_add(r)
+                        < self.max_concurrent.load(Ordering::Relaxed);
+                room.then_some(r + 1)
+            })
+            .is_ok()
+    }
+
+    fn set_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+        self.ready_notify.notify_waiters();
     }
 }
 
@@ -120,6 +153,8 @@ struct Entry {
     recv_tx: Option<mpsc::UnboundedSender<Result<Frame, Error>>>,
     resp_tx: Option<oneshot::Sender<Result<Response<Body>, Error>>>,
     body: Option<Body>,
+    /// Where an unread request body goes back if the stream is refused (see `Command::Request`).
+    give_back: Option<oneshot::Sender<Body>>,
 }
 
 impl Entry {
@@ -160,13 +195,19 @@ const READ_CHUNK: usize = 16 * 1024;
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     pub(crate) fn new(
-        conn: Connection,
+        mut conn: Connection,
         io: IO,
-        read_buf: BytesMut,
+        mut read_buf: BytesMut,
         user_rx: mpsc::UnboundedReceiver<Command>,
         role: RoleState,
         shared: Arc<Shared>,
     ) -> Driver<IO> {
+        // Bytes read before the task existed (the sniffed preface and whatever came with it,
+        // or what followed a 101): the task only feeds the core after a read, so feed them now
+        // or a peer that sent everything at once would wait forever.
+        if !read_buf.is_empty() {
+            let _ = conn.handle_input(now(), &mut read_buf);
+        }
         let (internal_tx, internal_rx) = mpsc::unbounded_channel();
         Driver {
             conn,
@@ -211,19 +252,36 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 
     fn command(&mut self, cmd: Command) {
         match cmd {
-            Command::Request { head, body, tx } => {
+            Command::Request {
+                head,
+                body,
+                tx,
+                pool,
+            } => {
                 let end_stream = body.is_end_stream();
+                let reserved = pool.is_some();
                 match self.conn.send_request(head, end_stream) {
                     Ok(id) => {
                         let entry = self.streams.entry(id).or_default();
                         entry.resp_tx = Some(tx);
                         if !end_stream {
                             entry.body = Some(body);
+                            entry.give_back = pool;
                         }
                     }
                     Err(e) => {
+                        // Never sent: the body is still whole.
+                        if let Some(back) = pool {
+                            let _ = back.send(body);
+                        }
                         let _ = tx.send(Err(Error::User(e)));
                     }
+                }
+                if reserved {
+                    // The stream now counts in `active` (or failed): release the reservation.
+                    let (active, _) = self.conn.active_streams();
+                    self.shared.active.store(active, Ordering::Release);
+                    self.shared.reserved.fetch_sub(1, Ordering::AcqRel);
                 }
             }
             Command::Respond {
@@ -329,8 +387,20 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                     e.recv_tx = None;
                 }
             }
-            Event::StreamReset { stream, reason, .. } => {
+            Event::StreamReset {
+                stream,
+                reason,
+                remote,
+            } => {
                 if let Some(mut e) = self.streams.remove(&stream) {
+                    // Refused (RST_STREAM or above a GOAWAY's last-stream-id): the peer did not
+                    // process it (RFC 9113 §8.7), so an unread body may go elsewhere. Sent
+                    // before the error, so it is there when the error is seen.
+                    if remote && reason == Reason::REFUSED_STREAM {
+                        if let (Some(back), Some(body)) = (e.give_back.take(), e.body.take()) {
+                            let _ = back.send(body);
+                        }
+                    }
                     if let Some(tx) = e.recv_tx.take() {
                         let _ = tx.send(Err(Error::Reset(reason)));
                     }
@@ -380,6 +450,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                     .max_concurrent_streams
                     .unwrap_or(u32::MAX);
                 self.shared.max_concurrent.store(max, Ordering::Relaxed);
+                self.shared.set_ready();
             }
             Event::ConnectionTerminated {
                 reason,
@@ -387,6 +458,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 detail,
             } => {
                 self.shared.closing.store(true, Ordering::Relaxed);
+                self.shared.set_ready();
                 let err = || Error::Connection {
                     reason,
                     remote,
@@ -470,7 +542,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 continue;
             };
             while conn.send_capacity(id) > 0 {
-                match body.poll_frame(cx) {
+                let frame = body.poll_frame(cx);
+                if frame.is_ready() {
+                    // Part of the body is spent: it can no longer be sent elsewhere.
+                    entry.give_back = None;
+                }
+                match frame {
                     Poll::Pending => break,
                     Poll::Ready(Some(Ok(Frame::Data(d)))) => {
                         progress = true;
@@ -564,6 +641,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 
     fn cleanup(&mut self) {
         self.streams.retain(|_, e| !e.done());
+        self.shared
+            .header_bytes_sent
+            .store(self.conn.stats().header_bytes_sent, Ordering::Relaxed);
         let (active, _) = self.conn.active_streams();
         self.shared.active.store(active, Ordering::Relaxed);
         if !self.conn.can_open_stream()
@@ -571,6 +651,18 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         {
             self.shared.closing.store(true, Ordering::Relaxed);
         }
+    }
+}
+
+impl<IO> Drop for Driver<IO> {
+    fn drop(&mut self) {
+        // Handles waiting for this connection learn it is gone; its counters are final.
+        self.shared
+            .header_bytes_sent
+            .store(self.conn.stats().header_bytes_sent, Ordering::Relaxed);
+        self.shared.closing.store(true, Ordering::Relaxed);
+        self.shared.finished.store(true, Ordering::Release);
+        self.shared.set_ready();
     }
 }
 

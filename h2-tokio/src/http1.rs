@@ -170,6 +170,7 @@ where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
     let version = req.head.version;
+    let head_len = crate::server::Http1HeadLen(req.head_len);
     let headers = match req.head.to_h2_headers("http") {
         Ok(h) => h,
         Err(e) => {
@@ -198,6 +199,7 @@ where
             http1::Version::Http10 => http::Version::HTTP_10,
             http1::Version::Http11 => http::Version::HTTP_11,
         })
+        .extension(head_len)
         .body(body)
         .map_err(|_| Error::Malformed("request"))
     });
@@ -217,12 +219,14 @@ where
     let mut unread: usize = 0;
     let mut discard = false;
     let mut out = BytesMut::new();
+    // Body bytes that arrived with the head are decoded before waiting for more.
+    let mut buffered = reading && !buf.is_empty();
     loop {
         if head_written && response_body.is_none() && (!reading || discard) {
             return Ok(());
         }
         tokio::select! {
-            r = io.read_buf(buf), if reading && (discard || unread < READ_AHEAD) && !sc.should_close() => {
+            r = read_body_bytes(io, buf, &mut buffered), if reading && (discard || unread < READ_AHEAD) && !sc.should_close() => {
                 let n = r?;
                 let mut events = Vec::new();
                 if n == 0 {
@@ -330,6 +334,19 @@ where
             }
         }
     }
+}
+
+/// Reads more request body bytes into `buf`, or returns at once (with a non-zero count) when
+/// `buffered` says bytes already in `buf` are still to be decoded.
+async fn read_body_bytes<IO: AsyncRead + Unpin>(
+    io: &mut IO,
+    buf: &mut BytesMut,
+    buffered: &mut bool,
+) -> std::io::Result<usize> {
+    if std::mem::take(buffered) {
+        return Ok(buf.len());
+    }
+    io.read_buf(buf).await
 }
 
 async fn next_frame(body: &mut Option<Body>) -> Option<Result<Frame, Error>> {

@@ -15,6 +15,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::{mpsc, oneshot, watch};
 
+/// Found in the extensions of a request that arrived over HTTP/1.1: how many bytes its head
+/// took on the wire (request line, header section and the empty line that ends it), e.g. for a
+/// proxy's metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Http1HeadLen(pub usize);
+
 /// The handler's handle on its HTTP/2 stream, found in the request's extensions: push
 /// responses (RFC 9113 §8.4) and send 1xx informational responses (§8.1) before the final one.
 #[derive(Clone)]
@@ -222,6 +228,9 @@ impl Server {
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             }
         }
+        // Close the port now: a client connecting during the drain is refused at once rather
+        // than queued in the backlog until every connection is done.
+        drop(self.listener);
         let _ = stop_tx.send(true);
         while tasks.join_next().await.is_some() {}
         Ok(())

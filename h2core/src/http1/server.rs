@@ -30,6 +30,9 @@ pub struct IncomingRequest {
     /// handler starts reading the body, write what [`ServerConn::take_continue`] returns. A
     /// handler that answers without reading it spares the client the upload.
     pub expect_continue: bool,
+    /// How many bytes of the receive buffer the head took, from the request line (or the empty
+    /// lines before it, RFC 9112 §2.2) to the empty line that ends the header section.
+    pub head_len: usize,
 }
 
 /// The server's state for one HTTP/1.1 connection, sans-IO: the adapter feeds it the receive
@@ -150,6 +153,7 @@ impl ServerConn {
             self.head_scanned = buf.len();
             return Ok(None);
         }
+        let before = buf.len();
         let parsed = parse_head(buf, &self.limits);
         let (head, body) = match parsed {
             Ok(Some(parsed)) => parsed,
@@ -183,6 +187,7 @@ impl ServerConn {
             head,
             body,
             expect_continue,
+            head_len: before - buf.len(),
         }))
     }
 
@@ -476,6 +481,7 @@ mod tests {
         );
         let first = c.read_head(&mut buf).unwrap().unwrap();
         assert_eq!(first.head.target, "/1");
+        assert_eq!(first.head_len, b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\n".len());
         assert_eq!(c.read_head(&mut buf), Ok(None));
         assert_eq!(c.read_body(&mut buf), Ok(Some(BodyEvent::End)));
         assert_eq!(c.read_head(&mut buf), Ok(None));
