@@ -71,6 +71,21 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             .handshake()
             .peer(vec![P::ping(*b"abcdefgh")])
             .expect(vec![X::ping_ack(*b"abcdefgh")]),
+        Scenario::server(
+            "RFC 9110 §9.3.2",
+            "a response to HEAD ends with its HEADERS and carries no DATA",
+        )
+        .handshake()
+        .peer(vec![P::headers(1, crate::dsl::request("HEAD", "/")).eos()])
+        .events(vec![E::Request(1, Some("/"))])
+        .app(A::SendResponse(
+            1,
+            hdrs(&[(":status", "200"), ("content-length", "6")]),
+            false,
+        ))
+        .expect(vec![X::headers(1).status("200").eos()])
+        .app_err(A::SendData(1, bytes::Bytes::from_static(b"hello\n"), true))
+        .expect_not(X::data(1)),
         Scenario::client(
             "RFC 9113 §5.1",
             "a response on a request still waiting for a concurrency slot is PROTOCOL_ERROR",

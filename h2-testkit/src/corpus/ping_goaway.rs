@@ -95,7 +95,9 @@ fn goaway() -> Vec<Scenario> {
         .no_event(E::Reset(1, None))
         .peer(vec![P::response(1, "200").eos()])
         .events(vec![E::Response(1, Some("200")), E::Ended(1)])
-        .step(Step::ExpectOpen),
+        // Both sides said GOAWAY and nothing is in flight: ours goes out and we close.
+        .expect(vec![X::goaway(Reason::NO_ERROR).last(0)])
+        .step(Step::ExpectClosed),
         Scenario::client(
             s,
             "requests still waiting for a slot when GOAWAY arrives are refused",

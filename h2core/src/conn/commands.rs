@@ -150,6 +150,11 @@ impl Connection {
             ));
         }
         let state = s.state;
+        // RFC 9110 §9.3.2, §15.3.5, §15.4.5: a response to HEAD, a 204 and a 304 have no
+        // content, so the HEADERS ends the stream whatever the caller asked; later DATA is
+        // refused as after any END_STREAM.
+        let end_stream =
+            end_stream || s.head_request || matches!(info.status, Some(204) | Some(304));
         if state == State::ReservedLocal
             && (!self.pending_open.is_empty() || !self.local_slot_free())
         {
@@ -312,7 +317,7 @@ impl Connection {
         {
             return Err(UserError::InvalidState(parent));
         }
-        message::check_outgoing(Kind::PushPromiseRequest, &headers, &self.check_opts())
+        let info = message::check_outgoing(Kind::PushPromiseRequest, &headers, &self.check_opts())
             .map_err(|m| UserError::MalformedHeaders(m.0))?;
         let id = self.next_local_id.ok_or(UserError::StreamsExhausted)?;
         self.next_local_id = id.next_id();
@@ -322,6 +327,7 @@ impl Connection {
             self.local.initial_window_size,
         );
         stream.pushed = true;
+        stream.head_request = info.method_is_head;
         stream.recv_phase = RecvPhase::Body;
         self.streams.insert(stream);
         self.stats.streams_opened += 1;

@@ -179,6 +179,15 @@ impl Connection {
         if !self.goaway.final_sent {
             return;
         }
+        if self.goaway.received.is_some() {
+            // Both sides have said GOAWAY and nothing is in flight: there is nothing left to
+            // wait for, so close as soon as our GOAWAY is written (the peer may be waiting
+            // for us to close).
+            self.terminate(Reason::NO_ERROR, false, "closed after GOAWAY".into());
+            return;
+        }
+        // We asked to close: keep reading (and answering PINGs) until the peer closes the
+        // transport or the drain deadline passes.
         self.phase = Phase::Draining(now + self.config.drain_timeout);
     }
 }
