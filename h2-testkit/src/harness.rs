@@ -63,6 +63,12 @@ pub trait Harness {
     fn take_events(&mut self) -> Vec<Event>;
     /// True once the connection is over.
     fn is_closed(&mut self) -> bool;
+    /// The peer stops (`false`) or resumes (`true`) reading what we write. Returns false if
+    /// this harness cannot emulate it (the scenario then ends at that step).
+    fn set_peer_reading(&mut self, reading: bool) -> bool {
+        let _ = reading;
+        false
+    }
 }
 
 /// Carries out `cmd` on `conn`: the one mapping from scenario commands to the core's API, used
@@ -107,6 +113,11 @@ pub struct CoreHarness {
     out: Vec<Bytes>,
     sent: BytesMut,
     events: Vec<Event>,
+    /// False while the peer does not read (see [`Harness::set_peer_reading`]).
+    reading: bool,
+    /// The batch taken from `poll_transmit` that cannot be written while the peer does not
+    /// read.
+    held: Vec<Bytes>,
 }
 
 impl CoreHarness {
@@ -121,6 +132,8 @@ impl CoreHarness {
             out: Vec::new(),
             sent: BytesMut::new(),
             events: Vec::new(),
+            reading: true,
+            held: Vec::new(),
         }
     }
 
@@ -130,6 +143,20 @@ impl CoreHarness {
     }
 
     fn pump(&mut self) {
+        if !self.reading {
+            // An adapter writing to a peer that does not read: it takes one batch, cannot
+            // finish writing it, and so never comes back to `poll_transmit`.
+            if self.held.is_empty() {
+                let _ = self.conn.poll_transmit(self.now, &mut self.held);
+            }
+            while let Some(e) = self.conn.poll_event() {
+                self.events.push(e);
+            }
+            return;
+        }
+        for chunk in self.held.drain(..) {
+            self.sent.extend_from_slice(&chunk);
+        }
         loop {
             self.out.clear();
             if self.conn.poll_transmit(self.now, &mut self.out) == 0 {
@@ -190,5 +217,10 @@ impl Harness for CoreHarness {
     fn is_closed(&mut self) -> bool {
         self.pump();
         self.conn.is_closed()
+    }
+
+    fn set_peer_reading(&mut self, reading: bool) -> bool {
+        self.reading = reading;
+        true
     }
 }

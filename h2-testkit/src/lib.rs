@@ -5,10 +5,14 @@
 //! time advances. [`run`] plays a scenario against any [`Harness`]: the core directly
 //! ([`CoreHarness`], whole input and one byte at a time) and, later, every adapter. Each run
 //! yields a transcript, so two ways of feeding the same scenario can be compared.
+//!
+//! [`interop`] holds the other half shared by every adapter: its demo server and client
+//! against real peers (curl, nghttp, nghttpd, h2load, python-hyper's `h2`).
 
 pub mod corpus;
 pub mod dsl;
 mod harness;
+pub mod interop;
 mod runner;
 
 pub use dsl::{ExpectEvent, ExpectFrame, PeerFrame};
@@ -42,6 +46,12 @@ pub enum Step {
     ExpectClosed,
     /// The connection is still running.
     ExpectOpen,
+    /// The peer stops reading: the adapter takes at most one more batch from `poll_transmit`
+    /// (it cannot finish writing it) and then none until [`Step::PeerReads`]. A harness that
+    /// cannot emulate this ends the scenario here (socket tests cover those adapters).
+    PeerStopsReading,
+    /// The peer reads again: everything held and queued is delivered.
+    PeerReads,
 }
 
 /// A named script, with the role and configuration of the connection under test.
@@ -147,6 +157,16 @@ impl Scenario {
     /// Adds `Advance`.
     pub fn advance(self, d: Duration) -> Scenario {
         self.step(Step::Advance(d))
+    }
+
+    /// Adds `PeerStopsReading`.
+    pub fn stop_reading(self) -> Scenario {
+        self.step(Step::PeerStopsReading)
+    }
+
+    /// Adds `PeerReads`.
+    pub fn resume_reading(self) -> Scenario {
+        self.step(Step::PeerReads)
     }
 
     /// The connection must end with GOAWAY(`reason`) and close.

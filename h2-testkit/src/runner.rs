@@ -277,7 +277,7 @@ fn describe(frame: &Frame, headers: &[Header]) -> String {
 /// step number and what was seen instead.
 pub fn run(scenario: &Scenario, harness: &mut dyn Harness) -> Result<Transcript, String> {
     let mut peer = Peer::new();
-    for (i, step) in scenario.steps.iter().enumerate() {
+    'steps: for (i, step) in scenario.steps.iter().enumerate() {
         let sent = harness.take_sent();
         peer.absorb(sent)
             .map_err(|e| format!("{} [{}]: step {i}: {e}", scenario.name, scenario.section))?;
@@ -369,6 +369,16 @@ pub fn run(scenario: &Scenario, harness: &mut dyn Harness) -> Result<Transcript,
                 if harness.is_closed() {
                     return fail("the connection closed".into());
                 }
+            }
+            Step::PeerStopsReading => {
+                if !harness.set_peer_reading(false) {
+                    // This harness cannot hold the peer's reading back: the rest of the
+                    // scenario does not apply to it.
+                    break 'steps;
+                }
+            }
+            Step::PeerReads => {
+                harness.set_peer_reading(true);
             }
         }
     }

@@ -184,6 +184,8 @@ pub struct Driver<IO> {
     error: Option<Error>,
     /// The body of an `Upgrade: h2c` request, read over HTTP/1.1, for stream 1.
     upgrade_body: Option<Bytes>,
+    /// Set once the core is closed while bytes are still unwritten.
+    closing_deadline: Option<tokio::time::Instant>,
 }
 
 /// The clock, as tokio sees it (so paused time in tests applies to the core too).
@@ -192,6 +194,9 @@ pub(crate) fn now() -> std::time::Instant {
 }
 
 const READ_CHUNK: usize = 16 * 1024;
+
+/// How long the last bytes of a closed connection may take to be written.
+const CLOSE_FLUSH_GRACE: Duration = Duration::from_secs(5);
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     pub(crate) fn new(
@@ -228,6 +233,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             shutdown: None,
             error: None,
             upgrade_body: None,
+            closing_deadline: None,
         }
     }
 
@@ -743,7 +749,20 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Future for Driver<IO> {
                 let _ = Pin::new(&mut this.io).poll_shutdown(cx);
                 return Poll::Ready(this.error.take().map_or(Ok(()), Err));
             }
-            if let Some(deadline) = this.conn.poll_timeout() {
+            if this.conn.is_closed() {
+                // The core is done but our last bytes (its GOAWAY) are not all written: give a
+                // peer that does not read a short grace, then drop them and close.
+                let deadline = *this
+                    .closing_deadline
+                    .get_or_insert_with(|| tokio::time::Instant::now() + CLOSE_FLUSH_GRACE);
+                if this.sleep.deadline() != deadline {
+                    this.sleep.as_mut().reset(deadline);
+                }
+                if this.sleep.as_mut().poll(cx).is_ready() {
+                    this.write_queue.clear();
+                    progress = true;
+                }
+            } else if let Some(deadline) = this.conn.poll_timeout() {
                 let deadline = tokio::time::Instant::from_std(deadline);
                 if this.sleep.deadline() != deadline {
                     this.sleep.as_mut().reset(deadline);

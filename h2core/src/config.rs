@@ -38,6 +38,21 @@ pub struct Config {
     /// After the final GOAWAY, how long to keep reading (answering PINGs) before giving up on
     /// the peer closing the transport.
     pub drain_timeout: Duration,
+    /// Slow or absent preface: the peer's connection preface and first SETTINGS (§3.4) must
+    /// arrive within this time, or the connection fails with GOAWAY(SETTINGS_TIMEOUT). Go's
+    /// server waits 10 s (`prefaceTimeout`).
+    pub handshake_timeout: Duration,
+    /// Idle connections: with no stream active and none opened for this long, the connection
+    /// shuts down gracefully (GOAWAY NO_ERROR, §6.8). PINGs do not count as activity. Default:
+    /// 120 s for a server (nginx keeps idle HTTP/2 connections 75 s, h2o 10 s; Go and hyperium
+    /// only when asked), none for a client (its pool decides).
+    pub idle_timeout: Option<Duration>,
+    /// A peer that never reads: when the adapter has not come back to `poll_transmit` for this
+    /// long (it is still writing the previous batch) while more output waits, the connection
+    /// ends (ENHANCE_YOUR_CALM, which the peer will not read) and its output is dropped, so
+    /// [`Connection::is_closed`](crate::Connection::is_closed) turns true. 60 s by default, as
+    /// nginx's `send_timeout`. None: wait forever.
+    pub write_timeout: Option<Duration>,
     /// Limits against abusive peers.
     pub limits: Limits,
 }
@@ -62,6 +77,33 @@ pub struct Limits {
     pub max_empty_frames_per_window: u32,
     /// Closed streams remembered to answer late frames as §5.1 says.
     pub max_closed_streams_remembered: usize,
+    /// Fields in one decoded header list; a longer one refuses the stream (RST_STREAM
+    /// PROTOCOL_ERROR) like a list over SETTINGS_MAX_HEADER_LIST_SIZE (§10.5.1). Apache and
+    /// Envoy allow 100 request fields; cookie crumbs (§8.2.3) make more legitimate.
+    pub max_header_fields: usize,
+    /// PRIORITY and PRIORITY_UPDATE frames per `reset_window` before ENHANCE_YOUR_CALM
+    /// (CVE-2019-9513, priority resource loop).
+    pub max_priority_frames_per_window: u32,
+    /// Idle streams kept in the priority tree only because a PRIORITY frame named them
+    /// (RFC 7540 §5.3.4); the oldest beyond are dropped (CVE-2019-9513).
+    pub max_idle_priority_streams: usize,
+    /// Entries in one SETTINGS frame before ENHANCE_YOUR_CALM (CVE-2020-11080; nghttp2's
+    /// `max_settings` is 32).
+    pub max_settings_entries: usize,
+    /// DATA the application may queue on one stream beyond what the window lets out:
+    /// [`Connection::send_capacity`](crate::Connection::send_capacity) never exceeds it, so a
+    /// peer that opens huge windows and then stops reading cannot make us buffer whole
+    /// responses (CVE-2019-9517). hyperium h2's `max_send_buffer_size` is 400 KiB too.
+    pub max_send_buffer: usize,
+    /// Bytes of frames queued in the core (not yet taken by `poll_transmit`) above which
+    /// [`Connection::wants_read`](crate::Connection::wants_read) is false: the adapter stops
+    /// reading until it has written, so a peer that sends but never reads is pushed back by
+    /// transport flow control instead of growing our queue.
+    pub max_queued_output: usize,
+    /// Client: streams promised by the server (PUSH_PROMISE, §8.4) and not yet answered, which
+    /// do not count against MAX_CONCURRENT_STREAMS; a promise beyond is refused with
+    /// RST_STREAM REFUSED_STREAM. netty's `maxReservedStreams` is 100 too.
+    pub max_reserved_streams: usize,
 }
 
 impl Default for Limits {
@@ -74,6 +116,13 @@ impl Default for Limits {
             max_pending_control_frames: 1024,
             max_empty_frames_per_window: 1000,
             max_closed_streams_remembered: 1024,
+            max_header_fields: 512,
+            max_priority_frames_per_window: 1000,
+            max_idle_priority_streams: 1000,
+            max_settings_entries: 32,
+            max_send_buffer: 400 * 1024,
+            max_queued_output: 1024 * 1024,
+            max_reserved_streams: 100,
         }
     }
 }
@@ -99,6 +148,9 @@ impl Config {
             keepalive_timeout: Duration::from_secs(20),
             shutdown_grace: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(2),
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: (role == Role::Server).then_some(Duration::from_secs(120)),
+            write_timeout: Some(Duration::from_secs(60)),
             limits: Limits::default(),
         }
     }

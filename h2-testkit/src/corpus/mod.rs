@@ -2,6 +2,7 @@
 
 use crate::Scenario;
 
+mod attacks;
 mod basics;
 mod continuation;
 mod extensions;
@@ -34,5 +35,6 @@ pub fn all() -> Vec<Scenario> {
     v.extend(flow::scenarios());
     v.extend(ping_goaway::scenarios());
     v.extend(continuation::scenarios());
+    v.extend(attacks::scenarios());
     v
 }

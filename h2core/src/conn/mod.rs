@@ -13,6 +13,7 @@
 
 mod commands;
 mod goaway;
+mod limits;
 mod ping;
 mod recv;
 mod send;
@@ -121,6 +122,7 @@ pub struct Connection {
     pub(crate) goaway: goaway::GoAway,
     pub(crate) ping: ping::Ping,
     pub(crate) limits: recv::Flood,
+    pub(crate) guards: limits::Guards,
     pub(crate) stats: Stats,
     /// Set once ConnectionTerminated was reported.
     pub(crate) terminated: bool,
@@ -163,6 +165,7 @@ impl Connection {
             goaway: goaway::GoAway::default(),
             ping: ping::Ping::new(&config, now),
             limits: recv::Flood::default(),
+            guards: limits::Guards::new(now),
             stats: Stats::default(),
             terminated: false,
             now,
@@ -176,6 +179,8 @@ impl Connection {
                 .max_header_list_size
                 .map_or(usize::MAX, |n| n as usize),
         );
+        conn.scheduler
+            .set_max_idle(conn.config.limits.max_idle_priority_streams);
         if role == Role::Client {
             conn.out.extend_from_slice(crate::preface::PREFACE);
         }
@@ -259,6 +264,9 @@ impl Connection {
             .send_window
             .available()
             .min(self.send_window.available().max(1)) as usize;
+        // CVE-2019-9517: a huge window from a peer that does not read must not invite whole
+        // responses into memory.
+        let window = window.min(self.config.limits.max_send_buffer);
         window.saturating_sub(s.send_buffered)
     }
 
@@ -282,14 +290,19 @@ impl Connection {
     }
 
     /// True once the connection is over and everything queued was handed to `poll_transmit`:
-    /// the adapter may close the transport.
+    /// the adapter may close the transport. After a write timeout (the peer does not read,
+    /// [`Config::write_timeout`]) the output is dropped: the adapter should drop what it still
+    /// holds too.
     pub fn is_closed(&self) -> bool {
         self.phase == Phase::Closed && self.out.is_empty()
     }
 
-    /// True while bytes from the peer are still wanted.
+    /// True while bytes from the peer are still wanted. False for a while when more than
+    /// [`Limits::max_queued_output`](crate::Limits) bytes wait to be written: read again once
+    /// `poll_transmit` has taken them (a peer that does not read is pushed back by the
+    /// transport's flow control rather than filling our memory).
     pub fn wants_read(&self) -> bool {
-        self.phase != Phase::Closed
+        self.phase != Phase::Closed && self.out.len() <= self.config.limits.max_queued_output
     }
 
     /// The earliest time [`Connection::handle_timeout`] must be called, if any.
@@ -310,16 +323,21 @@ impl Connection {
             .map(|sent| sent + self.config.settings_timeout));
         min(self.ping.deadline());
         min(self.goaway.deadline());
+        min(self.guard_deadline());
         if let Phase::Draining(d) = self.phase {
             min(Some(d));
         }
         t
     }
 
-    /// Time passed: fires whatever deadline is due (SETTINGS ACK, keepalive, shutdown, drain).
+    /// Time passed: fires whatever deadline is due (SETTINGS ACK, keepalive, shutdown, drain,
+    /// handshake, idle, write timeout).
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
         if self.phase == Phase::Closed {
+            return;
+        }
+        if self.guard_timeout(now) {
             return;
         }
         if let Some(sent) = self.pending_settings.oldest() {

@@ -226,10 +226,17 @@ impl Connection {
             Some(_) => {}
             None => {
                 // A stream we never tracked (refused at open, or forgotten): remember that we
-                // reset it so late frames are ignored (§5.1).
-                let mut s = Stream::new(err.stream, 0, 0);
-                s.state = State::Closed(Closed::ResetSent);
-                self.streams.insert(s);
+                // reset it so late frames are ignored (§5.1), among the closed streams whose
+                // memory is bounded (a flood of refused streams must not grow the store).
+                self.streams.insert(Stream::new(err.stream, 0, 0));
+                let local = self.is_local_id(err.stream);
+                let remember = self.config.limits.max_closed_streams_remembered;
+                self.streams.set_state(
+                    err.stream,
+                    State::Closed(Closed::ResetSent),
+                    local,
+                    remember,
+                );
             }
         }
         self.count_reset(now)
@@ -250,12 +257,13 @@ impl Connection {
         Ok(())
     }
 
-    fn roll_flood_window(&mut self, now: Instant) {
+    pub(super) fn roll_flood_window(&mut self, now: Instant) {
         let start = *self.limits.window_start.get_or_insert(now);
         if now.saturating_duration_since(start) >= self.config.limits.reset_window {
             self.limits.window_start = Some(now);
             self.limits.resets = 0;
             self.limits.empty_frames = 0;
+            self.guards.priority_frames = 0;
         }
     }
 
@@ -269,9 +277,11 @@ impl Connection {
     }
 
     /// Too many replies queued and not written: the peer does not read what it asks for
-    /// (CVE-2019-9512 PING flood, CVE-2019-9515 SETTINGS flood).
+    /// (CVE-2019-9512 PING flood, CVE-2019-9515 SETTINGS flood). Replies in the batch the
+    /// adapter is still writing count too (see `limits`).
     fn check_reply_queue(&self) -> Result {
-        if self.limits.pending_replies > self.config.limits.max_pending_control_frames {
+        let unwritten = self.limits.pending_replies + self.guards.replies_in_flight;
+        if unwritten > self.config.limits.max_pending_control_frames {
             return Err(conn_err(
                 Reason::ENHANCE_YOUR_CALM,
                 "peer does not read our replies",
@@ -320,9 +330,15 @@ impl Connection {
         match frame {
             Frame::Data(f) => self.recv_data(f, now),
             Frame::Headers(f) => self.recv_headers(f, now),
-            Frame::Priority(f) => self.recv_priority(f),
+            Frame::Priority(f) => {
+                self.count_priority_frame(now)?;
+                self.recv_priority(f)
+            }
             Frame::RstStream(f) => self.recv_rst(f, now),
-            Frame::Settings(f) => self.recv_settings(f, now),
+            Frame::Settings(f) => {
+                self.check_settings_entries(&f)?;
+                self.recv_settings(f, now)
+            }
             Frame::PushPromise(f) => self.recv_push_promise(f, now),
             Frame::Ping(f) => self.recv_ping(f, now),
             Frame::GoAway(f) => self.recv_goaway(f, now),
@@ -331,7 +347,10 @@ impl Connection {
                 Reason::PROTOCOL_ERROR,
                 "CONTINUATION without a header block",
             )),
-            Frame::PriorityUpdate(f) => self.recv_priority_update(f),
+            Frame::PriorityUpdate(f) => {
+                self.count_priority_frame(now)?;
+                self.recv_priority_update(f)
+            }
             Frame::Unknown(f) => {
                 // §5.5: unknown types MUST be ignored by the protocol; the application may care.
                 self.events.push_back(Event::ExtensionFrameReceived {
@@ -539,7 +558,19 @@ impl Connection {
     /// decoded, even on streams we then refuse or ignore (§4.3).
     fn decode_block(&mut self, block: &Bytes) -> Result<std::result::Result<Vec<Header>, ()>> {
         let mut headers = Vec::new();
-        match self.decoder.decode(block, |h| headers.push(h)) {
+        // Too many fields refuses the stream like too large a list (§10.5.1); the block is
+        // still decoded to its end to keep HPACK in sync, without collecting the excess.
+        let max_fields = self.config.limits.max_header_fields;
+        let mut too_many = false;
+        let collect = |h| {
+            if headers.len() < max_fields {
+                headers.push(h);
+            } else {
+                too_many = true;
+            }
+        };
+        match self.decoder.decode(block, collect) {
+            Ok(()) if too_many => Ok(Err(())),
             Ok(()) => Ok(Ok(headers)),
             Err(e) if e.reason() == Reason::COMPRESSION_ERROR => {
                 // §4.3: a decoding error MUST be a connection error COMPRESSION_ERROR.
@@ -766,6 +797,7 @@ impl Connection {
         );
         s.recv_phase = RecvPhase::Body;
         s.recv_content_length = info.content_length;
+        s.head_request = info.method_is_head;
         if end_stream && info.content_length.is_some_and(|cl| cl != 0) {
             self.streams.insert(s);
             self.apply_recv(id, State::HalfClosedRemote);
@@ -985,6 +1017,8 @@ impl Connection {
         self.reader.set_max_frame_size(values.max_frame_size);
         let delta = values.initial_window_size as i64 - prev.initial_window_size as i64;
         if delta != 0 {
+            let policy = self.config.window_policy;
+            let mut updates = Vec::new();
             for s in self.streams.iter_mut() {
                 if s.state.is_closed() {
                     continue;
@@ -996,6 +1030,19 @@ impl Connection {
                     ));
                 }
                 s.recv.target = values.initial_window_size;
+                // Bytes already released but held back under the old threshold may be due
+                // now: a smaller window can leave the peer at zero with the application
+                // done reading, and no later release would ever send them (a stall).
+                if s.state.can_recv() {
+                    if let Some(inc) = s.recv.release(0, &policy) {
+                        updates.push((s.id, inc));
+                    }
+                }
+            }
+            // In stream order, so output does not depend on the store's hashing.
+            updates.sort_unstable_by_key(|(id, _)| id.value());
+            for (id, inc) in updates {
+                self.write_window_update(id, inc);
             }
         }
         if values.no_rfc7540_priorities && self.remote.no_rfc7540_priorities {
@@ -1076,6 +1123,16 @@ impl Connection {
             }
         }
         self.last_peer_id = promised;
+        if self.reserved_streams() >= self.config.limits.max_reserved_streams {
+            // Reserved streams do not count against MAX_CONCURRENT_STREAMS (§5.1.2), so a
+            // server could promise without end: refuse beyond the limit (§8.4: a client may
+            // reset a promise with REFUSED_STREAM).
+            return Err(ProtocolError::stream(
+                promised,
+                Reason::REFUSED_STREAM,
+                "too many promised streams",
+            ));
+        }
         let mut s = Stream::new(
             promised,
             self.remote.initial_window_size,

@@ -33,8 +33,9 @@ impl Connection {
     /// appended; 0 when there is nothing to write.
     pub fn poll_transmit(&mut self, now: Instant, out: &mut Vec<Bytes>) -> usize {
         self.now = now;
-        // Replies queued so far are on their way: the flood guard counts afresh.
-        self.limits.pending_replies = 0;
+        // The adapter came back: the previous batch is written. Replies queued since go out
+        // in this batch and count as unwritten until the next call (see `limits`).
+        let replies = std::mem::take(&mut self.limits.pending_replies);
         let mut total = 0;
         loop {
             if !self.out.is_empty() {
@@ -64,6 +65,7 @@ impl Connection {
                 self.local_state(id, Input::SendData { end_stream: true });
             }
         }
+        self.after_transmit(now, total, replies);
         total
     }
 

@@ -136,8 +136,6 @@ impl Scheduler {
     /// Bounds the idle streams kept for their priority only (RFC 7540 §5.3.4 lets an endpoint
     /// limit this state); the oldest beyond `max` are dropped at once. 0 keeps none: PRIORITY
     /// and PRIORITY_UPDATE frames for idle streams are then ignored.
-    // For a `Limits` knob; the connection keeps the default until it has one.
-    #[allow(dead_code)]
     pub fn set_max_idle(&mut self, max: usize) {
         self.max_idle = max;
         self.evict_idle();

@@ -42,6 +42,10 @@ impl Store {
         ids.into_iter().map(StreamId::new)
     }
 
+    pub fn iter(&self) -> impl Iterator<Item = &Stream> {
+        self.streams.values()
+    }
+
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Stream> {
         self.streams.values_mut()
     }

@@ -1,0 +1,7 @@
+//! The connection as a server (RFC 9113) on any bytes: never a panic, memory bounded.
+#![no_main]
+
+#[path = "connection_common.rs"]
+mod common;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| common::run(h2core::Role::Server, data));

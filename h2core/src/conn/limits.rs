@@ -1,0 +1,241 @@
+//! Guards against abusive or stuck peers (RFC 9113 §10.5), beside the flood counters of
+//! [`recv`](super::recv): the handshake and idle deadlines, the PRIORITY rate (CVE-2019-9513),
+//! the SETTINGS size (CVE-2020-11080), the header field count, and output backpressure for a
+//! peer that does not read.
+//!
+//! Output backpressure, sans-IO: the core cannot see the socket, so it relies on the adapter's
+//! contract: *call `poll_transmit` again only once the previous batch is written* (and after any
+//! call that may have queued output). A batch handed out is therefore unflushed until the next
+//! `poll_transmit`; replies in it still count against
+//! [`Limits::max_pending_control_frames`](crate::Limits), and if the core has more to write
+//! while the adapter has not come back for [`Config::write_timeout`](crate::Config), the
+//! transport is stuck: the connection ends and [`Connection::is_closed`] lets the adapter drop
+//! it. Meanwhile [`Connection::wants_read`] turns false while more than
+//! [`Limits::max_queued_output`](crate::Limits) bytes wait in the core, so a peer that writes but
+//! never reads is pushed back by TCP instead of growing our buffers.
+
+use super::{Connection, Phase};
+use crate::error::{ConnectionError, ProtocolError};
+use crate::frame::{Reason, Settings};
+use std::time::Instant;
+
+/// State of the guards of this module.
+#[derive(Debug)]
+pub(crate) struct Guards {
+    /// When the connection was created: the handshake deadline counts from here.
+    started: Instant,
+    /// Since when no stream is active (None while one is).
+    idle_since: Option<Instant>,
+    /// `stats.streams_opened` at the last idle check: a stream opened and closed between two
+    /// checks is still activity.
+    seen_opened: u64,
+    /// When the last non-empty batch was handed out by `poll_transmit`, if the adapter has not
+    /// come back since (it is still writing it).
+    batch_at: Option<Instant>,
+    /// PING/SETTINGS ACKs in that batch: not yet known to be written.
+    pub replies_in_flight: usize,
+    /// PRIORITY and PRIORITY_UPDATE frames in the current flood window.
+    pub priority_frames: u32,
+}
+
+impl Guards {
+    pub fn new(now: Instant) -> Guards {
+        Guards {
+            started: now,
+            idle_since: Some(now),
+            seen_opened: 0,
+            batch_at: None,
+            replies_in_flight: 0,
+            priority_frames: 0,
+        }
+    }
+}
+
+impl Connection {
+    /// Bytes of frames queued in the core and not yet handed to `poll_transmit` (DATA is cut
+    /// only when `poll_transmit` runs, so this is control frames and header blocks).
+    pub fn queued_output(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Streams the connection keeps state for: open, reserved, waiting for a slot, and the
+    /// recently closed ones it remembers (bounded by the limits; for memory accounting).
+    pub fn tracked_streams(&self) -> usize {
+        self.streams.len()
+    }
+
+    /// Streams in the reserved (remote) state (§5.1): promised to us, not yet answered.
+    pub(crate) fn reserved_streams(&self) -> usize {
+        self.streams
+            .iter()
+            .filter(|s| s.state == crate::stream::state::State::ReservedRemote)
+            .count()
+    }
+
+    /// `poll_transmit` handed out `total` bytes, of which `replies` were PING/SETTINGS ACKs.
+    pub(crate) fn after_transmit(&mut self, now: Instant, total: usize, replies: usize) {
+        if total > 0 {
+            self.guards.batch_at = Some(now);
+            self.guards.replies_in_flight = replies;
+        } else {
+            self.guards.batch_at = None;
+            self.guards.replies_in_flight = 0;
+        }
+        self.track_idle(now);
+    }
+
+    /// Notes whether the connection is idle: no active stream, no request waiting for a slot,
+    /// and no stream opened since the last check. A header block still arriving does not count
+    /// (as in Go, a stream is only open once its headers are): a peer trickling CONTINUATION
+    /// frames cannot hold an idle connection open.
+    fn track_idle(&mut self, now: Instant) {
+        let opened = self.stats.streams_opened;
+        let busy = self.streams.active_local + self.streams.active_remote > 0
+            || !self.pending_open.is_empty()
+            || opened != self.guards.seen_opened;
+        self.guards.seen_opened = opened;
+        if busy {
+            self.guards.idle_since = None;
+        } else if self.guards.idle_since.is_none() {
+            self.guards.idle_since = Some(now);
+        }
+    }
+
+    /// True while the core has something to write: queued frames, or DATA a stream may send.
+    fn has_output(&self) -> bool {
+        !self.out.is_empty()
+            || (self.send_window.available() > 0 && self.scheduler.next().is_some())
+    }
+
+    /// The guards' deadlines, for `poll_timeout`.
+    pub(crate) fn guard_deadline(&self) -> Option<Instant> {
+        let handshake = matches!(
+            self.phase,
+            Phase::AwaitingPreface(_) | Phase::AwaitingSettings
+        )
+        .then(|| self.guards.started + self.config.handshake_timeout);
+        let idle = match (self.config.idle_timeout, self.guards.idle_since) {
+            (Some(t), Some(since)) if self.phase == Phase::Open && self.goaway.sent.is_none() => {
+                Some(since + t)
+            }
+            _ => None,
+        };
+        let stall = match (self.config.write_timeout, self.guards.batch_at) {
+            (Some(t), Some(at)) if self.has_output() => Some(at + t),
+            _ => None,
+        };
+        [handshake, idle, stall].into_iter().flatten().min()
+    }
+
+    /// Fires the guards' deadlines that are due. Returns true if the connection ended.
+    pub(crate) fn guard_timeout(&mut self, now: Instant) -> bool {
+        if matches!(
+            self.phase,
+            Phase::AwaitingPreface(_) | Phase::AwaitingSettings
+        ) && now >= self.guards.started + self.config.handshake_timeout
+        {
+            // Slow or absent preface: §3.4 makes SETTINGS the first frame of both prefaces;
+            // it did not come (SETTINGS_TIMEOUT, as our own unacknowledged SETTINGS would).
+            self.connection_error(
+                ConnectionError {
+                    reason: Reason::SETTINGS_TIMEOUT,
+                    detail: "connection preface not received in time",
+                },
+                now,
+            );
+            return true;
+        }
+        if let (Some(t), Some(at)) = (self.config.write_timeout, self.guards.batch_at) {
+            if now >= at + t && self.has_output() {
+                // The transport has not taken our last batch for this long while more waits:
+                // the peer does not read. Nothing we queue can reach it, so drop the output
+                // and let the adapter close the transport at once (`is_closed`).
+                self.connection_error(
+                    ConnectionError {
+                        reason: Reason::ENHANCE_YOUR_CALM,
+                        detail: "peer does not read (write timeout)",
+                    },
+                    now,
+                );
+                self.out.clear();
+                self.guards.batch_at = None;
+                return true;
+            }
+        }
+        self.track_idle(now);
+        if let (Some(t), Some(since)) = (self.config.idle_timeout, self.guards.idle_since) {
+            if self.phase == Phase::Open && self.goaway.sent.is_none() && now >= since + t {
+                // An idle connection is closed gracefully (GOAWAY NO_ERROR), as Go's
+                // IdleTimeout does; PINGs alone do not keep it open.
+                tracing::debug!("idle timeout");
+                let _ = self.shutdown(now);
+            }
+        }
+        false
+    }
+
+    /// CVE-2019-9513 (resource loop): PRIORITY and PRIORITY_UPDATE frames per flood window.
+    /// Each may reshape the dependency tree; a flood of them only costs us.
+    pub(crate) fn count_priority_frame(&mut self, now: Instant) -> Result<(), ProtocolError> {
+        self.roll_flood_window(now);
+        self.guards.priority_frames += 1;
+        if self.guards.priority_frames > self.config.limits.max_priority_frames_per_window {
+            return Err(ProtocolError::connection(
+                Reason::ENHANCE_YOUR_CALM,
+                "too many PRIORITY frames",
+            ));
+        }
+        Ok(())
+    }
+
+    /// CVE-2020-11080: a SETTINGS frame with many entries costs a pass over every stream per
+    /// entry that changes a window; more than a handful is abuse (nghttp2 allows 32).
+    pub(crate) fn check_settings_entries(&self, f: &Settings) -> Result<(), ProtocolError> {
+        if f.settings.len() > self.config.limits.max_settings_entries {
+            return Err(ProtocolError::connection(
+                Reason::ENHANCE_YOUR_CALM,
+                "too many entries in one SETTINGS frame",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+// A test picks its starting instant; the core still only receives time as an argument.
+#[allow(clippy::disallowed_methods)]
+mod tests {
+    use crate::frame::StreamId;
+    use crate::{Config, Connection, UserError};
+    use bytes::Bytes;
+    use std::time::Instant;
+
+    fn get() -> Vec<crate::Header> {
+        [
+            (":method", "GET"),
+            (":scheme", "http"),
+            (":authority", "a"),
+            (":path", "/"),
+        ]
+        .iter()
+        .map(|(n, v)| crate::Header::new(Bytes::from_static(n.as_bytes()), Bytes::from(*v)))
+        .collect()
+    }
+
+    #[test]
+    fn client_stream_identifiers_run_out_at_2_31_minus_1() {
+        // §5.1.1: identifiers cannot be reused; once the space is used up the client must
+        // open a new connection. Nothing goes on the wire for the refused request.
+        let mut c = Connection::new(Config::client(), Instant::now());
+        c.next_local_id = Some(StreamId::new(0x7fff_fffd));
+        assert!(c.send_request(get(), true).is_ok());
+        assert!(c.send_request(get(), true).is_ok());
+        assert!(!c.can_open_stream());
+        let before = c.queued_output();
+        assert_eq!(
+            c.send_request(get(), true),
+            Err(UserError::StreamsExhausted)
+        );
+        assert_eq!(c.queued_output(), before);
+    }
+}
