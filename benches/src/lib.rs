@@ -13,6 +13,12 @@
 //!   only during the callback (keeping one means copying it);
 //! - `httlib-hpack` only decodes from a `&mut Vec<u8>` it drains, into owned `Vec`s, and only
 //!   encodes from owned `Vec`s, so its runs include those copies.
+//!
+//! The end-to-end bench and the memory report use [`pair`] (two h2core connections back to
+//! back in memory) and [`h2peer`] (hyperium's `h2` client and server doing the same work).
+
+pub mod h2peer;
+pub mod pair;
 
 use bytes::{Bytes, BytesMut};
 use h2core::hpack::{Decoder, Encoder, Header};

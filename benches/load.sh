@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Load test and bulk download; writes the "Load" and "Bulk download" sections of BENCHMARKS.md
+# (the other sections are kept as they are).
+#
+#   bash benches/load.sh          # about 4 minutes
+#
+# h2load (-t 1 -c 64 -m 32, h2c by prior knowledge) against, in interleaved rounds:
+#   - our tokio server:  h2-tokio/examples/server.rs (routes / and /bytes/N)
+#   - hyperium h2:       benches/src/bin/h2_peer_server.rs (the same routes)
+#   - nghttpd:           a directory holding index.html ("hello\n") and bytes16384
+#   - our async-std and mio servers, once those adapters exist (skipped with a note until then)
+# for the small body and the 16 KiB body; the median of the rounds goes in the report. Then
+# `bulk` (1 GiB over h2-tokio beside raw TCP). Servers bind 127.0.0.1 only and are all killed
+# on exit. With 2 or more CPUs, servers run on CPU 0 and h2load on CPU 1 (taskset), so every
+# server gets one core however many threads it would start.
+#
+# Besides req/s, each run records the server's CPU time (user + system, all threads, from
+# /proc/PID/stat) per request: machines here are shared, and CPU per request is much less
+# sensitive than req/s to other work stealing the server's core.
+#
+# Environment: LOAD_DURATION seconds per h2load run (5), LOAD_WARMUP requests per server and
+# body before the rounds (20000), LOAD_ROUNDS (3), BULK_BYTES (1073741824), BULK_ROUNDS (5). Needs h2load and nghttpd (Debian: nghttp2-client,
+# nghttp2-server) and python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for tool in h2load nghttp nghttpd python3; do
+    if ! command -v "$tool" >/dev/null; then
+        echo "load.sh: $tool not found (Debian: apt-get install nghttp2-client nghttp2-server)" >&2
+        exit 1
+    fi
+done
+
+duration=${LOAD_DURATION:-5}
+warmup=${LOAD_WARMUP:-20000}
+rounds=${LOAD_ROUNDS:-3}
+bulk_bytes=${BULK_BYTES:-1073741824}
+bulk_rounds=${BULK_ROUNDS:-5}
+target=${CARGO_TARGET_DIR:-target}
+results="$target/bench-results"
+mkdir -p "$results"
+# Other work on the machine skews the figures: the report states the load when the run began.
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+rm -f "$results/load-meta.json"
+python3 benches/report.py --write-meta "$results/load-meta.json" --load "$load"
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The adapters' demo servers: name, cargo package. Each example is named `server`, so each
+# binary is copied out of target/ as soon as it is built. Missing adapters are skipped.
+adapters=("ours-tokio h2-tokio" "ours-async-std h2-async-std" "ours-mio h2-mio")
+servers=()
+skipped=()
+for a in "${adapters[@]}"; do
+    read -r name package <<<"$a"
+    if [[ -f "$package/examples/server.rs" ]]; then
+        cargo build --release -q -p "$package" --example server
+        cp "$target/release/examples/server" "$work/$name"
+        servers+=("$name")
+    else
+        skipped+=("$name: $package/examples/server.rs does not exist yet")
+    fi
+done
+cargo build --release -q -p benches --bin h2_peer_server --bin bulk
+servers+=(h2 nghttpd)
+
+server_pin=()
+client_pin=()
+if command -v taskset >/dev/null && (($(nproc) >= 2)); then
+    server_pin=(taskset -c 0)
+    client_pin=(taskset -c 1)
+fi
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_listening() {
+    local port=$1 name=$2
+    for _ in $(seq 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "load.sh: $name did not start listening on $port; its log:" >&2
+    cat "$work/$name.log" >&2
+    exit 1
+}
+
+mkdir "$work/htdocs"
+printf 'hello\n' >"$work/htdocs/index.html"
+head -c 16384 /dev/zero | tr '\0' 'x' >"$work/htdocs/bytes16384"
+
+# CPU time (clock ticks) the process has used, all threads, user + system.
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+declare -A port small big pid
+for s in "${servers[@]}"; do
+    port[$s]=$(free_port)
+    addr="127.0.0.1:${port[$s]}"
+    case $s in
+    ours-*) cmd=("$work/$s" --listen "$addr") ;;
+    h2) cmd=("$target/release/h2_peer_server" --listen "$addr") ;;
+    nghttpd) cmd=(nghttpd --no-tls -a 127.0.0.1 -d "$work/htdocs" "${port[$s]}") ;;
+    esac
+    "${server_pin[@]}" "${cmd[@]}" >"$work/$s.log" 2>&1 &
+    pids+=($!)
+    pid[$s]=$!
+    wait_listening "${port[$s]}" "$s"
+    small[$s]="http://$addr/"
+    if [[ $s == nghttpd ]]; then
+        big[$s]="http://$addr/bytes16384"
+    else
+        big[$s]="http://$addr/bytes/16384"
+    fi
+    # Every server must serve both bodies whole before it is measured.
+    for check in "${small[$s]} 6" "${big[$s]} 16384"; do
+        read -r url want <<<"$check"
+        got=$(nghttp "$url" | wc -c)
+        if [[ $got != "$want" ]]; then
+            echo "load.sh: $s: $url gave $got bytes, not $want" >&2
+            exit 1
+        fi
+    done
+done
+
+# Warm every server up (allocator, caches, connection set-up paths) before measuring.
+for s in "${servers[@]}"; do
+    for url in "${small[$s]}" "${big[$s]}"; do
+        "${client_pin[@]}" h2load -t 1 -c 64 -m 32 -n "$warmup" "$url" >/dev/null 2>&1 || true
+    done
+done
+
+tsv="$results/load.tsv"
+printf 'server\tbody\tround\treq_per_s\tsucceeded\tfailed\terrored\tcpu_us_per_req\n' >"$tsv"
+hz=$(getconf CLK_TCK)
+for round in $(seq "$rounds"); do
+    for s in "${servers[@]}"; do
+        for body in small 16k; do
+            if [[ $body == small ]]; then url=${small[$s]}; else url=${big[$s]}; fi
+            before=$(cpu_ticks "${pid[$s]}")
+            out=$("${client_pin[@]}" h2load -t 1 -c 64 -m 32 -D "$duration" "$url" 2>&1) || true
+            after=$(cpu_ticks "${pid[$s]}")
+            rps=$(awk '/^finished in/ { gsub(",", "", $4); print $4 }' <<<"$out")
+            if [[ -z $rps ]]; then
+                echo "load.sh: h2load against $s failed:" >&2
+                echo "$out" >&2
+                exit 1
+            fi
+            read -r completed ok failed errored < <(awk '/^requests:/ { print $6, $8, $10, $12 }' <<<"$out")
+            cpu=$(awk -v ticks=$((after - before)) -v hz="$hz" -v n="$completed" \
+                'BEGIN { printf "%.2f", ticks / hz * 1e6 / (n > 0 ? n : 1) }')
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$body" "$round" "$rps" "$ok" "$failed" "$errored" "$cpu" >>"$tsv"
+            printf 'round %s  %-14s %-5s %12s req/s  %6s µs CPU/request  (%s failed, %s errored)\n' \
+                "$round" "$s" "$body" "$rps" "$cpu" "$failed" "$errored"
+        done
+    done
+done
+
+python3 - "$results/load-meta.json" "$duration" "$warmup" "$rounds" "${#server_pin[@]}" "${skipped[@]}" <<'EOF'
+import json, sys
+path, duration, warmup, rounds, pinned, *skipped = sys.argv[1:]
+meta = json.load(open(path))
+meta.update({
+    "h2load": f"h2load -t 1 -c 64 -m 32 -D {duration}",
+    "warmup": f"h2load -t 1 -c 64 -m 32 -n {warmup} per server and body first",
+    "rounds": int(rounds),
+    "pinned": pinned != "0",
+    "skipped": skipped,
+})
+json.dump(meta, open(path, "w"), indent=2)
+EOF
+
+"$target/release/bulk" --bytes "$bulk_bytes" --rounds "$bulk_rounds" --json "$results/bulk.json"
+
+python3 benches/report.py --sections load,bulk --results "$results" --load "$load" \
+    --out BENCHMARKS.md --print load,bulk
+echo "wrote BENCHMARKS.md (Load, Bulk download)"
