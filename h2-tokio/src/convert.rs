@@ -1,142 +1,27 @@
-//! Between the core's header lists (RFC 9113 §8.3 pseudo-headers first) and `http` types.
+//! The `http` conversions live in `h2-http`, shared by every adapter; this only maps its error
+//! into ours.
 
 use crate::Error;
-use bytes::Bytes;
+pub use h2_http::{request_to_h2, response_to_h2, trailers_to_h2};
 use h2core::Header;
-use http::header::{HeaderName, HeaderValue};
-use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
 
-/// Fields the `http` crate would let a caller add but HTTP/2 forbids (RFC 9113 §8.2.2); dropped
-/// rather than failing the request, as hyperium's h2 does.
-fn is_connection_specific(name: &HeaderName) -> bool {
-    matches!(
-        name.as_str(),
-        "connection" | "keep-alive" | "proxy-connection" | "transfer-encoding" | "upgrade" | "host"
-    )
-}
-
-fn push_fields(out: &mut Vec<Header>, headers: &HeaderMap) {
-    for (name, value) in headers {
-        if is_connection_specific(name) {
-            continue;
-        }
-        if name == http::header::TE && value != "trailers" {
-            continue;
-        }
-        let mut h = Header::new(
-            Bytes::copy_from_slice(name.as_str().as_bytes()),
-            Bytes::copy_from_slice(value.as_bytes()),
-        );
-        h.sensitive = value.is_sensitive();
-        out.push(h);
+impl From<h2_http::Malformed> for Error {
+    fn from(m: h2_http::Malformed) -> Self {
+        Error::Malformed(m.0)
     }
 }
 
-/// A request head as the core's header list. `:authority` comes from the URI, or from `Host`.
-pub fn request_to_h2<B>(req: &Request<B>, default_scheme: &str) -> Vec<Header> {
-    let mut out = Vec::with_capacity(4 + req.headers().len());
-    let uri = req.uri();
-    out.push(Header::new(
-        ":method",
-        Bytes::copy_from_slice(req.method().as_str().as_bytes()),
-    ));
-    let is_connect = req.method() == Method::CONNECT;
-    let authority = uri.authority().map(|a| a.as_str().to_owned()).or_else(|| {
-        req.headers()
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_owned)
-    });
-    if !is_connect {
-        let scheme = uri.scheme_str().unwrap_or(default_scheme).to_owned();
-        out.push(Header::new(":scheme", scheme));
-    }
-    if let Some(a) = authority {
-        out.push(Header::new(":authority", a));
-    }
-    if !is_connect {
-        let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-        out.push(Header::new(
-            ":path",
-            if path.is_empty() { "/".into() } else { path },
-        ));
-    }
-    push_fields(&mut out, req.headers());
-    out
-}
-
-/// A response head as the core's header list.
-pub fn response_to_h2<B>(resp: &Response<B>) -> Vec<Header> {
-    let mut out = Vec::with_capacity(1 + resp.headers().len());
-    out.push(Header::new(":status", resp.status().as_str().to_owned()));
-    push_fields(&mut out, resp.headers());
-    out
-}
-
-/// Regular fields (no pseudo-headers) into a `HeaderMap`; the core already validated them.
-pub fn fields_to_map(headers: &[Header]) -> Result<HeaderMap, Error> {
-    let mut map = HeaderMap::with_capacity(headers.len());
-    for h in headers.iter().filter(|h| !h.name.starts_with(b":")) {
-        let name = HeaderName::from_bytes(&h.name).map_err(|_| Error::Malformed("field name"))?;
-        let mut value = HeaderValue::from_maybe_shared(h.value.clone())
-            .map_err(|_| Error::Malformed("field value"))?;
-        value.set_sensitive(h.sensitive);
-        map.append(name, value);
-    }
-    Ok(map)
-}
-
-fn pseudo<'a>(headers: &'a [Header], name: &str) -> Option<&'a Bytes> {
-    headers
-        .iter()
-        .take_while(|h| h.name.starts_with(b":"))
-        .find(|h| h.name == name.as_bytes())
-        .map(|h| &h.value)
-}
-
-/// A received request head (already validated by the core) as `http` parts.
+/// See [`h2_http::request_from_h2`].
 pub fn request_from_h2(headers: &[Header]) -> Result<http::request::Builder, Error> {
-    let method = pseudo(headers, ":method").ok_or(Error::Malformed(":method"))?;
-    let method = Method::from_bytes(method).map_err(|_| Error::Malformed(":method"))?;
-    let mut uri = Uri::builder();
-    if let Some(s) = pseudo(headers, ":scheme") {
-        uri = uri.scheme(std::str::from_utf8(s).map_err(|_| Error::Malformed(":scheme"))?);
-    }
-    if let Some(a) = pseudo(headers, ":authority") {
-        uri = uri.authority(std::str::from_utf8(a).map_err(|_| Error::Malformed(":authority"))?);
-    }
-    if let Some(p) = pseudo(headers, ":path") {
-        uri = uri.path_and_query(std::str::from_utf8(p).map_err(|_| Error::Malformed(":path"))?);
-    }
-    let uri = uri
-        .build()
-        .map_err(|_| Error::Malformed("request target"))?;
-    let mut b = Request::builder()
-        .method(method)
-        .uri(uri)
-        .version(http::Version::HTTP_2);
-    if let Some(map) = b.headers_mut() {
-        *map = fields_to_map(headers)?;
-    }
-    Ok(b)
+    Ok(h2_http::request_from_h2(headers)?)
 }
 
-/// A received response head as `http` parts.
+/// See [`h2_http::response_from_h2`].
 pub fn response_from_h2(headers: &[Header]) -> Result<http::response::Builder, Error> {
-    let status = pseudo(headers, ":status").ok_or(Error::Malformed(":status"))?;
-    let status = StatusCode::from_bytes(status).map_err(|_| Error::Malformed(":status"))?;
-    let mut b = Response::builder()
-        .status(status)
-        .version(http::Version::HTTP_2);
-    if let Some(map) = b.headers_mut() {
-        *map = fields_to_map(headers)?;
-    }
-    Ok(b)
+    Ok(h2_http::response_from_h2(headers)?)
 }
 
-/// Trailers as the core's header list.
-pub fn trailers_to_h2(map: &HeaderMap) -> Vec<Header> {
-    let mut out = Vec::with_capacity(map.len());
-    push_fields(&mut out, map);
-    out
+/// See [`h2_http::fields_to_map`].
+pub fn fields_to_map(headers: &[Header]) -> Result<http::HeaderMap, Error> {
+    Ok(h2_http::fields_to_map(headers)?)
 }
