@@ -688,6 +688,14 @@ fn block_of(event: &Event) -> Option<(u32, &[Header])> {
     }
 }
 
+/// The bytes of `frames` as the scripted peer writes them, header blocks HPACK-encoded by a
+/// fresh encoder: for tests that attack a real server over a socket. Calls are independent: a
+/// fresh encoder only refers to table entries it inserted itself, so successive calls on one
+/// connection stay in step with the server's decoder.
+pub fn encode_frames(frames: &[PeerFrame]) -> Bytes {
+    crate::runner::encode_frames(frames)
+}
+
 /// Encodes a frame head (for raw frames built by hand).
 pub fn head(kind: u8, flags: u8, stream: u32, len: u32) -> Bytes {
     let mut b = BytesMut::new();

@@ -216,6 +216,17 @@ impl Peer {
     }
 }
 
+/// `frames` as a fresh scripted peer sends them (header blocks HPACK-encoded with a new
+/// encoder): see [`crate::dsl::encode_frames`].
+pub(crate) fn encode_frames(frames: &[PeerFrame]) -> Bytes {
+    let mut peer = Peer::new();
+    let mut out = BytesMut::new();
+    for f in frames {
+        out.extend_from_slice(&peer.encode(f));
+    }
+    out.freeze()
+}
+
 /// If `bytes` is one SETTINGS frame (not an ACK), its SETTINGS_HEADER_TABLE_SIZE, if any.
 fn peer_settings_table_size(bytes: &[u8]) -> Option<Option<u32>> {
     if bytes.len() < 9 || bytes[3] != 0x4 || bytes[4] & 0x1 != 0 {

@@ -186,6 +186,14 @@ pub struct Driver<IO> {
     upgrade_body: Option<Bytes>,
     /// Set once the core is closed while bytes are still unwritten.
     closing_deadline: Option<tokio::time::Instant>,
+    /// The core has ended (`ConnectionTerminated`), even if its last frames (a GOAWAY) are
+    /// not handed out yet: it sets no more deadlines, so the close grace is ours to keep.
+    terminated: bool,
+    /// Set once everything is written and our side is shut: lingering until then (`LINGER`).
+    linger_deadline: Option<tokio::time::Instant>,
+    /// `read_buf` holds bytes read before the task existed (the sniffed preface and whatever
+    /// came with it, or what followed a 101), not yet fed to the core.
+    unparsed: bool,
 }
 
 /// The clock, as tokio sees it (so paused time in tests applies to the core too).
@@ -198,21 +206,23 @@ const READ_CHUNK: usize = 16 * 1024;
 /// How long the last bytes of a closed connection may take to be written.
 const CLOSE_FLUSH_GRACE: Duration = Duration::from_secs(5);
 
+/// After our last bytes and our FIN, how long we keep reading (and dropping) what the peer
+/// still sends while waiting for it to close too (Go's server waits 1 s after a GOAWAY for an
+/// error, nginx's `lingering_close`): closing a socket with unread input makes the kernel
+/// answer with a reset, which discards our last bytes, the GOAWAY saying why, before they
+/// reach a peer that was still sending (a flood).
+const LINGER: Duration = Duration::from_secs(2);
+
 impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     pub(crate) fn new(
-        mut conn: Connection,
+        conn: Connection,
         io: IO,
-        mut read_buf: BytesMut,
+        read_buf: BytesMut,
         user_rx: mpsc::UnboundedReceiver<Command>,
         role: RoleState,
         shared: Arc<Shared>,
     ) -> Driver<IO> {
-        // Bytes read before the task existed (the sniffed preface and whatever came with it,
-        // or what followed a 101): the task only feeds the core after a read, so feed them now
-        // or a peer that sent everything at once would wait forever.
-        if !read_buf.is_empty() {
-            let _ = conn.handle_input(now(), &mut read_buf);
-        }
+        let unparsed = !read_buf.is_empty();
         let (internal_tx, internal_rx) = mpsc::unbounded_channel();
         Driver {
             conn,
@@ -234,6 +244,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             error: None,
             upgrade_body: None,
             closing_deadline: None,
+            terminated: false,
+            linger_deadline: None,
+            unparsed,
         }
     }
 
@@ -349,6 +362,15 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     }
 
     fn event(&mut self, event: Event) {
+        if let Event::ConnectionTerminated { reason, remote, .. } = &event {
+            self.terminated = true;
+            // Ended by us in error with nothing left to send: the core wrote no GOAWAY and
+            // dropped its output because the peer does not read (`Config::write_timeout`).
+            // What we still hold cannot reach the peer either: drop it and close now.
+            if !*remote && *reason != Reason::NO_ERROR && self.conn.is_closed() {
+                self.write_queue.clear();
+            }
+        }
         if let RoleState::Tap { events } = &self.role {
             let _ = events.send(event);
             return;
@@ -599,6 +621,25 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         r.map_ok(|()| n)
     }
 
+    /// Reads and drops what the peer still sends after we closed; Ready once it closed its
+    /// side too (or the transport failed).
+    fn poll_discard(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        for _ in 0..64 {
+            self.read_buf.clear();
+            match self.poll_read(cx) {
+                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
+                    self.read_closed = true;
+                    return Poll::Ready(());
+                }
+                Poll::Ready(Ok(_)) => {}
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        // A peer sending without pause: let other tasks run, then go on.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
     /// Writes what the core has queued; returns Ready(Ok(true)) if anything was written.
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<bool>> {
         let mut wrote = false;
@@ -708,7 +749,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Future for Driver<IO> {
                 progress = true;
             }
             progress |= this.poll_bodies(cx);
-            if this.conn.wants_read() && !this.read_closed {
+            if this.unparsed {
+                // Fed here, as one read, rather than when the task was made: the replies they
+                // cause must be handed out (`poll_transmit` below) before the next read queues
+                // more, or they would count as unwritten against the flood limits.
+                this.unparsed = false;
+                let _ = this.conn.handle_input(now(), &mut this.read_buf);
+                progress = true;
+            } else if this.conn.wants_read() && !this.read_closed {
                 match this.poll_read(cx) {
                     Poll::Ready(Ok(0)) => {
                         this.read_closed = true;
@@ -746,12 +794,32 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Future for Driver<IO> {
             }
             this.cleanup();
             if this.conn.is_closed() && this.write_queue.is_empty() {
-                let _ = Pin::new(&mut this.io).poll_shutdown(cx);
-                return Poll::Ready(this.error.take().map_or(Ok(()), Err));
+                let deadline = match this.linger_deadline {
+                    Some(d) => d,
+                    None => {
+                        let _ = Pin::new(&mut this.io).poll_shutdown(cx);
+                        let d = tokio::time::Instant::now() + LINGER;
+                        this.linger_deadline = Some(d);
+                        d
+                    }
+                };
+                // Linger: our FIN is out after the last bytes; drop what the peer still sends
+                // until it closes too, so that no reset overtakes them.
+                if this.read_closed || this.poll_discard(cx).is_ready() {
+                    return Poll::Ready(this.error.take().map_or(Ok(()), Err));
+                }
+                if this.sleep.deadline() != deadline {
+                    this.sleep.as_mut().reset(deadline);
+                }
+                if this.sleep.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(this.error.take().map_or(Ok(()), Err));
+                }
+                return Poll::Pending;
             }
-            if this.conn.is_closed() {
-                // The core is done but our last bytes (its GOAWAY) are not all written: give a
-                // peer that does not read a short grace, then drop them and close.
+            if this.conn.is_closed() || this.terminated {
+                // The core is done but our last bytes (its GOAWAY) are not all written, or not
+                // even handed out because the previous batch is stuck: give a peer that does
+                // not read a short grace, then drop them and close.
                 let deadline = *this
                     .closing_deadline
                     .get_or_insert_with(|| tokio::time::Instant::now() + CLOSE_FLUSH_GRACE);

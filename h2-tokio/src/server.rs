@@ -14,6 +14,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
 
 /// Found in the extensions of a request that arrived over HTTP/1.1: how many bytes its head
 /// took on the wire (request line, header section and the empty line that ends it), e.g. for a
@@ -237,6 +238,14 @@ impl Server {
     }
 }
 
+/// What is left of `config.handshake_timeout` since `accepted`: the preface deadline counts
+/// from the accept, so time spent before the core exists (sniffing the protocol, the TLS
+/// handshake) is not granted twice.
+fn handshake_left(mut config: Config, accepted: Instant) -> Config {
+    config.handshake_timeout = config.handshake_timeout.saturating_sub(accepted.elapsed());
+    config
+}
+
 /// One accepted cleartext connection: HTTP/2 by prior knowledge, or HTTP/1.1.
 async fn serve_connection<IO>(
     mut io: IO,
@@ -247,15 +256,30 @@ async fn serve_connection<IO>(
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let accepted = Instant::now();
     let mut buf = BytesMut::with_capacity(16 * 1024);
     loop {
         match sniff(&buf) {
             Sniff::NeedMore => {
-                if io.read_buf(&mut buf).await? == 0 {
-                    return Ok(());
+                let deadline = accepted + config.handshake_timeout;
+                match tokio::time::timeout_at(deadline, io.read_buf(&mut buf)).await {
+                    Ok(read) => {
+                        if read? == 0 {
+                            return Ok(());
+                        }
+                    }
+                    // Absent preface: nothing said, so no protocol to answer in; close.
+                    Err(_) if buf.is_empty() => return Ok(()),
+                    // Slow preface: part of HTTP/2's, so the core says why, at once
+                    // (GOAWAY SETTINGS_TIMEOUT, RFC 9113 §3.4).
+                    Err(_) => {
+                        let config = handshake_left(config, accepted);
+                        return handshake_with(io, buf, config, handler).await;
+                    }
                 }
             }
             Sniff::Http2 => {
+                let config = handshake_left(config, accepted);
                 let mut driver = handshake_with(io, buf, config, handler);
                 driver.shutdown_on(async move {
                     let _ = stop.wait_for(|s| *s).await;
@@ -277,9 +301,15 @@ async fn serve_tls(
     handler: Handler,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), Error> {
-    let tls = acceptor.accept(socket).await?;
+    // A client that never completes the TLS handshake is dropped like an absent preface.
+    let accepted = Instant::now();
+    let tls = match tokio::time::timeout(config.handshake_timeout, acceptor.accept(socket)).await {
+        Ok(tls) => tls?,
+        Err(_) => return Ok(()),
+    };
     let h2 = tls.get_ref().1.alpn_protocol() == Some(crate::tls::ALPN_H2);
     if h2 {
+        let config = handshake_left(config, accepted);
         let mut driver = handshake_with(tls, BytesMut::new(), config, handler);
         driver.shutdown_on(async move {
             let _ = stop.wait_for(|s| *s).await;
