@@ -186,6 +186,10 @@ pub struct Driver<IO> {
     upgrade_body: Option<Bytes>,
     /// Set once the core is closed while bytes are still unwritten.
     closing_deadline: Option<tokio::time::Instant>,
+    /// Handler tasks spawned whose response has not come back yet.
+    handlers_running: usize,
+    /// The write of this round was put off once to let handlers answer first.
+    write_deferred: bool,
     /// The core has ended (`ConnectionTerminated`), even if its last frames (a GOAWAY) are
     /// not handed out yet: it sets no more deadlines, so the close grace is ours to keep.
     terminated: bool,
@@ -244,6 +248,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             error: None,
             upgrade_body: None,
             closing_deadline: None,
+            handlers_running: 0,
+            write_deferred: false,
             terminated: false,
             linger_deadline: None,
             unparsed,
@@ -308,6 +314,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 mut head,
                 body,
             } => {
+                self.handlers_running = self.handlers_running.saturating_sub(1);
                 let end_stream = body.is_end_stream();
                 if let Some(n) = body.size_hint() {
                     let has_length = head.iter().any(|h| h.name == "content-length");
@@ -557,6 +564,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 body: resp.into_body(),
             });
         };
+        self.handlers_running += 1;
         tokio::spawn(tracing::Instrument::instrument(task, span));
     }
 
@@ -780,6 +788,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Future for Driver<IO> {
                 this.event(e);
                 progress = true;
             }
+            if this.handlers_running > 0 && !this.write_deferred && this.write_queue.is_empty() {
+                // Handlers are still answering requests read in this batch: let them run once
+                // before writing, so their responses share one write instead of a syscall each.
+                this.write_deferred = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            this.write_deferred = false;
             match this.poll_write(cx) {
                 Poll::Ready(Ok(w)) => progress |= w,
                 Poll::Ready(Err(e)) => {
