@@ -59,6 +59,10 @@ where
     let mut io = io;
     let mut sc = ServerConn::new(http1::Limits::default());
     loop {
+        // Between requests the connection may idle for `idle_timeout`; once a head has begun it
+        // must complete within `handshake_timeout` (slowloris), as the HTTP/2 preface must.
+        let idle_until = config.idle_timeout.map(|t| tokio::time::Instant::now() + t);
+        let mut head_until = None;
         let req = loop {
             match sc.read_head(&mut buf) {
                 Ok(Some(req)) => break req,
@@ -79,6 +83,10 @@ where
                 let _ = io.shutdown().await;
                 return Ok(());
             }
+            if !buf.is_empty() && head_until.is_none() {
+                head_until = Some(tokio::time::Instant::now() + config.handshake_timeout);
+            }
+            let deadline = head_until.or(idle_until);
             tokio::select! {
                 r = io.read_buf(&mut buf) => {
                     if r? == 0 {
@@ -86,6 +94,16 @@ where
                     }
                 }
                 _ = stop.changed() => {}
+                _ = sleep_until(deadline) => {
+                    if head_until.is_some() {
+                        // RFC 9110 §15.5.9: the head did not arrive in time.
+                        let _ = io
+                            .write_all(b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                            .await;
+                    }
+                    let _ = io.shutdown().await;
+                    return Ok(());
+                }
             }
         };
         if let Some(upgrade) = req.head.h2c_upgrade() {
@@ -347,6 +365,14 @@ async fn read_body_bytes<IO: AsyncRead + Unpin>(
         return Ok(buf.len());
     }
     io.read_buf(buf).await
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn next_frame(body: &mut Option<Body>) -> Option<Result<Frame, Error>> {
