@@ -1,0 +1,124 @@
+//! The server: one event loop thread over every connection; one port for HTTP/2 by prior
+//! knowledge, HTTP/1.1 and `Upgrade: h2c`.
+
+use crate::body::Body;
+use crate::event_loop::{system_clock, EventLoop, Key, Msg, Remote, Role};
+use crate::pool::Pool;
+use crate::Error;
+use bytes::Bytes;
+use h2core::{Config, StreamId};
+use http::{Request, Response};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::{mpsc, Arc};
+
+/// The handler's way to push responses (RFC 9113 §8.4), found in the extensions of a request
+/// that arrived over HTTP/2.
+#[derive(Clone)]
+pub struct Pusher {
+    remote: Remote,
+    key: Key,
+    stream: StreamId,
+}
+
+impl Pusher {
+    pub(crate) fn new(remote: Remote, key: Key, stream: StreamId) -> Pusher {
+        Pusher {
+            remote,
+            key,
+            stream,
+        }
+    }
+
+    /// Promises `request` (a GET or HEAD with an authority) and sends `response` on the
+    /// promised stream; blocks until the loop did. Call it before returning the response of
+    /// the request it came with. Fails when the client disabled push (SETTINGS_ENABLE_PUSH = 0).
+    pub fn push(&self, request: Request<()>, response: Response<Body>) -> Result<(), Error> {
+        let (reply, rx) = mpsc::channel();
+        self.remote.send(Msg::Push {
+            key: self.key,
+            parent: self.stream,
+            request: h2_http::request_to_h2(&request, "http"),
+            response,
+            reply,
+        })?;
+        rx.recv().map_err(|_| Error::ConnectionGone)?
+    }
+}
+
+/// Stops a running server gracefully: no new connections, GOAWAY on every HTTP/2 connection
+/// (RFC 9113 §6.8), and `serve` returns once all of them are closed.
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    remote: Remote,
+}
+
+impl ShutdownHandle {
+    /// Starts the shutdown.
+    pub fn shutdown(&self) {
+        let _ = self.remote.send(Msg::Shutdown);
+    }
+}
+
+/// A listening server.
+pub struct Server {
+    listener: mio::net::TcpListener,
+    config: Config,
+    threads: usize,
+    on_ready: Option<Box<dyn FnOnce(ShutdownHandle) + Send>>,
+}
+
+impl Server {
+    /// Binds `addr` (use port 0 for any free port, then [`Server::local_addr`]).
+    pub fn bind(addr: impl ToSocketAddrs) -> std::io::Result<Server> {
+        let std = std::net::TcpListener::bind(addr)?;
+        std.set_nonblocking(true)?;
+        Ok(Server {
+            listener: mio::net::TcpListener::from_std(std),
+            config: Config::server(),
+            threads: std::thread::available_parallelism().map_or(4, |n| n.get() * 2),
+            on_ready: None,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Uses `config` (SETTINGS, limits, timeouts) for every HTTP/2 connection.
+    pub fn config(mut self, config: Config) -> Server {
+        self.config = config;
+        self
+    }
+
+    /// How many threads run handlers (default: twice the number of CPUs).
+    pub fn handler_threads(mut self, n: usize) -> Server {
+        self.threads = n.max(1);
+        self
+    }
+
+    /// Calls `f` with a [`ShutdownHandle`] once the loop exists, before it serves.
+    pub fn on_ready(mut self, f: impl FnOnce(ShutdownHandle) + Send + 'static) -> Server {
+        self.on_ready = Some(Box::new(f));
+        self
+    }
+
+    /// Serves connections with `handler` on this thread, until shut down.
+    pub fn serve<F>(self, handler: F) -> std::io::Result<()>
+    where
+        F: Fn(Request<Bytes>) -> Response<Body> + Send + Sync + 'static,
+    {
+        let role = Role::Server {
+            handler: Arc::new(handler),
+            pool: Pool::new(self.threads),
+        };
+        let mut ev = EventLoop::new(role, self.config, system_clock())?;
+        ev.listen(self.listener)?;
+        if let Some(f) = self.on_ready {
+            f(ShutdownHandle {
+                remote: ev.remote(),
+            });
+        }
+        ev.run()
+    }
+}
