@@ -158,8 +158,11 @@ impl Connection {
             last_peer_id: StreamId::ZERO,
             pending_open: VecDeque::new(),
             partial: None,
-            out: BytesMut::with_capacity(16 * 1024),
-            hpack_buf: BytesMut::with_capacity(1024),
+            // Small up front, grown on use: an idle connection holds little. `out` starts at
+            // 1 KiB, the least `bytes` remembers as a buffer's original capacity: below that,
+            // every reserve while handed-out chunks are alive allocates just the bytes asked.
+            out: BytesMut::with_capacity(1024),
+            hpack_buf: BytesMut::new(),
             events: VecDeque::new(),
             scheduler: Scheduler::new(),
             goaway: goaway::GoAway::default(),
