@@ -24,7 +24,8 @@ mod heap;
 mod tree;
 mod urgency;
 
-use std::collections::{HashMap, VecDeque};
+use crate::stream::IdMap;
+use std::collections::VecDeque;
 
 pub(crate) use tree::Rfc7540Priority;
 
@@ -62,7 +63,7 @@ pub(crate) struct Scheduler {
     /// Which scheme decides (RFC 9218 §2.1).
     mode: Mode,
     /// Every stream with priority state, and the tree root (stream 0).
-    nodes: HashMap<u32, Node>,
+    nodes: IdMap<Node>,
     /// RFC 9218 §10: the ready streams of each urgency.
     levels: [urgency::Level; 8],
     /// Idle streams in creation order, with the `idle_seq` they had then (stale entries are
@@ -114,7 +115,7 @@ impl Default for Scheduler {
 impl Scheduler {
     /// An empty scheduler in [`Mode::Rfc7540`] holding only the tree root (RFC 7540 §5.3.1).
     pub fn new() -> Self {
-        let mut nodes = HashMap::new();
+        let mut nodes = IdMap::default();
         nodes.insert(ROOT, Node::new(false, 0));
         Scheduler {
             mode: Mode::default(),
@@ -300,7 +301,7 @@ impl Scheduler {
 }
 
 /// Whether `(id, seq)` is the live entry of an idle stream in `Scheduler::idle`.
-fn is_idle(nodes: &HashMap<u32, Node>, id: u32, seq: u64) -> bool {
+fn is_idle(nodes: &IdMap<Node>, id: u32, seq: u64) -> bool {
     nodes
         .get(&id)
         .is_some_and(|node| !node.active && node.idle_seq == seq)

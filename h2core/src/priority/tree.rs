@@ -24,7 +24,7 @@
 
 use super::heap::{self, Entry, UNQUEUED};
 use super::{Node, Scheduler, DEFAULT_WEIGHT, ROOT};
-use std::collections::HashMap;
+use crate::stream::IdMap;
 
 /// The pass a node gains per byte at weight 1; at the maximum weight 256 it gains 1 per byte.
 const WEIGHT_SCALE: u64 = 256;
@@ -93,7 +93,7 @@ impl Links {
 }
 
 /// Records a heap position for `id`.
-fn set_heap_pos(nodes: &mut HashMap<u32, Node>, id: u32, pos: u32) {
+fn set_heap_pos(nodes: &mut IdMap<Node>, id: u32, pos: u32) {
     if let Some(node) = nodes.get_mut(&id) {
         node.tree.heap_pos = pos;
     }
@@ -505,6 +505,7 @@ impl Scheduler {
 mod tests {
     use super::super::{Mode, DEFAULT_MAX_IDLE};
     use super::*;
+    use std::collections::HashMap;
 
     fn prio(dependency: u32, weight: u16, exclusive: bool) -> Rfc7540Priority {
         Rfc7540Priority {

@@ -17,7 +17,7 @@
 
 use super::heap::{self, Entry, UNQUEUED};
 use super::{Node, Scheduler, DEFAULT_URGENCY, MAX_URGENCY};
-use std::collections::HashMap;
+use crate::stream::IdMap;
 
 /// RFC 9218 §4: the priority parameters of one stream, and its place in its level's queues.
 #[derive(Debug, Clone, Copy)]
@@ -90,7 +90,7 @@ impl Level {
 }
 
 /// Records a queue position for `id`.
-fn set_pos(nodes: &mut HashMap<u32, Node>, id: u32, pos: u32) {
+fn set_pos(nodes: &mut IdMap<Node>, id: u32, pos: u32) {
     if let Some(node) = nodes.get_mut(&id) {
         node.urgency.pos = pos;
     }

@@ -3,7 +3,7 @@
 pub mod state;
 mod store;
 
-pub(crate) use store::Store;
+pub(crate) use store::{IdMap, Store};
 
 use crate::flow::{RecvWindow, Window};
 use crate::frame::StreamId;

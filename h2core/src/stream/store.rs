@@ -4,13 +4,43 @@ use super::state::State;
 use super::Stream;
 use crate::frame::StreamId;
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A map keyed by stream identifier, hashed with [`IdHasher`].
+pub(crate) type IdMap<V> = HashMap<u32, V, BuildHasherDefault<IdHasher>>;
+
+/// A cheap hasher for `u32` stream identifiers (FxHash-style multiply, then a rotation so the
+/// well-mixed high bits of the product pick the bucket). Not keyed: a peer could aim ids at
+/// one bucket, but ids only grow and the concurrency limit and the closed-stream bound cap how
+/// many it has in a map, so collisions cost probing, not unbounded work.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u32(u32::from(b));
+        }
+    }
+
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0xf135_7aea_2e62_a9c5);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0.rotate_left(26)
+    }
+}
 
 /// All streams we know: open ones, and recently closed ones (to answer late frames as §5.1
 /// says). Older closed streams are forgotten; frames on them are treated as on a closed stream
 /// of unknown history.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
-    streams: HashMap<u32, Stream>,
+    streams: IdMap<Stream>,
     closed: VecDeque<u32>,
     /// Active (open or half-closed) streams we initiated, and that the peer initiated (§5.1.2).
     pub active_local: u32,
