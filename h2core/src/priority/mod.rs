@@ -62,7 +62,9 @@ pub(crate) enum Mode {
 pub(crate) struct Scheduler {
     /// Which scheme decides (RFC 9218 §2.1).
     mode: Mode,
-    /// Every stream with priority state, and the tree root (stream 0).
+    /// The tree root (stream 0), kept out of `nodes`: most walks end at it.
+    root: Node,
+    /// Every stream with priority state, except the root.
     nodes: IdMap<Node>,
     /// RFC 9218 §10: the ready streams of each urgency.
     levels: [urgency::Level; 8],
@@ -115,11 +117,10 @@ impl Default for Scheduler {
 impl Scheduler {
     /// An empty scheduler in [`Mode::Rfc7540`] holding only the tree root (RFC 7540 §5.3.1).
     pub fn new() -> Self {
-        let mut nodes = IdMap::default();
-        nodes.insert(ROOT, Node::new(false, 0));
         Scheduler {
             mode: Mode::default(),
-            nodes,
+            root: Node::new(false, 0),
+            nodes: IdMap::default(),
             levels: Default::default(),
             idle: VecDeque::new(),
             idle_count: 0,
@@ -215,7 +216,7 @@ impl Scheduler {
     /// Whether stream `id` has DATA queued and send window (RFC 9113 §5.2): only ready streams
     /// are picked. Ignored for a stream that is not open.
     pub fn set_ready(&mut self, id: u32, ready: bool) {
-        let Some(node) = self.nodes.get_mut(&id) else {
+        let Some(node) = self.node_mut(id) else {
             return;
         };
         if !node.active || node.ready == ready {
@@ -269,6 +270,32 @@ impl Scheduler {
             }
     }
 
+    /// The node of stream `id`, the root included.
+    #[inline]
+    fn node(&self, id: u32) -> Option<&Node> {
+        if id == ROOT {
+            Some(&self.root)
+        } else {
+            self.nodes.get(&id)
+        }
+    }
+
+    /// The node of stream `id`, the root included.
+    #[inline]
+    fn node_mut(&mut self, id: u32) -> Option<&mut Node> {
+        if id == ROOT {
+            Some(&mut self.root)
+        } else {
+            self.nodes.get_mut(&id)
+        }
+    }
+
+    /// Whether stream `id` has a node (the root always does).
+    #[inline]
+    fn has(&self, id: u32) -> bool {
+        id == ROOT || self.nodes.contains_key(&id)
+    }
+
     /// Adds a node for stream `id` with the default priority, under the root; an idle one is
     /// queued for eviction.
     fn create(&mut self, id: u32, active: bool) {
@@ -309,6 +336,11 @@ fn is_idle(nodes: &IdMap<Node>, id: u32, seq: u64) -> bool {
 
 #[cfg(test)]
 impl Scheduler {
+    /// Every node, the root first.
+    fn all_nodes(&self) -> impl Iterator<Item = (u32, &Node)> {
+        std::iter::once((ROOT, &self.root)).chain(self.nodes.iter().map(|(&id, n)| (id, n)))
+    }
+
     /// Checks every invariant the scheduler relies on; panics with a message otherwise.
     fn check(&self) {
         self.check_tree();
@@ -427,7 +459,7 @@ mod tests {
         s.set_urgency(0, 1, true);
         assert_eq!(s.next(), None);
         assert!(!s.is_ready(9));
-        assert_eq!(s.nodes.len(), 1);
+        assert_eq!(s.nodes.len(), 0);
         s.check();
     }
 

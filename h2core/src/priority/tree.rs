@@ -107,12 +107,12 @@ fn clamp_weight(weight: u16) -> u16 {
 impl Scheduler {
     /// Makes `id` a child of `parent` in the children list only (no readiness bookkeeping).
     pub(super) fn tree_link(&mut self, id: u32, parent: u32) {
-        let Some(p) = self.nodes.get_mut(&parent) else {
+        let Some(p) = self.node_mut(parent) else {
             return;
         };
         let idx = p.tree.children.len() as u32;
         p.tree.children.push(id);
-        if let Some(node) = self.nodes.get_mut(&id) {
+        if let Some(node) = self.node_mut(id) {
             node.tree.parent = parent;
             node.tree.child_idx = idx;
         }
@@ -120,11 +120,11 @@ impl Scheduler {
 
     /// Takes `id` out of its parent's children list in O(1) (no readiness bookkeeping).
     fn tree_unlink(&mut self, id: u32) {
-        let Some(node) = self.nodes.get(&id) else {
+        let Some(node) = self.node(id) else {
             return;
         };
         let (parent, idx) = (node.tree.parent, node.tree.child_idx as usize);
-        let Some(p) = self.nodes.get_mut(&parent) else {
+        let Some(p) = self.node_mut(parent) else {
             return;
         };
         let children = &mut p.tree.children;
@@ -138,7 +138,7 @@ impl Scheduler {
         };
         children.swap_remove(idx);
         if let Some(&moved) = children.get(idx) {
-            if let Some(m) = self.nodes.get_mut(&moved) {
+            if let Some(m) = self.node_mut(moved) {
                 m.tree.child_idx = idx as u32;
             }
         }
@@ -147,7 +147,7 @@ impl Scheduler {
     /// Queues `child` in `parent`'s ready children, starting no earlier than the parent's
     /// virtual time (so time spent idle is not banked).
     fn heap_push(&mut self, parent: u32, child: u32) {
-        let Some(p) = self.nodes.get_mut(&parent) else {
+        let Some(p) = self.node_mut(parent) else {
             return;
         };
         let floor = match p.tree.ready_children.first() {
@@ -155,7 +155,7 @@ impl Scheduler {
             None => p.tree.vtime,
         };
         let mut queue = std::mem::take(&mut p.tree.ready_children);
-        if let Some(c) = self.nodes.get_mut(&child) {
+        if let Some(c) = self.node_mut(child) {
             if c.tree.heap_pos == UNQUEUED {
                 c.tree.pass = c.tree.pass.max(floor);
                 let entry = Entry {
@@ -173,13 +173,13 @@ impl Scheduler {
 
     /// Takes `child` out of `parent`'s ready children, if queued.
     fn heap_remove(&mut self, parent: u32, child: u32) {
-        let Some(pos) = self.nodes.get(&child).map(|c| c.tree.heap_pos) else {
+        let Some(pos) = self.node(child).map(|c| c.tree.heap_pos) else {
             return;
         };
         if pos == UNQUEUED {
             return;
         }
-        let Some(p) = self.nodes.get_mut(&parent) else {
+        let Some(p) = self.node_mut(parent) else {
             return;
         };
         let mut queue = std::mem::take(&mut p.tree.ready_children);
@@ -190,7 +190,7 @@ impl Scheduler {
 
     /// Puts back a queue taken out of `parent` by `mem::take` (keeps its allocation).
     fn put_queue(&mut self, parent: u32, queue: Vec<Entry>) {
-        if let Some(p) = self.nodes.get_mut(&parent) {
+        if let Some(p) = self.node_mut(parent) {
             p.tree.ready_children = queue;
         }
     }
@@ -202,7 +202,7 @@ impl Scheduler {
             return;
         }
         for _ in 0..=self.nodes.len() {
-            let Some(node) = self.nodes.get_mut(&id) else {
+            let Some(node) = self.node_mut(id) else {
                 return;
             };
             let before = node.tree.subtree_ready;
@@ -224,7 +224,7 @@ impl Scheduler {
 
     /// Takes the subtree of `id` away from its parent (the subtree itself stays intact).
     fn tree_detach(&mut self, id: u32) {
-        let Some(node) = self.nodes.get(&id) else {
+        let Some(node) = self.node(id) else {
             return;
         };
         let (parent, count) = (node.tree.parent, node.tree.subtree_ready);
@@ -238,7 +238,7 @@ impl Scheduler {
     /// Hangs the detached subtree of `id` under `parent`.
     fn tree_attach(&mut self, id: u32, parent: u32) {
         self.tree_link(id, parent);
-        let count = self.nodes.get(&id).map_or(0, |n| n.tree.subtree_ready);
+        let count = self.node(id).map_or(0, |n| n.tree.subtree_ready);
         if count > 0 {
             self.heap_push(parent, id);
             self.tree_add_ready(parent, i64::from(count));
@@ -254,7 +254,7 @@ impl Scheduler {
             if node == ROOT {
                 return false;
             }
-            match self.nodes.get(&node) {
+            match self.node(node) {
                 Some(n) => node = n.tree.parent,
                 None => return false,
             }
@@ -264,10 +264,10 @@ impl Scheduler {
 
     /// §5.3.3: moves `id` (with its subtree) as `prio` says; `id` is in the tree.
     pub(super) fn tree_reprioritize(&mut self, id: u32, prio: Rfc7540Priority) {
-        if id == ROOT || prio.dependency == id || !self.nodes.contains_key(&id) {
+        if id == ROOT || prio.dependency == id || !self.has(id) {
             return;
         }
-        let prio = if prio.dependency == ROOT || self.nodes.contains_key(&prio.dependency) {
+        let prio = if prio.dependency == ROOT || self.has(prio.dependency) {
             prio
         } else {
             // §5.3.1: a dependency on a stream not in the tree gives the default priority.
@@ -276,12 +276,12 @@ impl Scheduler {
         let parent = prio.dependency;
         if self.tree_in_subtree(parent, id) {
             // §5.3.3: the descendant first moves to where `id` was, keeping its weight.
-            let former = self.nodes.get(&id).map_or(ROOT, |n| n.tree.parent);
+            let former = self.node(id).map_or(ROOT, |n| n.tree.parent);
             self.tree_detach(parent);
             self.tree_attach(parent, former);
         }
         self.tree_detach(id);
-        if let Some(node) = self.nodes.get_mut(&id) {
+        if let Some(node) = self.node_mut(id) {
             node.tree.weight = clamp_weight(prio.weight);
         }
         if prio.exclusive {
@@ -294,29 +294,29 @@ impl Scheduler {
     /// §5.3.1 exclusive: the detached `id` becomes the sole child of `parent`, whose former
     /// children become children of `id`. O(children × log children).
     fn tree_adopt_children(&mut self, id: u32, parent: u32) {
-        let Some(p) = self.nodes.get_mut(&parent) else {
+        let Some(p) = self.node_mut(parent) else {
             return;
         };
         let adopted = std::mem::take(&mut p.tree.children);
         // The whole queue goes: every adopted child is requeued under `id` below.
         let mut queue = std::mem::take(&mut p.tree.ready_children);
         for entry in queue.drain(..) {
-            if let Some(c) = self.nodes.get_mut(&entry.id) {
+            if let Some(c) = self.node_mut(entry.id) {
                 c.tree.heap_pos = UNQUEUED;
             }
         }
         self.put_queue(parent, queue);
-        let own = self.nodes.get(&id).map_or(0, |n| n.tree.subtree_ready);
+        let own = self.node(id).map_or(0, |n| n.tree.subtree_ready);
         let mut moved = 0u32;
         for child in adopted {
             self.tree_link(child, id);
-            let count = self.nodes.get(&child).map_or(0, |c| c.tree.subtree_ready);
+            let count = self.node(child).map_or(0, |c| c.tree.subtree_ready);
             if count > 0 {
                 self.heap_push(id, child);
                 moved = moved.saturating_add(count);
             }
         }
-        if let Some(node) = self.nodes.get_mut(&id) {
+        if let Some(node) = self.node_mut(id) {
             node.tree.subtree_ready = own.saturating_add(moved);
         }
         // `parent` already counts the adopted streams; only those of `id` itself are new.
@@ -333,7 +333,7 @@ impl Scheduler {
         if id == ROOT {
             return None;
         }
-        let parent = self.nodes.get(&id)?.tree.parent;
+        let parent = self.node(id)?.tree.parent;
         self.heap_remove(parent, id);
         self.tree_unlink(id);
         let removed = self.nodes.remove(&id)?;
@@ -344,7 +344,7 @@ impl Scheduler {
             .map(|c| u64::from(c.tree.weight))
             .sum();
         for &child in children {
-            let Some(c) = self.nodes.get_mut(&child) else {
+            let Some(c) = self.node_mut(child) else {
                 continue;
             };
             // `removed.ready_children` goes away with `removed`.
@@ -369,7 +369,7 @@ impl Scheduler {
     pub(super) fn tree_next(&self) -> Option<u32> {
         let mut id = ROOT;
         for _ in 0..=self.nodes.len() {
-            let node = self.nodes.get(&id)?;
+            let node = self.node(id)?;
             if id != ROOT && node.ready {
                 return Some(id);
             }
@@ -386,7 +386,7 @@ impl Scheduler {
             if id == ROOT {
                 return;
             }
-            let Some(node) = self.nodes.get_mut(&id) else {
+            let Some(node) = self.node_mut(id) else {
                 return;
             };
             let cost =
@@ -394,7 +394,7 @@ impl Scheduler {
             let served_at = node.tree.pass;
             node.tree.pass = served_at.saturating_add(cost);
             let (parent, pos, key) = (node.tree.parent, node.tree.heap_pos, node.tree.pass);
-            let Some(p) = self.nodes.get_mut(&parent) else {
+            let Some(p) = self.node_mut(parent) else {
                 return;
             };
             p.tree.vtime = p.tree.vtime.max(served_at);
@@ -414,14 +414,14 @@ impl Scheduler {
     pub(super) fn tree_blocked(&self, id: u32) -> bool {
         let mut id = id;
         for _ in 0..=self.nodes.len() {
-            let Some(node) = self.nodes.get(&id) else {
+            let Some(node) = self.node(id) else {
                 return false;
             };
             id = node.tree.parent;
             if id == ROOT {
                 return false;
             }
-            if self.nodes.get(&id).is_some_and(|n| n.ready) {
+            if self.node(id).is_some_and(|n| n.ready) {
                 return true;
             }
         }
@@ -433,20 +433,20 @@ impl Scheduler {
 impl Scheduler {
     /// The parent and weight of `id` (§5.3.1, §5.3.2).
     fn dep(&self, id: u32) -> (u32, u16) {
-        let node = &self.nodes[&id];
+        let node = self.node(id).expect("node");
         (node.tree.parent, node.tree.weight)
     }
 
     /// The children of `id`, sorted.
     fn children(&self, id: u32) -> Vec<u32> {
-        let mut children = self.nodes[&id].tree.children.clone();
+        let mut children = self.node(id).expect("node").tree.children.clone();
         children.sort_unstable();
         children
     }
 
     /// Tree invariants: acyclic, links agree both ways, counts and queues exact.
     pub(super) fn check_tree(&self) {
-        for (&id, node) in &self.nodes {
+        for (id, node) in self.all_nodes() {
             let t = &node.tree;
             assert!((1..=256).contains(&t.weight), "{id}: weight {}", t.weight);
             if id != ROOT {
@@ -454,7 +454,7 @@ impl Scheduler {
                     self.tree_in_subtree(id, ROOT),
                     "{id} does not reach the root"
                 );
-                let parent = &self.nodes[&t.parent].tree;
+                let parent = &self.node(t.parent).expect("parent").tree;
                 assert_eq!(
                     parent.children.get(t.child_idx as usize),
                     Some(&id),
@@ -785,7 +785,7 @@ mod tests {
             s.insert(id, None);
             s.remove(id);
         }
-        assert_eq!(s.nodes.len(), 1);
+        assert_eq!(s.nodes.len(), 0);
         assert!(s.idle.len() <= 64, "stale eviction entries are dropped");
         s.check();
     }
