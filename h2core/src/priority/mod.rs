@@ -68,6 +68,12 @@ pub(crate) struct Scheduler {
     nodes: IdMap<Node>,
     /// RFC 9218 §10: the ready streams of each urgency.
     levels: [urgency::Level; 8],
+    /// Whether `levels` holds the ready streams. Until [`Mode::Rfc9218`] is chosen or an
+    /// urgency is set, every stream has the default urgency and is not incremental, and only
+    /// the charges of RFC 9218 §10 are kept (two counters of the default level): the queues of
+    /// ready streams are filled from the ready flags when they are first needed. Their only
+    /// observable part, the lowest ready id, does not depend on the order streams joined.
+    levels_live: bool,
     /// Idle streams in creation order, with the `idle_seq` they had then (stale entries are
     /// skipped), so the oldest is dropped first.
     idle: VecDeque<(u32, u64)>,
@@ -122,6 +128,7 @@ impl Scheduler {
             root: Node::new(false, 0),
             nodes: IdMap::default(),
             levels: Default::default(),
+            levels_live: false,
             idle: VecDeque::new(),
             idle_count: 0,
             idle_seq: 0,
@@ -133,6 +140,9 @@ impl Scheduler {
     /// SETTINGS_NO_RFC7540_PRIORITIES = 1 was exchanged).
     pub fn set_mode(&mut self, mode: Mode) {
         self.mode = mode;
+        if mode == Mode::Rfc9218 {
+            self.levels_go_live();
+        }
     }
 
     /// Bounds the idle streams kept for their priority only (RFC 7540 §5.3.4 lets an endpoint
@@ -189,6 +199,7 @@ impl Scheduler {
         if id == ROOT {
             return;
         }
+        self.levels_go_live();
         if !self.nodes.contains_key(&id) {
             if self.max_idle == 0 {
                 return;
@@ -205,7 +216,9 @@ impl Scheduler {
         if id == ROOT {
             return;
         }
-        self.level_leave(id);
+        if self.levels_live {
+            self.level_leave(id);
+        }
         if let Some(node) = self.tree_remove(id) {
             if !node.active {
                 self.idle_count = self.idle_count.saturating_sub(1);
@@ -225,10 +238,14 @@ impl Scheduler {
         node.ready = ready;
         if ready {
             self.tree_add_ready(id, 1);
-            self.level_join(id);
+            if self.levels_live {
+                self.level_join(id);
+            }
         } else {
             self.tree_add_ready(id, -1);
-            self.level_leave(id);
+            if self.levels_live {
+                self.level_leave(id);
+            }
         }
     }
 
@@ -249,7 +266,11 @@ impl Scheduler {
             return;
         }
         self.tree_charge(id, bytes);
-        self.urgency_charge(id, bytes);
+        if self.levels_live {
+            self.urgency_charge(id, bytes);
+        } else {
+            self.urgency_charge_default(bytes);
+        }
     }
 
     /// Whether stream `id` is open and ready (RFC 9113 §5.2: DATA queued and window open).
@@ -294,6 +315,25 @@ impl Scheduler {
     #[inline]
     fn has(&self, id: u32) -> bool {
         id == ROOT || self.nodes.contains_key(&id)
+    }
+
+    /// Fills the RFC 9218 queues from the ready flags, once (see `levels_live`). Ready streams
+    /// join in id order, so the queues' layout does not depend on the map's.
+    fn levels_go_live(&mut self) {
+        if self.levels_live {
+            return;
+        }
+        self.levels_live = true;
+        let mut ready: Vec<u32> = self
+            .nodes
+            .iter()
+            .filter(|(_, node)| node.ready)
+            .map(|(&id, _)| id)
+            .collect();
+        ready.sort_unstable();
+        for id in ready {
+            self.level_join(id);
+        }
     }
 
     /// Adds a node for stream `id` with the default priority, under the root; an idle one is

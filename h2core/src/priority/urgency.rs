@@ -170,6 +170,15 @@ impl Scheduler {
         heap::remove(queue, signal.pos, &mut |id, pos| set_pos(nodes, id, pos));
     }
 
+    /// [`Scheduler::urgency_charge`] for a stream of the default urgency, not incremental:
+    /// while the queues are not live every stream is one (see `Scheduler::levels_live`).
+    pub(super) fn urgency_charge_default(&mut self, bytes: usize) {
+        let level = &mut self.levels[usize::from(DEFAULT_URGENCY)];
+        let cost = u64::try_from(bytes).unwrap_or(u64::MAX).max(1);
+        level.vtime = level.vtime.max(level.sequential_pass);
+        level.sequential_pass = level.sequential_pass.saturating_add(cost);
+    }
+
     /// §10: the head of the most urgent level that has a ready stream. O(8), no allocation.
     pub(super) fn urgency_next(&self) -> Option<u32> {
         self.levels.iter().find_map(Level::head).map(|e| e.id)
@@ -223,6 +232,16 @@ impl Scheduler {
 impl Scheduler {
     /// Level invariants: exactly the ready streams are queued, each where its signal says.
     pub(super) fn check_levels(&self) {
+        if !self.levels_live {
+            for (&id, node) in &self.nodes {
+                let s = node.urgency;
+                assert_eq!(s.urgency, DEFAULT_URGENCY, "{id}: urgency before any signal");
+                assert!(!s.incremental, "{id}: incremental before any signal");
+                assert_eq!(s.pos, UNQUEUED, "{id} queued before the queues are live");
+            }
+            assert!(self.levels.iter().all(Level::is_empty), "queues before live");
+            return;
+        }
         for (&id, node) in &self.nodes {
             let s = node.urgency;
             assert!(s.urgency <= MAX_URGENCY, "{id}: urgency {}", s.urgency);
