@@ -235,11 +235,17 @@ impl Scheduler {
         if !self.levels_live {
             for (&id, node) in &self.nodes {
                 let s = node.urgency;
-                assert_eq!(s.urgency, DEFAULT_URGENCY, "{id}: urgency before any signal");
+                assert_eq!(
+                    s.urgency, DEFAULT_URGENCY,
+                    "{id}: urgency before any signal"
+                );
                 assert!(!s.incremental, "{id}: incremental before any signal");
                 assert_eq!(s.pos, UNQUEUED, "{id} queued before the queues are live");
             }
-            assert!(self.levels.iter().all(Level::is_empty), "queues before live");
+            assert!(
+                self.levels.iter().all(Level::is_empty),
+                "queues before live"
+            );
             return;
         }
         for (&id, node) in &self.nodes {
