@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+use h2core::Reason;
 use std::fmt;
 
 /// A message that cannot be represented with the `http` types (the core already checked the
@@ -19,7 +20,6 @@ impl fmt::Display for Malformed {
 
 impl std::error::Error for Malformed {}
 
-type Error = Malformed;
 use bytes::Bytes;
 use h2core::Header;
 use http::header::{HeaderName, HeaderValue};
@@ -93,7 +93,7 @@ pub fn response_to_h2<B>(resp: &Response<B>) -> Vec<Header> {
 }
 
 /// Regular fields (no pseudo-headers) into a `HeaderMap`; the core already validated them.
-pub fn fields_to_map(headers: &[Header]) -> Result<HeaderMap, Error> {
+pub fn fields_to_map(headers: &[Header]) -> Result<HeaderMap, Malformed> {
     let mut map = HeaderMap::with_capacity(headers.len());
     for h in headers.iter().filter(|h| !h.name.starts_with(b":")) {
         let name = HeaderName::from_bytes(&h.name).map_err(|_| Malformed("field name"))?;
@@ -114,7 +114,7 @@ fn pseudo<'a>(headers: &'a [Header], name: &str) -> Option<&'a Bytes> {
 }
 
 /// A received request head (already validated by the core) as `http` parts.
-pub fn request_from_h2(headers: &[Header]) -> Result<http::request::Builder, Error> {
+pub fn request_from_h2(headers: &[Header]) -> Result<http::request::Builder, Malformed> {
     let method = pseudo(headers, ":method").ok_or(Malformed(":method"))?;
     let method = Method::from_bytes(method).map_err(|_| Malformed(":method"))?;
     let mut uri = Uri::builder();
@@ -139,7 +139,7 @@ pub fn request_from_h2(headers: &[Header]) -> Result<http::request::Builder, Err
 }
 
 /// A received response head as `http` parts.
-pub fn response_from_h2(headers: &[Header]) -> Result<http::response::Builder, Error> {
+pub fn response_from_h2(headers: &[Header]) -> Result<http::response::Builder, Malformed> {
     let status = pseudo(headers, ":status").ok_or(Malformed(":status"))?;
     let status = StatusCode::from_bytes(status).map_err(|_| Malformed(":status"))?;
     let mut b = Response::builder()
@@ -156,4 +156,69 @@ pub fn trailers_to_h2(map: &HeaderMap) -> Vec<Header> {
     let mut out = Vec::with_capacity(map.len());
     push_fields(&mut out, map);
     out
+}
+
+/// What can go wrong, as a user of any adapter sees it (the same in every runtime).
+#[derive(Debug)]
+pub enum Error {
+    /// The transport failed.
+    Io(std::io::Error),
+    /// The stream was reset (RST_STREAM, RFC 9113 §6.4) with this code.
+    Reset(Reason),
+    /// The connection ended (GOAWAY or transport closed).
+    Connection {
+        /// The error code.
+        reason: Reason,
+        /// True if the peer ended it.
+        remote: bool,
+        /// Why.
+        detail: String,
+    },
+    /// The call was not allowed (see `h2core::UserError`).
+    User(h2core::UserError),
+    /// A message could not be represented (bad header name, status, ...).
+    Malformed(&'static str),
+    /// An HTTP/1.1 message was malformed or incomplete (e.g. a truncated chunked body).
+    Http1(String),
+    /// The connection task (or event loop) is gone.
+    ConnectionGone,
+    /// The receiving side of a body was dropped.
+    BodyDropped,
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Io(e) => write!(f, "i/o: {e}"),
+            Error::Reset(r) => write!(f, "stream reset: {r}"),
+            Error::Connection {
+                reason,
+                remote,
+                detail,
+            } => write!(
+                f,
+                "connection closed by {} ({reason}): {detail}",
+                if *remote { "peer" } else { "us" }
+            ),
+            Error::User(e) => write!(f, "{e}"),
+            Error::Malformed(what) => write!(f, "malformed {what}"),
+            Error::Http1(what) => write!(f, "HTTP/1.1: {what}"),
+            Error::ConnectionGone => f.write_str("connection closed"),
+            Error::BodyDropped => f.write_str("body receiver dropped"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+impl From<Malformed> for Error {
+    fn from(m: Malformed) -> Self {
+        Error::Malformed(m.0)
+    }
 }

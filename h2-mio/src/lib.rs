@@ -31,8 +31,6 @@ pub use client::{Client, PendingResponse};
 pub use event_loop::Io;
 pub use server::{Pusher, Server};
 
-use h2core::Reason;
-
 /// The largest request body the server collects for a handler. Beyond it the request is
 /// answered `413 Payload Too Large`: over HTTP/2 with END_STREAM and then RST_STREAM NO_ERROR
 /// (RFC 9113 §8.1: the client stops sending, the connection lives on); over HTTP/1.1 with
@@ -43,67 +41,4 @@ pub const MAX_REQUEST_BODY: usize = 16 << 20;
 #[derive(Debug, Clone, Default)]
 pub struct Trailers(pub http::HeaderMap);
 
-/// What can go wrong, as the user of this crate sees it.
-#[derive(Debug)]
-pub enum Error {
-    /// The transport failed.
-    Io(std::io::Error),
-    /// The stream was reset (RST_STREAM, RFC 9113 §6.4) with this code.
-    Reset(Reason),
-    /// The connection ended (GOAWAY or transport closed).
-    Connection {
-        /// The error code.
-        reason: Reason,
-        /// True if the peer ended it.
-        remote: bool,
-        /// Why.
-        detail: String,
-    },
-    /// The call was not allowed (see `h2core::UserError`).
-    User(h2core::UserError),
-    /// A message could not be represented (bad header name, status, ...).
-    Malformed(&'static str),
-    /// An HTTP/1.1 message was malformed or incomplete.
-    Http1(String),
-    /// The event loop is gone.
-    ConnectionGone,
-    /// The receiving side of a body was dropped (the stream ended).
-    BodyDropped,
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Error::Io(e) => write!(f, "i/o: {e}"),
-            Error::Reset(r) => write!(f, "stream reset: {r}"),
-            Error::Connection {
-                reason,
-                remote,
-                detail,
-            } => write!(
-                f,
-                "connection closed by {} ({reason}): {detail}",
-                if *remote { "peer" } else { "us" }
-            ),
-            Error::User(e) => write!(f, "{e}"),
-            Error::Malformed(what) => write!(f, "malformed {what}"),
-            Error::Http1(what) => write!(f, "HTTP/1.1: {what}"),
-            Error::ConnectionGone => f.write_str("connection closed"),
-            Error::BodyDropped => f.write_str("body receiver dropped"),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<std::io::Error> for Error {
-    fn from(e: std::io::Error) -> Self {
-        Error::Io(e)
-    }
-}
-
-impl From<h2_http::Malformed> for Error {
-    fn from(m: h2_http::Malformed) -> Self {
-        Error::Malformed(m.0)
-    }
-}
+pub use h2_http::Error;

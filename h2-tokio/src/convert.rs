@@ -5,12 +5,6 @@ use crate::Error;
 pub use h2_http::{request_to_h2, response_to_h2, trailers_to_h2};
 use h2core::Header;
 
-impl From<h2_http::Malformed> for Error {
-    fn from(m: h2_http::Malformed) -> Self {
-        Error::Malformed(m.0)
-    }
-}
-
 /// See [`h2_http::request_from_h2`].
 pub fn request_from_h2(headers: &[Header]) -> Result<http::request::Builder, Error> {
     Ok(h2_http::request_from_h2(headers)?)
