@@ -8,11 +8,13 @@
 //! - commands: `send_request`, `send_response`, `send_data`, `reset`, `ping`, `shutdown`, ...
 //!   (in [`commands`]), each returning `Result<_, UserError>` and sending nothing on error.
 //!
-//! Submodules by concept: [`recv`] dispatches received frames, [`send`] writes frames and
+//! Submodules by concept: [`recv`] dispatches received frames, [`headers`] assembles and checks
+//! header blocks, [`send`] writes frames and
 //! schedules DATA, [`ping`] and [`goaway`] own keepalive and graceful shutdown.
 
 mod commands;
 mod goaway;
+mod headers;
 mod limits;
 mod ping;
 mod recv;
@@ -112,7 +114,7 @@ pub struct Connection {
     /// Our requests waiting for a concurrency slot, oldest first.
     pub(crate) pending_open: VecDeque<StreamId>,
     /// A header block waiting for CONTINUATION (§6.10).
-    pub(crate) partial: Option<recv::PartialBlock>,
+    pub(crate) partial: Option<headers::PartialBlock>,
     /// Encoded frames waiting for `poll_transmit`, in order.
     pub(crate) out: BytesMut,
     /// Scratch space for HPACK encoding, reused.

@@ -1,32 +1,20 @@
-//! Receiving: the preface, then frame by frame dispatch (RFC 9113 §3.4, §4–§8).
+//! Receiving: the preface, then frame by frame dispatch (RFC 9113 §3.4, §4–§7); header blocks
+//! go on to [`super::headers`].
 
+use super::headers::PartialBlock;
 use super::{Connection, Phase};
 use crate::config::Role;
 use crate::error::{ConnectionError, ProtocolError, StreamError};
 use crate::event::Event;
 use crate::frame::{
-    Continuation, Data, Frame, GoAway, Headers, Ping, Priority, PriorityUpdate, PushPromise,
-    Reason, RstStream, Settings, StreamId, WindowUpdate,
+    Data, Frame, GoAway, Ping, Priority, PriorityUpdate, Reason, RstStream, Settings, StreamId,
+    WindowUpdate,
 };
-use crate::hpack::Header;
-use crate::message::{self, CheckOptions, Kind};
+use crate::message;
 use crate::stream::state::{transition, Closed, Input, State, Transition};
 use crate::stream::{RecvPhase, Stream};
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use std::time::Instant;
-
-/// A header block whose CONTINUATION frames are still arriving (§6.10).
-#[derive(Debug)]
-pub(crate) struct PartialBlock {
-    pub stream: StreamId,
-    pub promised: Option<StreamId>,
-    pub end_stream: bool,
-    pub priority: Option<crate::frame::PrioritySpec>,
-    pub block: BytesMut,
-    pub frames: usize,
-    /// The block is decoded only to keep HPACK in sync; then this stream error is raised.
-    pub doomed: Option<ProtocolError>,
-}
 
 /// Flood accounting (RFC 9113 §10.5; CVE-2019-9512/9514/9515/9518, CVE-2023-44487).
 #[derive(Debug, Default)]
@@ -38,9 +26,9 @@ pub(crate) struct Flood {
     pub pending_replies: usize,
 }
 
-type Result<T = ()> = std::result::Result<T, ProtocolError>;
+pub(super) type Result<T = ()> = std::result::Result<T, ProtocolError>;
 
-fn conn_err(reason: Reason, detail: &'static str) -> ProtocolError {
+pub(super) fn conn_err(reason: Reason, detail: &'static str) -> ProtocolError {
     ProtocolError::connection(reason, detail)
 }
 
@@ -127,7 +115,7 @@ impl Connection {
 
     /// A frame the reader rejected. A HEADERS that depends on itself (§5.3.1) is a stream error,
     /// but its header block must still be decoded to keep HPACK in sync (§4.3).
-    fn handle_read_error(
+    pub(super) fn handle_read_error(
         &mut self,
         e: crate::frame::ReadError,
         now: Instant,
@@ -166,7 +154,7 @@ impl Connection {
 
     /// Answers a peer fault: RST_STREAM for a stream error (the connection goes on), GOAWAY and
     /// termination for a connection error.
-    fn handle_error(
+    pub(super) fn handle_error(
         &mut self,
         e: ProtocolError,
         head: Option<crate::frame::Head>,
@@ -243,7 +231,7 @@ impl Connection {
     }
 
     /// Rapid reset guard (CVE-2023-44487): resets per window, ours and the peer's.
-    fn count_reset(&mut self, now: Instant) -> std::result::Result<(), ConnectionError> {
+    pub(super) fn count_reset(&mut self, now: Instant) -> std::result::Result<(), ConnectionError> {
         self.roll_flood_window(now);
         self.limits.resets += 1;
         if self.limits.resets > self.config.limits.max_resets_per_window {
@@ -267,7 +255,7 @@ impl Connection {
         }
     }
 
-    fn count_empty_frame(&mut self, now: Instant) -> Result {
+    pub(super) fn count_empty_frame(&mut self, now: Instant) -> Result {
         self.roll_flood_window(now);
         self.limits.empty_frames += 1;
         if self.limits.empty_frames > self.config.limits.max_empty_frames_per_window {
@@ -279,7 +267,7 @@ impl Connection {
     /// Too many replies queued and not written: the peer does not read what it asks for
     /// (CVE-2019-9512 PING flood, CVE-2019-9515 SETTINGS flood). Replies in the batch the
     /// adapter is still writing count too (see `limits`).
-    fn check_reply_queue(&self) -> Result {
+    pub(super) fn check_reply_queue(&self) -> Result {
         let unwritten = self.limits.pending_replies + self.guards.replies_in_flight;
         if unwritten > self.config.limits.max_pending_control_frames {
             return Err(conn_err(
@@ -302,7 +290,7 @@ impl Connection {
         }
     }
 
-    fn recv_frame(&mut self, frame: Frame, now: Instant) -> Result {
+    pub(super) fn recv_frame(&mut self, frame: Frame, now: Instant) -> Result {
         // §6.10: nothing may come between HEADERS/PUSH_PROMISE and its last CONTINUATION.
         if let Some(partial) = &self.partial {
             return match frame {
@@ -366,7 +354,7 @@ impl Connection {
 
     /// The table cell for a frame received on `id`; streams we no longer remember are closed
     /// with an unknown history, and answered as after a reset.
-    fn recv_transition(&self, id: StreamId, input: Input) -> Transition {
+    pub(super) fn recv_transition(&self, id: StreamId, input: Input) -> Transition {
         match self.streams.get(id) {
             // Our request still waiting for a concurrency slot: the peer has never seen it, so
             // any frame on it is on an idle stream we did not open (§5.1).
@@ -385,7 +373,7 @@ impl Connection {
         }
     }
 
-    fn apply_recv(&mut self, id: StreamId, next: State) {
+    pub(super) fn apply_recv(&mut self, id: StreamId, next: State) {
         let local = self.is_local_id(id);
         let remember = self.config.limits.max_closed_streams_remembered;
         let was_closed = self.streams.get(id).is_some_and(|s| s.state.is_closed());
@@ -397,7 +385,7 @@ impl Connection {
     }
 
     // §6.1 DATA
-    fn recv_data(&mut self, f: Data, now: Instant) -> Result {
+    pub(super) fn recv_data(&mut self, f: Data, now: Instant) -> Result {
         let id = f.stream_id;
         let len = f.flow_controlled_len();
         // §6.9: DATA counts against the connection window whatever becomes of the stream.
@@ -492,377 +480,13 @@ impl Connection {
         }
     }
 
-    // §6.2 HEADERS
-    fn recv_headers(&mut self, f: Headers, now: Instant) -> Result {
-        let partial = PartialBlock {
-            stream: f.stream_id,
-            promised: None,
-            end_stream: f.end_stream,
-            priority: f.priority,
-            block: BytesMut::new(),
-            frames: 1,
-            doomed: None,
-        };
-        if f.end_headers {
-            self.header_block_complete(partial, f.header_block, now)
-        } else {
-            self.start_partial(partial, f.header_block)
-        }
-    }
-
-    fn start_partial(&mut self, mut partial: PartialBlock, first: Bytes) -> Result {
-        self.check_block_size(first.len())?;
-        partial.block.extend_from_slice(&first);
-        self.partial = Some(partial);
-        Ok(())
-    }
-
-    fn check_block_size(&self, n: usize) -> Result {
-        if n > self.config.limits.max_header_block_size {
-            return Err(conn_err(
-                Reason::ENHANCE_YOUR_CALM,
-                "header block too large",
-            ));
-        }
-        Ok(())
-    }
-
-    // §6.10 CONTINUATION
-    fn recv_continuation(&mut self, f: Continuation, now: Instant) -> Result {
-        let limits = &self.config.limits;
-        let (max_frames, max_size) = (limits.max_continuation_frames, limits.max_header_block_size);
-        let partial = self.partial.as_mut().expect("checked by caller");
-        partial.frames += 1;
-        if partial.frames > max_frames || partial.block.len() + f.header_block.len() > max_size {
-            // CONTINUATION flood (2024): refuse to buffer an endless header block.
-            return Err(conn_err(
-                Reason::ENHANCE_YOUR_CALM,
-                "header block too large or too many CONTINUATION frames",
-            ));
-        }
-        if f.header_block.is_empty() && !f.end_headers {
-            self.count_empty_frame(now)?;
-        }
-        let partial = self.partial.as_mut().expect("checked by caller");
-        partial.block.extend_from_slice(&f.header_block);
-        if f.end_headers {
-            let mut partial = self.partial.take().expect("checked by caller");
-            let block = partial.block.split().freeze();
-            self.header_block_complete(partial, block, now)
-        } else {
-            Ok(())
-        }
-    }
-
-    /// Decodes a whole header block. HPACK state is shared by the connection, so every block is
-    /// decoded, even on streams we then refuse or ignore (§4.3).
-    fn decode_block(&mut self, block: &Bytes) -> Result<std::result::Result<Vec<Header>, ()>> {
-        let mut headers = Vec::new();
-        // Too many fields refuses the stream like too large a list (§10.5.1); the block is
-        // still decoded to its end to keep HPACK in sync, without collecting the excess.
-        let max_fields = self.config.limits.max_header_fields;
-        let mut too_many = false;
-        let collect = |h| {
-            if headers.len() < max_fields {
-                headers.push(h);
-            } else {
-                too_many = true;
-            }
-        };
-        match self.decoder.decode(block, collect) {
-            Ok(()) if too_many => Ok(Err(())),
-            Ok(()) => Ok(Ok(headers)),
-            Err(e) if e.reason() == Reason::COMPRESSION_ERROR => {
-                // §4.3: a decoding error MUST be a connection error COMPRESSION_ERROR.
-                Err(conn_err(Reason::COMPRESSION_ERROR, "HPACK decoding failed"))
-            }
-            // The list exceeded our SETTINGS_MAX_HEADER_LIST_SIZE: the table is in sync, the
-            // stream is refused.
-            Err(_) => Ok(Err(())),
-        }
-    }
-
-    fn header_block_complete(
-        &mut self,
-        partial: PartialBlock,
-        block: Bytes,
-        now: Instant,
-    ) -> Result {
-        let decoded = self.decode_block(&block)?;
-        if let Some(err) = partial.doomed {
-            if self.is_idle(partial.stream) && !self.is_local_id(partial.stream) {
-                self.last_peer_id = partial.stream;
-            }
-            return Err(err);
-        }
-        if let Some(promised) = partial.promised {
-            return self.push_promise_complete(partial.stream, promised, decoded, now);
-        }
-        let id = partial.stream;
-        let end_stream = partial.end_stream;
-        let opening = self.is_idle(id);
-        if opening {
-            if self.is_local_id(id) || (self.role == Role::Client) {
-                // A client never receives HEADERS on an idle stream: servers open streams only
-                // with PUSH_PROMISE (§8.4); and nobody opens the other side's identifiers.
-                return Err(conn_err(
-                    Reason::PROTOCOL_ERROR,
-                    "HEADERS on an idle stream we did not open",
-                ));
-            }
-            return self.open_remote_stream(id, partial, decoded, now);
-        }
-        let transition = self.recv_transition(id, Input::RecvHeaders { end_stream });
-        let next = match transition {
-            Transition::Next(next) => next,
-            Transition::Ignore => return Ok(()),
-            Transition::StreamError(r) => {
-                return Err(ProtocolError::stream(id, r, "HEADERS on a closed stream"))
-            }
-            Transition::ConnectionError(r) => {
-                return Err(conn_err(r, "HEADERS on a stream in the wrong state"))
-            }
-            Transition::UserError => return Ok(()),
-        };
-        let reserved = self.streams.get(id).map(|s| s.state) == Some(State::ReservedRemote);
-        if reserved && next.is_active() && self.streams.active_remote >= self.local_max_concurrent()
-        {
-            // §5.1.2: the HEADERS opening a promised stream counts against our limit too.
-            return Err(ProtocolError::stream(
-                id,
-                Reason::REFUSED_STREAM,
-                "MAX_CONCURRENT_STREAMS reached",
-            ));
-        }
-        let Ok(headers) = decoded else {
-            return Err(ProtocolError::stream(
-                id,
-                Reason::PROTOCOL_ERROR,
-                "header list too large",
-            ));
-        };
-        if let Some(p) = partial.priority {
-            self.apply_priority(id, p);
-        }
-        let stream = self.streams.get(id).expect("non-idle stream exists");
-        let opts = CheckOptions {
-            enable_connect_protocol: self.local.enable_connect_protocol,
-        };
-        match stream.recv_phase {
-            RecvPhase::Head | RecvPhase::Informational => {
-                // A response (client), or the response on a pushed stream.
-                let info = message::check(Kind::Response, &headers, &opts)
-                    .map_err(|m| ProtocolError::stream(id, Reason::PROTOCOL_ERROR, m.0))?;
-                if info.is_informational {
-                    if end_stream {
-                        // §8.1: a 1xx cannot end the stream.
-                        return Err(ProtocolError::stream(
-                            id,
-                            Reason::PROTOCOL_ERROR,
-                            "1xx with END_STREAM",
-                        ));
-                    }
-                    let s = self.streams.get_mut(id).expect("exists");
-                    s.recv_phase = RecvPhase::Informational;
-                    self.events.push_back(Event::InformationalResponseReceived {
-                        stream: id,
-                        headers,
-                    });
-                    return Ok(());
-                }
-                let s = self.streams.get_mut(id).expect("exists");
-                s.recv_phase = RecvPhase::Body;
-                let no_content =
-                    s.head_request || info.status == Some(204) || info.status == Some(304);
-                s.recv_content_length = if no_content {
-                    None
-                } else {
-                    info.content_length
-                };
-                if end_stream {
-                    if let Some(cl) = s.recv_content_length {
-                        if cl != 0 {
-                            return Err(ProtocolError::stream(
-                                id,
-                                Reason::PROTOCOL_ERROR,
-                                "content-length mismatch",
-                            ));
-                        }
-                    }
-                }
-                self.events.push_back(Event::ResponseReceived {
-                    stream: id,
-                    headers,
-                    end_stream,
-                });
-            }
-            RecvPhase::Body => {
-                // A second block is trailers: it MUST end the stream and carry no pseudo-header
-                // (§8.1).
-                if !end_stream {
-                    return Err(ProtocolError::stream(
-                        id,
-                        Reason::PROTOCOL_ERROR,
-                        "trailers without END_STREAM",
-                    ));
-                }
-                message::check(Kind::Trailers, &headers, &opts)
-                    .map_err(|m| ProtocolError::stream(id, Reason::PROTOCOL_ERROR, m.0))?;
-                let s = self.streams.get(id).expect("exists");
-                if let Some(cl) = s.recv_content_length {
-                    if s.recv_data_len != cl {
-                        return Err(ProtocolError::stream(
-                            id,
-                            Reason::PROTOCOL_ERROR,
-                            "content-length mismatch",
-                        ));
-                    }
-                }
-                self.events.push_back(Event::TrailersReceived {
-                    stream: id,
-                    headers,
-                });
-            }
-        }
-        if end_stream {
-            self.events.push_back(Event::StreamEnded { stream: id });
-        }
-        self.apply_recv(id, next);
-        Ok(())
-    }
-
-    /// Server: a request opens a stream (§5.1, §8.1).
-    fn open_remote_stream(
-        &mut self,
-        id: StreamId,
-        partial: PartialBlock,
-        decoded: std::result::Result<Vec<Header>, ()>,
-        now: Instant,
-    ) -> Result {
-        if !id.is_client_initiated() {
-            return Err(conn_err(
-                Reason::PROTOCOL_ERROR,
-                "client opened an even stream",
-            ));
-        }
-        // §5.1.1: opening a stream closes every idle stream with a lower identifier.
-        self.last_peer_id = id;
-        // §6.8: after our GOAWAY, streams above its last-stream-id are ignored.
-        if self.goaway.sent.is_some_and(|last| id > last) {
-            return Ok(());
-        }
-        let end_stream = partial.end_stream;
-        // §5.1.2: beyond our SETTINGS_MAX_CONCURRENT_STREAMS, refuse.
-        if self.streams.active_remote >= self.local_max_concurrent() {
-            return Err(ProtocolError::stream(
-                id,
-                Reason::REFUSED_STREAM,
-                "MAX_CONCURRENT_STREAMS reached",
-            ));
-        }
-        let Ok(headers) = decoded else {
-            return Err(ProtocolError::stream(
-                id,
-                Reason::PROTOCOL_ERROR,
-                "header list too large",
-            ));
-        };
-        let opts = CheckOptions {
-            enable_connect_protocol: self.config.settings.enable_connect_protocol,
-        };
-        let info = match message::check(Kind::Request, &headers, &opts) {
-            Ok(info) => info,
-            Err(m) => {
-                // The stream exists (it was opened, then is malformed): track it so the reset
-                // and late frames are handled as for any stream.
-                let s = Stream::new(
-                    id,
-                    self.remote.initial_window_size,
-                    self.local_recv_initial(),
-                );
-                self.streams.insert(s);
-                let next = if end_stream {
-                    State::HalfClosedRemote
-                } else {
-                    State::Open
-                };
-                self.apply_recv(id, next);
-                return Err(ProtocolError::stream(id, Reason::PROTOCOL_ERROR, m.0));
-            }
-        };
-        let mut s = Stream::new(
-            id,
-            self.remote.initial_window_size,
-            self.local_recv_initial(),
-        );
-        s.recv_phase = RecvPhase::Body;
-        s.recv_content_length = info.content_length;
-        s.head_request = info.method_is_head;
-        if end_stream && info.content_length.is_some_and(|cl| cl != 0) {
-            self.streams.insert(s);
-            self.apply_recv(id, State::HalfClosedRemote);
-            return Err(ProtocolError::stream(
-                id,
-                Reason::PROTOCOL_ERROR,
-                "content-length mismatch",
-            ));
-        }
-        self.streams.insert(s);
-        self.stats.streams_opened += 1;
-        let prio = partial.priority.map(|p| crate::priority::Rfc7540Priority {
-            dependency: p.dependency.value(),
-            weight: p.weight as u16 + 1,
-            exclusive: p.exclusive,
-        });
-        self.scheduler.insert(id.value(), prio);
-        if let Some(p) = info.priority {
-            self.scheduler
-                .set_urgency(id.value(), p.urgency, p.incremental);
-        }
-        self.apply_recv(
-            id,
-            if end_stream {
-                State::HalfClosedRemote
-            } else {
-                State::Open
-            },
-        );
-        self.events.push_back(Event::RequestReceived {
-            stream: id,
-            headers,
-            end_stream,
-        });
-        if end_stream {
-            self.events.push_back(Event::StreamEnded { stream: id });
-        }
-        let _ = now;
-        Ok(())
-    }
-
-    /// Our SETTINGS_MAX_CONCURRENT_STREAMS (§5.1.2). The latest value we announced applies at
-    /// once, acknowledged or not: a lower one refuses with REFUSED_STREAM, which the peer may
-    /// retry; a higher one the peer cannot exceed before it sees it anyway.
-    fn local_max_concurrent(&self) -> u32 {
-        self.pending_settings
-            .latest()
-            .unwrap_or(&self.local)
-            .max_concurrent_streams
-            .unwrap_or(u32::MAX)
-    }
-
-    /// The receive window a new stream starts with: our acknowledged initial window, or the
-    /// configured one if it is smaller and pending (the peer may already honor it).
-    fn local_recv_initial(&self) -> u32 {
-        self.local.initial_window_size
-    }
-
     // §6.3 PRIORITY
-    fn recv_priority(&mut self, f: Priority) -> Result {
+    pub(super) fn recv_priority(&mut self, f: Priority) -> Result {
         self.apply_priority(f.stream_id, f.spec);
         Ok(())
     }
 
-    fn apply_priority(&mut self, id: StreamId, spec: crate::frame::PrioritySpec) {
+    pub(super) fn apply_priority(&mut self, id: StreamId, spec: crate::frame::PrioritySpec) {
         if self.remote.no_rfc7540_priorities && self.local.no_rfc7540_priorities {
             return;
         }
@@ -877,7 +501,7 @@ impl Connection {
     }
 
     // RFC 9218 §7.1 PRIORITY_UPDATE
-    fn recv_priority_update(&mut self, f: PriorityUpdate) -> Result {
+    pub(super) fn recv_priority_update(&mut self, f: PriorityUpdate) -> Result {
         if self.role == Role::Client {
             return Err(conn_err(
                 Reason::PROTOCOL_ERROR,
@@ -908,7 +532,7 @@ impl Connection {
     }
 
     // §6.4 RST_STREAM
-    fn recv_rst(&mut self, f: RstStream, now: Instant) -> Result {
+    pub(super) fn recv_rst(&mut self, f: RstStream, now: Instant) -> Result {
         let id = f.stream_id;
         match self.recv_transition(id, Input::RecvReset) {
             Transition::Next(_) => {
@@ -928,7 +552,7 @@ impl Connection {
     }
 
     // §6.5 SETTINGS
-    fn recv_settings(&mut self, f: Settings, now: Instant) -> Result {
+    pub(super) fn recv_settings(&mut self, f: Settings, now: Instant) -> Result {
         if f.ack {
             // §6.5.3: our oldest SETTINGS is now in force.
             let Some(values) = self.pending_settings.acknowledged() else {
@@ -1004,7 +628,10 @@ impl Connection {
     }
 
     /// Our SETTINGS were acknowledged: they bind the peer from now on (§6.5.3).
-    fn apply_local_settings(&mut self, values: crate::settings::SettingsValues) -> Result {
+    pub(super) fn apply_local_settings(
+        &mut self,
+        values: crate::settings::SettingsValues,
+    ) -> Result {
         let prev = self.local;
         self.local = values;
         self.decoder
@@ -1051,123 +678,8 @@ impl Connection {
         Ok(())
     }
 
-    // §6.6 PUSH_PROMISE
-    fn recv_push_promise(&mut self, f: PushPromise, now: Instant) -> Result {
-        if self.role == Role::Server {
-            // §8.4: a client cannot push.
-            return Err(conn_err(
-                Reason::PROTOCOL_ERROR,
-                "PUSH_PROMISE from a client",
-            ));
-        }
-        if !self.local.enable_push
-            && !self
-                .pending_settings
-                .latest()
-                .is_some_and(|s| s.enable_push)
-        {
-            // §6.6: push disabled and acknowledged → PROTOCOL_ERROR.
-            return Err(conn_err(
-                Reason::PROTOCOL_ERROR,
-                "PUSH_PROMISE while push is disabled",
-            ));
-        }
-        let partial = PartialBlock {
-            stream: f.stream_id,
-            promised: Some(f.promised_id),
-            end_stream: false,
-            priority: None,
-            block: BytesMut::new(),
-            frames: 1,
-            doomed: None,
-        };
-        if f.end_headers {
-            self.header_block_complete(partial, f.header_block, now)
-        } else {
-            self.start_partial(partial, f.header_block)
-        }
-    }
-
-    fn push_promise_complete(
-        &mut self,
-        parent: StreamId,
-        promised: StreamId,
-        decoded: std::result::Result<Vec<Header>, ()>,
-        _now: Instant,
-    ) -> Result {
-        // §6.6: the promised stream must be a new server stream; anything else is PROTOCOL_ERROR.
-        if !promised.is_server_initiated() || promised <= self.last_peer_id {
-            return Err(conn_err(
-                Reason::PROTOCOL_ERROR,
-                "PUSH_PROMISE of a stream that is not idle",
-            ));
-        }
-        // §6.6/§8.4: promises arrive on a stream we opened, open or half-closed (local).
-        let parent_state = self.streams.get(parent).map(|s| s.state);
-        match parent_state {
-            Some(State::Open | State::HalfClosedLocal) => {}
-            Some(State::Closed(Closed::ResetSent)) => {
-                // We reset the parent; the promise still reserved the stream: refuse it.
-                self.last_peer_id = promised;
-                return Err(ProtocolError::stream(
-                    promised,
-                    Reason::CANCEL,
-                    "promise on a reset stream",
-                ));
-            }
-            _ => {
-                return Err(conn_err(
-                    Reason::PROTOCOL_ERROR,
-                    "PUSH_PROMISE on a stream not open",
-                ))
-            }
-        }
-        self.last_peer_id = promised;
-        if self.reserved_streams() >= self.config.limits.max_reserved_streams {
-            // Reserved streams do not count against MAX_CONCURRENT_STREAMS (§5.1.2), so a
-            // server could promise without end: refuse beyond the limit (§8.4: a client may
-            // reset a promise with REFUSED_STREAM).
-            return Err(ProtocolError::stream(
-                promised,
-                Reason::REFUSED_STREAM,
-                "too many promised streams",
-            ));
-        }
-        let mut s = Stream::new(
-            promised,
-            self.remote.initial_window_size,
-            self.local.initial_window_size,
-        );
-        s.pushed = true;
-        self.streams.insert(s);
-        self.apply_recv(promised, State::ReservedRemote);
-        let Ok(headers) = decoded else {
-            return Err(ProtocolError::stream(
-                promised,
-                Reason::PROTOCOL_ERROR,
-                "header list too large",
-            ));
-        };
-        let opts = CheckOptions {
-            enable_connect_protocol: false,
-        };
-        let info = message::check(Kind::PushPromiseRequest, &headers, &opts)
-            .map_err(|m| ProtocolError::stream(promised, Reason::PROTOCOL_ERROR, m.0))?;
-        if let Some(s) = self.streams.get_mut(promised) {
-            s.head_request = info.method_is_head;
-        }
-        self.stats.streams_opened += 1;
-        self.scheduler.insert(promised.value(), None);
-        self.events.push_back(Event::PushedStreamReceived {
-            parent,
-            promised,
-            headers,
-        });
-        Ok(())
-    }
-
     // §6.7 PING
-    fn recv_ping(&mut self, f: Ping, now: Instant) -> Result {
+    pub(super) fn recv_ping(&mut self, f: Ping, now: Instant) -> Result {
         if !f.ack {
             // §6.7: answer with the same payload, ahead of other traffic.
             self.write_ping(true, f.payload);
@@ -1190,7 +702,7 @@ impl Connection {
     }
 
     // §6.8 GOAWAY
-    fn recv_goaway(&mut self, f: GoAway, now: Instant) -> Result {
+    pub(super) fn recv_goaway(&mut self, f: GoAway, now: Instant) -> Result {
         let last = f.last_stream_id;
         if let Some(prev) = self.goaway.received {
             // §6.8: the last-stream-id MUST NOT increase.
@@ -1229,7 +741,7 @@ impl Connection {
     }
 
     // §6.9 WINDOW_UPDATE
-    fn recv_window_update(&mut self, f: WindowUpdate) -> Result {
+    pub(super) fn recv_window_update(&mut self, f: WindowUpdate) -> Result {
         let id = f.stream_id;
         if id.is_zero() {
             // §6.9.1: a connection window above 2^31-1 is a connection error.
