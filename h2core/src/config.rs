@@ -53,6 +53,10 @@ pub struct Config {
     /// [`Connection::is_closed`](crate::Connection::is_closed) turns true. 60 s by default, as
     /// nginx's `send_timeout`. None: wait forever.
     pub write_timeout: Option<Duration>,
+    /// The first stream identifier we open (§5.1.1; hyperium's `initial_stream_id`), e.g. 3 for
+    /// a client that already used stream 1 elsewhere. Ignored unless odd for a client, even and
+    /// non-zero for a server. None: 1 for a client, 2 for a server.
+    pub initial_stream_id: Option<u32>,
     /// Limits against abusive peers.
     pub limits: Limits,
 }
@@ -151,6 +155,7 @@ impl Config {
             handshake_timeout: Duration::from_secs(10),
             idle_timeout: (role == Role::Server).then_some(Duration::from_secs(120)),
             write_timeout: Some(Duration::from_secs(60)),
+            initial_stream_id: None,
             limits: Limits::default(),
         }
     }

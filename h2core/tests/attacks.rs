@@ -281,3 +281,47 @@ fn promises_beyond_max_reserved_streams_are_refused() {
         "refused with RST_STREAM"
     );
 }
+
+fn get_request() -> Vec<Header> {
+    [
+        (":method", "GET"),
+        (":scheme", "http"),
+        (":authority", "a"),
+        (":path", "/"),
+    ]
+    .iter()
+    .map(|(n, v)| Header::new(Bytes::from_static(n.as_bytes()), Bytes::from(*v)))
+    .collect()
+}
+
+#[test]
+fn client_stream_identifiers_run_out_at_2_31_minus_1() {
+    // §5.1.1: identifiers cannot be reused; once the space is used up the client must open a
+    // new connection. Nothing goes on the wire for the refused request.
+    let mut config = Config::client();
+    config.initial_stream_id = Some(0x7fff_fffd);
+    let mut c = Connection::new(config, Instant::now());
+    assert_eq!(
+        c.send_request(get_request(), true).unwrap().value(),
+        0x7fff_fffd
+    );
+    assert_eq!(
+        c.send_request(get_request(), true).unwrap().value(),
+        0x7fff_ffff
+    );
+    assert!(!c.can_open_stream());
+    let before = c.queued_output();
+    assert_eq!(
+        c.send_request(get_request(), true),
+        Err(h2core::UserError::StreamsExhausted)
+    );
+    assert_eq!(c.queued_output(), before);
+}
+
+#[test]
+fn initial_stream_id_of_the_wrong_parity_is_ignored() {
+    let mut config = Config::client();
+    config.initial_stream_id = Some(4);
+    let mut c = Connection::new(config, Instant::now());
+    assert_eq!(c.send_request(get_request(), true).unwrap().value(), 1);
+}

@@ -153,10 +153,7 @@ impl Connection {
             streams: Store::default(),
             send_window: Window::new(DEFAULT_WINDOW),
             recv_window: RecvWindow::new(DEFAULT_WINDOW),
-            next_local_id: Some(StreamId::new(match role {
-                Role::Client => 1,
-                Role::Server => 2,
-            })),
+            next_local_id: Some(first_local_id(role, config.initial_stream_id)),
             last_peer_id: StreamId::ZERO,
             pending_open: VecDeque::new(),
             partial: None,
@@ -444,6 +441,19 @@ impl Connection {
             Role::Client => id.is_client_initiated(),
             Role::Server => id.is_server_initiated(),
         }
+    }
+}
+
+/// The first identifier we use (§5.1.1): odd for a client, even for a server; `wanted` is
+/// honored when its parity fits the role, as hyperium's `initial_stream_id`.
+fn first_local_id(role: Role, wanted: Option<u32>) -> StreamId {
+    let fits = |id: u32| match role {
+        Role::Client => id % 2 == 1,
+        Role::Server => id != 0 && id % 2 == 0,
+    };
+    match wanted.filter(|&id| id <= StreamId::MAX.value() && fits(id)) {
+        Some(id) => StreamId::new(id),
+        None => StreamId::new(if role == Role::Client { 1 } else { 2 }),
     }
 }
 
