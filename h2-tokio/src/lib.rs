@@ -1,29 +1,171 @@
 //! HTTP/2 for tokio on the sans-IO `h2core`, with HTTP/1.1 on the same port.
 //!
-//! This crate only moves bytes: every HTTP/2 rule lives in `h2core`. Each connection is one
-//! task ([`Driver`]) owning the socket, a read buffer, a write queue and one timer.
+//! This crate only binds tokio's clock, timer, spawner and TCP to the async engine `h2-async`
+//! ([`Tokio`]); the connection task, bodies, client pool and same-port server are shared with
+//! every async adapter, and every HTTP/2 rule lives in `h2core`.
 //!
 //! - Server: [`Server::bind`]`(addr).await?.serve(handler)`, or [`server::handshake`] over any
-//!   transport. One cleartext port serves HTTP/1.1, h2c by prior knowledge and `Upgrade: h2c`.
+//!   transport. One cleartext port serves HTTP/1.1, h2c by prior knowledge and `Upgrade: h2c`;
+//!   with [`Server::tls`], ALPN picks `h2` or `http/1.1`.
 //! - Client: [`Client::connect`]`(addr)` then `send(request)`, or [`client::handshake`].
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod body;
-pub mod client;
-mod convert;
-mod driver;
-mod http1;
-pub mod server;
-pub mod tls;
+use h2_async::rt::{Runtime, Sleep};
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+pub use h2_async::{tls, Body, BodySender, ClientStats, Error, Frame, PushPromise, SendRequest};
+pub use h2_async::{CoreCall, Http1HeadLen, StreamHandle};
+
+/// The server, on tokio.
+pub type Server = h2_async::Server<Tokio>;
+/// The client, on tokio.
+pub type Client = h2_async::Client<Tokio>;
+/// One connection's task, on tokio: spawn it or await it.
+pub type Driver<IO> = h2_async::Driver<IO, Tokio>;
+
+/// The server side over any transport.
+pub mod server {
+    pub use h2_async::server::{Http1HeadLen, StreamHandle};
+
+    use crate::{Body, Driver, Tokio};
+    use http::{Request, Response};
+    use std::future::Future;
+    use tokio::io::{AsyncRead, AsyncWrite};
+
+    /// Serves HTTP/2 (prior knowledge) on `io`: await (or spawn) the returned task.
+    pub fn handshake<IO, F, Fut>(io: IO, handler: F) -> Driver<IO>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+        F: Fn(Request<Body>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Response<Body>> + Send + 'static,
+    {
+        h2_async::server::handshake::<Tokio, _, _, _>(io, handler)
+    }
+}
+
+/// The client side over any transport, and `Upgrade: h2c`.
+pub mod client {
+    pub use h2_async::client::{ClientStats, SendRequest};
+
+    use crate::{Body, Driver, Error, PushPromise, Tokio};
+    use h2core::Config;
+    use http::{Request, Response};
+    use std::net::SocketAddr;
+    use tokio::io::{AsyncRead, AsyncWrite};
+    use tokio::sync::mpsc::UnboundedReceiver;
+
+    /// Starts HTTP/2 (prior knowledge) as a client on `io`. Spawn (or await) the returned
+    /// driver; send requests with the handle. Pushed responses arrive on the receiver.
+    pub fn handshake<IO>(
+        io: IO,
+        config: Config,
+    ) -> (SendRequest, UnboundedReceiver<PushPromise>, Driver<IO>)
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+    {
+        h2_async::client::handshake::<Tokio, _>(io, config)
+    }
+
+    /// Sends `req` over HTTP/1.1 asking for `Upgrade: h2c` (RFC 7540 §3.2); see
+    /// [`h2_async::client::upgrade`].
+    pub async fn upgrade(
+        addr: SocketAddr,
+        req: Request<Body>,
+    ) -> Result<(SendRequest, Response<Body>), Error> {
+        h2_async::client::upgrade::<Tokio>(addr, req).await
+    }
+}
 
 /// Hooks for the shared scenario corpus; not part of the supported API.
 #[doc(hidden)]
-pub mod testing;
+pub mod testing {
+    pub use h2_async::testing::Tap;
 
-pub use body::{Body, BodySender, Frame};
-pub use client::{Client, SendRequest};
-pub use driver::{CoreCall, Driver, PushPromise};
-pub use server::{Server, StreamHandle};
+    /// A tapped connection task over `io` (see `h2_async::testing::tap`).
+    #[allow(clippy::type_complexity)]
+    pub fn tap<IO>(
+        io: IO,
+        config: h2core::Config,
+    ) -> (
+        Tap,
+        tokio::sync::mpsc::UnboundedReceiver<h2core::Event>,
+        crate::Driver<IO>,
+    )
+    where
+        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        h2_async::testing::tap::<crate::Tokio, _>(io, config)
+    }
+}
 
-pub use h2_http::Error;
+/// tokio as the engine's runtime: its clock (paused time in tests applies to the core too),
+/// its timer, `tokio::spawn` and its TCP.
+#[derive(Debug, Clone, Copy)]
+pub struct Tokio;
+
+/// tokio's timer as the connection's one timer.
+pub struct TokioSleep(Pin<Box<tokio::time::Sleep>>);
+
+impl Future for TokioSleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl Sleep for TokioSleep {
+    fn deadline(&self) -> Instant {
+        self.0.deadline().into_std()
+    }
+
+    fn reset(&mut self, deadline: Instant) {
+        self.0.as_mut().reset(deadline.into());
+    }
+}
+
+impl Runtime for Tokio {
+    type Sleep = TokioSleep;
+    type TcpStream = tokio::net::TcpStream;
+    type TcpListener = tokio::net::TcpListener;
+
+    fn now() -> Instant {
+        tokio::time::Instant::now().into_std()
+    }
+
+    fn sleep_until(deadline: Instant) -> TokioSleep {
+        TokioSleep(Box::pin(tokio::time::sleep_until(deadline.into())))
+    }
+
+    fn spawn<F: Future<Output = ()> + Send + 'static>(task: F) {
+        tokio::spawn(task);
+    }
+
+    async fn bind(addr: SocketAddr) -> io::Result<tokio::net::TcpListener> {
+        tokio::net::TcpListener::bind(addr).await
+    }
+
+    async fn accept(
+        listener: &tokio::net::TcpListener,
+    ) -> io::Result<(tokio::net::TcpStream, SocketAddr)> {
+        let (socket, peer) = listener.accept().await?;
+        let _ = socket.set_nodelay(true);
+        Ok((socket, peer))
+    }
+
+    fn local_addr(listener: &tokio::net::TcpListener) -> io::Result<SocketAddr> {
+        listener.local_addr()
+    }
+
+    async fn connect(addr: SocketAddr) -> io::Result<tokio::net::TcpStream> {
+        let socket = tokio::net::TcpStream::connect(addr).await?;
+        let _ = socket.set_nodelay(true);
+        Ok(socket)
+    }
+}

@@ -4,16 +4,16 @@
 
 use crate::body::Body;
 use crate::driver::{Command, Driver, PushPromise, RoleState, Shared};
+use crate::rt::{self, AsyncRead, AsyncWrite, Runtime};
 use crate::{convert, Error};
 use bytes::BytesMut;
 use h2core::{Config, Connection, Header, Reason, UserError};
 use http::{Request, Response};
+use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio_rustls::rustls::pki_types::ServerName;
 
@@ -96,32 +96,34 @@ impl SendRequest {
 
 /// Starts HTTP/2 (prior knowledge) as a client on any transport. Spawn (or await) the returned
 /// driver; send requests with the handle. Pushed responses arrive on the receiver.
-pub fn handshake<IO>(
+pub fn handshake<R, IO>(
     io: IO,
     config: Config,
 ) -> (
     SendRequest,
     mpsc::UnboundedReceiver<PushPromise>,
-    Driver<IO>,
+    Driver<IO, R>,
 )
 where
+    R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    let conn = Connection::new(config, crate::driver::now());
+    let conn = Connection::new(config, R::now());
     start(conn, io)
 }
 
 /// The client side after `101 Switching Protocols` (RFC 7540 §3.2): the response to the
 /// upgrade request arrives on stream 1 and is returned by the receiver.
-pub(crate) fn start<IO>(
+pub(crate) fn start<R, IO>(
     conn: Connection,
     io: IO,
 ) -> (
     SendRequest,
     mpsc::UnboundedReceiver<PushPromise>,
-    Driver<IO>,
+    Driver<IO, R>,
 )
 where
+    R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin,
 {
     let (tx, rx) = mpsc::unbounded_channel();
@@ -140,12 +142,13 @@ where
     (SendRequest { tx, shared }, push_rx, driver)
 }
 
-fn spawn_driver<IO>(driver: Driver<IO>)
+fn spawn_driver<R, IO>(driver: Driver<IO, R>)
 where
+    R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let span = tracing::debug_span!("client connection");
-    tokio::spawn(tracing::Instrument::instrument(
+    R::spawn(tracing::Instrument::instrument(
         async move {
             if let Err(e) = driver.await {
                 tracing::debug!("client connection: {e}");
@@ -165,13 +168,26 @@ where
 /// sent again, if none of its body was read yet; a request without a body and with an
 /// idempotent method (RFC 9110 §9.2.2) is also sent again once when its connection failed
 /// before the response.
-#[derive(Clone)]
-pub struct Client {
+pub struct Client<R: Runtime> {
     addr: SocketAddr,
     config: Config,
     tls: Option<(tokio_rustls::TlsConnector, ServerName<'static>)>,
     pool: Arc<Pool>,
     pushes: Arc<Mutex<Option<mpsc::UnboundedSender<PushPromise>>>>,
+    runtime: PhantomData<fn() -> R>,
+}
+
+impl<R: Runtime> Clone for Client<R> {
+    fn clone(&self) -> Self {
+        Client {
+            addr: self.addr,
+            config: self.config.clone(),
+            tls: self.tls.clone(),
+            pool: self.pool.clone(),
+            pushes: self.pushes.clone(),
+            runtime: PhantomData,
+        }
+    }
 }
 
 /// Counters of a [`Client`] since it was created.
@@ -224,14 +240,14 @@ impl Drop for Opening<'_> {
     }
 }
 
-impl Client {
+impl<R: Runtime> Client<R> {
     /// Connects to `addr` with HTTP/2 by prior knowledge.
-    pub async fn connect(addr: SocketAddr) -> Result<Client, Error> {
+    pub async fn connect(addr: SocketAddr) -> Result<Client<R>, Error> {
         Client::connect_with(addr, Config::client()).await
     }
 
     /// Connects with a custom `config`.
-    pub async fn connect_with(addr: SocketAddr, config: Config) -> Result<Client, Error> {
+    pub async fn connect_with(addr: SocketAddr, config: Config) -> Result<Client<R>, Error> {
         Client::build(addr, config, None).await
     }
 
@@ -241,7 +257,7 @@ impl Client {
         addr: SocketAddr,
         server_name: &str,
         tls: Arc<tokio_rustls::rustls::ClientConfig>,
-    ) -> Result<Client, Error> {
+    ) -> Result<Client<R>, Error> {
         let name = ServerName::try_from(server_name.to_owned())
             .map_err(|_| Error::Malformed("server name"))?;
         let connector = tokio_rustls::TlsConnector::from(tls);
@@ -252,13 +268,14 @@ impl Client {
         addr: SocketAddr,
         config: Config,
         tls: Option<(tokio_rustls::TlsConnector, ServerName<'static>)>,
-    ) -> Result<Client, Error> {
+    ) -> Result<Client<R>, Error> {
         let client = Client {
             addr,
             config,
             tls,
             pool: Arc::new(Pool::default()),
             pushes: Arc::new(Mutex::new(None)),
+            runtime: PhantomData,
         };
         client.open().await?;
         Ok(client)
@@ -272,13 +289,12 @@ impl Client {
     }
 
     async fn open(&self) -> Result<SendRequest, Error> {
-        let socket = tokio::time::timeout(SETTINGS_TIMEOUT, TcpStream::connect(self.addr))
+        let socket = rt::timeout_at::<R, _>(R::now() + SETTINGS_TIMEOUT, R::connect(self.addr))
             .await
-            .map_err(|_| Error::Io(std::io::ErrorKind::TimedOut.into()))??;
-        let _ = socket.set_nodelay(true);
+            .ok_or_else(|| Error::Io(std::io::ErrorKind::TimedOut.into()))??;
         let (handle, mut push_rx) = match &self.tls {
             None => {
-                let (handle, push_rx, driver) = handshake(socket, self.config.clone());
+                let (handle, push_rx, driver) = handshake::<R, _>(socket, self.config.clone());
                 spawn_driver(driver);
                 (handle, push_rx)
             }
@@ -287,13 +303,13 @@ impl Client {
                 if tls.get_ref().1.alpn_protocol() != Some(crate::tls::ALPN_H2) {
                     return Err(Error::Malformed("ALPN: the server did not select h2"));
                 }
-                let (handle, push_rx, driver) = handshake(tls, self.config.clone());
+                let (handle, push_rx, driver) = handshake::<R, _>(tls, self.config.clone());
                 spawn_driver(driver);
                 (handle, push_rx)
             }
         };
         let pushes = self.pushes.clone();
-        tokio::spawn(async move {
+        R::spawn(async move {
             while let Some(p) = push_rx.recv().await {
                 let tx = pushes.lock().expect("not poisoned").clone();
                 if let Some(tx) = tx {
@@ -320,7 +336,10 @@ impl Client {
                 notified.await;
             }
         };
-        if tokio::time::timeout(SETTINGS_TIMEOUT, ready).await.is_err() {
+        if rt::timeout_at::<R, _>(R::now() + SETTINGS_TIMEOUT, ready)
+            .await
+            .is_none()
+        {
             handle.shutdown();
             return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
         }
@@ -461,15 +480,14 @@ impl Client {
 /// (its body whole, with Content-Length) asking to switch; on `101 Switching Protocols` its
 /// response arrives on stream 1 and the returned handle sends further requests over HTTP/2.
 /// A server that does not switch is an error naming its status.
-pub async fn upgrade(
+pub async fn upgrade<R: Runtime>(
     addr: SocketAddr,
     req: Request<Body>,
 ) -> Result<(SendRequest, Response<Body>), Error> {
     use h2core::http1::{self, BodyKind};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let config = Config::client();
-    let mut socket = TcpStream::connect(addr).await?;
-    let _ = socket.set_nodelay(true);
+    let mut socket = R::connect(addr).await?;
     let (parts, body) = req.into_parts();
     let body = body.bytes().await?;
     let head_request = parts.method == http::Method::HEAD;
@@ -529,11 +547,11 @@ pub async fn upgrade(
             head.status
         )));
     }
-    let conn = Connection::new_upgraded_client(config, crate::driver::now(), head_request);
+    let conn = Connection::new_upgraded_client(config, R::now(), head_request);
     let (tx, rx) = mpsc::unbounded_channel();
     let (push_tx, _push_rx) = mpsc::unbounded_channel();
     let shared = Shared::new();
-    let mut driver = Driver::new(
+    let mut driver = Driver::<_, R>::new(
         conn,
         socket,
         buf,

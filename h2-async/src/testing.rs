@@ -3,6 +3,7 @@
 //! are the adapter's own.
 
 use crate::driver::{Command, CoreCall, Driver, RoleState, Shared};
+use crate::rt::Runtime;
 use bytes::BytesMut;
 use h2core::{Config, Connection, Event};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -21,11 +22,13 @@ impl Tap {
 }
 
 /// A connection task over `io` whose events are tapped.
-pub fn tap<IO>(io: IO, config: Config) -> (Tap, mpsc::UnboundedReceiver<Event>, Driver<IO>)
+#[allow(clippy::type_complexity)]
+pub fn tap<R, IO>(io: IO, config: Config) -> (Tap, mpsc::UnboundedReceiver<Event>, Driver<IO, R>)
 where
+    R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    let conn = Connection::new(config, crate::driver::now());
+    let conn = Connection::new(config, R::now());
     let (tx, rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
     let driver = Driver::new(

@@ -5,6 +5,7 @@
 
 use crate::body::{Body, Frame, Recv};
 use crate::convert;
+use crate::rt::{Runtime, Sleep};
 use crate::Error;
 use bytes::{Bytes, BytesMut};
 use h2core::{Connection, Event, Header, Reason, StreamId};
@@ -16,10 +17,9 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::Sleep;
 
 /// A boxed request handler.
 pub(crate) type Handler = Arc<
@@ -164,7 +164,7 @@ impl Entry {
 }
 
 /// One connection's task. Await it (or spawn it); it ends when the connection is closed.
-pub struct Driver<IO> {
+pub struct Driver<IO, R: Runtime> {
     conn: Connection,
     io: IO,
     read_buf: BytesMut,
@@ -176,7 +176,7 @@ pub struct Driver<IO> {
     internal_tx: mpsc::UnboundedSender<Command>,
     streams: HashMap<StreamId, Entry>,
     role: RoleState,
-    sleep: Pin<Box<Sleep>>,
+    sleep: R::Sleep,
     read_closed: bool,
     shared: Arc<Shared>,
     ping: Option<oneshot::Sender<Result<Duration, Error>>>,
@@ -185,7 +185,7 @@ pub struct Driver<IO> {
     /// The body of an `Upgrade: h2c` request, read over HTTP/1.1, for stream 1.
     upgrade_body: Option<Bytes>,
     /// Set once the core is closed while bytes are still unwritten.
-    closing_deadline: Option<tokio::time::Instant>,
+    closing_deadline: Option<Instant>,
     /// Handler tasks spawned whose response has not come back yet.
     handlers_running: usize,
     /// The write of this round was put off once to let handlers answer first.
@@ -194,15 +194,10 @@ pub struct Driver<IO> {
     /// not handed out yet: it sets no more deadlines, so the close grace is ours to keep.
     terminated: bool,
     /// Set once everything is written and our side is shut: lingering until then (`LINGER`).
-    linger_deadline: Option<tokio::time::Instant>,
+    linger_deadline: Option<Instant>,
     /// `read_buf` holds bytes read before the task existed (the sniffed preface and whatever
     /// came with it, or what followed a 101), not yet fed to the core.
     unparsed: bool,
-}
-
-/// The clock, as tokio sees it (so paused time in tests applies to the core too).
-pub(crate) fn now() -> std::time::Instant {
-    tokio::time::Instant::now().into_std()
 }
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -217,7 +212,7 @@ const CLOSE_FLUSH_GRACE: Duration = Duration::from_secs(5);
 /// reach a peer that was still sending (a flood).
 const LINGER: Duration = Duration::from_secs(2);
 
-impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
+impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
     pub(crate) fn new(
         conn: Connection,
         io: IO,
@@ -225,7 +220,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         user_rx: mpsc::UnboundedReceiver<Command>,
         role: RoleState,
         shared: Arc<Shared>,
-    ) -> Driver<IO> {
+    ) -> Driver<IO, R> {
         let unparsed = !read_buf.is_empty();
         let (internal_tx, internal_rx) = mpsc::unbounded_channel();
         Driver {
@@ -240,7 +235,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             internal_tx,
             streams: HashMap::new(),
             role,
-            sleep: Box::pin(tokio::time::sleep(Duration::from_secs(3600))),
+            sleep: R::sleep_until(R::now() + Duration::from_secs(3600)),
             read_closed: false,
             shared,
             ping: None,
@@ -356,10 +351,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 }
             }
             Command::Shutdown => {
-                let _ = self.conn.shutdown(now());
+                let _ = self.conn.shutdown(R::now());
             }
-            Command::Core(call) => call(&mut self.conn, now()),
-            Command::Ping { tx } => match self.conn.ping(*b"h2-tokio", now()) {
+            Command::Core(call) => call(&mut self.conn, R::now()),
+            Command::Ping { tx } => match self.conn.ping(*b"h2-async", R::now()) {
                 Ok(()) => self.ping = Some(tx),
                 Err(e) => {
                     let _ = tx.send(Err(Error::User(e)));
@@ -565,7 +560,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             });
         };
         self.handlers_running += 1;
-        tokio::spawn(tracing::Instrument::instrument(task, span));
+        R::spawn(tracing::Instrument::instrument(task, span));
     }
 
     /// Pulls body chunks for streams that have send capacity; a body is only read as fast as
@@ -654,7 +649,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         loop {
             if self.write_queue.is_empty() {
                 self.out.clear();
-                if self.conn.poll_transmit(now(), &mut self.out) == 0 {
+                if self.conn.poll_transmit(R::now(), &mut self.out) == 0 {
                     return Poll::Ready(Ok(wrote));
                 }
                 self.write_queue.extend(self.out.drain(..));
@@ -709,7 +704,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     }
 }
 
-impl<IO> Drop for Driver<IO> {
+impl<IO, R: Runtime> Drop for Driver<IO, R> {
     fn drop(&mut self) {
         // Handles waiting for this connection learn it is gone; its counters are final.
         self.shared
@@ -721,7 +716,7 @@ impl<IO> Drop for Driver<IO> {
     }
 }
 
-impl<IO: AsyncRead + AsyncWrite + Unpin> Future for Driver<IO> {
+impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Future for Driver<IO, R> {
     type Output = Result<(), Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -731,7 +726,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Future for Driver<IO> {
             if let Some(signal) = this.shutdown.as_mut() {
                 if signal.as_mut().poll(cx).is_ready() {
                     this.shutdown = None;
-                    let _ = this.conn.shutdown(now());
+                    let _ = this.conn.shutdown(R::now());
                     progress = true;
                 }
             }
@@ -745,7 +740,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Future for Driver<IO> {
                         // Every user handle is gone: close gracefully once streams finish.
                         this.user_open = false;
                         if matches!(this.role, RoleState::Client { .. }) {
-                            let _ = this.conn.shutdown(now());
+                            let _ = this.conn.shutdown(R::now());
                         }
                         progress = true;
                     }
@@ -762,22 +757,22 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Future for Driver<IO> {
                 // cause must be handed out (`poll_transmit` below) before the next read queues
                 // more, or they would count as unwritten against the flood limits.
                 this.unparsed = false;
-                let _ = this.conn.handle_input(now(), &mut this.read_buf);
+                let _ = this.conn.handle_input(R::now(), &mut this.read_buf);
                 progress = true;
             } else if this.conn.wants_read() && !this.read_closed {
                 match this.poll_read(cx) {
                     Poll::Ready(Ok(0)) => {
                         this.read_closed = true;
-                        this.conn.handle_eof(now());
+                        this.conn.handle_eof(R::now());
                         progress = true;
                     }
                     Poll::Ready(Ok(_)) => {
-                        let _ = this.conn.handle_input(now(), &mut this.read_buf);
+                        let _ = this.conn.handle_input(R::now(), &mut this.read_buf);
                         progress = true;
                     }
                     Poll::Ready(Err(e)) => {
                         this.read_closed = true;
-                        this.conn.handle_eof(now());
+                        this.conn.handle_eof(R::now());
                         this.error.get_or_insert(Error::Io(e));
                         progress = true;
                     }
@@ -800,7 +795,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Future for Driver<IO> {
                 Poll::Ready(Ok(w)) => progress |= w,
                 Poll::Ready(Err(e)) => {
                     // The peer stopped reading: nothing more can be delivered.
-                    this.conn.handle_eof(now());
+                    this.conn.handle_eof(R::now());
                     while let Some(ev) = this.conn.poll_event() {
                         this.event(ev);
                     }
@@ -814,7 +809,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Future for Driver<IO> {
                     Some(d) => d,
                     None => {
                         let _ = Pin::new(&mut this.io).poll_shutdown(cx);
-                        let d = tokio::time::Instant::now() + LINGER;
+                        let d = R::now() + LINGER;
                         this.linger_deadline = Some(d);
                         d
                     }
@@ -825,9 +820,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Future for Driver<IO> {
                     return Poll::Ready(this.error.take().map_or(Ok(()), Err));
                 }
                 if this.sleep.deadline() != deadline {
-                    this.sleep.as_mut().reset(deadline);
+                    this.sleep.reset(deadline);
                 }
-                if this.sleep.as_mut().poll(cx).is_ready() {
+                if Pin::new(&mut this.sleep).poll(cx).is_ready() {
                     return Poll::Ready(this.error.take().map_or(Ok(()), Err));
                 }
                 return Poll::Pending;
@@ -838,21 +833,20 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Future for Driver<IO> {
                 // not read a short grace, then drop them and close.
                 let deadline = *this
                     .closing_deadline
-                    .get_or_insert_with(|| tokio::time::Instant::now() + CLOSE_FLUSH_GRACE);
+                    .get_or_insert_with(|| R::now() + CLOSE_FLUSH_GRACE);
                 if this.sleep.deadline() != deadline {
-                    this.sleep.as_mut().reset(deadline);
+                    this.sleep.reset(deadline);
                 }
-                if this.sleep.as_mut().poll(cx).is_ready() {
+                if Pin::new(&mut this.sleep).poll(cx).is_ready() {
                     this.write_queue.clear();
                     progress = true;
                 }
             } else if let Some(deadline) = this.conn.poll_timeout() {
-                let deadline = tokio::time::Instant::from_std(deadline);
                 if this.sleep.deadline() != deadline {
-                    this.sleep.as_mut().reset(deadline);
+                    this.sleep.reset(deadline);
                 }
-                if this.sleep.as_mut().poll(cx).is_ready() {
-                    this.conn.handle_timeout(now());
+                if Pin::new(&mut this.sleep).poll(cx).is_ready() {
+                    this.conn.handle_timeout(R::now());
                     progress = true;
                 }
             }

@@ -3,18 +3,19 @@
 
 use crate::body::Body;
 use crate::driver::{Command, Driver, Handler, RoleState, Shared};
+use crate::rt::{self, AsyncRead, AsyncWrite, Runtime};
 use crate::{convert, Error};
 use bytes::BytesMut;
 use h2core::preface::{sniff, Sniff};
 use h2core::{Config, Connection, StreamId};
 use http::{Request, Response};
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
-use tokio::net::{TcpListener, ToSocketAddrs};
-use tokio::sync::{mpsc, oneshot, watch};
-use tokio::time::Instant;
+use std::time::Instant;
+use tokio::io::AsyncReadExt;
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 
 /// Found in the extensions of a request that arrived over HTTP/1.1: how many bytes its head
 /// took on the wire (request line, header section and the empty line that ends it), e.g. for a
@@ -73,16 +74,17 @@ where
 }
 
 /// Serves HTTP/2 on `io`, whose client preface may already be partly in `read_buf`.
-pub fn handshake_with<IO>(
+pub fn handshake_with<R, IO>(
     io: IO,
     read_buf: BytesMut,
     config: Config,
     handler: Handler,
-) -> Driver<IO>
+) -> Driver<IO, R>
 where
+    R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    let conn = Connection::new(config, crate::driver::now());
+    let conn = Connection::new(config, R::now());
     // The user channel's sender is dropped at once: a server connection takes no user commands.
     let (_tx, rx) = mpsc::unbounded_channel();
     Driver::new(
@@ -97,7 +99,7 @@ where
 
 /// Serves HTTP/2 on `io` after `101 Switching Protocols` (RFC 7540 §3.2): the upgrade request
 /// (head `headers`, whole `body`) is stream 1; the client's preface may be in `read_buf`.
-pub(crate) fn upgraded<IO>(
+pub(crate) fn upgraded<R, IO>(
     io: IO,
     read_buf: BytesMut,
     config: Config,
@@ -105,15 +107,18 @@ pub(crate) fn upgraded<IO>(
     settings: bytes::Bytes,
     headers: Vec<h2core::Header>,
     body: bytes::Bytes,
-) -> Result<Driver<IO>, Error>
+) -> Result<Driver<IO, R>, Error>
 where
+    R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    let conn = Connection::new_upgraded_server(config, crate::driver::now(), settings, headers)
-        .map_err(|e| Error::Connection {
-            reason: e.reason,
-            remote: true,
-            detail: e.detail.into(),
+    let conn =
+        Connection::new_upgraded_server(config, R::now(), settings, headers).map_err(|e| {
+            Error::Connection {
+                reason: e.reason,
+                remote: true,
+                detail: e.detail.into(),
+            }
         })?;
     let (_tx, rx) = mpsc::unbounded_channel();
     let mut driver = Driver::new(
@@ -129,8 +134,9 @@ where
 }
 
 /// Serves HTTP/2 (prior knowledge) on any transport: await the returned task.
-pub fn handshake<IO, F, Fut>(io: IO, handler: F) -> Driver<IO>
+pub fn handshake<R, IO, F, Fut>(io: IO, handler: F) -> Driver<IO, R>
 where
+    R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin,
     F: Fn(Request<Body>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Response<Body>> + Send + 'static,
@@ -138,19 +144,23 @@ where
     handshake_with(io, BytesMut::new(), Config::server(), boxed(handler))
 }
 
-/// A listening server.
-pub struct Server {
-    listener: TcpListener,
+/// A listening server on runtime `R`.
+pub struct Server<R: Runtime> {
+    listener: R::TcpListener,
     config: Config,
     tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: Option<Box<dyn Future<Output = ()> + Send + Unpin>>,
 }
 
-impl Server {
-    /// Binds `addr` (use port 0 for any free port, then [`Server::local_addr`]).
-    pub async fn bind(addr: impl ToSocketAddrs) -> std::io::Result<Server> {
+impl<R: Runtime> Server<R> {
+    /// Binds `addr` (use port 0 for any free port, then [`Server::local_addr`]); a name is
+    /// resolved and its first address taken.
+    pub async fn bind(addr: impl ToSocketAddrs) -> std::io::Result<Server<R>> {
+        let addr = addr.to_socket_addrs()?.next().ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to bind")
+        })?;
         Ok(Server {
-            listener: TcpListener::bind(addr).await?,
+            listener: R::bind(addr).await?,
             config: Config::server(),
             tls: None,
             shutdown: None,
@@ -159,18 +169,18 @@ impl Server {
 
     /// The address actually bound.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+        R::local_addr(&self.listener)
     }
 
     /// Uses `config` (SETTINGS, limits, timeouts) for every connection.
-    pub fn config(mut self, config: Config) -> Server {
+    pub fn config(mut self, config: Config) -> Server<R> {
         self.config = config;
         self
     }
 
     /// Serves TLS with this rustls config; ALPN picks `h2` or `http/1.1` (both are offered if
     /// the config lists none).
-    pub fn tls(mut self, config: Arc<tokio_rustls::rustls::ServerConfig>) -> Server {
+    pub fn tls(mut self, config: Arc<tokio_rustls::rustls::ServerConfig>) -> Server<R> {
         self.tls = Some(tokio_rustls::TlsAcceptor::from(crate::tls::with_alpn(
             config,
         )));
@@ -182,7 +192,7 @@ impl Server {
     pub fn with_graceful_shutdown(
         mut self,
         signal: impl Future<Output = ()> + Send + 'static,
-    ) -> Server {
+    ) -> Server<R> {
         self.shutdown = Some(Box::new(Box::pin(signal)));
         self
     }
@@ -198,10 +208,10 @@ impl Server {
         let mut signal = self
             .shutdown
             .unwrap_or_else(|| Box::new(Box::pin(std::future::pending())));
-        let mut tasks = tokio::task::JoinSet::new();
+        let tasks = Tasks::default();
         loop {
             tokio::select! {
-                accepted = self.listener.accept() => {
+                accepted = R::accept(&self.listener) => {
                     let (socket, peer) = match accepted {
                         Ok(a) => a,
                         Err(e) => {
@@ -209,113 +219,151 @@ impl Server {
                             continue;
                         }
                     };
-                    let _ = socket.set_nodelay(true);
                     let handler = handler.clone();
                     let config = self.config.clone();
                     let stop = stop_rx.clone();
                     let tls = self.tls.clone();
                     let span = tracing::debug_span!("connection", %peer);
-                    tasks.spawn(tracing::Instrument::instrument(async move {
+                    let task = tasks.start();
+                    R::spawn(tracing::Instrument::instrument(async move {
                         let result = match tls {
-                            None => serve_connection(socket, config, handler, stop).await,
-                            Some(acceptor) => serve_tls(acceptor, socket, config, handler, stop).await,
+                            None => serve_connection::<R, _>(socket, config, handler, stop).await,
+                            Some(acceptor) => serve_tls::<R>(acceptor, socket, config, handler, stop).await,
                         };
                         if let Err(e) = result {
                             tracing::debug!("connection: {e}");
                         }
+                        drop(task);
                     }, span));
                 }
                 _ = &mut signal => break,
-                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             }
         }
         // Close the port now: a client connecting during the drain is refused at once rather
         // than queued in the backlog until every connection is done.
         drop(self.listener);
         let _ = stop_tx.send(true);
-        while tasks.join_next().await.is_some() {}
+        tasks.all_done().await;
         Ok(())
+    }
+}
+
+/// Counts the connection tasks a server spawned, so that `serve` returns only once every one
+/// has finished its graceful shutdown.
+#[derive(Default, Clone)]
+struct Tasks(Arc<(AtomicUsize, Notify)>);
+
+/// One running connection task; dropping it (the task ended, or panicked) counts it done.
+struct TaskGuard(Tasks);
+
+impl Tasks {
+    fn start(&self) -> TaskGuard {
+        self.0 .0.fetch_add(1, Ordering::AcqRel);
+        TaskGuard(self.clone())
+    }
+
+    async fn all_done(&self) {
+        loop {
+            let notified = self.0 .1.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.0 .0.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        if (self.0).0 .0.fetch_sub(1, Ordering::AcqRel) == 1 {
+            (self.0).0 .1.notify_waiters();
+        }
     }
 }
 
 /// What is left of `config.handshake_timeout` since `accepted`: the preface deadline counts
 /// from the accept, so time spent before the core exists (sniffing the protocol, the TLS
 /// handshake) is not granted twice.
-fn handshake_left(mut config: Config, accepted: Instant) -> Config {
-    config.handshake_timeout = config.handshake_timeout.saturating_sub(accepted.elapsed());
+fn handshake_left<R: Runtime>(mut config: Config, accepted: Instant) -> Config {
+    let elapsed = R::now().saturating_duration_since(accepted);
+    config.handshake_timeout = config.handshake_timeout.saturating_sub(elapsed);
     config
 }
 
 /// One accepted cleartext connection: HTTP/2 by prior knowledge, or HTTP/1.1.
-async fn serve_connection<IO>(
+async fn serve_connection<R, IO>(
     mut io: IO,
     config: Config,
     handler: Handler,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), Error>
 where
+    R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let accepted = Instant::now();
+    let accepted = R::now();
     let mut buf = BytesMut::with_capacity(16 * 1024);
     loop {
         match sniff(&buf) {
             Sniff::NeedMore => {
                 let deadline = accepted + config.handshake_timeout;
-                match tokio::time::timeout_at(deadline, io.read_buf(&mut buf)).await {
-                    Ok(read) => {
+                match rt::timeout_at::<R, _>(deadline, io.read_buf(&mut buf)).await {
+                    Some(read) => {
                         if read? == 0 {
                             return Ok(());
                         }
                     }
                     // Absent preface: nothing said, so no protocol to answer in; close.
-                    Err(_) if buf.is_empty() => return Ok(()),
+                    None if buf.is_empty() => return Ok(()),
                     // Slow preface: part of HTTP/2's, so the core says why, at once
                     // (GOAWAY SETTINGS_TIMEOUT, RFC 9113 §3.4).
-                    Err(_) => {
-                        let config = handshake_left(config, accepted);
-                        return handshake_with(io, buf, config, handler).await;
+                    None => {
+                        let config = handshake_left::<R>(config, accepted);
+                        return handshake_with::<R, _>(io, buf, config, handler).await;
                     }
                 }
             }
             Sniff::Http2 => {
-                let config = handshake_left(config, accepted);
-                let mut driver = handshake_with(io, buf, config, handler);
+                let config = handshake_left::<R>(config, accepted);
+                let mut driver = handshake_with::<R, _>(io, buf, config, handler);
                 driver.shutdown_on(async move {
                     let _ = stop.wait_for(|s| *s).await;
                 });
                 return driver.await;
             }
             Sniff::Http1 => {
-                return crate::http1::serve(io, buf, config, handler, stop).await;
+                return crate::http1::serve::<R, _>(io, buf, config, handler, stop).await;
             }
         }
     }
 }
 
 /// One accepted TLS connection: ALPN `h2` is HTTP/2 (RFC 9113 §3.2); anything else HTTP/1.1.
-async fn serve_tls(
+async fn serve_tls<R: Runtime>(
     acceptor: tokio_rustls::TlsAcceptor,
-    socket: tokio::net::TcpStream,
+    socket: R::TcpStream,
     config: Config,
     handler: Handler,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), Error> {
     // A client that never completes the TLS handshake is dropped like an absent preface.
-    let accepted = Instant::now();
-    let tls = match tokio::time::timeout(config.handshake_timeout, acceptor.accept(socket)).await {
-        Ok(tls) => tls?,
-        Err(_) => return Ok(()),
+    let accepted = R::now();
+    let deadline = accepted + config.handshake_timeout;
+    let tls = match rt::timeout_at::<R, _>(deadline, acceptor.accept(socket)).await {
+        Some(tls) => tls?,
+        None => return Ok(()),
     };
     let h2 = tls.get_ref().1.alpn_protocol() == Some(crate::tls::ALPN_H2);
     if h2 {
-        let config = handshake_left(config, accepted);
-        let mut driver = handshake_with(tls, BytesMut::new(), config, handler);
+        let config = handshake_left::<R>(config, accepted);
+        let mut driver = handshake_with::<R, _>(tls, BytesMut::new(), config, handler);
         driver.shutdown_on(async move {
             let _ = stop.wait_for(|s| *s).await;
         });
         driver.await
     } else {
-        crate::http1::serve(tls, BytesMut::new(), config, handler, stop).await
+        crate::http1::serve::<R, _>(tls, BytesMut::new(), config, handler, stop).await
     }
 }

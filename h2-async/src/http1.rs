@@ -4,13 +4,14 @@
 
 use crate::body::{Body, Frame, Recv};
 use crate::driver::{Command, Handler};
+use crate::rt::{self, Runtime};
 use crate::{convert, Error};
 use bytes::{Bytes, BytesMut};
 use h2core::http1::{self, BodyEvent, BodyKind, IncomingRequest, ServerConn};
 use h2core::{Config, StreamId};
 use std::io::IoSlice;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// Request body bytes read ahead of the handler at most: beyond it we stop reading the socket,
 /// so a slow handler slows the client (TCP backpressure), never our memory.
@@ -46,7 +47,7 @@ async fn write_all_vectored<W: AsyncWrite + Unpin>(
 }
 
 /// Serves HTTP/1.1 on `io`, whose first bytes are in `buf`, until the connection closes.
-pub(crate) async fn serve<IO>(
+pub(crate) async fn serve<R, IO>(
     io: IO,
     mut buf: BytesMut,
     config: Config,
@@ -54,6 +55,7 @@ pub(crate) async fn serve<IO>(
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), Error>
 where
+    R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut io = io;
@@ -61,7 +63,7 @@ where
     loop {
         // Between requests the connection may idle for `idle_timeout`; once a head has begun it
         // must complete within `handshake_timeout` (slowloris), as the HTTP/2 preface must.
-        let idle_until = config.idle_timeout.map(|t| tokio::time::Instant::now() + t);
+        let idle_until = config.idle_timeout.map(|t| R::now() + t);
         let mut head_until = None;
         let req = loop {
             match sc.read_head(&mut buf) {
@@ -84,7 +86,7 @@ where
                 return Ok(());
             }
             if !buf.is_empty() && head_until.is_none() {
-                head_until = Some(tokio::time::Instant::now() + config.handshake_timeout);
+                head_until = Some(R::now() + config.handshake_timeout);
             }
             let deadline = head_until.or(idle_until);
             tokio::select! {
@@ -94,7 +96,7 @@ where
                     }
                 }
                 _ = stop.changed() => {}
-                _ = sleep_until(deadline) => {
+                _ = rt::sleep_until::<R>(deadline) => {
                     if head_until.is_some() {
                         // RFC 9110 §15.5.9: the head did not arrive in time.
                         let _ = io
@@ -109,7 +111,7 @@ where
         if let Some(upgrade) = req.head.h2c_upgrade() {
             if let Some(result) = try_upgrade(&mut io, &mut buf, &mut sc, &req).await {
                 let (driver_buf, h2_headers, body) = result?;
-                let mut driver = crate::server::upgraded(
+                let mut driver = crate::server::upgraded::<R, _>(
                     io,
                     driver_buf,
                     config,
@@ -124,7 +126,7 @@ where
                 return driver.await;
             }
         }
-        exchange(&mut io, &mut buf, &mut sc, req, &handler).await?;
+        exchange::<R, _>(&mut io, &mut buf, &mut sc, req, &handler).await?;
         if sc.should_close() {
             let _ = io.shutdown().await;
             return Ok(());
@@ -177,7 +179,7 @@ where
 }
 
 /// One request and its response.
-async fn exchange<IO>(
+async fn exchange<R, IO>(
     io: &mut IO,
     buf: &mut BytesMut,
     sc: &mut ServerConn,
@@ -185,6 +187,7 @@ async fn exchange<IO>(
     handler: &Handler,
 ) -> Result<(), Error>
 where
+    R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin,
 {
     let version = req.head.version;
@@ -231,7 +234,12 @@ where
             return Err(e);
         }
     };
-    let mut response = tokio::spawn(handler(request));
+    // The handler runs as its own task; if it panics, its sender is dropped unsent.
+    let (resp_tx, mut response) = oneshot::channel();
+    let handling = handler(request);
+    R::spawn(async move {
+        let _ = resp_tx.send(handling.await);
+    });
     let mut response_body: Option<Body> = None;
     let mut head_written = false;
     let mut unread: usize = 0;
@@ -365,14 +373,6 @@ async fn read_body_bytes<IO: AsyncRead + Unpin>(
         return Ok(buf.len());
     }
     io.read_buf(buf).await
-}
-
-/// Sleeps until `deadline`, or forever without one.
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
-    }
 }
 
 async fn next_frame(body: &mut Option<Body>) -> Option<Result<Frame, Error>> {

@@ -1,0 +1,120 @@
+//! What the engine needs of an async runtime, and nothing more: a clock, one timer per
+//! connection, a way to spawn tasks, and TCP. An adapter crate (h2-tokio, h2-async-std)
+//! implements [`Runtime`] for its runtime; everything else is shared.
+//!
+//! Byte streams are tokio's [`AsyncRead`]/[`AsyncWrite`] traits: they are plain trait
+//! definitions that need no tokio runtime (hyperium's h2 uses them the same way), and the
+//! channels are `tokio::sync`, which works on any executor. An adapter for another runtime
+//! wraps its streams in [`Compat`].
+
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+pub use tokio::io::{AsyncRead, AsyncWrite};
+
+/// An async runtime, as the engine sees it. All methods are associated functions: the
+/// runtimes we bind keep their reactor and executor in globals (or the current context).
+pub trait Runtime: Send + Sync + Sized + 'static {
+    /// The runtime's timer.
+    type Sleep: Sleep;
+    /// A connected TCP stream.
+    type TcpStream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    /// A listening TCP socket.
+    type TcpListener: Send + Sync + 'static;
+
+    /// The runtime's clock (under a paused test clock, that clock).
+    fn now() -> Instant;
+    /// A timer firing at `deadline`.
+    fn sleep_until(deadline: Instant) -> Self::Sleep;
+    /// Runs `task` concurrently.
+    fn spawn<F: Future<Output = ()> + Send + 'static>(task: F);
+    /// Listens on `addr`.
+    fn bind(addr: SocketAddr) -> impl Future<Output = io::Result<Self::TcpListener>> + Send;
+    /// The next connection on `listener`, with Nagle's algorithm off.
+    fn accept(
+        listener: &Self::TcpListener,
+    ) -> impl Future<Output = io::Result<(Self::TcpStream, SocketAddr)>> + Send;
+    /// The address `listener` is bound to.
+    fn local_addr(listener: &Self::TcpListener) -> io::Result<SocketAddr>;
+    /// Connects to `addr`, with Nagle's algorithm off (the engine batches its own writes).
+    fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<Self::TcpStream>> + Send;
+}
+
+/// A resettable timer: the connection's one timer, moved to the core's next deadline.
+pub trait Sleep: Future<Output = ()> + Send + Unpin + 'static {
+    /// The instant it fires at.
+    fn deadline(&self) -> Instant;
+    /// Fires at `deadline` instead.
+    fn reset(&mut self, deadline: Instant);
+}
+
+/// `fut`, or `None` once `deadline` passes first.
+pub async fn timeout_at<R: Runtime, F: Future>(deadline: Instant, fut: F) -> Option<F::Output> {
+    let sleep = R::sleep_until(deadline);
+    tokio::select! {
+        biased;
+        out = fut => Some(out),
+        () = sleep => None,
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one.
+pub(crate) async fn sleep_until<R: Runtime>(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => R::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A `futures-io` stream (async-std, smol, async-io) seen through tokio's traits.
+///
+/// Written here rather than taken from `tokio-util::compat` because that one does not pass
+/// vectored writes through, and DATA payloads are written straight from the application's
+/// buffers with `writev` (one syscall per batch, no copy).
+#[derive(Debug)]
+pub struct Compat<T>(pub T);
+
+impl<T: futures_io::AsyncRead + Unpin> AsyncRead for Compat<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let n = std::task::ready!(Pin::new(&mut self.0).poll_read(cx, buf.initialize_unfilled()))?;
+        buf.advance(n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T: futures_io::AsyncWrite + Unpin> AsyncWrite for Compat<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_close(cx)
+    }
+}
