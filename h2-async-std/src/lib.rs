@@ -1,0 +1,232 @@
+//! HTTP/2 for async-std and smol on the sans-IO `h2core`, with HTTP/1.1 on the same port.
+//!
+//! Both runtimes run on `async-io`'s reactor and timer, so this crate binds those (TCP sockets,
+//! `Timer`) and the runtime's spawner to the async engine `h2-async`; the connection task,
+//! bodies, client pool and same-port server are shared with every async adapter, and every
+//! HTTP/2 rule lives in `h2core`. Streams are `futures-io` [`AsyncRead`]/[`AsyncWrite`].
+//!
+//! - Server: [`Server::bind`]`(addr).await?.serve(handler)` runs on async-std,
+//!   [`smol::Server`] on smol. One cleartext port serves HTTP/1.1, h2c by prior knowledge
+//!   and `Upgrade: h2c`; with [`h2_async::Server::tls`], ALPN picks `h2` or `http/1.1`.
+//! - Client: [`Client::connect`]`(addr)` then `send(request)` ([`smol::Client`] on smol).
+//! - Lower level: [`server::handshake`]`(runtime, io, handler)` and
+//!   [`client::handshake`]`(runtime, io, config)` over any futures-io stream.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+use async_io::{Async, Timer};
+pub use futures_io::{AsyncRead, AsyncWrite};
+use h2_async::rt::{Compat, Runtime, Sleep};
+use std::future::Future;
+use std::io;
+use std::marker::PhantomData;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+pub use h2_async::{tls, Body, BodySender, ClientStats, Error, Frame, PushPromise, SendRequest};
+pub use h2_async::{CoreCall, Http1HeadLen, StreamHandle};
+
+/// The server, on async-std.
+#[cfg(feature = "async-std")]
+pub type Server = h2_async::Server<AsyncStd>;
+/// The client, on async-std.
+#[cfg(feature = "async-std")]
+pub type Client = h2_async::Client<AsyncStd>;
+
+/// The same types on smol.
+#[cfg(feature = "smol")]
+pub mod smol {
+    /// The server, on smol.
+    pub type Server = h2_async::Server<crate::Smol>;
+    /// The client, on smol.
+    pub type Client = h2_async::Client<crate::Smol>;
+}
+/// One connection's task over the futures-io stream `IO`: spawn it or await it.
+pub type Driver<IO, R> = h2_async::Driver<Compat<IO>, R>;
+
+/// The server side over any futures-io stream.
+pub mod server {
+    pub use h2_async::server::{Http1HeadLen, StreamHandle};
+
+    use crate::{Body, Driver};
+    use futures_io::{AsyncRead, AsyncWrite};
+    use h2_async::rt::{Compat, Runtime};
+    use http::{Request, Response};
+    use std::future::Future;
+
+    /// Serves HTTP/2 (prior knowledge) on `io` with `runtime`'s timer and spawner: await (or
+    /// spawn) the returned task.
+    pub fn handshake<R, IO, F, Fut>(_runtime: R, io: IO, handler: F) -> Driver<IO, R>
+    where
+        R: Runtime,
+        IO: AsyncRead + AsyncWrite + Unpin,
+        F: Fn(Request<Body>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Response<Body>> + Send + 'static,
+    {
+        h2_async::server::handshake::<R, _, _, _>(Compat(io), handler)
+    }
+}
+
+/// The client side over any futures-io stream, and `Upgrade: h2c`.
+pub mod client {
+    pub use h2_async::client::{upgrade, ClientStats, SendRequest};
+
+    use crate::{Driver, PushPromise};
+    use futures_io::{AsyncRead, AsyncWrite};
+    use h2_async::rt::{Compat, Runtime};
+    use h2core::Config;
+    use tokio::sync::mpsc::UnboundedReceiver;
+
+    /// Starts HTTP/2 (prior knowledge) as a client on `io` with `runtime`'s timer. Spawn (or
+    /// await) the returned driver; send requests with the handle. Pushed responses arrive on
+    /// the receiver.
+    pub fn handshake<R, IO>(
+        _runtime: R,
+        io: IO,
+        config: Config,
+    ) -> (SendRequest, UnboundedReceiver<PushPromise>, Driver<IO, R>)
+    where
+        R: Runtime,
+        IO: AsyncRead + AsyncWrite + Unpin,
+    {
+        h2_async::client::handshake::<R, _>(Compat(io), config)
+    }
+}
+
+/// Hooks for the shared scenario corpus; not part of the supported API.
+#[doc(hidden)]
+pub mod testing {
+    pub use h2_async::testing::{tap, Tap};
+}
+
+/// Where tasks run: the one thing async-std and smol differ in here.
+pub trait Spawn: Send + Sync + 'static {
+    /// Runs `task` concurrently, detached.
+    fn spawn<F: Future<Output = ()> + Send + 'static>(task: F);
+}
+
+/// async-io's reactor and timer, with tasks spawned by `S`.
+pub struct AsyncIo<S>(PhantomData<fn() -> S>);
+
+impl<S> Clone for AsyncIo<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for AsyncIo<S> {}
+
+impl<S> std::fmt::Debug for AsyncIo<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(std::any::type_name::<S>())
+    }
+}
+
+/// The async-std runtime.
+#[cfg(feature = "async-std")]
+pub type AsyncStd = AsyncIo<AsyncStdSpawn>;
+/// The async-std runtime, as a value (for the `handshake` functions).
+#[cfg(feature = "async-std")]
+pub const ASYNC_STD: AsyncStd = AsyncIo(PhantomData);
+
+/// Tasks on async-std's executor.
+#[cfg(feature = "async-std")]
+#[derive(Debug)]
+pub struct AsyncStdSpawn;
+
+#[cfg(feature = "async-std")]
+impl Spawn for AsyncStdSpawn {
+    fn spawn<F: Future<Output = ()> + Send + 'static>(task: F) {
+        // Dropping async-std's JoinHandle detaches the task.
+        drop(async_std::task::spawn(task));
+    }
+}
+
+/// The smol runtime.
+#[cfg(feature = "smol")]
+pub type Smol = AsyncIo<SmolSpawn>;
+/// The smol runtime, as a value (for the `handshake` functions).
+#[cfg(feature = "smol")]
+pub const SMOL: Smol = AsyncIo(PhantomData);
+
+/// Tasks on smol's global executor.
+#[cfg(feature = "smol")]
+#[derive(Debug)]
+pub struct SmolSpawn;
+
+#[cfg(feature = "smol")]
+impl Spawn for SmolSpawn {
+    fn spawn<F: Future<Output = ()> + Send + 'static>(task: F) {
+        ::smol::spawn(task).detach();
+    }
+}
+
+/// async-io's `Timer` as the connection's one timer.
+pub struct AsyncIoSleep {
+    timer: Timer,
+    deadline: Instant,
+}
+
+impl Future for AsyncIoSleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.timer).poll(cx).map(|_| ())
+    }
+}
+
+impl Sleep for AsyncIoSleep {
+    fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+        self.timer.set_at(deadline);
+    }
+}
+
+impl<S: Spawn> Runtime for AsyncIo<S> {
+    type Sleep = AsyncIoSleep;
+    type TcpStream = Compat<Async<TcpStream>>;
+    type TcpListener = Async<TcpListener>;
+
+    fn now() -> Instant {
+        Instant::now()
+    }
+
+    fn sleep_until(deadline: Instant) -> AsyncIoSleep {
+        AsyncIoSleep {
+            timer: Timer::at(deadline),
+            deadline,
+        }
+    }
+
+    fn spawn<F: Future<Output = ()> + Send + 'static>(task: F) {
+        S::spawn(task)
+    }
+
+    async fn bind(addr: SocketAddr) -> io::Result<Async<TcpListener>> {
+        Async::<TcpListener>::bind(addr)
+    }
+
+    async fn accept(
+        listener: &Async<TcpListener>,
+    ) -> io::Result<(Compat<Async<TcpStream>>, SocketAddr)> {
+        let (socket, peer) = listener.accept().await?;
+        let _ = socket.get_ref().set_nodelay(true);
+        Ok((Compat(socket), peer))
+    }
+
+    fn local_addr(listener: &Async<TcpListener>) -> io::Result<SocketAddr> {
+        listener.get_ref().local_addr()
+    }
+
+    async fn connect(addr: SocketAddr) -> io::Result<Compat<Async<TcpStream>>> {
+        let socket = Async::<TcpStream>::connect(addr).await?;
+        let _ = socket.get_ref().set_nodelay(true);
+        Ok(Compat(socket))
+    }
+}
