@@ -16,7 +16,8 @@
 
 use async_io::{Async, Timer};
 pub use futures_io::{AsyncRead, AsyncWrite};
-use h2_async::rt::{Compat, Runtime, Sleep};
+pub use h2_async::rt::Compat;
+use h2_async::rt::{Runtime, Sleep};
 use std::future::Future;
 use std::io;
 use std::marker::PhantomData;

@@ -6,6 +6,9 @@
 //! ([`CoreHarness`], whole input and one byte at a time) and, later, every adapter. Each run
 //! yields a transcript, so two ways of feeding the same scenario can be compared.
 //!
+//! [`pipe`] runs the corpus through an async adapter's connection task over an in-memory
+//! pipe, for any runtime.
+//!
 //! [`interop`] holds the other half shared by every adapter: its demo server and client
 //! against real peers (curl, nghttp, nghttpd, h2load, python-hyper's `h2`).
 
@@ -13,6 +16,7 @@ pub mod corpus;
 pub mod dsl;
 mod harness;
 pub mod interop;
+pub mod pipe;
 mod runner;
 
 pub use dsl::{ExpectEvent, ExpectFrame, PeerFrame};
