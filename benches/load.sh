@@ -5,7 +5,7 @@
 #   bash benches/load.sh          # about 4 minutes
 #
 # h2load (-t 1 -c 64 -m 32, h2c by prior knowledge) against, in interleaved rounds:
-#   - our tokio server:  h2-tokio/examples/server.rs (routes / and /bytes/N)
+#   - our tokio server:  h2-tokio/examples/server/ (routes / and /bytes/N)
 #   - hyperium h2:       benches/src/bin/h2_peer_server.rs (the same routes)
 #   - nghttpd:           a directory holding index.html ("hello\n") and bytes16384
 #   - our async-std and mio servers, once those adapters exist (skipped with a note until then)
@@ -63,12 +63,13 @@ servers=()
 skipped=()
 for a in "${adapters[@]}"; do
     read -r name package <<<"$a"
-    if [[ -f "$package/examples/server.rs" ]]; then
+    # An example is a file or, when it has modules, a directory with main.rs.
+    if [[ -f "$package/examples/server.rs" || -f "$package/examples/server/main.rs" ]]; then
         cargo build --release -q -p "$package" --example server
         cp "$target/release/examples/server" "$work/$name"
         servers+=("$name")
     else
-        skipped+=("$name: $package/examples/server.rs does not exist yet")
+        skipped+=("$name: $package has no server example yet")
     fi
 done
 cargo build --release -q -p benches --bin h2_peer_server --bin bulk

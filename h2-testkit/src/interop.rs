@@ -4,15 +4,18 @@
 //! `--example server -- --listen ADDR [--tls]` printing `listening on ADDR` first, and
 //! `--example client -- [--upgrade] [--insecure] [-X METHOD] [-d DATA] URL...`. The tests here
 //! start those binaries and point curl, nghttp, nghttpd, h2load and python-hyper's `h2` at
-//! them, so an adapter's interop test file is a list of one-line tests:
+//! them, so an adapter's interop test file is one call of [`interop_tests!`](crate::interop_tests),
+//! which expands to the whole list of one-line tests:
 //!
 //! ```text
-//! const SERVER: ServerSpec = ServerSpec::new("h2-tokio", "server");
-//! #[test]
-//! fn curl_get_root_over_http2() {
-//!     interop::curl_get_root(&SERVER)
-//! }
+//! h2_testkit::interop_tests!(
+//!     server: ServerSpec::new("h2-tokio", "server"),
+//!     client: ClientSpec::new("h2-tokio", "client"),
+//!     tls: true,
+//! );
 //! ```
+//!
+//! (`h2core`'s `blocking_server` runs a subset, listed by hand.)
 //!
 //! Every test starts its own server on 127.0.0.1 port 0, so tests run in parallel. A peer that
 //! is not installed makes its test pass saying `skipping: <tool> not installed`
@@ -1148,4 +1151,158 @@ pub fn client_tls_against_server(client: &ClientSpec, spec: &ServerSpec) {
         "{}",
         out.report(&server)
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list every adapter runs.
+
+/// Expands to the `#[test]` functions every adapter's `tests/interop.rs` shares, one a test
+/// above, so a new adapter gets all of them (and a new test reaches every adapter) with one
+/// line. `tls: true` adds the tests that start the server with `--tls` and the client with
+/// `https://`; an adapter without TLS passes `false`.
+///
+/// ```text
+/// use h2_testkit::interop::{ClientSpec, ServerSpec};
+///
+/// h2_testkit::interop_tests!(
+///     server: ServerSpec::new("h2-tokio", "server"),
+///     client: ClientSpec::new("h2-tokio", "client"),
+///     tls: true,
+/// );
+/// ```
+#[macro_export]
+macro_rules! interop_tests {
+    (server: $server:expr, client: $client:expr, tls: $tls:tt $(,)?) => {
+        $crate::interop_tests!(@common $server, $client);
+        $crate::interop_tests!(@tls $tls, $server, $client);
+    };
+    (@common $server:expr, $client:expr) => {
+        // curl: HTTP/2 by prior knowledge.
+
+        #[test]
+        fn curl_prior_knowledge_get_root() {
+            $crate::interop::curl_get_root(&$server);
+        }
+
+        #[test]
+        fn curl_prior_knowledge_downloads_one_million_bytes() {
+            $crate::interop::curl_downloads_one_million_bytes(&$server);
+        }
+
+        #[test]
+        fn curl_prior_knowledge_post_three_megabytes_is_echoed_byte_identical() {
+            $crate::interop::curl_post_three_megabytes_is_echoed(&$server);
+        }
+
+        #[test]
+        fn curl_prior_knowledge_unknown_route_is_404() {
+            $crate::interop::curl_unknown_route_is_404(&$server);
+        }
+
+        #[test]
+        fn curl_prior_knowledge_trailers_arrive_after_the_body() {
+            $crate::interop::curl_trailers_over_http2(&$server);
+        }
+
+        #[test]
+        fn curl_long_lived_stream_headers_arrive_before_first_data() {
+            $crate::interop::curl_stream_headers_before_data(&$server);
+        }
+
+        // curl: Upgrade: h2c and HTTP/1.1.
+
+        #[test]
+        fn curl_upgrade_h2c_get() {
+            $crate::interop::curl_upgrade_h2c_get(&$server);
+        }
+
+        #[test]
+        fn curl_upgrade_h2c_post_body_is_echoed_over_http2() {
+            $crate::interop::curl_upgrade_h2c_post(&$server);
+        }
+
+        #[test]
+        fn curl_http11_chunked_upload_is_echoed_chunked() {
+            $crate::interop::curl_http11_chunked_upload(&$server);
+        }
+
+        #[test]
+        fn curl_http11_chunked_download_of_unknown_length() {
+            $crate::interop::curl_http11_chunked_download(&$server);
+        }
+
+        #[test]
+        fn curl_http11_keep_alive_reuses_the_connection() {
+            $crate::interop::curl_http11_keep_alive(&$server);
+        }
+
+        // nghttp, h2load.
+
+        #[test]
+        fn nghttp_get_root_sees_settings_and_200() {
+            $crate::interop::nghttp_get_root(&$server);
+        }
+
+        #[test]
+        fn nghttp_multiplexes_three_requests_on_one_connection() {
+            $crate::interop::nghttp_multiplexes_three_requests(&$server);
+        }
+
+        #[test]
+        fn nghttp_tiny_windows_download_respects_flow_control() {
+            $crate::interop::nghttp_tiny_windows_respect_flow_control(&$server);
+        }
+
+        #[test]
+        fn nghttp_push_promise_for_pushed_css() {
+            $crate::interop::nghttp_receives_push_promise(&$server);
+        }
+
+        #[test]
+        fn h2load_fifty_thousand_requests_all_succeed() {
+            // 20 connections × 20 concurrent streams each.
+            $crate::interop::h2load_all_succeed(&$server, 50_000, 20, 20);
+        }
+
+        // python-hyper h2.
+
+        #[test]
+        fn python_h2_settings_flow_control_echo_and_goaway() {
+            $crate::interop::python_h2(&$server, "flow");
+        }
+
+        #[test]
+        fn python_h2_ping_is_acked_with_same_payload() {
+            $crate::interop::python_h2(&$server, "ping");
+        }
+
+        // Our client example.
+
+        #[test]
+        fn client_example_gets_file_from_nghttpd() {
+            $crate::interop::client_gets_file_from_nghttpd(&$client);
+        }
+
+        #[test]
+        fn client_example_upgrade_against_our_server() {
+            $crate::interop::client_upgrade_against_server(&$client, &$server);
+        }
+    };
+    (@tls true, $server:expr, $client:expr) => {
+        #[test]
+        fn curl_tls_alpn_selects_h2() {
+            $crate::interop::curl_tls_alpn_h2(&$server);
+        }
+
+        #[test]
+        fn curl_tls_alpn_selects_http11() {
+            $crate::interop::curl_tls_alpn_http11(&$server);
+        }
+
+        #[test]
+        fn client_example_tls_insecure_against_our_server() {
+            $crate::interop::client_tls_against_server(&$client, &$server);
+        }
+    };
+    (@tls false, $server:expr, $client:expr) => {};
 }

@@ -10,9 +10,12 @@
 //! pipe, for any runtime.
 //!
 //! [`interop`] holds the other half shared by every adapter: its demo server and client
-//! against real peers (curl, nghttp, nghttpd, h2load, python-hyper's `h2`).
+//! against real peers (curl, nghttp, nghttpd, h2load, python-hyper's `h2`), with
+//! [`interop_tests!`] expanding to the whole list of those tests; [`demo`] holds what those
+//! demo examples share (routes, command lines, output).
 
 pub mod corpus;
+pub mod demo;
 pub mod dsl;
 mod harness;
 pub mod interop;

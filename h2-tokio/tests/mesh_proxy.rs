@@ -10,8 +10,12 @@ mod http1_client;
 #[allow(dead_code)]
 #[path = "../examples/mesh-proxy/proxy.rs"]
 mod proxy;
+// The demo server's routes in tokio's bodies, as the `server` example serves them.
+#[path = "../examples/server/routes.rs"]
+mod demo_routes;
 
 use bytes::{Bytes, BytesMut};
+use h2_testkit::demo;
 use h2_tokio::{Body, Client, Error, Server};
 use h2core::{Config, Event, Header, Reason};
 use http::{Method, Request, Response, StatusCode};
@@ -31,60 +35,24 @@ const TEST_LIMIT: Duration = Duration::from_secs(120);
 /// The longest any one exchange may take.
 const EXCHANGE_LIMIT: Duration = Duration::from_secs(15);
 
-fn response(status: StatusCode, body: impl Into<Body>) -> Response<Body> {
-    let mut r = Response::new(body.into());
-    *r.status_mut() = status;
-    r
-}
-
-fn query(req: &Request<Body>, key: &str) -> Option<u64> {
-    req.uri()
-        .query()?
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == key)
-        .and_then(|(_, v)| v.parse().ok())
-}
-
 /// The demo server's routes, plus `/hold?ms=T` (answers after T ms) and `/reset-mid-body`.
 async fn routes(req: Request<Body>) -> Response<Body> {
-    let path = req.uri().path().to_owned();
-    match (req.method().clone(), path.as_str()) {
-        (Method::GET, "/") => response(StatusCode::OK, "hello\n"),
-        (Method::POST | Method::PUT, "/echo") => response(StatusCode::OK, req.into_body()),
-        (Method::GET, p) if p.starts_with("/bytes/") => match p["/bytes/".len()..].parse() {
-            Ok(n) => response(StatusCode::OK, Bytes::from(vec![b'x'; n])),
-            Err(_) => response(StatusCode::BAD_REQUEST, "bad length\n"),
-        },
-        (Method::GET, "/hold") => {
-            tokio::time::sleep(Duration::from_millis(query(&req, "ms").unwrap_or(100))).await;
-            response(StatusCode::OK, "held\n")
+    match (req.method(), req.uri().path()) {
+        (&Method::GET, "/hold") => {
+            let ms = demo::query(req.uri(), "ms").unwrap_or(100);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Response::new(Body::from("held\n"))
         }
-        (Method::GET, "/trailers") => {
-            let (mut tx, body) = Body::channel();
-            tokio::spawn(async move {
-                let _ = tx
-                    .send_data(Bytes::from_static(b"body before trailers\n"))
-                    .await;
-                let mut t = http::HeaderMap::new();
-                t.insert("x-checksum", "42".parse().expect("valid value"));
-                let _ = tx.send_trailers(t).await;
-            });
-            let mut r = response(StatusCode::OK, body);
-            r.headers_mut()
-                .insert("trailer", "x-checksum".parse().expect("valid value"));
-            r
-        }
-        (Method::GET, "/reset-mid-body") => {
+        (&Method::GET, "/reset-mid-body") => {
             let (mut tx, body) = Body::channel();
             tokio::spawn(async move {
                 let _ = tx.send_data(Bytes::from_static(b"partial")).await;
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 tx.abort(Error::Reset(Reason::CANCEL)).await;
             });
-            response(StatusCode::OK, body)
+            Response::new(body)
         }
-        _ => response(StatusCode::NOT_FOUND, "not found\n"),
+        _ => demo_routes::route(req).await,
     }
 }
 

@@ -1,0 +1,551 @@
+//! The demo examples every adapter ships, less their runtime: the server's routes as data and
+//! the command lines of `--example server` and `--example client`.
+//!
+//! [`interop`](crate::interop) drives those binaries with curl, nghttp, h2load and
+//! python-hyper's `h2`, so every adapter must answer the same routes with the same bytes and
+//! accept the same flags. Keeping them here makes an adapter's example only the part that
+//! differs: turning a [`Route`] into its runtime's bodies (channels, tasks or threads, server
+//! push) and sending the requests [`ClientArgs`] describes.
+
+use bytes::Bytes;
+use h2core::Config;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
+use std::io::{self, Write};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Body of `GET /`.
+pub const HELLO: &str = "hello\n";
+/// Body of every route not listed (status 404).
+pub const NOT_FOUND: &str = "not found\n";
+/// Body of `GET /bytes/N` when N is not a length we serve (status 400).
+pub const BAD_LENGTH: &str = "bad length\n";
+/// The largest N of `GET /bytes/N`: 2 GiB, so a typo cannot make the server allocate without
+/// bound.
+pub const MAX_BYTES: usize = 1 << 31;
+/// The byte `GET /bytes/N` repeats.
+pub const BYTES_FILL: u8 = b'x';
+/// How many chunks `GET /stream` sends without `?n=`.
+pub const STREAM_DEFAULT_N: u64 = 10;
+/// The gap between chunks of `GET /stream` without `?interval_ms=`.
+pub const STREAM_DEFAULT_INTERVAL: Duration = Duration::from_millis(1000);
+/// Body of `GET /push`: the page that refers to the pushed stylesheet.
+pub const PUSH_PAGE: &str = "<link rel=stylesheet href=/pushed.css>\n";
+/// Path of the resource `GET /push` pushes (in the PUSH_PROMISE's `:path`).
+pub const PUSHED_PATH: &str = "/pushed.css";
+/// Body of the pushed response.
+pub const PUSHED_CSS: &str = "body { color: teal }\n";
+/// `content-type` of the pushed response.
+pub const PUSHED_CONTENT_TYPE: &str = "text/css";
+/// The body `GET /trailers` sends before its trailers.
+pub const TRAILERS_BODY: &str = "body before trailers\n";
+/// The one trailer field of `GET /trailers`, announced in the `trailer` header.
+pub const TRAILER_NAME: &str = "x-checksum";
+/// The value of [`TRAILER_NAME`].
+pub const TRAILER_VALUE: &str = "42";
+
+/// What the demo server does for a request: decided from the method and URI alone, so every
+/// runtime routes alike and only produces the bodies its own way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /`: [`HELLO`].
+    Hello,
+    /// `GET /bytes/N`: N times [`BYTES_FILL`], N at most [`MAX_BYTES`].
+    Bytes(usize),
+    /// `GET /bytes/N` with N not a number or above [`MAX_BYTES`]: 400 [`BAD_LENGTH`].
+    BadLength,
+    /// `POST|PUT /echo`: the request body streamed back as it arrives.
+    Echo,
+    /// `GET /stream?n=K&interval_ms=T`: headers at once, then K chunks [`event`]`(i)`, each
+    /// after waiting T ms, so a client sees headers long before the first DATA.
+    Stream {
+        /// How many chunks.
+        n: u64,
+        /// The wait before each chunk.
+        interval: Duration,
+    },
+    /// `GET /push`: [`PUSH_PAGE`], and a push of [`push_request`] / [`pushed_response`] when
+    /// the client allows push (when it does not, the page is served all the same).
+    Push,
+    /// `GET /trailers`: [`TRAILERS_BODY`] then [`trailers`], announced by [`Route::response`].
+    Trailers,
+    /// Anything else: 404 [`NOT_FOUND`].
+    NotFound,
+}
+
+impl Route {
+    /// The route for a request.
+    pub fn of(method: &Method, uri: &Uri) -> Route {
+        let path = uri.path();
+        match (method, path) {
+            (&Method::GET, "/") => Route::Hello,
+            (&Method::POST | &Method::PUT, "/echo") => Route::Echo,
+            (&Method::GET, p) if p.starts_with("/bytes/") => {
+                match p["/bytes/".len()..].parse::<usize>() {
+                    Ok(n) if n <= MAX_BYTES => Route::Bytes(n),
+                    _ => Route::BadLength,
+                }
+            }
+            (&Method::GET, "/stream") => Route::Stream {
+                n: query(uri, "n").unwrap_or(STREAM_DEFAULT_N),
+                interval: query(uri, "interval_ms")
+                    .map_or(STREAM_DEFAULT_INTERVAL, Duration::from_millis),
+            },
+            (&Method::GET, "/push") => Route::Push,
+            (&Method::GET, "/trailers") => Route::Trailers,
+            _ => Route::NotFound,
+        }
+    }
+
+    /// The response status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Route::BadLength => StatusCode::BAD_REQUEST,
+            Route::NotFound => StatusCode::NOT_FOUND,
+            _ => StatusCode::OK,
+        }
+    }
+
+    /// The whole body when the request alone determines it; `None` for [`Route::Echo`],
+    /// [`Route::Stream`] and [`Route::Trailers`], whose bodies the runtime produces over time.
+    pub fn fixed_body(&self) -> Option<Bytes> {
+        match self {
+            Route::Hello => Some(Bytes::from_static(HELLO.as_bytes())),
+            Route::Bytes(n) => Some(Bytes::from(vec![BYTES_FILL; *n])),
+            Route::BadLength => Some(Bytes::from_static(BAD_LENGTH.as_bytes())),
+            Route::Push => Some(Bytes::from_static(PUSH_PAGE.as_bytes())),
+            Route::NotFound => Some(Bytes::from_static(NOT_FOUND.as_bytes())),
+            Route::Echo | Route::Stream { .. } | Route::Trailers => None,
+        }
+    }
+
+    /// The response around `body`: its status and, for [`Route::Trailers`], the `trailer`
+    /// header that announces [`TRAILER_NAME`] (HTTP/1.1 clients need it to accept the field;
+    /// RFC 9110 §6.6.2).
+    pub fn response<B>(&self, body: B) -> Response<B> {
+        let mut r = Response::new(body);
+        *r.status_mut() = self.status();
+        if *self == Route::Trailers {
+            r.headers_mut().insert(
+                http::header::TRAILER,
+                HeaderValue::from_static(TRAILER_NAME),
+            );
+        }
+        r
+    }
+}
+
+/// The number under `key` in the URI's query (`?n=3&interval_ms=10`), if there is one.
+pub fn query(uri: &Uri, key: &str) -> Option<u64> {
+    uri.query()?
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == key)
+        .and_then(|(_, v)| v.parse().ok())
+}
+
+/// Chunk `i` (from 0) of [`Route::Stream`]: `event {i}\n`.
+pub fn event(i: u64) -> Bytes {
+    Bytes::from(format!("event {i}\n"))
+}
+
+/// The trailers of [`Route::Trailers`].
+pub fn trailers() -> HeaderMap {
+    let mut t = HeaderMap::new();
+    t.insert(TRAILER_NAME, HeaderValue::from_static(TRAILER_VALUE));
+    t
+}
+
+/// The request `GET /push` promises: [`PUSHED_PATH`] on the authority the client asked for
+/// (`localhost` when it gave none), since a client refuses a push for another origin
+/// (RFC 9113 §8.4).
+pub fn push_request(parent: &Uri) -> Request<()> {
+    let authority = parent
+        .authority()
+        .map_or("localhost".into(), |a| a.to_string());
+    Request::get(format!("http://{authority}{PUSHED_PATH}"))
+        .body(())
+        .expect("an authority from a parsed URI makes a valid URI")
+}
+
+/// The pushed response around `body` (the runtime's body of [`PUSHED_CSS`]).
+pub fn pushed_response<B>(body: B) -> Response<B> {
+    let mut r = Response::new(body);
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(PUSHED_CONTENT_TYPE),
+    );
+    r
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server's command line.
+
+/// The server's usage line, printed (after the error) with exit status 2.
+pub const SERVER_USAGE: &str =
+    "usage: server [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N]";
+/// Where the server listens without `--listen`.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// The demo server's command line:
+/// `[--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N]`.
+#[derive(Debug, Clone)]
+pub struct ServerArgs {
+    /// `--listen ADDR`, else [`DEFAULT_LISTEN`]. The tests pass `127.0.0.1:0` and read the
+    /// port back from the server's first line, `listening on ADDR`.
+    pub listen: String,
+    /// Server defaults, with `SETTINGS_MAX_CONCURRENT_STREAMS` from `--max-concurrent-streams`.
+    pub config: Config,
+    /// `--tls`: serve TLS with a self-signed certificate made at start (see [`ServerArgs::pem`]).
+    pub self_signed: bool,
+    /// `--cert PEM`: the certificate chain file.
+    pub cert: Option<PathBuf>,
+    /// `--key PEM`: the private key file.
+    pub key: Option<PathBuf>,
+}
+
+/// A certificate chain and its private key, PEM-encoded.
+#[derive(Debug, Clone)]
+pub struct Pem {
+    /// The certificate chain.
+    pub cert: Vec<u8>,
+    /// The private key.
+    pub key: Vec<u8>,
+}
+
+impl ServerArgs {
+    /// Parses the process's arguments (`std::env::args()`: the first, the program, is
+    /// skipped). On an unknown argument or a flag without its value, prints the error and
+    /// [`SERVER_USAGE`] to stderr and exits with status 2, as a command-line tool does.
+    pub fn parse(args: impl IntoIterator<Item = String>) -> ServerArgs {
+        ServerArgs::try_parse(args).unwrap_or_else(|e| {
+            eprintln!("{e}");
+            eprintln!("{SERVER_USAGE}");
+            std::process::exit(2)
+        })
+    }
+
+    /// [`ServerArgs::parse`] without exiting: the error is the line printed before the usage.
+    pub fn try_parse(args: impl IntoIterator<Item = String>) -> Result<ServerArgs, String> {
+        let mut a = ServerArgs {
+            listen: DEFAULT_LISTEN.into(),
+            config: Config::server(),
+            self_signed: false,
+            cert: None,
+            key: None,
+        };
+        let mut args = args.into_iter().skip(1);
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--listen" => a.listen = args.next().ok_or("--listen ADDR")?,
+                "--max-concurrent-streams" => {
+                    let n = args
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .ok_or("--max-concurrent-streams N")?;
+                    a.config.settings.max_concurrent_streams = Some(n);
+                }
+                "--tls" => a.self_signed = true,
+                "--cert" => a.cert = Some(args.next().ok_or("--cert PEM")?.into()),
+                "--key" => a.key = Some(args.next().ok_or("--key PEM")?.into()),
+                other => return Err(format!("unknown argument {other}")),
+            }
+        }
+        Ok(a)
+    }
+
+    /// Whether any TLS flag was given: an adapter without TLS refuses rather than serve
+    /// cleartext to a client that expects TLS.
+    pub fn tls_requested(&self) -> bool {
+        self.self_signed || self.cert.is_some() || self.key.is_some()
+    }
+
+    /// The certificate to serve: the `--cert` and `--key` files when both are given, else a
+    /// fresh [`self_signed`] one with `--tls`, else `None` (cleartext: HTTP/1.1 and h2c).
+    pub fn pem(&self) -> io::Result<Option<Pem>> {
+        match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => Ok(Some(Pem {
+                cert: std::fs::read(cert)?,
+                key: std::fs::read(key)?,
+            })),
+            _ if self.self_signed => self_signed().map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// A self-signed certificate for `localhost` and `127.0.0.1`, made now: clients accept it only
+/// with `--insecure`, which is what the interop tests pass.
+pub fn self_signed() -> io::Result<Pem> {
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
+        .map_err(io::Error::other)?;
+    Ok(Pem {
+        cert: made.cert.pem().into_bytes(),
+        key: made.signing_key.serialize_pem().into_bytes(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client's command line and output.
+
+/// The client's usage line, printed with exit status 2 when no URL is given.
+pub const CLIENT_USAGE: &str =
+    "usage: client [--upgrade] [--insecure] [-X METHOD] [-d DATA] URL...";
+
+/// The demo client's command line: `[--upgrade] [--insecure|-k] [-X METHOD] [-d DATA] URL...`.
+#[derive(Debug, Clone)]
+pub struct ClientArgs {
+    /// `--upgrade`: for `http://`, HTTP/1.1 with `Upgrade: h2c` (RFC 7540 §3.2) instead of
+    /// prior knowledge; the first request carries the upgrade.
+    pub upgrade: bool,
+    /// `--insecure` or `-k`: accept any server certificate (the demo server's is self-signed).
+    pub insecure: bool,
+    /// `-X METHOD`, else POST with `-d`, else GET.
+    pub method: Method,
+    /// `-d DATA`: the request body.
+    pub data: Option<Bytes>,
+    /// The URLs, all sent over the connection to the first one's host.
+    pub urls: Vec<Uri>,
+}
+
+/// Where the client connects: the first URL's host.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The host, for TLS server name indication and certificate checks.
+    pub host: String,
+    /// Its first address, on the URL's port (443 for `https://`, 80 otherwise, by default).
+    pub addr: SocketAddr,
+    /// Whether the scheme is `https` (TLS with ALPN `h2`).
+    pub https: bool,
+}
+
+impl ClientArgs {
+    /// Parses the process's arguments (`std::env::args()`: the first, the program, is
+    /// skipped). On an error, prints it (the usage when no URL is given) to stderr and exits
+    /// with status 2.
+    pub fn parse(args: impl IntoIterator<Item = String>) -> ClientArgs {
+        ClientArgs::try_parse(args).unwrap_or_else(|e| {
+            eprintln!("{e}");
+            std::process::exit(2)
+        })
+    }
+
+    /// [`ClientArgs::parse`] without exiting: the error is the line printed.
+    pub fn try_parse(args: impl IntoIterator<Item = String>) -> Result<ClientArgs, String> {
+        let mut a = ClientArgs {
+            upgrade: false,
+            insecure: false,
+            method: Method::GET,
+            data: None,
+            urls: Vec::new(),
+        };
+        let mut args = args.into_iter().skip(1);
+        let mut method = None;
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--upgrade" => a.upgrade = true,
+                "--insecure" | "-k" => a.insecure = true,
+                "-X" => method = Some(args.next().ok_or("-X METHOD")?),
+                "-d" => a.data = Some(Bytes::from(args.next().ok_or("-d DATA")?)),
+                url => a.urls.push(url.parse().map_err(|e| format!("{url}: {e}"))?),
+            }
+        }
+        a.method = match method {
+            Some(m) => m.parse().map_err(|_| "bad method")?,
+            None if a.data.is_some() => Method::POST,
+            None => Method::GET,
+        };
+        if a.urls.is_empty() {
+            return Err(CLIENT_USAGE.into());
+        }
+        Ok(a)
+    }
+
+    /// Resolves the first URL's host.
+    pub fn target(&self) -> io::Result<Target> {
+        let first = &self.urls[0];
+        let host = first
+            .host()
+            .ok_or_else(|| io::Error::other("URL without host"))?
+            .to_owned();
+        let https = first.scheme_str() == Some("https");
+        let port = first.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let addr = (host.as_str(), port)
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| io::Error::other("no address"))?;
+        Ok(Target { host, addr, https })
+    }
+
+    /// The request for `uri` with the method from the command line and `body`, the runtime's
+    /// body of [`ClientArgs::data`] (left to the caller: an absent body and an empty one may
+    /// differ on the wire).
+    pub fn request<B>(&self, uri: &Uri, body: B) -> http::Result<Request<B>> {
+        Request::builder()
+            .method(self.method.clone())
+            .uri(uri.clone())
+            .body(body)
+    }
+}
+
+/// Prints `URL: VERSION STATUS` to stderr, where the tests look for the protocol used, and
+/// returns whether the status is a success.
+pub fn print_head<B>(uri: &Uri, resp: &Response<B>) -> bool {
+    eprintln!("{uri}: {:?} {}", resp.version(), resp.status());
+    resp.status().is_success()
+}
+
+/// Writes a response body to stdout and its trailers to stderr, `trailer NAME: VALUE` a line.
+pub fn print_body(body: &[u8], trailers: Option<&HeaderMap>) -> io::Result<()> {
+    io::stdout().write_all(body)?;
+    for (k, v) in trailers.into_iter().flatten() {
+        eprintln!("trailer {k}: {}", v.to_str().unwrap_or("?"));
+    }
+    Ok(())
+}
+
+/// Prints a request that failed, `URL: ERROR`, to stderr.
+pub fn print_failure(uri: &Uri, error: &dyn std::fmt::Display) {
+    eprintln!("{uri}: {error}");
+}
+
+/// Ends the client: flushes stdout, then exits 0 when every response was a success, 1 when one
+/// was not or a request failed, and 1 after printing `error: ...` on an error of the whole run.
+pub fn client_exit(outcome: Result<bool, Box<dyn std::error::Error>>) -> ! {
+    // `process::exit` runs no destructors: what stdout still buffers would be lost.
+    let outcome = outcome.and_then(|ok| {
+        io::stdout().flush()?;
+        Ok(ok)
+    });
+    std::process::exit(match outcome {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(method: Method, uri: &str) -> Route {
+        Route::of(&method, &uri.parse().expect("valid URI"))
+    }
+
+    fn args(line: &str) -> impl Iterator<Item = String> + '_ {
+        std::iter::once("prog")
+            .chain(line.split_whitespace())
+            .map(String::from)
+    }
+
+    #[test]
+    fn routes_are_decided_by_method_and_path() {
+        assert_eq!(route(Method::GET, "/"), Route::Hello);
+        assert_eq!(route(Method::POST, "/"), Route::NotFound);
+        assert_eq!(route(Method::POST, "/echo"), Route::Echo);
+        assert_eq!(route(Method::PUT, "/echo"), Route::Echo);
+        assert_eq!(route(Method::GET, "/echo"), Route::NotFound);
+        assert_eq!(route(Method::GET, "/bytes/1000"), Route::Bytes(1000));
+        assert_eq!(
+            route(Method::GET, "/bytes/2147483648"),
+            Route::Bytes(MAX_BYTES)
+        );
+        assert_eq!(route(Method::GET, "/bytes/2147483649"), Route::BadLength);
+        assert_eq!(route(Method::GET, "/bytes/x"), Route::BadLength);
+        assert_eq!(route(Method::GET, "/push"), Route::Push);
+        assert_eq!(route(Method::GET, "/trailers"), Route::Trailers);
+        assert_eq!(route(Method::GET, "/nope"), Route::NotFound);
+    }
+
+    #[test]
+    fn stream_takes_its_count_and_interval_from_the_query() {
+        assert_eq!(
+            route(Method::GET, "http://a/stream?n=3&interval_ms=5"),
+            Route::Stream {
+                n: 3,
+                interval: Duration::from_millis(5)
+            }
+        );
+        assert_eq!(
+            route(Method::GET, "/stream?interval_ms=x"),
+            Route::Stream {
+                n: STREAM_DEFAULT_N,
+                interval: STREAM_DEFAULT_INTERVAL
+            }
+        );
+        assert_eq!(event(7), Bytes::from_static(b"event 7\n"));
+    }
+
+    #[test]
+    fn responses_carry_status_and_the_trailer_announcement() {
+        let r = Route::NotFound.response(());
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert_eq!(Route::BadLength.response(()).status(), 400);
+        let r = Route::Trailers.response(());
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["trailer"], TRAILER_NAME);
+        assert_eq!(trailers()[TRAILER_NAME], TRAILER_VALUE);
+        assert_eq!(Route::Bytes(3).fixed_body().as_deref(), Some(&b"xxx"[..]));
+        assert_eq!(Route::Echo.fixed_body(), None);
+    }
+
+    #[test]
+    fn push_is_for_the_same_authority() {
+        let p = push_request(&"http://127.0.0.1:9/push".parse().expect("uri"));
+        assert_eq!(p.uri(), "http://127.0.0.1:9/pushed.css");
+        let p = push_request(&"/push".parse().expect("uri"));
+        assert_eq!(p.uri(), "http://localhost/pushed.css");
+        let r = pushed_response(());
+        assert_eq!(r.headers()["content-type"], PUSHED_CONTENT_TYPE);
+    }
+
+    #[test]
+    fn server_arguments() {
+        let a = ServerArgs::try_parse(args("")).expect("parses");
+        assert_eq!(a.listen, DEFAULT_LISTEN);
+        assert!(!a.tls_requested());
+        assert!(a.pem().expect("no files").is_none());
+        let a = ServerArgs::try_parse(args("--listen 127.0.0.1:0 --max-concurrent-streams 7"))
+            .expect("parses");
+        assert_eq!(a.listen, "127.0.0.1:0");
+        assert_eq!(a.config.settings.max_concurrent_streams, Some(7));
+        let a = ServerArgs::try_parse(args("--tls")).expect("parses");
+        assert!(a.tls_requested());
+        let pem = a.pem().expect("generated").expect("TLS");
+        assert!(pem.cert.starts_with(b"-----BEGIN CERTIFICATE-----"));
+        // A certificate without its key serves cleartext, as the demo always did.
+        let a = ServerArgs::try_parse(args("--cert c.pem")).expect("parses");
+        assert!(a.tls_requested());
+        assert!(a.pem().expect("nothing read").is_none());
+        assert_eq!(
+            ServerArgs::try_parse(args("--bogus")).unwrap_err(),
+            "unknown argument --bogus"
+        );
+        assert!(ServerArgs::try_parse(args("--max-concurrent-streams x")).is_err());
+    }
+
+    #[test]
+    fn client_arguments() {
+        let a = ClientArgs::try_parse(args("-k --upgrade http://a/ http://a/x")).expect("parses");
+        assert!(a.insecure && a.upgrade);
+        assert_eq!(a.method, Method::GET);
+        assert_eq!(a.urls.len(), 2);
+        let a = ClientArgs::try_parse(args("-d hi http://a/echo")).expect("parses");
+        assert_eq!(a.method, Method::POST);
+        assert_eq!(a.data.as_deref(), Some(&b"hi"[..]));
+        let a = ClientArgs::try_parse(args("-X PUT -d hi http://a/echo")).expect("parses");
+        assert_eq!(a.method, Method::PUT);
+        assert_eq!(ClientArgs::try_parse(args("-k")).unwrap_err(), CLIENT_USAGE);
+        assert_eq!(ClientArgs::try_parse(args("-X")).unwrap_err(), "-X METHOD");
+        let t = ClientArgs::try_parse(args("https://127.0.0.1/"))
+            .expect("parses")
+            .target()
+            .expect("resolves");
+        assert!(t.https);
+        assert_eq!(t.addr, "127.0.0.1:443".parse().expect("addr"));
+    }
+}
