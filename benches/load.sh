@@ -5,7 +5,7 @@
 #   bash benches/load.sh          # about 4 minutes
 #
 # h2load (-t 1 -c 64 -m 32, h2c by prior knowledge) against, in interleaved rounds:
-#   - our tokio server:  h2-tokio/examples/server/ (routes / and /bytes/N)
+#   - our tokio server:  h2-tokio/examples/server.rs (routes / and /bytes/N)
 #   - hyperium h2:       benches/src/bin/h2_peer_server.rs (the same routes)
 #   - nghttpd:           a directory holding index.html ("hello\n") and bytes16384
 #   - our async-std and mio servers, once those adapters exist (skipped with a note until then)

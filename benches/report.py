@@ -240,7 +240,7 @@ def load_section(args):
         return None
     servers = list(dict.fromkeys(s for s, _ in runs))
     names = {
-        "ours-tokio": "h2-tokio (ours), `h2-tokio/examples/server/`",
+        "ours-tokio": "h2-tokio (ours), `h2-tokio/examples/server.rs`",
         "ours-async-std": "h2-async-std (ours)",
         "ours-mio": "h2-mio (ours)",
         "h2": "hyperium `h2` 0.4, `benches/src/bin/h2_peer_server.rs`",

@@ -1,158 +1,22 @@
-//! The demo server: the same routes over HTTP/1.1, h2c (prior knowledge or Upgrade) and h2 over
-//! TLS.
+//! The demo server on async-std: the same routes and flags as every adapter's (see
+//! `h2_testkit::demo`) over HTTP/1.1, h2c (prior knowledge or Upgrade) and h2 over TLS.
 //!
 //! ```sh
-//! cargo run --release -p h2-async-std --example server -- [--listen ADDR] [--max-concurrent-streams N]
+//! cargo run --release -p h2-async-std --example server -- [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N]
 //! ```
-//! Routes: `GET /` → `hello\n`; `GET /bytes/N` → N bytes; `POST|PUT /echo` → the body streamed
-//! back; `GET /stream?n=K&interval_ms=T` → headers at once, then K chunks T ms apart; `GET /push`
-//! → 200 and a push of `/pushed.css` when the client allows; `GET /trailers` → a body then
-//! trailers; 404 otherwise. Ctrl-C shuts down gracefully.
+//! Ctrl-C shuts down gracefully.
 
-use bytes::Bytes;
-use h2_async_std::{Body, Server, StreamHandle};
-use http::{Method, Request, Response, StatusCode};
-use std::time::Duration;
-
-fn response(status: StatusCode, body: impl Into<Body>) -> Response<Body> {
-    let mut r = Response::new(body.into());
-    *r.status_mut() = status;
-    r
-}
-
-fn query(req: &Request<Body>, key: &str) -> Option<u64> {
-    req.uri()
-        .query()?
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == key)
-        .and_then(|(_, v)| v.parse().ok())
-}
-
-async fn route(req: Request<Body>) -> Response<Body> {
-    let path = req.uri().path().to_owned();
-    match (req.method().clone(), path.as_str()) {
-        (Method::GET, "/") => response(StatusCode::OK, "hello\n"),
-        (Method::POST | Method::PUT, "/echo") => response(StatusCode::OK, req.into_body()),
-        (Method::GET, p) if p.starts_with("/bytes/") => match p["/bytes/".len()..].parse::<usize>()
-        {
-            Ok(n) if n <= 1 << 31 => response(StatusCode::OK, Bytes::from(vec![b'x'; n])),
-            _ => response(StatusCode::BAD_REQUEST, "bad length\n"),
-        },
-        (Method::GET, "/stream") => {
-            let n = query(&req, "n").unwrap_or(10);
-            let interval = Duration::from_millis(query(&req, "interval_ms").unwrap_or(1000));
-            let (mut tx, body) = Body::channel();
-            async_std::task::spawn(async move {
-                for i in 0..n {
-                    async_std::task::sleep(interval).await;
-                    if tx
-                        .send_data(Bytes::from(format!("event {i}\n")))
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-            });
-            response(StatusCode::OK, body)
-        }
-        (Method::GET, "/push") => {
-            if let Some(handle) = req.extensions().get::<StreamHandle>() {
-                let authority = req
-                    .uri()
-                    .authority()
-                    .map_or("localhost".into(), |a| a.to_string());
-                let pushed = Request::get(format!("http://{authority}/pushed.css"))
-                    .body(())
-                    .expect("valid request");
-                let css = Response::builder()
-                    .header("content-type", "text/css")
-                    .body(Body::from("body { color: teal }\n"))
-                    .expect("valid response");
-                // Refused when the client disabled push: the page is served all the same.
-                let _ = handle.push(pushed, css).await;
-            }
-            response(StatusCode::OK, "<link rel=stylesheet href=/pushed.css>\n")
-        }
-        (Method::GET, "/trailers") => {
-            let (mut tx, body) = Body::channel();
-            async_std::task::spawn(async move {
-                let _ = tx
-                    .send_data(Bytes::from_static(b"body before trailers\n"))
-                    .await;
-                let mut t = http::HeaderMap::new();
-                t.insert("x-checksum", "42".parse().expect("valid value"));
-                let _ = tx.send_trailers(t).await;
-            });
-            let mut r = response(StatusCode::OK, body);
-            r.headers_mut()
-                .insert("trailer", "x-checksum".parse().expect("valid value"));
-            r
-        }
-        _ => response(StatusCode::NOT_FOUND, "not found\n"),
-    }
-}
+use futures_lite::StreamExt;
+use h2_testkit::demo::ServerArgs;
 
 #[async_std::main]
 async fn main() -> std::io::Result<()> {
-    let mut listen = "127.0.0.1:8080".to_string();
-    let mut config = h2core::Config::server();
-    let mut tls = false;
-    let (mut cert, mut key) = (None, None);
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--listen" => listen = args.next().expect("--listen ADDR"),
-            "--max-concurrent-streams" => {
-                let n = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .expect("--max-concurrent-streams N");
-                config.settings.max_concurrent_streams = Some(n);
-            }
-            "--tls" => tls = true,
-            "--cert" => cert = args.next(),
-            "--key" => key = args.next(),
-            other => {
-                eprintln!("unknown argument {other}");
-                eprintln!(
-                    "usage: server [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N]"
-                );
-                std::process::exit(2);
-            }
+    let ctrl_c = async {
+        match async_signal::Signals::new([async_signal::Signal::Int]) {
+            Ok(mut signals) => drop(signals.next().await),
+            Err(_) => std::future::pending().await,
         }
-    }
-    let mut server = Server::bind(&listen).await?.config(config);
-    let pem = match (cert, key) {
-        (Some(c), Some(k)) => Some((std::fs::read(c)?, std::fs::read(k)?)),
-        _ if tls => {
-            // A self-signed certificate for localhost, made at start.
-            let cert =
-                rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
-                    .map_err(std::io::Error::other)?;
-            Some((
-                cert.cert.pem().into_bytes(),
-                cert.signing_key.serialize_pem().into_bytes(),
-            ))
-        }
-        _ => None,
     };
-    if let Some((cert, key)) = pem {
-        let config = h2_async_std::tls::server_config_from_pem(&cert, &key)
-            .map_err(std::io::Error::other)?;
-        server = server.tls(config);
-    }
-    let server = server.with_graceful_shutdown(async {
-        use futures_lite::StreamExt;
-        if let Ok(mut signals) = async_signal::Signals::new([async_signal::Signal::Int]) {
-            let _ = signals.next().await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-        eprintln!("shutting down gracefully");
-    });
-    // Tests read the port back from this line.
-    println!("listening on {}", server.local_addr()?);
-    server.serve(route).await
+    let args = ServerArgs::parse(std::env::args());
+    h2_testkit::demo_async::serve::<h2_async_std::AsyncStd>(args, ctrl_c).await
 }

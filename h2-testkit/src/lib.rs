@@ -16,6 +16,7 @@
 
 pub mod corpus;
 pub mod demo;
+pub mod demo_async;
 pub mod dsl;
 mod harness;
 pub mod interop;

@@ -8,66 +8,9 @@
 //! ```
 
 use h2_testkit::demo::{self, ClientArgs};
-use h2_tokio::{Body, Client};
-use http::Uri;
 
 #[tokio::main]
 async fn main() {
     let args = ClientArgs::parse(std::env::args());
-    demo::client_exit(run(args).await)
-}
-
-async fn run(args: ClientArgs) -> Result<bool, Box<dyn std::error::Error>> {
-    let first = &args.urls[0];
-    let target = args.target()?;
-    let request = |uri: &Uri| {
-        let body = args.data.clone().map(Body::from).unwrap_or_default();
-        args.request(uri, body)
-    };
-    let mut responses = Vec::new();
-    if args.upgrade && !target.https {
-        // The first request carries the upgrade; the others follow on the HTTP/2 connection.
-        let (client, first_response) =
-            h2_tokio::client::upgrade(target.addr, request(first)?).await?;
-        responses.push((
-            first.clone(),
-            tokio::spawn(async move { Ok::<_, h2_tokio::Error>(first_response) }),
-        ));
-        for uri in &args.urls[1..] {
-            let req = request(uri)?;
-            let c = client.clone();
-            responses.push((uri.clone(), tokio::spawn(async move { c.send(req).await })));
-        }
-    } else {
-        let client = if target.https {
-            let config = if args.insecure {
-                h2_tokio::tls::insecure_client_config()
-            } else {
-                return Err("https without --insecure needs a trust store; use --insecure for self-signed servers".into());
-            };
-            Client::connect_tls(target.addr, &target.host, config).await?
-        } else {
-            Client::connect(target.addr).await?
-        };
-        for uri in &args.urls {
-            let req = request(uri)?;
-            let c = client.clone();
-            responses.push((uri.clone(), tokio::spawn(async move { c.send(req).await })));
-        }
-    }
-    let mut ok = true;
-    for (uri, task) in responses {
-        match task.await? {
-            Ok(resp) => {
-                ok &= demo::print_head(&uri, &resp);
-                let (body, trailers) = resp.into_body().collect().await?;
-                demo::print_body(&body, trailers.as_ref())?;
-            }
-            Err(e) => {
-                demo::print_failure(&uri, &e);
-                ok = false;
-            }
-        }
-    }
-    Ok(ok)
+    demo::client_exit(h2_testkit::demo_async::run_client::<h2_tokio::Tokio>(args).await)
 }

@@ -10,9 +10,6 @@ mod http1_client;
 #[allow(dead_code)]
 #[path = "../examples/mesh-proxy/proxy.rs"]
 mod proxy;
-// The demo server's routes in tokio's bodies, as the `server` example serves them.
-#[path = "../examples/server/routes.rs"]
-mod demo_routes;
 
 use bytes::{Bytes, BytesMut};
 use h2_testkit::demo;
@@ -52,7 +49,7 @@ async fn routes(req: Request<Body>) -> Response<Body> {
             });
             Response::new(body)
         }
-        _ => demo_routes::route(req).await,
+        _ => h2_testkit::demo_async::route::<h2_tokio::Tokio>(req).await,
     }
 }
 
