@@ -19,6 +19,7 @@ pub mod demo;
 pub mod demo_async;
 pub mod dsl;
 mod harness;
+pub mod hyperium;
 pub mod interop;
 pub mod pipe;
 mod runner;
