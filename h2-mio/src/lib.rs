@@ -7,7 +7,8 @@
 //! `poll_timeout()`.
 //!
 //! - Server: [`Server::bind`]`(addr)?.serve(handler)`. One port serves HTTP/1.1, h2c by prior
-//!   knowledge and `Upgrade: h2c`. The handler gets the request body collected (at most
+//!   knowledge and `Upgrade: h2c`; with [`Server::tls`], h2 or HTTP/1.1 over TLS as ALPN
+//!   selects (rustls, driven by the loop: no async runtime). The handler gets the request body collected (at most
 //!   [`MAX_REQUEST_BODY`]; a larger one is answered `413 Payload Too Large`) and answers with a
 //!   whole [`Body`] or a streamed one ([`Body::channel`]).
 //! - Client: [`Client::connect`]`(addr)?.send(request)?`, blocking; [`Client::start`] sends
@@ -42,3 +43,6 @@ pub const MAX_REQUEST_BODY: usize = 16 << 20;
 pub struct Trailers(pub http::HeaderMap);
 
 pub use h2_http::Error;
+
+/// TLS configs (rustls, ring provider) with ALPN `h2` / `http/1.1`: shared with every adapter.
+pub use h2_http::tls;

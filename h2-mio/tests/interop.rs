@@ -1,7 +1,7 @@
 //! Interop: the mio adapter's demo server and client against real peers (curl with prior
-//! knowledge, `Upgrade: h2c` and HTTP/1.1, nghttp, nghttpd, h2load and python-hyper's `h2`),
-//! with the tests shared by every adapter in `h2_testkit::interop`; each skips, saying so, when
-//! its peer is not installed. TLS is not implemented in h2-mio yet, so the TLS tests are absent.
+//! knowledge, `Upgrade: h2c`, TLS with ALPN and HTTP/1.1, nghttp, nghttpd, h2load and
+//! python-hyper's `h2`), with the tests shared by every adapter in `h2_testkit::interop`; each
+//! skips, saying so, when its peer is not installed.
 
 use h2_testkit::interop::{self, ClientSpec, ServerSpec};
 
@@ -40,7 +40,7 @@ fn curl_long_lived_stream_headers_arrive_before_first_data() {
     interop::curl_stream_headers_before_data(&SERVER);
 }
 
-// curl: Upgrade: h2c and HTTP/1.1.
+// curl: Upgrade: h2c, TLS, HTTP/1.1.
 
 #[test]
 fn curl_upgrade_h2c_get() {
@@ -50,6 +50,16 @@ fn curl_upgrade_h2c_get() {
 #[test]
 fn curl_upgrade_h2c_post_body_is_echoed_over_http2() {
     interop::curl_upgrade_h2c_post(&SERVER);
+}
+
+#[test]
+fn curl_tls_alpn_selects_h2() {
+    interop::curl_tls_alpn_h2(&SERVER);
+}
+
+#[test]
+fn curl_tls_alpn_selects_http11() {
+    interop::curl_tls_alpn_http11(&SERVER);
 }
 
 #[test]
