@@ -109,6 +109,8 @@ pub(crate) enum Msg {
         head: Vec<Header>,
         body: Bytes,
         reply: ReplyTx,
+        /// The pool reserved a slot for it, released once the stream is open (or failed).
+        reserved: bool,
     },
     /// Client: the response on `stream` (stream 1 after an upgrade) goes to `reply`.
     Expect { stream: StreamId, reply: ReplyTx },
@@ -135,7 +137,10 @@ pub(crate) enum Role {
         handler: Handler,
         pool: Pool,
     },
-    Client,
+    /// One connection of a client's pool: its state is published for the pool.
+    Client {
+        shared: Arc<crate::client::Shared>,
+    },
     /// Every core event goes out raw (the scenario corpus through the adapter).
     Tap {
         events: mpsc::Sender<Event>,
@@ -767,16 +772,34 @@ impl EventLoop {
                 let _ = reply.send(r);
                 self.dirty.push(slot);
             }
-            Msg::Request { head, body, reply } => {
+            Msg::Request {
+                head,
+                body,
+                reply,
+                reserved,
+            } => {
+                let shared = match &self.role {
+                    Role::Client { shared } => Some(shared.clone()),
+                    _ => None,
+                };
+                // The slot goes back whatever happens: the stream is open and counted by the
+                // core, or the request failed.
+                let _release = Release(shared.as_deref().filter(|_| reserved));
+                // Not started here: the pool may send it elsewhere.
+                let gone = || Err(Error::User(h2core::UserError::ConnectionClosed));
                 let Some((slot, c)) = self.conn_for(None) else {
-                    let _ = reply.send(Err(Error::ConnectionGone));
+                    let _ = reply.send(gone());
                     return;
                 };
                 let Proto::H2(h2) = &mut c.proto else {
-                    let _ = reply.send(Err(Error::ConnectionGone));
+                    let _ = reply.send(gone());
                     return;
                 };
-                match h2.conn.send_request(head, body.is_empty()) {
+                let sent = h2.conn.send_request(head, body.is_empty());
+                if let Some(shared) = &shared {
+                    shared.update(&h2.conn);
+                }
+                match sent {
                     Ok(id) => {
                         let s = h2.streams.entry(id).or_default();
                         s.reply = Some(reply);
@@ -874,6 +897,9 @@ impl EventLoop {
             if self.stopping && self.conns.is_empty() {
                 self.listener = None;
             }
+            if let Role::Client { shared } = &self.role {
+                shared.finish();
+            }
             return;
         }
         let want_write = c.pending_out();
@@ -898,6 +924,17 @@ impl EventLoop {
                 c.timer = Some(d);
                 self.timers.push(Reverse((d, slot, c.id)));
             }
+        }
+    }
+}
+
+/// Releases a client request's reserved slot when dropped.
+struct Release<'a>(Option<&'a crate::client::Shared>);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        if let Some(shared) = self.0 {
+            shared.release();
         }
     }
 }
@@ -1066,6 +1103,9 @@ fn step_h2(c: &mut Conn, h2: &mut H2, ctx: &Ctx<'_>, scratch: &mut [u8]) -> bool
     }
     progress |= pump_h2(h2);
     h2.streams.retain(|_, s| !s.done());
+    if let Role::Client { shared } = ctx.role {
+        shared.update(&h2.conn);
+    }
     if c.write_q.is_empty() {
         h2.out.clear();
         if h2.conn.poll_transmit(ctx.now, &mut h2.out) > 0 {
@@ -1152,9 +1192,13 @@ fn respond_h2(h2: &mut H2, key: Key, remote: &Remote, stream: StreamId, resp: Re
 }
 
 fn event(h2: &mut H2, ctx: &Ctx<'_>, ev: Event) {
-    if let Role::Tap { events } = ctx.role {
-        let _ = events.send(ev);
-        return;
+    match ctx.role {
+        Role::Tap { events } => {
+            let _ = events.send(ev);
+            return;
+        }
+        Role::Client { shared } => shared.observe(&h2.conn, &ev),
+        Role::Server { .. } => {}
     }
     match ev {
         Event::RequestReceived {
@@ -1227,7 +1271,7 @@ fn event(h2: &mut H2, ctx: &Ctx<'_>, ev: Event) {
                         }
                     }
                 }
-                Role::Client => {
+                Role::Client { .. } => {
                     let trailers = s.trailers.take();
                     if let Some(tx) = s.reply.take() {
                         let _ = tx.send(client_response(&head, body, trailers));

@@ -128,3 +128,8 @@ fn client_example_gets_file_from_nghttpd() {
 fn client_example_upgrade_against_our_server() {
     interop::client_upgrade_against_server(&CLIENT, &SERVER);
 }
+
+#[test]
+fn client_example_tls_insecure_against_our_server() {
+    interop::client_tls_against_server(&CLIENT, &SERVER);
+}
