@@ -4,6 +4,9 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "tls")]
+pub mod tls;
+
 use h2core::Reason;
 use std::fmt;
 

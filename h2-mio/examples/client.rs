@@ -1,7 +1,8 @@
 //! The demo client: h2c by prior knowledge for `http://` (HTTP/1.1 `Upgrade: h2c` with
-//! `--upgrade`). Several URLs go concurrently over one connection: every request is sent, then
-//! every response awaited. Bodies go to stdout; status lines and errors to stderr; the exit
-//! status is non-zero on any failure. `https://` is not implemented here yet.
+//! `--upgrade`), h2 over TLS for `https://` (ALPN `h2`; `--insecure` accepts any certificate,
+//! e.g. the demo server's self-signed one). Several URLs go concurrently over one connection:
+//! every request is sent, then every response awaited. Bodies go to stdout; status lines and
+//! errors to stderr; the exit status is non-zero on any failure.
 //!
 //! ```sh
 //! cargo run --release -p h2-mio --example client -- [--upgrade] [--insecure] [-X METHOD] [-d DATA] URL...
@@ -15,6 +16,7 @@ use std::net::ToSocketAddrs;
 
 struct Args {
     upgrade: bool,
+    insecure: bool,
     method: Method,
     data: Option<Bytes>,
     urls: Vec<Uri>,
@@ -23,6 +25,7 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         upgrade: false,
+        insecure: false,
         method: Method::GET,
         data: None,
         urls: Vec::new(),
@@ -32,8 +35,7 @@ fn parse_args() -> Result<Args, String> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--upgrade" => a.upgrade = true,
-            // Accepted for the same command line as h2-tokio's; https is refused below.
-            "--insecure" | "-k" => {}
+            "--insecure" | "-k" => a.insecure = true,
             "-X" => method = Some(args.next().ok_or("-X METHOD")?),
             "-d" => a.data = Some(Bytes::from(args.next().ok_or("-d DATA")?)),
             url => a.urls.push(url.parse().map_err(|e| format!("{url}: {e}"))?),
@@ -72,11 +74,9 @@ type Outcome = Result<http::Response<Bytes>, h2_mio::Error>;
 
 fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
     let first = &args.urls[0];
-    if first.scheme_str() == Some("https") {
-        return Err("h2-mio: TLS is not implemented yet; use http://".into());
-    }
+    let https = first.scheme_str() == Some("https");
     let host = first.host().ok_or("URL without host")?.to_owned();
-    let port = first.port_u16().unwrap_or(80);
+    let port = first.port_u16().unwrap_or(if https { 443 } else { 80 });
     let addr = (host.as_str(), port)
         .to_socket_addrs()?
         .next()
@@ -89,7 +89,14 @@ fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
     };
     let mut done: Vec<(Uri, Option<Outcome>)> = Vec::new();
     let mut pending = Vec::new();
-    let (client, rest) = if args.upgrade {
+    let (client, rest) = if https {
+        let config = if args.insecure {
+            h2_mio::tls::insecure_client_config()
+        } else {
+            return Err("https without --insecure needs a trust store; use --insecure for self-signed servers".into());
+        };
+        (Client::connect_tls(addr, &host, config)?, &args.urls[..])
+    } else if args.upgrade {
         // The first request carries the upgrade; the others follow on the HTTP/2 connection.
         let (client, resp) = h2_mio::client::upgrade(addr, request(first)?)?;
         done.push((first.clone(), Some(Ok(resp))));

@@ -1,13 +1,15 @@
 //! The demo server: the same routes as h2-tokio's, over HTTP/1.1 and h2c (prior knowledge or
-//! Upgrade), served by one mio event loop thread and a pool of handler threads.
+//! Upgrade, or h2 / HTTP/1.1 over TLS as ALPN selects), served by one mio event loop thread and
+//! a pool of handler threads.
 //!
 //! ```sh
-//! cargo run --release -p h2-mio --example server -- [--listen ADDR] [--max-concurrent-streams N]
+//! cargo run --release -p h2-mio --example server -- [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N]
 //! ```
+//! `--tls` makes a self-signed certificate for `localhost` and `127.0.0.1` at start.
 //! Routes: `GET /` → `hello\n`; `GET /bytes/N` → N bytes; `POST|PUT /echo` → the body streamed back;
 //! `GET /stream?n=K&interval_ms=T` → headers at once, then K chunks T ms apart; `GET /push` →
 //! 200 and a push of `/pushed.css` when the client allows; `GET /trailers` → a body then
-//! trailers; 404 otherwise. TLS (`--tls`, `--cert`/`--key`) is not implemented here yet.
+//! trailers; 404 otherwise.
 
 use bytes::Bytes;
 use h2_mio::{Body, Pusher, Server};
@@ -105,6 +107,7 @@ fn main() -> std::io::Result<()> {
     let mut listen = "127.0.0.1:8080".to_string();
     let mut config = h2core::Config::server();
     let mut tls = false;
+    let (mut cert, mut key) = (None, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -117,10 +120,8 @@ fn main() -> std::io::Result<()> {
                 config.settings.max_concurrent_streams = Some(n);
             }
             "--tls" => tls = true,
-            "--cert" | "--key" => {
-                let _ = args.next();
-                tls = true;
-            }
+            "--cert" => cert = args.next(),
+            "--key" => key = args.next(),
             other => {
                 eprintln!("unknown argument {other}");
                 eprintln!(
@@ -130,11 +131,30 @@ fn main() -> std::io::Result<()> {
             }
         }
     }
-    if tls {
-        eprintln!("h2-mio: TLS is not implemented yet (cleartext HTTP/1.1 and h2c only)");
-        std::process::exit(2);
+    let mut server = Server::bind(&listen)?.config(config);
+    let pem = match (cert, key) {
+        (Some(c), Some(k)) => Some((std::fs::read(c)?, std::fs::read(k)?)),
+        (Some(_), None) | (None, Some(_)) => {
+            eprintln!("--cert and --key go together");
+            std::process::exit(2);
+        }
+        _ if tls => {
+            // A self-signed certificate for localhost, made at start.
+            let cert =
+                rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
+                    .map_err(std::io::Error::other)?;
+            Some((
+                cert.cert.pem().into_bytes(),
+                cert.signing_key.serialize_pem().into_bytes(),
+            ))
+        }
+        _ => None,
+    };
+    if let Some((cert, key)) = pem {
+        let config =
+            h2_mio::tls::server_config_from_pem(&cert, &key).map_err(std::io::Error::other)?;
+        server = server.tls(config);
     }
-    let server = Server::bind(&listen)?.config(config);
     // Tests read the port back from this line.
     println!("listening on {}", server.local_addr()?);
     server.serve(route)

@@ -1,65 +1,491 @@
-//! A blocking client: one connection, driven by its own event loop thread; [`Client::send`]
-//! waits for the response, [`Client::start`] does not, so many requests share the connection.
+//! A blocking client for one origin: requests over HTTP/2 by prior knowledge, after `Upgrade:
+//! h2c`, or over TLS with ALPN `h2`. Each connection is driven by its own event loop thread;
+//! [`Client::send`] waits for the response, [`Client::start`] does not, so many requests share
+//! a connection. A new connection opens when the server's SETTINGS_MAX_CONCURRENT_STREAMS is
+//! reached or a connection is going away (GOAWAY), and requests the server refused unprocessed
+//! are sent again (RFC 9113 §8.7).
 
-use crate::event_loop::{system_clock, EventLoop, Msg, Proto, Remote, ReplyTx, Role, H2};
+use crate::event_loop::{system_clock, EventLoop, Msg, Proto, Remote, ReplyTx, Role, Tls, H2};
 use crate::Error;
 use bytes::{Bytes, BytesMut};
 use h2core::http1::{self, BodyKind};
-use h2core::{Config, Connection, Header, StreamId};
+use h2core::{Config, Connection, Event, Header, Reason, ShutdownState, StreamId, UserError};
 use http::{Request, Response};
+use rustls::pki_types::ServerName;
 use std::io::{Read, Write};
-use std::net::ToSocketAddrs;
-use std::sync::{mpsc, Arc};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
-struct Inner {
-    remote: Remote,
+/// How long connecting, the TLS handshake and the server's first SETTINGS may each take.
+const SETTINGS_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many times a refused request is sent in all.
+const MAX_ATTEMPTS: usize = 4;
+
+/// Wakes the threads waiting on the pool: a connection became ready, went away, or finished
+/// opening. A generation counter, so a wake between a check and the wait is not lost.
+#[derive(Default)]
+pub(crate) struct Signal {
+    generation: Mutex<u64>,
+    changed: Condvar,
 }
 
-impl Drop for Inner {
-    fn drop(&mut self) {
-        // Every handle is gone: close gracefully once the streams are done.
-        let _ = self.remote.send(Msg::Shutdown);
+impl Signal {
+    fn generation(&self) -> u64 {
+        *self.generation.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn notify(&self) {
+        *self.generation.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.changed.notify_all();
+    }
+
+    /// Waits until something changed since `seen`; false once `deadline` passed.
+    fn wait(&self, seen: u64, deadline: Instant) -> bool {
+        let guard = self.generation.lock().unwrap_or_else(|e| e.into_inner());
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (guard, _) = self
+            .changed
+            .wait_timeout_while(guard, left, |g| *g == seen)
+            .unwrap_or_else(|e| e.into_inner());
+        *guard != seen
     }
 }
 
-/// An HTTP/2 client connection (h2c by prior knowledge, or after [`upgrade`]). Cheap to clone.
+/// What one connection's loop publishes for the pool, and the pool's reservations on it: the
+/// pool never sends more requests than the server allows at once.
+pub(crate) struct Shared {
+    /// Our streams open or half-closed (the core's count).
+    active: AtomicU32,
+    /// The server's SETTINGS_MAX_CONCURRENT_STREAMS (u32::MAX while unlimited).
+    max_concurrent: AtomicU32,
+    /// Requests the pool assigned here that the loop has not started yet.
+    reserved: AtomicU32,
+    /// The server's first SETTINGS arrived, so its limits are known (RFC 9113 §6.5.2), or the
+    /// connection ended before they did.
+    ready: AtomicBool,
+    /// No new request may start here (GOAWAY either way, or the connection ended).
+    closing: AtomicBool,
+    signal: Arc<Signal>,
+}
+
+impl Shared {
+    fn new(signal: Arc<Signal>) -> Arc<Shared> {
+        Arc::new(Shared {
+            active: AtomicU32::new(0),
+            max_concurrent: AtomicU32::new(u32::MAX),
+            reserved: AtomicU32::new(0),
+            ready: AtomicBool::new(false),
+            closing: AtomicBool::new(false),
+            signal,
+        })
+    }
+
+    fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Acquire)
+    }
+
+    /// Takes a slot for one request if the server's limit leaves one.
+    fn try_reserve(&self) -> bool {
+        self.reserved
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| {
+                let room = self.ready.load(Ordering::Acquire)
+                    && !self.is_closing()
+                    && self.active.load(Ordering::Acquire).saturating_add(r)
+                        < self.max_concurrent.load(Ordering::Acquire);
+                room.then_some(r + 1)
+            })
+            .is_ok()
+    }
+
+    /// The reserved request started (it now counts in `active`) or failed.
+    pub(crate) fn release(&self) {
+        let _ = self
+            .reserved
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| r.checked_sub(1));
+    }
+
+    /// Called by the loop with each event of the connection, before it is handled.
+    pub(crate) fn observe(&self, conn: &Connection, ev: &Event) {
+        match ev {
+            Event::RemoteSettingsChanged { .. } => {
+                let max = conn.remote_settings().max_concurrent_streams;
+                self.max_concurrent
+                    .store(max.unwrap_or(u32::MAX), Ordering::Release);
+                self.ready.store(true, Ordering::Release);
+                self.signal.notify();
+            }
+            Event::GoAwayReceived { .. } | Event::ConnectionTerminated { .. } => self.finish(),
+            _ => {}
+        }
+    }
+
+    /// Called by the loop after each step: the core's count of our streams, and whether it
+    /// takes new ones.
+    pub(crate) fn update(&self, conn: &Connection) {
+        let (active, _) = conn.active_streams();
+        self.active.store(active, Ordering::Release);
+        // At the limit, can_open_stream is false too; only a shutdown (GOAWAY sent or
+        // received) or exhausted stream ids close the connection to new requests.
+        if !conn.can_open_stream() && conn.shutdown_state() != ShutdownState::Running {
+            self.finish();
+        }
+    }
+
+    /// The connection takes no more requests: wake whoever waits for it.
+    pub(crate) fn finish(&self) {
+        if !self.closing.swap(true, Ordering::AcqRel) {
+            self.ready.store(true, Ordering::Release);
+            self.signal.notify();
+        }
+    }
+}
+
+/// One connection of the pool.
+#[derive(Clone)]
+struct Handle {
+    remote: Remote,
+    shared: Arc<Shared>,
+}
+
+/// How connections of a pool are made.
+enum Transport {
+    /// HTTP/2 by prior knowledge (RFC 9113 §3.3).
+    Cleartext,
+    /// TLS, ALPN `h2` (RFC 9113 §3.2).
+    Tls(Arc<rustls::ClientConfig>, ServerName<'static>),
+}
+
+struct Pool {
+    addrs: Vec<SocketAddr>,
+    config: Config,
+    transport: Transport,
+    state: Mutex<PoolState>,
+    signal: Arc<Signal>,
+    connections_opened: AtomicU64,
+    retries: AtomicU64,
+}
+
+#[derive(Default)]
+struct PoolState {
+    /// Connections that may take new requests.
+    conns: Vec<Handle>,
+    /// Connections being opened (at most one at a time: the others wait for it).
+    opening: usize,
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        // Every handle and pending response is gone: close gracefully once the streams are
+        // done (GOAWAY, RFC 9113 §6.8).
+        let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        for c in state.conns.drain(..) {
+            let _ = c.remote.send(Msg::Shutdown);
+        }
+    }
+}
+
+/// Counts a connection being opened; on drop (done or failed) wakes the requests that waited
+/// for it.
+struct Opening<'a>(&'a Pool);
+
+impl Drop for Opening<'_> {
+    fn drop(&mut self) {
+        self.0.lock().opening -= 1;
+        self.0.signal.notify();
+    }
+}
+
+impl Pool {
+    fn new(addrs: Vec<SocketAddr>, config: Config, transport: Transport) -> Pool {
+        Pool {
+            addrs,
+            config,
+            transport,
+            state: Mutex::default(),
+            signal: Arc::default(),
+            connections_opened: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn scheme(&self) -> &'static str {
+        match self.transport {
+            Transport::Cleartext => "http",
+            Transport::Tls(..) => "https",
+        }
+    }
+
+    /// Opens a connection and waits for the server's SETTINGS, so its limits are known.
+    fn open(&self) -> Result<Handle, Error> {
+        let mut socket = connect_std(&self.addrs)?;
+        let tls = match &self.transport {
+            Transport::Cleartext => None,
+            Transport::Tls(config, name) => Some(tls_handshake(&mut socket, config, name)?),
+        };
+        let shared = Shared::new(self.signal.clone());
+        let conn = Connection::new(self.config.clone(), Instant::now());
+        let remote = spawn(
+            socket,
+            tls,
+            BytesMut::new(),
+            conn,
+            self.config.clone(),
+            shared.clone(),
+            None,
+        )?;
+        self.connections_opened.fetch_add(1, Ordering::Relaxed);
+        let handle = Handle { remote, shared };
+        wait_ready(&handle, &self.signal)?;
+        Ok(handle)
+    }
+
+    /// A connection with a slot reserved for one request: one with room, else the one being
+    /// opened once it is ready, else a new one.
+    fn pick(&self) -> Result<Handle, Error> {
+        // Bounded: whoever opens gives up after its own timeouts and wakes us.
+        let deadline = Instant::now() + 4 * SETTINGS_TIMEOUT;
+        loop {
+            let seen = self.signal.generation();
+            {
+                let mut state = self.lock();
+                state.conns.retain(|c| !c.shared.is_closing());
+                if let Some(c) = state.conns.iter().find(|c| c.shared.try_reserve()) {
+                    return Ok(c.clone());
+                }
+                if state.opening == 0 {
+                    state.opening += 1;
+                    break;
+                }
+            }
+            if !self.signal.wait(seen, deadline) {
+                return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
+            }
+        }
+        let opening = Opening(self);
+        let conn = self.open()?;
+        // Ours before the waiters (woken when `opening` drops) take the rest. A server that
+        // allows no stream at all: the core queues the request until it does.
+        if !conn.shared.try_reserve() {
+            conn.shared.reserved.fetch_add(1, Ordering::AcqRel);
+        }
+        self.lock().conns.push(conn.clone());
+        drop(opening);
+        Ok(conn)
+    }
+
+    /// Sends a request on a reserved slot; its response comes on the returned receiver.
+    fn dispatch(&self, head: &[Header], body: &Bytes) -> Result<ResponseRx, Error> {
+        // Bounded: a connection that is gone before taking the request is dropped from the
+        // pool, so each round opens or finds another.
+        for _ in 0..MAX_ATTEMPTS {
+            let conn = self.pick()?;
+            let (reply, rx) = mpsc::channel();
+            let msg = Msg::Request {
+                head: head.to_vec(),
+                body: body.clone(),
+                reply,
+                reserved: true,
+            };
+            match conn.remote.send(msg) {
+                Ok(()) => return Ok(rx),
+                Err(_) => {
+                    conn.shared.release();
+                    conn.shared.finish();
+                }
+            }
+        }
+        Err(Error::ConnectionGone)
+    }
+}
+
+type ResponseRx = mpsc::Receiver<Result<Response<Bytes>, Error>>;
+
+/// Waits until the server's SETTINGS arrived on `handle` (or the connection ended).
+fn wait_ready(handle: &Handle, signal: &Signal) -> Result<(), Error> {
+    let deadline = Instant::now() + SETTINGS_TIMEOUT;
+    loop {
+        let seen = signal.generation();
+        if handle.shared.ready.load(Ordering::Acquire) {
+            break;
+        }
+        if !signal.wait(seen, deadline) {
+            let _ = handle.remote.send(Msg::Shutdown);
+            return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
+        }
+    }
+    if handle.shared.is_closing() {
+        return Err(Error::ConnectionGone);
+    }
+    Ok(())
+}
+
+/// A client for one origin: opens connections as needed and spreads requests over them;
+/// cheap to clone. Connections close gracefully when every handle and pending response is
+/// gone.
+///
+/// A new connection takes requests once the server's SETTINGS arrived, so its
+/// SETTINGS_MAX_CONCURRENT_STREAMS is known; requests that find every connection full wait for
+/// the one being opened rather than each opening their own. A request the server refused
+/// without processing it (REFUSED_STREAM, or above a GOAWAY's last-stream-id, RFC 9113 §8.7) is
+/// sent again on another connection; a request without a body and with an idempotent method
+/// (RFC 9110 §9.2.2) is also sent again once when its connection failed before the response.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pool: Arc<Pool>,
+}
+
+/// Counters of a [`Client`] since it was created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientStats {
+    /// Connections opened, the first one included.
+    pub connections_opened: u64,
+    /// Requests sent again after a refusal or a failed connection.
+    pub retries: u64,
 }
 
 /// A response still on its way.
 pub struct PendingResponse {
-    rx: mpsc::Receiver<Result<Response<Bytes>, Error>>,
+    pool: Arc<Pool>,
+    head: Vec<Header>,
+    body: Bytes,
+    rx: ResponseRx,
+    attempt: usize,
+    /// Bodiless and idempotent: may be sent again once if its connection fails.
+    retry_failed_connection: bool,
 }
 
 impl PendingResponse {
-    /// Blocks until the whole response (body and trailers, see [`crate::Trailers`]) arrived.
-    pub fn wait(self) -> Result<Response<Bytes>, Error> {
-        self.rx.recv().map_err(|_| Error::ConnectionGone)?
+    /// Blocks until the whole response (body and trailers, see [`crate::Trailers`]) arrived;
+    /// sends the request again first if the server refused it unprocessed.
+    pub fn wait(mut self) -> Result<Response<Bytes>, Error> {
+        loop {
+            let err = match self.rx.recv() {
+                Ok(Ok(response)) => return Ok(response),
+                Ok(Err(e)) => e,
+                Err(_) => Error::ConnectionGone,
+            };
+            // Not processed by the server (RFC 9113 §8.7), or never started here: safe to send
+            // again, whatever the method.
+            let refused = matches!(
+                err,
+                Error::Reset(Reason::REFUSED_STREAM)
+                    | Error::User(UserError::ConnectionClosed | UserError::StreamsExhausted)
+            );
+            let failed_connection = matches!(
+                err,
+                Error::Connection { .. } | Error::Io(_) | Error::ConnectionGone
+            );
+            if refused && self.attempt < MAX_ATTEMPTS {
+                self.attempt += 1;
+            } else if failed_connection && self.retry_failed_connection {
+                self.retry_failed_connection = false;
+            } else {
+                return Err(err);
+            }
+            self.pool.retries.fetch_add(1, Ordering::Relaxed);
+            self.rx = self.pool.dispatch(&self.head, &self.body)?;
+        }
     }
 }
 
-fn connect_std(addr: impl ToSocketAddrs) -> Result<std::net::TcpStream, Error> {
-    let socket = std::net::TcpStream::connect(addr)?;
-    let _ = socket.set_nodelay(true);
-    Ok(socket)
+fn connect_std(addrs: &[SocketAddr]) -> Result<std::net::TcpStream, Error> {
+    let mut last = None;
+    for addr in addrs {
+        match std::net::TcpStream::connect_timeout(addr, SETTINGS_TIMEOUT) {
+            Ok(socket) => {
+                let _ = socket.set_nodelay(true);
+                return Ok(socket);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(Error::Io(last.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address")
+    })))
+}
+
+fn resolve(addr: impl ToSocketAddrs) -> Result<Vec<SocketAddr>, Error> {
+    let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+    if addrs.is_empty() {
+        return Err(Error::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "no address",
+        )));
+    }
+    Ok(addrs)
+}
+
+/// The TLS handshake, blocking, before the loop takes the socket: its ALPN must be `h2`.
+fn tls_handshake(
+    socket: &mut std::net::TcpStream,
+    config: &Arc<rustls::ClientConfig>,
+    name: &ServerName<'static>,
+) -> Result<Tls, Error> {
+    let mut session = rustls::ClientConnection::new(config.clone(), name.clone())
+        .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+    socket.set_read_timeout(Some(SETTINGS_TIMEOUT))?;
+    socket.set_write_timeout(Some(SETTINGS_TIMEOUT))?;
+    // Bounded: each round trip of the handshake is one call (TLS 1.2 needs two).
+    for _ in 0..8 {
+        if !session.is_handshaking() {
+            break;
+        }
+        if let Err(e) = session.complete_io(socket) {
+            let alert = e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
+            if let Some(rustls::Error::AlertReceived(
+                rustls::AlertDescription::NoApplicationProtocol,
+            )) = alert
+            {
+                // The server offers no protocol we asked for (RFC 7301 §3.2).
+                return Err(Error::Malformed("ALPN: the server did not select h2"));
+            }
+            return Err(e.into());
+        }
+    }
+    if session.is_handshaking() {
+        return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
+    }
+    socket.set_read_timeout(None)?;
+    socket.set_write_timeout(None)?;
+    if session.alpn_protocol() != Some(h2_http::tls::ALPN_H2) {
+        // RFC 9113 §3.2: HTTP/2 over TLS only after ALPN selected `h2`.
+        return Err(Error::Malformed("ALPN: the server did not select h2"));
+    }
+    // What rustls still holds (our Finished) goes out with the loop's first flush.
+    Ok(Tls::new(rustls::Connection::Client(session)))
 }
 
 /// Starts the loop thread over `socket`, already speaking HTTP/2 through `conn`.
 fn spawn(
     socket: std::net::TcpStream,
+    tls: Option<Tls>,
     read_buf: BytesMut,
     conn: Connection,
     config: Config,
+    shared: Arc<Shared>,
     expect: Option<ReplyTx>,
-) -> Result<Client, Error> {
+) -> Result<Remote, Error> {
     socket.set_nonblocking(true)?;
     let io = mio::net::TcpStream::from_std(socket);
-    let mut ev = EventLoop::new(Role::Client, config, system_clock())?;
+    let mut ev = EventLoop::new(
+        Role::Client {
+            shared: shared.clone(),
+        },
+        config,
+        system_clock(),
+    )?;
     let unparsed = !read_buf.is_empty();
-    ev.add(
+    ev.add_with_tls(
         Box::new(io),
+        tls,
         read_buf,
         Proto::H2(Box::new(H2::new(conn, None, unparsed))),
     )?;
@@ -77,10 +503,10 @@ fn spawn(
             if let Err(e) = ev.run() {
                 tracing::debug!("client loop: {e}");
             }
+            // However the loop ended, the pool must not wait for this connection.
+            shared.finish();
         })?;
-    Ok(Client {
-        inner: Arc::new(Inner { remote }),
-    })
+    Ok(remote)
 }
 
 impl Client {
@@ -89,40 +515,94 @@ impl Client {
         Client::connect_with(addr, Config::client())
     }
 
-    /// As [`Client::connect`], with `config`.
+    /// As [`Client::connect`], with `config` for every connection.
     pub fn connect_with(addr: impl ToSocketAddrs, config: Config) -> Result<Client, Error> {
-        let socket = connect_std(addr)?;
-        let conn = Connection::new(config.clone(), std::time::Instant::now());
-        spawn(socket, BytesMut::new(), conn, config, None)
+        Client::build(resolve(addr)?, config, Transport::Cleartext)
     }
 
-    /// Sends `request` without waiting for its response.
+    /// Connects with TLS to `addr`, checking the certificate against `server_name` (see
+    /// [`crate::tls`] for configs). The config should offer ALPN `h2`; fails if the server does
+    /// not select it (RFC 9113 §3.2).
+    pub fn connect_tls(
+        addr: impl ToSocketAddrs,
+        server_name: &str,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Result<Client, Error> {
+        let name = ServerName::try_from(server_name.to_owned())
+            .map_err(|_| Error::Malformed("server name"))?;
+        Client::build(resolve(addr)?, Config::client(), Transport::Tls(tls, name))
+    }
+
+    /// Opens the first connection now, so that an unreachable server or a failed handshake is
+    /// reported here.
+    fn build(
+        addrs: Vec<SocketAddr>,
+        config: Config,
+        transport: Transport,
+    ) -> Result<Client, Error> {
+        let pool = Arc::new(Pool::new(addrs, config, transport));
+        let first = pool.open()?;
+        pool.lock().conns.push(first);
+        Ok(Client { pool })
+    }
+
+    /// Sends `request` without waiting for its response. Blocks only while a new connection
+    /// opens, when every one is at the server's limit.
     pub fn start(&self, request: Request<Bytes>) -> Result<PendingResponse, Error> {
-        let head = h2_http::request_to_h2(&request, "http");
-        let (reply, rx) = mpsc::channel();
-        self.inner.remote.send(Msg::Request {
+        let head = h2_http::request_to_h2(&request, self.pool.scheme());
+        let idempotent = request.method().is_idempotent();
+        let body = request.into_body();
+        let rx = self.pool.dispatch(&head, &body)?;
+        Ok(PendingResponse {
+            pool: self.pool.clone(),
+            retry_failed_connection: body.is_empty() && idempotent,
             head,
-            body: request.into_body(),
-            reply,
-        })?;
-        Ok(PendingResponse { rx })
+            body,
+            rx,
+            attempt: 1,
+        })
     }
 
     /// Sends `request` and waits for the whole response.
     pub fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, Error> {
         self.start(request)?.wait()
     }
+
+    /// How many connections are open and take new requests.
+    pub fn connections(&self) -> usize {
+        let mut state = self.pool.lock();
+        state.conns.retain(|c| !c.shared.is_closing());
+        state.conns.len()
+    }
+
+    /// The counters since the client was created.
+    pub fn stats(&self) -> ClientStats {
+        ClientStats {
+            connections_opened: self.pool.connections_opened.load(Ordering::Relaxed),
+            retries: self.pool.retries.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Closes every connection gracefully (GOAWAY; requests in flight finish). Requests
+    /// started afterwards open a new connection.
+    pub fn shutdown(&self) {
+        for c in self.pool.lock().conns.drain(..) {
+            let _ = c.remote.send(Msg::Shutdown);
+        }
+    }
 }
 
 /// Sends `request` over HTTP/1.1 with `Upgrade: h2c` (RFC 7540 §3.2); after `101 Switching
-/// Protocols` its response comes on stream 1 and the connection is an HTTP/2 [`Client`]. A
+/// Protocols` its response comes on stream 1 and the connection is the first of an HTTP/2
+/// [`Client`] (further connections, if the server's limit needs them, use prior knowledge). A
 /// server that does not upgrade is an error.
 pub fn upgrade(
     addr: impl ToSocketAddrs,
     request: Request<Bytes>,
 ) -> Result<(Client, Response<Bytes>), Error> {
     let config = Config::client();
-    let mut socket = connect_std(addr)?;
+    let addrs = resolve(addr)?;
+    let mut socket = connect_std(&addrs)?;
     let head_request = request.method() == http::Method::HEAD;
     let h2_head = h2_http::request_to_h2(&request, "http");
     let field = |name: &str| {
@@ -186,8 +666,17 @@ pub fn upgrade(
     }
     let conn =
         Connection::new_upgraded_client(config.clone(), std::time::Instant::now(), head_request);
+    let pool = Arc::new(Pool::new(addrs, config.clone(), Transport::Cleartext));
+    let shared = Shared::new(pool.signal.clone());
     let (reply, rx) = mpsc::channel();
-    let client = spawn(socket, buf, conn, config, Some(reply))?;
-    let response = PendingResponse { rx }.wait()?;
-    Ok((client, response))
+    let remote = spawn(socket, None, buf, conn, config, shared.clone(), Some(reply))?;
+    pool.connections_opened.fetch_add(1, Ordering::Relaxed);
+    let handle = Handle { remote, shared };
+    // Stream 1 is not sent again: its request went over HTTP/1.1.
+    let response = rx.recv().map_err(|_| Error::ConnectionGone)??;
+    // Usually already there: the server's SETTINGS come first after the 101.
+    if wait_ready(&handle, &pool.signal).is_ok() {
+        pool.lock().conns.push(handle);
+    }
+    Ok((Client { pool }, response))
 }

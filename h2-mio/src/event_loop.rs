@@ -4,6 +4,11 @@
 //!
 //! It has no HTTP/2 rule of its own: bytes go into `Connection::handle_input`, come out of
 //! `poll_transmit`, and events become `http` messages.
+//!
+//! With TLS, a connection's `rustls::Connection` sits between the socket and the buffers: reads
+//! go socket → `read_tls` → `process_new_packets` → `reader()` → `read_buf`; the write queue's
+//! `Bytes` go through `writer()` (vectored, encrypted into rustls's bounded buffer) and out
+//! with `write_tls`. rustls's buffer is limited (64 KiB), so backpressure still reaches the core.
 
 use crate::body::{Body, Chan, Inner, Item};
 use crate::http1::H1;
@@ -22,6 +27,8 @@ use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
+
+use h2_http::tls::ALPN_H2;
 
 /// A transport the loop can drive: a non-blocking socket registered with `mio`.
 pub trait Io: Read + Write + mio::event::Source + Send {
@@ -57,6 +64,23 @@ pub type CoreCall = Box<dyn FnOnce(&mut Connection, Instant) + Send>;
 /// A reply to a client request.
 pub(crate) type ReplyTx = mpsc::Sender<Result<Response<Bytes>, Error>>;
 
+/// A connection's TLS session (RFC 8446), server or client side.
+pub(crate) struct Tls {
+    session: rustls::Connection,
+    /// Our close_notify is queued, or the session failed (its alert is queued instead): either
+    /// way nothing more is encrypted.
+    closed: bool,
+}
+
+impl Tls {
+    pub(crate) fn new(session: rustls::Connection) -> Tls {
+        Tls {
+            session,
+            closed: false,
+        }
+    }
+}
+
 /// Names one connection; `id` tells a reused slab slot from the connection a message meant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Key {
@@ -85,6 +109,8 @@ pub(crate) enum Msg {
         head: Vec<Header>,
         body: Bytes,
         reply: ReplyTx,
+        /// The pool reserved a slot for it, released once the stream is open (or failed).
+        reserved: bool,
     },
     /// Client: the response on `stream` (stream 1 after an upgrade) goes to `reply`.
     Expect { stream: StreamId, reply: ReplyTx },
@@ -111,7 +137,10 @@ pub(crate) enum Role {
         handler: Handler,
         pool: Pool,
     },
-    Client,
+    /// One connection of a client's pool: its state is published for the pool.
+    Client {
+        shared: Arc<crate::client::Shared>,
+    },
     /// Every core event goes out raw (the scenario corpus through the adapter).
     Tap {
         events: mpsc::Sender<Event>,
@@ -121,6 +150,8 @@ pub(crate) enum Role {
 pub(crate) enum Proto {
     /// The first bytes decide: the HTTP/2 preface or HTTP/1.1.
     Sniff,
+    /// Server TLS handshake in progress; its ALPN decides (RFC 9113 §3.2): `h2` or HTTP/1.1.
+    Handshake,
     H1(Box<H1>),
     H2(Box<H2>),
     Gone,
@@ -190,6 +221,8 @@ impl Out {
 pub(crate) struct Conn {
     id: u64,
     io: Box<dyn Io>,
+    /// Present for a TLS connection: plaintext goes through it.
+    tls: Option<Tls>,
     pub(crate) read_buf: BytesMut,
     write_q: VecDeque<Bytes>,
     /// Bytes in `write_q`.
@@ -235,6 +268,9 @@ impl Conn {
         if self.read_closed {
             return false;
         }
+        if self.tls.is_some() {
+            return self.read_tls(scratch);
+        }
         loop {
             match self.io.read(scratch) {
                 Ok(0) => {
@@ -256,8 +292,81 @@ impl Conn {
         }
     }
 
+    /// One read of plaintext into `read_buf` through TLS; true if bytes or EOF arrived, or the
+    /// handshake moved on (it may have output to flush).
+    fn read_tls(&mut self, scratch: &mut [u8]) -> bool {
+        let Some(tls) = self.tls.as_mut() else {
+            return false;
+        };
+        let mut progress = false;
+        // Bounded: a burst larger than this comes back at the next step (the caller loops
+        // while there is progress).
+        for _ in 0..16 {
+            // Plaintext already decrypted first: `read_tls` refuses to read while it is held.
+            match tls.session.reader().read(scratch) {
+                Ok(0) => {
+                    // close_notify (RFC 8446 §6.1): a clean end of the stream.
+                    self.read_closed = true;
+                    return true;
+                }
+                Ok(n) => {
+                    self.read_buf.extend_from_slice(&scratch[..n]);
+                    return true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => {
+                    // TCP closed without close_notify (possibly truncated), or a failed session.
+                    tracing::debug!("tls read: {e}");
+                    self.read_closed = true;
+                    return true;
+                }
+            }
+            match tls.session.read_tls(&mut self.io) {
+                Ok(_) => {
+                    // Ok(0) is EOF: the reader then tells a clean close from a truncation.
+                    progress = true;
+                    if let Err(e) = tls.session.process_new_packets() {
+                        // rustls queued the alert that tells the peer why; it goes out with
+                        // the next flush, and nothing more is read.
+                        tracing::debug!("tls: {e}");
+                        tls.closed = true;
+                        self.read_closed = true;
+                        return true;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return progress,
+                Err(e) => {
+                    tracing::debug!("read: {e}");
+                    self.read_closed = true;
+                    return true;
+                }
+            }
+        }
+        progress
+    }
+
+    /// True while bytes wait to be written: queued plaintext, or TLS records rustls holds.
+    pub(crate) fn pending_out(&self) -> bool {
+        !self.write_q.is_empty() || self.tls.as_ref().is_some_and(|t| t.session.wants_write())
+    }
+
+    /// Queues TLS close_notify (RFC 8446 §6.1) once our side is done, so the peer can tell the
+    /// end from a truncation.
+    fn close_tls(&mut self) {
+        if let Some(tls) = self.tls.as_mut() {
+            if !tls.closed {
+                tls.closed = true;
+                tls.session.send_close_notify();
+            }
+        }
+    }
+
     /// Writes what is queued; Err when the peer can take nothing more.
     fn flush(&mut self) -> io::Result<bool> {
+        if self.tls.is_some() {
+            return self.flush_tls();
+        }
         let mut wrote = false;
         while !self.write_q.is_empty() {
             let slices: Vec<IoSlice<'_>> = self
@@ -289,12 +398,62 @@ impl Conn {
         Ok(wrote)
     }
 
+    /// [`Conn::flush`] through TLS: the queue is encrypted into rustls's bounded buffer (the one
+    /// copy TLS needs anyway), which goes out with vectored writes.
+    fn flush_tls(&mut self) -> io::Result<bool> {
+        let Some(tls) = self.tls.as_mut() else {
+            return Ok(false);
+        };
+        let mut wrote = false;
+        // Bounded: each round either moves bytes or stops; 64 rounds is > 4 MiB.
+        for _ in 0..64 {
+            if !tls.closed && !tls.session.is_handshaking() {
+                while !self.write_q.is_empty() {
+                    let slices: Vec<IoSlice<'_>> = self
+                        .write_q
+                        .iter()
+                        .take(64)
+                        .map(|b| IoSlice::new(b))
+                        .collect();
+                    // Ok(0): rustls's buffer is full until `write_tls` drains it.
+                    let mut n = tls.session.writer().write_vectored(&slices)?;
+                    if n == 0 {
+                        break;
+                    }
+                    self.queued -= n;
+                    while n > 0 {
+                        let front = self.write_q.front_mut().expect("wrote queued bytes");
+                        if n >= front.len() {
+                            n -= front.len();
+                            self.write_q.pop_front();
+                        } else {
+                            let _ = front.split_to(n);
+                            n = 0;
+                        }
+                    }
+                }
+            }
+            if !tls.session.wants_write() {
+                break;
+            }
+            match tls.session.write_tls(&mut self.io) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(_) => wrote = true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(wrote)
+    }
+
     fn deadline(&self, config: &Config) -> Option<Instant> {
         if let Some(d) = self.linger_deadline.or(self.flush_deadline) {
             return Some(d);
         }
         match &self.proto {
-            Proto::Sniff => Some(self.accepted + config.handshake_timeout),
+            // The TLS handshake counts against the same deadline as the preface.
+            Proto::Sniff | Proto::Handshake => Some(self.accepted + config.handshake_timeout),
             Proto::H2(h2) => h2.conn.poll_timeout(),
             Proto::H1(_) | Proto::Gone => None,
         }
@@ -318,6 +477,8 @@ pub struct EventLoop {
     poll: Poll,
     events: Events,
     listener: Option<TcpListener>,
+    /// Set for a TLS server: every accepted connection starts a handshake with it.
+    tls: Option<Arc<rustls::ServerConfig>>,
     conns: Slab<Conn>,
     timers: BinaryHeap<Reverse<(Instant, usize, u64)>>,
     rx: mpsc::Receiver<Msg>,
@@ -340,6 +501,7 @@ impl EventLoop {
             poll,
             events: Events::with_capacity(1024),
             listener: None,
+            tls: None,
             conns: Slab::new(),
             timers: BinaryHeap::new(),
             rx,
@@ -366,10 +528,27 @@ impl EventLoop {
         Ok(())
     }
 
+    /// Serves TLS on the listener's connections (ALPN already offered by `config`).
+    pub(crate) fn serve_tls(&mut self, config: Arc<rustls::ServerConfig>) {
+        self.tls = Some(config);
+    }
+
     /// Adds a connection; it is driven at the next turn.
     pub(crate) fn add(
         &mut self,
+        io: Box<dyn Io>,
+        read_buf: BytesMut,
+        proto: Proto,
+    ) -> io::Result<()> {
+        self.add_with_tls(io, None, read_buf, proto)
+    }
+
+    /// As [`EventLoop::add`], with the connection's TLS session (a client's, after its
+    /// handshake; a server's, before).
+    pub(crate) fn add_with_tls(
+        &mut self,
         mut io: Box<dyn Io>,
+        tls: Option<Tls>,
         read_buf: BytesMut,
         proto: Proto,
     ) -> io::Result<()> {
@@ -382,6 +561,7 @@ impl EventLoop {
         entry.insert(Conn {
             id: self.next_id,
             io,
+            tls,
             read_buf,
             write_q: VecDeque::new(),
             queued: 0,
@@ -484,7 +664,22 @@ impl EventLoop {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     tracing::trace!(%peer, "accepted");
-                    if let Err(e) = self.add(Box::new(stream), BytesMut::new(), Proto::Sniff) {
+                    let added = match &self.tls {
+                        None => self.add(Box::new(stream), BytesMut::new(), Proto::Sniff),
+                        Some(config) => match rustls::ServerConnection::new(config.clone()) {
+                            Ok(session) => {
+                                let tls = Tls::new(rustls::Connection::Server(session));
+                                self.add_with_tls(
+                                    Box::new(stream),
+                                    Some(tls),
+                                    BytesMut::new(),
+                                    Proto::Handshake,
+                                )
+                            }
+                            Err(e) => Err(io::Error::other(e)),
+                        },
+                    };
+                    if let Err(e) = added {
                         tracing::debug!("register: {e}");
                     }
                 }
@@ -577,16 +772,34 @@ impl EventLoop {
                 let _ = reply.send(r);
                 self.dirty.push(slot);
             }
-            Msg::Request { head, body, reply } => {
+            Msg::Request {
+                head,
+                body,
+                reply,
+                reserved,
+            } => {
+                let shared = match &self.role {
+                    Role::Client { shared } => Some(shared.clone()),
+                    _ => None,
+                };
+                // The slot goes back whatever happens: the stream is open and counted by the
+                // core, or the request failed.
+                let _release = Release(shared.as_deref().filter(|_| reserved));
+                // Not started here: the pool may send it elsewhere.
+                let gone = || Err(Error::User(h2core::UserError::ConnectionClosed));
                 let Some((slot, c)) = self.conn_for(None) else {
-                    let _ = reply.send(Err(Error::ConnectionGone));
+                    let _ = reply.send(gone());
                     return;
                 };
                 let Proto::H2(h2) = &mut c.proto else {
-                    let _ = reply.send(Err(Error::ConnectionGone));
+                    let _ = reply.send(gone());
                     return;
                 };
-                match h2.conn.send_request(head, body.is_empty()) {
+                let sent = h2.conn.send_request(head, body.is_empty());
+                if let Some(shared) = &shared {
+                    shared.update(&h2.conn);
+                }
+                match sent {
                     Ok(id) => {
                         let s = h2.streams.entry(id).or_default();
                         s.reply = Some(reply);
@@ -684,9 +897,12 @@ impl EventLoop {
             if self.stopping && self.conns.is_empty() {
                 self.listener = None;
             }
+            if let Role::Client { shared } = &self.role {
+                shared.finish();
+            }
             return;
         }
-        let want_write = !c.write_q.is_empty();
+        let want_write = c.pending_out();
         if want_write != c.writable {
             c.writable = want_write;
             let interest = if want_write {
@@ -712,6 +928,17 @@ impl EventLoop {
     }
 }
 
+/// Releases a client request's reserved slot when dropped.
+struct Release<'a>(Option<&'a crate::client::Shared>);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        if let Some(shared) = self.0 {
+            shared.release();
+        }
+    }
+}
+
 /// A deadline passed.
 fn fire(c: &mut Conn, ctx: &Ctx<'_>) {
     if c.linger_deadline.is_some_and(|d| d <= ctx.now) {
@@ -726,6 +953,8 @@ fn fire(c: &mut Conn, ctx: &Ctx<'_>) {
         return;
     }
     match &mut c.proto {
+        // A client that never completes the TLS handshake is dropped like an absent preface.
+        Proto::Handshake => c.done = true,
         Proto::Sniff => {
             if c.read_buf.is_empty() {
                 // Absent preface: nothing said, so no protocol to answer in; close.
@@ -776,9 +1005,35 @@ fn step(c: &mut Conn, ctx: &Ctx<'_>, scratch: &mut [u8]) -> bool {
                     progress = true;
                 }
                 Sniff::Http1 => {
-                    proto = Proto::H1(Box::new(H1::new()));
+                    proto = Proto::H1(Box::new(H1::new(false)));
                     progress = true;
                 }
+            }
+        }
+        Proto::Handshake => {
+            progress = c.read_some(scratch);
+            let alpn = c.tls.as_ref().and_then(|t| {
+                (!t.session.is_handshaking()).then(|| t.session.alpn_protocol() == Some(ALPN_H2))
+            });
+            match alpn {
+                Some(true) => {
+                    let mut config = ctx.config.clone();
+                    // The preface deadline counts from the accept: the handshake used part.
+                    config.handshake_timeout = config
+                        .handshake_timeout
+                        .saturating_sub(ctx.now.saturating_duration_since(c.accepted));
+                    let conn = Connection::new(config, ctx.now);
+                    let unparsed = !c.read_buf.is_empty();
+                    proto = Proto::H2(Box::new(H2::new(conn, None, unparsed)));
+                    progress = true;
+                }
+                Some(false) => {
+                    // `http/1.1` or no ALPN; `Upgrade: h2c` is for cleartext only (§3.2).
+                    proto = Proto::H1(Box::new(H1::new(true)));
+                    progress = true;
+                }
+                None if c.read_closed => c.done = true,
+                None => {}
             }
         }
         Proto::H1(h1) => {
@@ -797,6 +1052,9 @@ fn step(c: &mut Conn, ctx: &Ctx<'_>, scratch: &mut [u8]) -> bool {
     };
     if over && !c.done {
         if c.write_q.is_empty() {
+            c.close_tls();
+        }
+        if !c.pending_out() {
             let _ = c.io.shutdown_write();
             if c.read_closed {
                 c.done = true;
@@ -845,6 +1103,9 @@ fn step_h2(c: &mut Conn, h2: &mut H2, ctx: &Ctx<'_>, scratch: &mut [u8]) -> bool
     }
     progress |= pump_h2(h2);
     h2.streams.retain(|_, s| !s.done());
+    if let Role::Client { shared } = ctx.role {
+        shared.update(&h2.conn);
+    }
     if c.write_q.is_empty() {
         h2.out.clear();
         if h2.conn.poll_transmit(ctx.now, &mut h2.out) > 0 {
@@ -931,9 +1192,13 @@ fn respond_h2(h2: &mut H2, key: Key, remote: &Remote, stream: StreamId, resp: Re
 }
 
 fn event(h2: &mut H2, ctx: &Ctx<'_>, ev: Event) {
-    if let Role::Tap { events } = ctx.role {
-        let _ = events.send(ev);
-        return;
+    match ctx.role {
+        Role::Tap { events } => {
+            let _ = events.send(ev);
+            return;
+        }
+        Role::Client { shared } => shared.observe(&h2.conn, &ev),
+        Role::Server { .. } => {}
     }
     match ev {
         Event::RequestReceived {
@@ -1006,7 +1271,7 @@ fn event(h2: &mut H2, ctx: &Ctx<'_>, ev: Event) {
                         }
                     }
                 }
-                Role::Client => {
+                Role::Client { .. } => {
                     let trailers = s.trailers.take();
                     if let Some(tx) = s.reply.take() {
                         let _ = tx.send(client_response(&head, body, trailers));

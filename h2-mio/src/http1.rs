@@ -26,6 +26,9 @@ const BAD_REQUEST: &[u8] =
 pub(crate) struct H1 {
     sc: ServerConn,
     state: State,
+    /// Over TLS: requests are `https`, and `Upgrade: h2c` is ignored (h2c is HTTP/2 over
+    /// cleartext TCP, RFC 9113 §3.2; over TLS only ALPN selects HTTP/2).
+    secure: bool,
 }
 
 enum State {
@@ -50,10 +53,12 @@ struct Pending {
 }
 
 impl H1 {
-    pub(crate) fn new() -> H1 {
+    /// `secure`: the connection is TLS.
+    pub(crate) fn new(secure: bool) -> H1 {
         H1 {
             sc: ServerConn::new(http1::Limits::default()),
             state: State::Idle,
+            secure,
         }
     }
 
@@ -152,7 +157,8 @@ impl H1 {
     }
 
     fn start(&mut self, c: &mut Conn, req: IncomingRequest) {
-        let headers = match req.head.to_h2_headers("http") {
+        let scheme = if self.secure { "https" } else { "http" };
+        let headers = match req.head.to_h2_headers(scheme) {
             Ok(h) => h,
             Err(e) => return self.fail(c, &e),
         };
@@ -166,7 +172,7 @@ impl H1 {
         let upgrade = req
             .head
             .h2c_upgrade()
-            .filter(|_| small)
+            .filter(|_| small && !self.secure)
             .map(|u| u.settings_payload);
         // The body is collected for the handler: ask for it at once (RFC 9110 §10.1.1).
         if let Some(b) = self.sc.take_continue() {

@@ -7,11 +7,14 @@
 //! `poll_timeout()`.
 //!
 //! - Server: [`Server::bind`]`(addr)?.serve(handler)`. One port serves HTTP/1.1, h2c by prior
-//!   knowledge and `Upgrade: h2c`. The handler gets the request body collected (at most
+//!   knowledge and `Upgrade: h2c`; with [`Server::tls`], h2 or HTTP/1.1 over TLS as ALPN
+//!   selects (rustls, driven by the loop: no async runtime). The handler gets the request body collected (at most
 //!   [`MAX_REQUEST_BODY`]; a larger one is answered `413 Payload Too Large`) and answers with a
 //!   whole [`Body`] or a streamed one ([`Body::channel`]).
-//! - Client: [`Client::connect`]`(addr)?.send(request)?`, blocking; [`Client::start`] sends
-//!   without waiting, so many requests share the connection concurrently.
+//! - Client: [`Client::connect`]`(addr)?.send(request)?` (or [`Client::connect_tls`]),
+//!   blocking; [`Client::start`] sends without waiting, so many requests share a connection
+//!   concurrently. A new connection opens when the server's SETTINGS_MAX_CONCURRENT_STREAMS is
+//!   reached or a connection is going away.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -27,7 +30,7 @@ pub mod server;
 pub mod testing;
 
 pub use body::{Body, BodySender};
-pub use client::{Client, PendingResponse};
+pub use client::{Client, ClientStats, PendingResponse};
 pub use event_loop::Io;
 pub use server::{Pusher, Server};
 
@@ -42,3 +45,6 @@ pub const MAX_REQUEST_BODY: usize = 16 << 20;
 pub struct Trailers(pub http::HeaderMap);
 
 pub use h2_http::Error;
+
+/// TLS configs (rustls, ring provider) with ALPN `h2` / `http/1.1`: shared with every adapter.
+pub use h2_http::tls;

@@ -1,5 +1,6 @@
 //! The server: one event loop thread over every connection; one port for HTTP/2 by prior
-//! knowledge, HTTP/1.1 and `Upgrade: h2c`.
+//! knowledge, HTTP/1.1 and `Upgrade: h2c` (and, with TLS, ALPN's choice of `h2` or
+//! `http/1.1`).
 
 use crate::body::Body;
 use crate::event_loop::{system_clock, EventLoop, Key, Msg, Remote, Role};
@@ -63,6 +64,7 @@ impl ShutdownHandle {
 pub struct Server {
     listener: mio::net::TcpListener,
     config: Config,
+    tls: Option<Arc<rustls::ServerConfig>>,
     threads: usize,
     on_ready: Option<Box<dyn FnOnce(ShutdownHandle) + Send>>,
 }
@@ -75,6 +77,7 @@ impl Server {
         Ok(Server {
             listener: mio::net::TcpListener::from_std(std),
             config: Config::server(),
+            tls: None,
             threads: std::thread::available_parallelism().map_or(4, |n| n.get() * 2),
             on_ready: None,
         })
@@ -88,6 +91,16 @@ impl Server {
     /// Uses `config` (SETTINGS, limits, timeouts) for every HTTP/2 connection.
     pub fn config(mut self, config: Config) -> Server {
         self.config = config;
+        self
+    }
+
+    /// Serves TLS with this rustls config instead of cleartext: ALPN `h2` selects HTTP/2 (RFC
+    /// 9113 §3.2), `http/1.1` or no ALPN the HTTP/1.1 path, with the same handler. Both are
+    /// offered if the config lists none ([`crate::tls::with_alpn`]). The handshake counts
+    /// against `Config::handshake_timeout`, from the accept: a client that has not finished it
+    /// and sent its preface by then is dropped.
+    pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Server {
+        self.tls = Some(h2_http::tls::with_alpn(config));
         self
     }
 
@@ -113,6 +126,9 @@ impl Server {
             pool: Pool::new(self.threads),
         };
         let mut ev = EventLoop::new(role, self.config, system_clock())?;
+        if let Some(tls) = self.tls {
+            ev.serve_tls(tls);
+        }
         ev.listen(self.listener)?;
         if let Some(f) = self.on_ready {
             f(ShutdownHandle {

@@ -1,0 +1,193 @@
+//! The client's pool: a new connection when the server's SETTINGS_MAX_CONCURRENT_STREAMS is
+//! reached or a connection is going away, and requests refused unprocessed sent again
+//! (RFC 9113 §8.7).
+
+#![allow(clippy::disallowed_methods)]
+
+use bytes::{Bytes, BytesMut};
+use h2_mio::server::ShutdownHandle;
+use h2_mio::{Body, Client, Server};
+use h2core::{Config, Connection, Event, Header, Reason};
+use http::{Request, Response, StatusCode};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+/// Any wait longer than this fails the test instead of hanging it.
+const BOUND: Duration = Duration::from_secs(20);
+
+/// `/stream?n=K&interval_ms=T` as the demo server: headers at once, then K chunks T ms apart,
+/// so the stream stays open meanwhile.
+fn handler(req: Request<Bytes>) -> Response<Body> {
+    let query = req.uri().query().unwrap_or("").to_owned();
+    let get = |key: &str| {
+        query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, v)| v.parse::<u64>().ok())
+    };
+    let n = get("n").unwrap_or(1);
+    let interval = Duration::from_millis(get("interval_ms").unwrap_or(0));
+    let (tx, body) = Body::channel();
+    std::thread::spawn(move || {
+        for i in 0..n {
+            std::thread::sleep(interval);
+            if tx.send(Bytes::from(format!("event {i}\n"))).is_err() {
+                return;
+            }
+        }
+    });
+    Response::new(body)
+}
+
+struct Running {
+    addr: SocketAddr,
+    shutdown: ShutdownHandle,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shutdown.shutdown();
+    }
+}
+
+fn serve(config: Config) -> Running {
+    let server = Server::bind("127.0.0.1:0")
+        .expect("bind")
+        .config(config)
+        .handler_threads(16);
+    let addr = server.local_addr().expect("local addr");
+    let (tx, rx) = mpsc::channel();
+    let server = server.on_ready(move |h| {
+        let _ = tx.send(h);
+    });
+    std::thread::spawn(move || server.serve(handler));
+    let shutdown = rx.recv_timeout(BOUND).expect("server ready");
+    Running { addr, shutdown }
+}
+
+fn get(path: &str) -> Request<Bytes> {
+    Request::get(format!("http://localhost{path}"))
+        .body(Bytes::new())
+        .expect("request")
+}
+
+#[test]
+fn requests_beyond_max_concurrent_streams_open_more_connections() {
+    let mut config = Config::server();
+    config.settings.max_concurrent_streams = Some(2);
+    let server = serve(config);
+    let client = Client::connect(server.addr).expect("connect");
+    // Seven at once, each holding its stream for a while: 2 + 2 + 2 + 1.
+    let pending: Vec<_> = (0..7)
+        .map(|_| {
+            client
+                .start(get("/stream?n=1&interval_ms=200"))
+                .expect("start")
+        })
+        .collect();
+    for p in pending {
+        let resp = p.wait().expect("response");
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.body(), "event 0\n");
+    }
+    let stats = client.stats();
+    assert!(
+        stats.connections_opened > 1,
+        "one connection for 7 streams with a limit of 2: {stats:?}"
+    );
+    // Never more than needed: each new connection is opened only when all are full.
+    assert!(stats.connections_opened <= 4, "{stats:?}");
+    assert_eq!(stats.retries, 0, "the limit was respected, nothing refused");
+    assert_eq!(client.connections() as u64, stats.connections_opened);
+}
+
+#[test]
+fn a_connection_that_received_goaway_is_replaced() {
+    // The server ends idle connections gracefully (GOAWAY NO_ERROR, RFC 9113 §6.8).
+    let mut config = Config::server();
+    config.idle_timeout = Some(Duration::from_millis(100));
+    let server = serve(config);
+    let client = Client::connect(server.addr).expect("connect");
+    assert_eq!(client.send(get("/")).expect("first").body(), "event 0\n");
+    let deadline = Instant::now() + BOUND;
+    while client.connections() > 0 {
+        assert!(Instant::now() < deadline, "no GOAWAY from the idle server");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(client.send(get("/")).expect("second").body(), "event 0\n");
+    assert_eq!(client.stats().connections_opened, 2);
+    assert_eq!(client.connections(), 1);
+}
+
+/// A server on the core alone (no adapter of ours), one thread per connection, that refuses
+/// the first stream it ever sees with RST_STREAM(REFUSED_STREAM) and answers the others `ok`.
+fn refusing_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let refused = Arc::new(AtomicBool::new(false));
+    std::thread::spawn(move || {
+        for socket in listener.incoming().take(8) {
+            let Ok(socket) = socket else { return };
+            let refused = refused.clone();
+            std::thread::spawn(move || serve_core(socket, &refused));
+        }
+    });
+    addr
+}
+
+fn serve_core(mut socket: TcpStream, refused: &AtomicBool) {
+    let mut conn = Connection::new(Config::server(), Instant::now());
+    let mut buf = BytesMut::new();
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    let deadline = Instant::now() + BOUND;
+    let _ = socket.set_read_timeout(Some(Duration::from_millis(50)));
+    while Instant::now() < deadline && !conn.is_closed() {
+        out.clear();
+        conn.poll_transmit(Instant::now(), &mut out);
+        for b in &out {
+            if socket.write_all(b).is_err() {
+                return;
+            }
+        }
+        match socket.read(&mut chunk) {
+            Ok(0) => conn.handle_eof(Instant::now()),
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                let _ = conn.handle_input(Instant::now(), &mut buf);
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                conn.handle_timeout(Instant::now());
+            }
+            Err(_) => return,
+        }
+        while let Some(ev) = conn.poll_event() {
+            if let Event::RequestReceived { stream, .. } = ev {
+                if !refused.swap(true, Ordering::SeqCst) {
+                    let _ = conn.reset(stream, Reason::REFUSED_STREAM);
+                } else {
+                    let head = vec![Header::new(":status", "200")];
+                    let _ = conn.send_response(stream, head, false);
+                    let _ = conn.send_data(stream, Bytes::from_static(b"ok"), true);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_refused_request_is_sent_again_with_its_body() {
+    let addr = refusing_server();
+    let client = Client::connect(addr).expect("connect");
+    // POST is not idempotent: only a refusal (nothing processed) allows sending it again.
+    let request = Request::post("http://localhost/")
+        .body(Bytes::from_static(b"payload"))
+        .expect("request");
+    let resp = client.send(request).expect("response after the retry");
+    assert_eq!(resp.body(), "ok");
+    assert_eq!(client.stats().retries, 1);
+}
