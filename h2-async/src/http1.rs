@@ -46,13 +46,16 @@ async fn write_all_vectored<W: AsyncWrite + Unpin>(
     Ok(())
 }
 
-/// Serves HTTP/1.1 on `io`, whose first bytes are in `buf`, until the connection closes.
+/// Serves HTTP/1.1 on `io`, whose first bytes are in `buf`, until the connection closes. Over
+/// TLS (`tls`), requests are `https` and `Upgrade: h2c` is ignored: h2c is HTTP/2 over cleartext
+/// TCP only (RFC 9113 §3.1), over TLS ALPN chooses.
 pub(crate) async fn serve<R, IO>(
     io: IO,
     mut buf: BytesMut,
     config: Config,
     handler: Handler,
     mut stop: watch::Receiver<bool>,
+    tls: bool,
 ) -> Result<(), Error>
 where
     R: Runtime,
@@ -108,7 +111,8 @@ where
                 }
             }
         };
-        if let Some(upgrade) = req.head.h2c_upgrade() {
+        let scheme = if tls { "https" } else { "http" };
+        if let Some(upgrade) = req.head.h2c_upgrade().filter(|_| !tls) {
             if let Some(result) = try_upgrade(&mut io, &mut buf, &mut sc, &req).await {
                 let (driver_buf, h2_headers, body) = result?;
                 let mut driver = crate::server::upgraded::<R, _>(
@@ -126,7 +130,7 @@ where
                 return driver.await;
             }
         }
-        exchange::<R, _>(&mut io, &mut buf, &mut sc, req, &handler).await?;
+        exchange::<R, _>(&mut io, &mut buf, &mut sc, req, &handler, scheme).await?;
         if sc.should_close() {
             let _ = io.shutdown().await;
             return Ok(());
@@ -185,6 +189,7 @@ async fn exchange<R, IO>(
     sc: &mut ServerConn,
     req: IncomingRequest,
     handler: &Handler,
+    scheme: &str,
 ) -> Result<(), Error>
 where
     R: Runtime,
@@ -192,7 +197,7 @@ where
 {
     let version = req.head.version;
     let head_len = crate::server::Http1HeadLen(req.head_len);
-    let headers = match req.head.to_h2_headers("http") {
+    let headers = match req.head.to_h2_headers(scheme) {
         Ok(h) => h,
         Err(e) => {
             let mut out = BytesMut::new();

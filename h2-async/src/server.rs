@@ -334,7 +334,7 @@ where
                 return driver.await;
             }
             Sniff::Http1 => {
-                return crate::http1::serve::<R, _>(io, buf, config, handler, stop).await;
+                return crate::http1::serve::<R, _>(io, buf, config, handler, stop, false).await;
             }
         }
     }
@@ -364,6 +364,6 @@ async fn serve_tls<R: Runtime>(
         });
         driver.await
     } else {
-        crate::http1::serve::<R, _>(tls, BytesMut::new(), config, handler, stop).await
+        crate::http1::serve::<R, _>(tls, BytesMut::new(), config, handler, stop, true).await
     }
 }

@@ -646,6 +646,29 @@ pub fn curl_tls_alpn_h2(spec: &ServerSpec) {
     assert_eq!(body.len(), 100_000);
 }
 
+/// `Upgrade: h2c` asked over TLS (ALPN http/1.1) is ignored: h2c is HTTP/2 over cleartext TCP
+/// only (RFC 9113 §3.1), so the request is answered over HTTP/1.1, never with a 101.
+pub fn curl_tls_ignores_upgrade_h2c(spec: &ServerSpec) {
+    if require_curl().is_none() {
+        return;
+    }
+    let scratch = Scratch::new("curl_tls_upgrade");
+    let server = ServerProcess::start(spec, &scratch, &["--tls"]);
+    let headers = [
+        "--insecure",
+        "--http1.1",
+        "-H",
+        "Connection: Upgrade, HTTP2-Settings",
+        "-H",
+        "Upgrade: h2c",
+        "-H",
+        "HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA",
+    ];
+    let (out, body) = curl(&server, &scratch, "/", &headers);
+    assert_eq!(out.text(), "200 1.1", "{}", out.report(&server));
+    assert_eq!(body, b"hello\n");
+}
+
 /// curl `-k --http1.1` over TLS: ALPN selects http/1.1 and the same routes answer.
 pub fn curl_tls_alpn_http11(spec: &ServerSpec) {
     if require_curl().is_none() {
@@ -1297,6 +1320,11 @@ macro_rules! interop_tests {
         #[test]
         fn curl_tls_alpn_selects_http11() {
             $crate::interop::curl_tls_alpn_http11(&$server);
+        }
+
+        #[test]
+        fn curl_tls_ignores_upgrade_h2c() {
+            $crate::interop::curl_tls_ignores_upgrade_h2c(&$server);
         }
 
         #[test]
