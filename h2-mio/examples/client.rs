@@ -1,8 +1,7 @@
-//! The demo client: h2c by prior knowledge for `http://` (HTTP/1.1 `Upgrade: h2c` with
-//! `--upgrade`), h2 over TLS for `https://` (ALPN `h2`; `--insecure` accepts any certificate,
-//! e.g. the demo server's self-signed one). Several URLs go concurrently over one connection:
-//! every request is sent, then every response awaited. Bodies go to stdout; status lines and
-//! errors to stderr; the exit status is non-zero on any failure.
+//! The demo client, blocking: h2c by prior knowledge for `http://` (HTTP/1.1 `Upgrade: h2c`
+//! with `--upgrade`), ALPN `h2` for `https://`. Every request is sent, then every response
+//! awaited, so several URLs go concurrently over one connection. The command line and output
+//! are `h2_testkit::demo`'s, shared by every adapter.
 //!
 //! ```sh
 //! cargo run --release -p h2-mio --example client -- [--upgrade] [--insecure] [-X METHOD] [-d DATA] URL...
@@ -10,125 +9,58 @@
 
 use bytes::Bytes;
 use h2_mio::{Client, Trailers};
-use http::{Method, Request, Uri};
-use std::io::Write;
-use std::net::ToSocketAddrs;
-
-struct Args {
-    upgrade: bool,
-    insecure: bool,
-    method: Method,
-    data: Option<Bytes>,
-    urls: Vec<Uri>,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        upgrade: false,
-        insecure: false,
-        method: Method::GET,
-        data: None,
-        urls: Vec::new(),
-    };
-    let mut args = std::env::args().skip(1);
-    let mut method = None;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--upgrade" => a.upgrade = true,
-            "--insecure" | "-k" => a.insecure = true,
-            "-X" => method = Some(args.next().ok_or("-X METHOD")?),
-            "-d" => a.data = Some(Bytes::from(args.next().ok_or("-d DATA")?)),
-            url => a.urls.push(url.parse().map_err(|e| format!("{url}: {e}"))?),
-        }
-    }
-    a.method = match method {
-        Some(m) => m.parse().map_err(|_| "bad method")?,
-        None if a.data.is_some() => Method::POST,
-        None => Method::GET,
-    };
-    if a.urls.is_empty() {
-        return Err("usage: client [--upgrade] [--insecure] [-X METHOD] [-d DATA] URL...".into());
-    }
-    Ok(a)
-}
+use h2_testkit::demo::{self, ClientArgs};
+use http::Uri;
 
 fn main() {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(2);
-        }
-    };
-    std::process::exit(match run(args) {
-        Ok(true) => 0,
-        Ok(false) => 1,
-        Err(e) => {
-            eprintln!("error: {e}");
-            1
-        }
-    });
+    demo::client_exit(run(ClientArgs::parse(std::env::args())))
 }
 
 type Outcome = Result<http::Response<Bytes>, h2_mio::Error>;
 
-fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
+fn run(args: ClientArgs) -> Result<bool, Box<dyn std::error::Error>> {
     let first = &args.urls[0];
-    let https = first.scheme_str() == Some("https");
-    let host = first.host().ok_or("URL without host")?.to_owned();
-    let port = first.port_u16().unwrap_or(if https { 443 } else { 80 });
-    let addr = (host.as_str(), port)
-        .to_socket_addrs()?
-        .next()
-        .ok_or("no address")?;
-    let request = |uri: &Uri| {
-        Request::builder()
-            .method(args.method.clone())
-            .uri(uri.clone())
-            .body(args.data.clone().unwrap_or_default())
-    };
-    let mut done: Vec<(Uri, Option<Outcome>)> = Vec::new();
+    let target = args.target()?;
+    let request = |uri: &Uri| args.request(uri, args.data.clone().unwrap_or_default());
+    let mut done: Vec<(Uri, Outcome)> = Vec::new();
     let mut pending = Vec::new();
-    let (client, rest) = if https {
+    let (client, rest) = if target.https {
         let config = if args.insecure {
             h2_mio::tls::insecure_client_config()
         } else {
             return Err("https without --insecure needs a trust store; use --insecure for self-signed servers".into());
         };
-        (Client::connect_tls(addr, &host, config)?, &args.urls[..])
+        (
+            Client::connect_tls(target.addr, &target.host, config)?,
+            &args.urls[..],
+        )
     } else if args.upgrade {
         // The first request carries the upgrade; the others follow on the HTTP/2 connection.
-        let (client, resp) = h2_mio::client::upgrade(addr, request(first)?)?;
-        done.push((first.clone(), Some(Ok(resp))));
+        let (client, resp) = h2_mio::client::upgrade(target.addr, request(first)?)?;
+        done.push((first.clone(), Ok(resp)));
         (client, &args.urls[1..])
     } else {
-        (Client::connect(addr)?, &args.urls[..])
+        (Client::connect(target.addr)?, &args.urls[..])
     };
     for uri in rest {
         pending.push((uri.clone(), client.start(request(uri)?)));
     }
     for (uri, p) in pending {
-        done.push((uri, Some(p.and_then(|p| p.wait()))));
+        done.push((uri, p.and_then(|p| p.wait())));
     }
     let mut ok = true;
     for (uri, outcome) in done {
-        match outcome.expect("every request has an outcome") {
+        match outcome {
             Ok(resp) => {
-                eprintln!("{uri}: {:?} {}", resp.version(), resp.status());
-                ok &= resp.status().is_success();
-                if let Some(Trailers(t)) = resp.extensions().get::<Trailers>() {
-                    for (k, v) in t {
-                        eprintln!("trailer {k}: {}", v.to_str().unwrap_or("?"));
-                    }
-                }
-                std::io::stdout().write_all(resp.body())?;
+                ok &= demo::print_head(&uri, &resp);
+                let trailers = resp.extensions().get::<Trailers>().map(|t| &t.0);
+                demo::print_body(resp.body(), trailers)?;
             }
             Err(e) => {
-                eprintln!("{uri}: {e}");
+                demo::print_failure(&uri, &e);
                 ok = false;
             }
         }
     }
-    std::io::stdout().flush()?;
     Ok(ok)
 }

@@ -1,5 +1,5 @@
-//! TLS in process: the mio server with a rustls config (a self-signed certificate made by
-//! rcgen) against our blocking client and against rustls's own blocking stream, for ALPN's two
+//! TLS in process: the mio server with a rustls config (a self-signed certificate from
+//! `h2_testkit::demo`) against our blocking client and against rustls's own blocking stream, for ALPN's two
 //! choices, a refused ALPN, and a client that never completes the handshake.
 
 use bytes::Bytes;
@@ -16,11 +16,8 @@ use std::time::Duration;
 const READ_BOUND: Duration = Duration::from_secs(20);
 
 fn self_signed() -> (Vec<u8>, Vec<u8>) {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("rcgen");
-    (
-        cert.cert.pem().into_bytes(),
-        cert.signing_key.serialize_pem().into_bytes(),
-    )
+    let pem = h2_testkit::demo::self_signed().expect("self-signed certificate");
+    (pem.cert, pem.key)
 }
 
 fn handler(req: Request<Bytes>) -> Response<Body> {
