@@ -484,47 +484,20 @@ pub async fn upgrade<R: Runtime>(
     addr: SocketAddr,
     req: Request<Body>,
 ) -> Result<(SendRequest, Response<Body>), Error> {
-    use h2core::http1::{self, BodyKind};
+    use h2core::http1;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let config = Config::client();
     let mut socket = R::connect(addr).await?;
     let (parts, body) = req.into_parts();
     let body = body.bytes().await?;
     let head_request = parts.method == http::Method::HEAD;
-    let h2_head = convert::request_to_h2(&Request::from_parts(parts, ()), "http");
-    let field = |name: &str| {
-        h2_head
-            .iter()
-            .find(|h| h.name == name.as_bytes())
-            .map(|h| h.value.clone())
-    };
-    let method = field(":method").unwrap_or_default();
-    let target = field(":path").unwrap_or_else(|| bytes::Bytes::from_static(b"/"));
-    let mut headers: Vec<h2core::Header> = h2_head
-        .iter()
-        .filter(|h| !h.name.starts_with(b":"))
-        .cloned()
-        .collect();
-    if let Some(authority) = field(":authority") {
-        headers.insert(0, h2core::Header::new("host", authority));
-    }
-    let framing = if body.is_empty() {
-        BodyKind::Empty
-    } else {
-        BodyKind::ContentLength(body.len() as u64)
-    };
-    let payload = h2core::h2c_settings_payload(&config.settings);
     let mut out = BytesMut::new();
-    http1::encode_h2c_upgrade_request(
-        std::str::from_utf8(&method).map_err(|_| Error::Malformed(":method"))?,
-        std::str::from_utf8(&target).map_err(|_| Error::Malformed(":path"))?,
-        &headers,
-        &payload,
-        framing,
+    h2_http::h2c_upgrade_request(
+        &Request::from_parts(parts, ()),
+        &body,
+        &config.settings,
         &mut out,
-    )
-    .map_err(|e| Error::Http1(e.to_string()))?;
-    out.extend_from_slice(&body);
+    )?;
     socket.write_all(&out).await?;
     let mut buf = BytesMut::with_capacity(8 * 1024);
     let limits = http1::Limits::default();

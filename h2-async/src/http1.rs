@@ -9,7 +9,6 @@ use crate::{convert, Error};
 use bytes::{Bytes, BytesMut};
 use h2core::http1::{self, BodyEvent, BodyKind, IncomingRequest, ServerConn};
 use h2core::{Config, StreamId};
-use std::io::IoSlice;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -20,31 +19,6 @@ const READ_AHEAD: usize = 64 * 1024;
 /// The largest request body read whole before an `Upgrade: h2c` (RFC 7540 §3.2: the body comes
 /// over HTTP/1.1 first); a larger one is answered over HTTP/1.1 without upgrading.
 const MAX_UPGRADE_BODY: u64 = 1 << 20;
-
-async fn write_all_vectored<W: AsyncWrite + Unpin>(
-    w: &mut W,
-    parts: &[Bytes],
-) -> std::io::Result<()> {
-    let mut parts: Vec<Bytes> = parts.iter().filter(|p| !p.is_empty()).cloned().collect();
-    let mut at = 0;
-    while at < parts.len() {
-        let slices: Vec<IoSlice<'_>> = parts[at..].iter().map(|p| IoSlice::new(p)).collect();
-        let mut n = w.write_vectored(&slices).await?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
-        }
-        while n > 0 {
-            if n >= parts[at].len() {
-                n -= parts[at].len();
-                at += 1;
-            } else {
-                let _ = parts[at].split_to(n);
-                n = 0;
-            }
-        }
-    }
-    Ok(())
-}
 
 /// Serves HTTP/1.1 on `io`, whose first bytes are in `buf`, until the connection closes. Over
 /// TLS (`tls`), requests are `https` and `Upgrade: h2c` is ignored: h2c is HTTP/2 over cleartext
@@ -343,7 +317,7 @@ where
                 match frame {
                     Some(Ok(Frame::Data(d))) => {
                         let chunk = sc.send_data(d).map_err(|e| Error::Http1(e.to_string()))?;
-                        write_all_vectored(io, &[chunk.prefix, chunk.data, chunk.suffix]).await?;
+                        rt::write_all_vectored(io, &[chunk.prefix, chunk.data, chunk.suffix]).await?;
                     }
                     Some(Ok(Frame::Trailers(t))) => {
                         let trailers = convert::trailers_to_h2(&t);

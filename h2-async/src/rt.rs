@@ -7,12 +7,14 @@
 //! channels are `tokio::sync`, which works on any executor. An adapter for another runtime
 //! wraps its streams in [`Compat`].
 
+use bytes::Bytes;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
+use tokio::io::AsyncWriteExt;
 pub use tokio::io::{AsyncRead, AsyncWrite};
 
 /// An async runtime, as the engine sees it. All methods are associated functions: the
@@ -67,6 +69,34 @@ pub(crate) async fn sleep_until<R: Runtime>(deadline: Option<Instant>) {
         Some(d) => R::sleep_until(d).await,
         None => std::future::pending().await,
     }
+}
+
+/// Writes every byte of `parts` with vectored writes, however the writer splits them: an
+/// HTTP/1.1 chunk's size line, its data (the application's buffer, not a copy) and its CRLF
+/// go out in one syscall.
+pub async fn write_all_vectored<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    parts: &[Bytes],
+) -> std::io::Result<()> {
+    let mut parts: Vec<Bytes> = parts.iter().filter(|p| !p.is_empty()).cloned().collect();
+    let mut at = 0;
+    while at < parts.len() {
+        let slices: Vec<IoSlice<'_>> = parts[at..].iter().map(|p| IoSlice::new(p)).collect();
+        let mut n = w.write_vectored(&slices).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while n > 0 {
+            if n >= parts[at].len() {
+                n -= parts[at].len();
+                at += 1;
+            } else {
+                let _ = parts[at].split_to(n);
+                n = 0;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A `futures-io` stream (async-std, smol, async-io) seen through tokio's traits.

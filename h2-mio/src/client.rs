@@ -8,7 +8,7 @@
 use crate::event_loop::{system_clock, EventLoop, Msg, Proto, Remote, ReplyTx, Role, Tls, H2};
 use crate::Error;
 use bytes::{Bytes, BytesMut};
-use h2core::http1::{self, BodyKind};
+use h2core::http1;
 use h2core::{Config, Connection, Event, Header, Reason, ShutdownState, StreamId, UserError};
 use http::{Request, Response};
 use rustls::pki_types::ServerName;
@@ -604,42 +604,9 @@ pub fn upgrade(
     let addrs = resolve(addr)?;
     let mut socket = connect_std(&addrs)?;
     let head_request = request.method() == http::Method::HEAD;
-    let h2_head = h2_http::request_to_h2(&request, "http");
-    let field = |name: &str| {
-        h2_head
-            .iter()
-            .find(|h| h.name == name.as_bytes())
-            .map(|h| h.value.clone())
-    };
-    let method = field(":method").unwrap_or_default();
-    let target = field(":path").unwrap_or_else(|| Bytes::from_static(b"/"));
-    let mut headers: Vec<Header> = h2_head
-        .iter()
-        .filter(|h| !h.name.starts_with(b":"))
-        .cloned()
-        .collect();
-    if let Some(authority) = field(":authority") {
-        headers.insert(0, Header::new("host", authority));
-    }
-    let body = request.into_body();
-    let framing = if body.is_empty() {
-        BodyKind::Empty
-    } else {
-        BodyKind::ContentLength(body.len() as u64)
-    };
-    let payload = h2core::h2c_settings_payload(&config.settings);
     let mut out = BytesMut::new();
-    http1::encode_h2c_upgrade_request(
-        std::str::from_utf8(&method).map_err(|_| Error::Malformed(":method"))?,
-        std::str::from_utf8(&target).map_err(|_| Error::Malformed(":path"))?,
-        &headers,
-        &payload,
-        framing,
-        &mut out,
-    )
-    .map_err(|e| Error::Http1(e.to_string()))?;
+    h2_http::h2c_upgrade_request(&request, request.body(), &config.settings, &mut out)?;
     socket.write_all(&out)?;
-    socket.write_all(&body)?;
     let limits = http1::Limits::default();
     let mut buf = BytesMut::new();
     let mut chunk = [0u8; 16 * 1024];

@@ -19,8 +19,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+pub use h2_async::{rt, CoreCall, Http1HeadLen, StreamHandle};
 pub use h2_async::{tls, Body, BodySender, ClientStats, Error, Frame, PushPromise, SendRequest};
-pub use h2_async::{CoreCall, Http1HeadLen, StreamHandle};
 
 /// The server, on tokio.
 pub type Server = h2_async::Server<Tokio>;
