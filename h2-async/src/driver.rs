@@ -395,6 +395,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
                     let _ = tx.send(resp);
                 }
             }
+            // An empty DATA frame (often the one carrying END_STREAM) has nothing for the
+            // reader; padding was returned to flow control by the core.
+            Event::DataReceived { data, .. } if data.is_empty() => {}
             Event::DataReceived { stream, data, .. } => {
                 let n = data.len();
                 let delivered = self
