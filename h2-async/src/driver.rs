@@ -8,11 +8,14 @@ use crate::convert;
 use crate::rt::{Runtime, Sleep};
 use crate::Error;
 use bytes::{Bytes, BytesMut};
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use h2core::{Connection, Event, Header, Reason, StreamId};
 use http::{Request, Response};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::io::IoSlice;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -20,6 +23,10 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{mpsc, oneshot};
+
+/// A handler's answer to the request on a stream; `Err` if it panicked.
+type Responding =
+    Pin<Box<dyn Future<Output = (StreamId, std::thread::Result<Response<Body>>)> + Send>>;
 
 /// A boxed request handler.
 pub(crate) type Handler = Arc<
@@ -36,11 +43,6 @@ pub(crate) enum Command {
         /// comes back here if the stream is refused before any of it was read (RFC 9113 §8.7),
         /// so it can be retried elsewhere.
         pool: Option<oneshot::Sender<Body>>,
-    },
-    Respond {
-        stream: StreamId,
-        head: Vec<Header>,
-        body: Body,
     },
     Informational {
         stream: StreamId,
@@ -186,10 +188,10 @@ pub struct Driver<IO, R: Runtime> {
     upgrade_body: Option<Bytes>,
     /// Set once the core is closed while bytes are still unwritten.
     closing_deadline: Option<Instant>,
-    /// Handler tasks spawned whose response has not come back yet.
-    handlers_running: usize,
-    /// The write of this round was put off once to let handlers answer first.
-    write_deferred: bool,
+    /// The handlers answering requests on this connection, polled inside this task: a
+    /// response needs no task spawn nor channel hop, and the responses to a batch of requests
+    /// go out in the write that follows it.
+    handlers: FuturesUnordered<Responding>,
     /// The core has ended (`ConnectionTerminated`), even if its last frames (a GOAWAY) are
     /// not handed out yet: it sets no more deadlines, so the close grace is ours to keep.
     terminated: bool,
@@ -243,8 +245,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
             error: None,
             upgrade_body: None,
             closing_deadline: None,
-            handlers_running: 0,
-            write_deferred: false,
+            handlers: FuturesUnordered::new(),
             terminated: false,
             linger_deadline: None,
             unparsed,
@@ -304,25 +305,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
                     self.shared.reserved.fetch_sub(1, Ordering::AcqRel);
                 }
             }
-            Command::Respond {
-                stream,
-                mut head,
-                body,
-            } => {
-                self.handlers_running = self.handlers_running.saturating_sub(1);
-                let end_stream = body.is_end_stream();
-                if let Some(n) = body.size_hint() {
-                    let has_length = head.iter().any(|h| h.name == "content-length");
-                    let status = head.first().map(|h| h.value.clone()).unwrap_or_default();
-                    let bodiless = status == "204" || status == "304";
-                    if !has_length && !bodiless {
-                        head.push(Header::new("content-length", n.to_string()));
-                    }
-                }
-                if self.conn.send_response(stream, head, end_stream).is_ok() && !end_stream {
-                    self.streams.entry(stream).or_default().body = Some(body);
-                }
-            }
             Command::Informational { stream, head } => {
                 let _ = self.conn.send_informational(stream, head);
             }
@@ -361,6 +343,40 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
                 }
             },
         }
+    }
+
+    /// Sends the handler's response on `stream`: its head now, its body as flow control allows.
+    fn respond(&mut self, stream: StreamId, resp: Response<Body>) {
+        let mut head = convert::response_to_h2(&resp);
+        let body = resp.into_body();
+        let end_stream = body.is_end_stream();
+        if let Some(n) = body.size_hint() {
+            let has_length = head.iter().any(|h| h.name == "content-length");
+            let status = head.first().map(|h| h.value.clone()).unwrap_or_default();
+            let bodiless = status == "204" || status == "304";
+            if !has_length && !bodiless {
+                head.push(Header::new("content-length", n.to_string()));
+            }
+        }
+        if self.conn.send_response(stream, head, end_stream).is_ok() && !end_stream {
+            self.streams.entry(stream).or_default().body = Some(body);
+        }
+    }
+
+    /// Polls the handlers; true if one answered (or panicked: its stream is reset with
+    /// INTERNAL_ERROR, and the connection goes on).
+    fn poll_handlers(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut answered = false;
+        while let Poll::Ready(Some((stream, resp))) = self.handlers.poll_next_unpin(cx) {
+            answered = true;
+            match resp {
+                Ok(resp) => self.respond(stream, resp),
+                Err(_) => {
+                    let _ = self.conn.reset(stream, Reason::INTERNAL_ERROR);
+                }
+            }
+        }
+        answered
     }
 
     fn event(&mut self, event: Event) {
@@ -551,19 +567,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
             let _ = self.conn.reset(stream, Reason::PROTOCOL_ERROR);
             return;
         };
-        let tx = self.internal_tx.clone();
         let span = tracing::debug_span!("stream", id = stream.value());
-        let task = async move {
-            let resp = handler(req).await;
-            let head = convert::response_to_h2(&resp);
-            let _ = tx.send(Command::Respond {
-                stream,
-                head,
-                body: resp.into_body(),
-            });
-        };
-        self.handlers_running += 1;
-        R::spawn(tracing::Instrument::instrument(task, span));
+        let answer = AssertUnwindSafe(handler(req)).catch_unwind();
+        self.handlers.push(Box::pin(
+            tracing::Instrument::instrument(answer, span).map(move |r| (stream, r)),
+        ));
     }
 
     /// Pulls body chunks for streams that have send capacity; a body is only read as fast as
@@ -786,14 +794,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Future for Driver<IO, R> {
                 this.event(e);
                 progress = true;
             }
-            if this.handlers_running > 0 && !this.write_deferred && this.write_queue.is_empty() {
-                // Handlers are still answering requests read in this batch: let them run once
-                // before writing, so their responses share one write instead of a syscall each.
-                this.write_deferred = true;
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
+            if this.poll_handlers(cx) {
+                // Their bodies start now, so that what is ready goes out in this write.
+                this.poll_bodies(cx);
+                progress = true;
             }
-            this.write_deferred = false;
             match this.poll_write(cx) {
                 Poll::Ready(Ok(w)) => progress |= w,
                 Poll::Ready(Err(e)) => {

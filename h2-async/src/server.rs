@@ -198,6 +198,12 @@ impl<R: Runtime> Server<R> {
     }
 
     /// Serves connections with `handler` until the shutdown signal, if any.
+    ///
+    /// Over HTTP/2 the handlers of one connection run inside its task, concurrently (one
+    /// awaiting does not hold the others back): answering needs no task spawn. A handler that
+    /// computes for long holds its connection meanwhile, so such work belongs on a spawned task
+    /// or a blocking pool. A handler that panics gets its stream reset (INTERNAL_ERROR); the
+    /// connection goes on.
     pub async fn serve<F, Fut>(self, handler: F) -> std::io::Result<()>
     where
         F: Fn(Request<Body>) -> Fut + Send + Sync + 'static,

@@ -18,6 +18,7 @@ pub mod corpus;
 pub mod demo;
 pub mod demo_async;
 pub mod dsl;
+pub mod engine;
 mod harness;
 pub mod hyperium;
 pub mod interop;

@@ -15,14 +15,4 @@ h2_testkit::interop_tests!(
     tls: true,
 );
 
-/// Runs a test on a multi-threaded tokio runtime of its own.
-fn on_tokio<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-        .block_on(f)
-}
-
-h2_testkit::hyperium_tests!(runtime: h2_tokio::Tokio, block_on: on_tokio);
+h2_testkit::hyperium_tests!(runtime: h2_tokio::Tokio, block_on: h2_testkit::engine::on_tokio);
