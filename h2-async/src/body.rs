@@ -110,6 +110,15 @@ impl Body {
         }
     }
 
+    /// The whole content of a body given whole (`Body::from(bytes)`), taken out; None for
+    /// any other kind.
+    pub(crate) fn take_whole(&mut self) -> Option<Bytes> {
+        match &mut self.kind {
+            Kind::Full(b) => b.take(),
+            _ => None,
+        }
+    }
+
     /// True when the body is known to have no content at all.
     pub fn is_end_stream(&self) -> bool {
         match &self.kind {

@@ -9,7 +9,7 @@ use crate::rt::{Runtime, Sleep};
 use crate::Error;
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use h2core::{Connection, Event, Header, Reason, StreamId};
 use http::{Request, Response};
 use std::collections::{HashMap, VecDeque};
@@ -24,9 +24,27 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{mpsc, oneshot};
 
-/// A handler's answer to the request on a stream; `Err` if it panicked.
-type Responding =
-    Pin<Box<dyn Future<Output = (StreamId, std::thread::Result<Response<Body>>)> + Send>>;
+/// A handler's answer to the request on `stream`, polled inside the connection task, in the
+/// stream's tracing span; `Err` if the handler panicked.
+struct Responding {
+    stream: StreamId,
+    answer: Pin<Box<dyn Future<Output = Response<Body>> + Send>>,
+    span: tracing::Span,
+}
+
+impl Future for Responding {
+    type Output = (StreamId, std::thread::Result<Response<Body>>);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let _entered = this.span.enter();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| this.answer.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(resp)) => Poll::Ready((this.stream, Ok(resp))),
+            Err(panic) => Poll::Ready((this.stream, Err(panic))),
+        }
+    }
+}
 
 /// A boxed request handler.
 pub(crate) type Handler = Arc<
@@ -348,7 +366,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
     /// Sends the handler's response on `stream`: its head now, its body as flow control allows.
     fn respond(&mut self, stream: StreamId, resp: Response<Body>) {
         let mut head = convert::response_to_h2(&resp);
-        let body = resp.into_body();
+        let mut body = resp.into_body();
         let end_stream = body.is_end_stream();
         if let Some(n) = body.size_hint() {
             let has_length = head.iter().any(|h| h.name == "content-length");
@@ -358,9 +376,20 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
                 head.push(Header::new("content-length", n.to_string()));
             }
         }
-        if self.conn.send_response(stream, head, end_stream).is_ok() && !end_stream {
-            self.streams.entry(stream).or_default().body = Some(body);
+        if self.conn.send_response(stream, head, end_stream).is_err() || end_stream {
+            return;
         }
+        // A whole body the window has room for goes with the head, without a stream entry.
+        let fits = body
+            .size_hint()
+            .is_some_and(|n| n <= self.conn.send_capacity(stream) as u64);
+        if fits {
+            if let Some(data) = body.take_whole() {
+                let _ = self.conn.send_data(stream, data, true);
+                return;
+            }
+        }
+        self.streams.entry(stream).or_default().body = Some(body);
     }
 
     /// Polls the handlers; true if one answered (or panicked: its stream is reset with
@@ -567,11 +596,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
             let _ = self.conn.reset(stream, Reason::PROTOCOL_ERROR);
             return;
         };
-        let span = tracing::debug_span!("stream", id = stream.value());
-        let answer = AssertUnwindSafe(handler(req)).catch_unwind();
-        self.handlers.push(Box::pin(
-            tracing::Instrument::instrument(answer, span).map(move |r| (stream, r)),
-        ));
+        self.handlers.push(Responding {
+            stream,
+            answer: handler(req),
+            span: tracing::debug_span!("stream", id = stream.value()),
+        });
     }
 
     /// Pulls body chunks for streams that have send capacity; a body is only read as fast as

@@ -87,12 +87,33 @@ pub fn request_to_h2<B>(req: &Request<B>, default_scheme: &str) -> Vec<Header> {
     out
 }
 
-/// A response head as the core's header list.
+/// A response head as the core's header list, with room for one more field (the
+/// content-length an adapter adds when it knows the body's length).
 pub fn response_to_h2<B>(resp: &Response<B>) -> Vec<Header> {
-    let mut out = Vec::with_capacity(1 + resp.headers().len());
-    out.push(Header::new(":status", resp.status().as_str().to_owned()));
+    let mut out = Vec::with_capacity(2 + resp.headers().len());
+    out.push(Header::new(":status", status_bytes(resp.status())));
     push_fields(&mut out, resp.headers());
     out
+}
+
+/// Every three-digit status code as ASCII, made at compile time: `:status` costs no allocation.
+static STATUS_DIGITS: [[u8; 3]; 1000] = {
+    let mut t = [[0u8; 3]; 1000];
+    let mut i = 0;
+    while i < 1000 {
+        t[i] = [
+            b'0' + (i / 100) as u8,
+            b'0' + (i / 10 % 10) as u8,
+            b'0' + (i % 10) as u8,
+        ];
+        i += 1;
+    }
+    t
+};
+
+/// The `:status` value of `status` (RFC 9113 §8.3.2: always three digits).
+fn status_bytes(status: StatusCode) -> Bytes {
+    Bytes::from_static(&STATUS_DIGITS[usize::from(status.as_u16()) % 1000])
 }
 
 /// Regular fields (no pseudo-headers) into a `HeaderMap`; the core already validated them.
