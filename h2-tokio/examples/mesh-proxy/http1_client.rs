@@ -356,6 +356,9 @@ async fn abort(tx: Option<BodySender>, err: Error) {
 /// Puts the connection back in the pool once the exchange ended cleanly both ways, then drops
 /// `body_end`, which ends the response body: a caller that sends its next request as soon as
 /// it read this body finds the connection idle.
+/// How long a finished response waits for its upload task to hand the connection back.
+const UPLOAD_SETTLE: Duration = Duration::from_millis(50);
+
 async fn recycle(
     pool: Arc<Inner>,
     r: OwnedReadHalf,
@@ -376,6 +379,15 @@ async fn recycle(
             }
         }
         Writer::Task(mut task) => {
+            // The response is whole, the upload task not done yet: usually it wrote its last
+            // bytes already (an echo cannot end before the upload) and only has to return.
+            // Give it a moment, so that a caller sending its next request as soon as it read
+            // this body finds the connection idle.
+            if let Ok(Ok(Ok(w))) = tokio::time::timeout(UPLOAD_SETTLE, &mut task).await {
+                put_idle(&pool, r, w);
+                drop(body_end);
+                return;
+            }
             // The upstream answered before the upload ended: end the response now, and keep
             // the connection only if the upload ends soon.
             drop(body_end);
