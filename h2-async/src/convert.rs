@@ -6,7 +6,7 @@ pub use h2_http::{request_to_h2, response_to_h2, trailers_to_h2};
 use h2core::Header;
 
 /// See [`h2_http::request_from_h2`].
-pub fn request_from_h2(headers: &[Header]) -> Result<http::request::Builder, Error> {
+pub fn request_from_h2(headers: &[Header]) -> Result<http::request::Parts, Error> {
     Ok(h2_http::request_from_h2(headers)?)
 }
 

@@ -494,8 +494,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
                     RoleState::Client { pushes: Some(p) } => Some(p.clone()),
                     _ => None,
                 };
-                let request = convert::request_from_h2(&headers)
-                    .and_then(|b| b.body(()).map_err(|_| Error::Malformed("push")));
+                let request =
+                    convert::request_from_h2(&headers).map(|parts| Request::from_parts(parts, ()));
                 match (pushes, request) {
                     (Some(p), Ok(request)) => {
                         let (tx, rx) = oneshot::channel();
@@ -580,22 +580,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
             Some(b) if stream.value() == 1 => Body::from(b),
             _ => self.recv_body(stream, end_stream),
         };
-        let req = match convert::request_from_h2(&headers) {
-            Ok(b) => b
-                .extension(crate::server::StreamHandle::new(
-                    stream,
-                    self.internal_tx.clone(),
-                ))
-                .body(body),
-            Err(_) => {
-                let _ = self.conn.reset(stream, Reason::PROTOCOL_ERROR);
-                return;
-            }
-        };
-        let Ok(req) = req else {
+        let Ok(mut parts) = convert::request_from_h2(&headers) else {
             let _ = self.conn.reset(stream, Reason::PROTOCOL_ERROR);
             return;
         };
+        let handle = crate::server::StreamHandle::new(stream, self.internal_tx.clone());
+        parts.extensions.insert(handle);
+        let req = Request::from_parts(parts, body);
         self.handlers.push(Responding {
             stream,
             answer: handler(req),

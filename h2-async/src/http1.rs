@@ -194,14 +194,13 @@ where
         Body::empty()
     };
     let mut body_tx = Some(body_tx);
-    let request = convert::request_from_h2(&headers).and_then(|b| {
-        b.version(match version {
+    let request = convert::request_from_h2(&headers).map(|mut parts| {
+        parts.version = match version {
             http1::Version::Http10 => http::Version::HTTP_10,
             http1::Version::Http11 => http::Version::HTTP_11,
-        })
-        .extension(head_len)
-        .body(body)
-        .map_err(|_| Error::Malformed("request"))
+        };
+        parts.extensions.insert(head_len);
+        http::Request::from_parts(parts, body)
     });
     let request = match request {
         Ok(r) => r,

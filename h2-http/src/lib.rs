@@ -137,29 +137,39 @@ fn pseudo<'a>(headers: &'a [Header], name: &str) -> Option<&'a Bytes> {
         .map(|h| &h.value)
 }
 
-/// A received request head (already validated by the core) as `http` parts.
-pub fn request_from_h2(headers: &[Header]) -> Result<http::request::Builder, Malformed> {
+/// A received request head (already validated by the core) as `http` parts, version HTTP/2.
+/// The target's pieces share the header block's memory (no copy); the scheme is the static
+/// `http`/`https` when it is one of those.
+pub fn request_from_h2(headers: &[Header]) -> Result<http::request::Parts, Malformed> {
+    use http::uri::{Authority, PathAndQuery, Scheme};
     let method = pseudo(headers, ":method").ok_or(Malformed(":method"))?;
     let method = Method::from_bytes(method).map_err(|_| Malformed(":method"))?;
-    let mut uri = Uri::builder();
+    let mut target = http::uri::Parts::default();
     if let Some(s) = pseudo(headers, ":scheme") {
-        uri = uri.scheme(std::str::from_utf8(s).map_err(|_| Malformed(":scheme"))?);
+        target.scheme = Some(match &s[..] {
+            b"http" => Scheme::HTTP,
+            b"https" => Scheme::HTTPS,
+            other => std::str::from_utf8(other)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or(Malformed(":scheme"))?,
+        });
     }
     if let Some(a) = pseudo(headers, ":authority") {
-        uri = uri.authority(std::str::from_utf8(a).map_err(|_| Malformed(":authority"))?);
+        let a = Authority::from_maybe_shared(a.clone()).map_err(|_| Malformed(":authority"))?;
+        target.authority = Some(a);
     }
     if let Some(p) = pseudo(headers, ":path") {
-        uri = uri.path_and_query(std::str::from_utf8(p).map_err(|_| Malformed(":path"))?);
+        let p = PathAndQuery::from_maybe_shared(p.clone()).map_err(|_| Malformed(":path"))?;
+        target.path_and_query = Some(p);
     }
-    let uri = uri.build().map_err(|_| Malformed("request target"))?;
-    let mut b = Request::builder()
-        .method(method)
-        .uri(uri)
-        .version(http::Version::HTTP_2);
-    if let Some(map) = b.headers_mut() {
-        *map = fields_to_map(headers)?;
-    }
-    Ok(b)
+    let uri = Uri::from_parts(target).map_err(|_| Malformed("request target"))?;
+    let (mut parts, ()) = Request::new(()).into_parts();
+    parts.method = method;
+    parts.uri = uri;
+    parts.version = http::Version::HTTP_2;
+    parts.headers = fields_to_map(headers)?;
+    Ok(parts)
 }
 
 /// A received response head as `http` parts.

@@ -1259,10 +1259,10 @@ fn event(h2: &mut H2, ctx: &Ctx<'_>, ev: Event) {
             }
             match ctx.role {
                 Role::Server { handler, pool } => {
-                    let req = h2_http::request_from_h2(&head).and_then(|b| {
-                        b.extension(crate::Pusher::new(ctx.remote.clone(), ctx.key, stream))
-                            .body(body)
-                            .map_err(|_| h2_http::Malformed("request"))
+                    let req = h2_http::request_from_h2(&head).map(|mut parts| {
+                        let pusher = crate::Pusher::new(ctx.remote.clone(), ctx.key, stream);
+                        parts.extensions.insert(pusher);
+                        http::Request::from_parts(parts, body)
                     });
                     match req {
                         Ok(req) => dispatch(handler, pool, ctx.remote, ctx.key, stream, req),

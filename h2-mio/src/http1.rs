@@ -208,13 +208,12 @@ impl H1 {
             self.close(c);
             return None;
         };
-        let req = h2_http::request_from_h2(&p.headers).and_then(|b| {
-            b.version(match p.version {
+        let req = h2_http::request_from_h2(&p.headers).map(|mut parts| {
+            parts.version = match p.version {
                 http1::Version::Http10 => http::Version::HTTP_10,
                 http1::Version::Http11 => http::Version::HTTP_11,
-            })
-            .body(p.body.freeze())
-            .map_err(|_| h2_http::Malformed("request"))
+            };
+            http::Request::from_parts(parts, p.body.freeze())
         });
         match req {
             Ok(req) => dispatch(handler, pool, ctx.remote, ctx.key, StreamId::ZERO, req),
