@@ -334,7 +334,11 @@ fn check_block(
         check_value(value)?;
 
         if let Some(rest) = name.strip_prefix(b":") {
-            check_name_bytes(rest)?;
+            // A name we recognise is made of valid bytes: only an unknown one needs the scan.
+            let which = pseudo_name(name);
+            if which.is_none() {
+                check_name_bytes(rest)?;
+            }
             // §8.3: "All pseudo-header fields MUST appear in a field block before all regular
             // field lines"; none in a trailer section.
             if kind == Kind::Trailers {
@@ -343,7 +347,7 @@ fn check_block(
             if regular_seen {
                 return Err(Malformed(reason::PSEUDO_AFTER_REGULAR));
             }
-            let which = pseudo_name(name).ok_or(Malformed(reason::UNKNOWN_PSEUDO))?;
+            let which = which.ok_or(Malformed(reason::UNKNOWN_PSEUDO))?;
             let slot = match which {
                 Pseudo::Status if is_request => {
                     return Err(Malformed(reason::RESPONSE_PSEUDO_IN_REQUEST))
@@ -370,10 +374,10 @@ fn check_block(
         if name.is_empty() {
             return Err(Malformed(reason::EMPTY_NAME));
         }
-        check_name_bytes(name)?;
         regular_seen = true;
         match regular_name(name) {
-            Regular::Other => {}
+            // As for pseudo-headers, only a name we do not recognise needs the byte scan.
+            Regular::Other => check_name_bytes(name)?,
             Regular::ConnectionSpecific(why) => return Err(Malformed(why)),
             // §8.2.2: TE "MUST NOT contain any value other than trailers" (a case-insensitive
             // token, RFC 9110 §10.1.4).

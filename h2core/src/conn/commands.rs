@@ -306,14 +306,14 @@ impl Connection {
         if self.goaway.received.is_some() {
             return Err(UserError::ConnectionClosed);
         }
-        let p = self
+        let parent_state = self
             .streams
-            .get(parent)
+            .state(parent)
             .ok_or(UserError::InactiveStream(parent))?;
         // §8.4: promises go on a stream the client opened, while it is open or half-closed
         // (remote) from our side.
         if !parent.is_client_initiated()
-            || !matches!(p.state, State::Open | State::HalfClosedRemote)
+            || !matches!(parent_state, State::Open | State::HalfClosedRemote)
         {
             return Err(UserError::InvalidState(parent));
         }

@@ -447,7 +447,7 @@ impl Connection {
             ));
         }
         // §6.6/§8.4: promises arrive on a stream we opened, open or half-closed (local).
-        let parent_state = self.streams.get(parent).map(|s| s.state);
+        let parent_state = self.streams.state(parent);
         match parent_state {
             Some(State::Open | State::HalfClosedLocal) => {}
             Some(State::Closed(Closed::ResetSent)) => {

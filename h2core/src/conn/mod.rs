@@ -227,7 +227,7 @@ impl Connection {
 
     /// The state of stream `id` as §5.1 names it, if we know the stream.
     pub fn stream_state(&self, id: StreamId) -> Option<crate::stream::state::State> {
-        self.streams.get(id).map(|s| s.state)
+        self.streams.state(id)
     }
 
     /// Why stream `id` cannot send DATA now.
@@ -259,17 +259,20 @@ impl Connection {
     /// How many more bytes the application may queue on `id` before it only fills buffers:
     /// the stream's send window (capped by the connection's) minus what is already queued.
     pub fn send_capacity(&self, id: StreamId) -> usize {
-        let Some(s) = self.streams.get(id) else {
-            return 0;
+        let (send_window, buffered) = match self.streams.get(id) {
+            Some(s) => (s.send_window, s.send_buffered),
+            None => match self.streams.closed_send_window(id) {
+                Some(w) => (w, 0),
+                None => return 0,
+            },
         };
-        let window = s
-            .send_window
+        let window = send_window
             .available()
             .min(self.send_window.available().max(1)) as usize;
         // CVE-2019-9517: a huge window from a peer that does not read must not invite whole
         // responses into memory.
         let window = window.min(self.config.limits.max_send_buffer);
-        window.saturating_sub(s.send_buffered)
+        window.saturating_sub(buffered)
     }
 
     /// Bytes queued on `id` and not yet sent.

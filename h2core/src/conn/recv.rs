@@ -11,8 +11,8 @@ use crate::frame::{
     WindowUpdate,
 };
 use crate::message;
-use crate::stream::state::{transition, Closed, Input, State, Transition};
-use crate::stream::{RecvPhase, Stream};
+use crate::stream::state::{transition, Input, State, Transition};
+use crate::stream::RecvPhase;
 use bytes::BytesMut;
 use std::time::Instant;
 
@@ -205,7 +205,7 @@ impl Connection {
     ) -> std::result::Result<(), ConnectionError> {
         tracing::debug!(stream = err.stream.value(), reason = ?err.reason, detail = err.detail, "stream error");
         self.write_rst(err.stream, err.reason);
-        let known = self.streams.get(err.stream).map(|s| s.state);
+        let known = self.streams.state(err.stream);
         match known {
             Some(state) if !state.is_closed() => {
                 self.close_stream_with_event(err.stream, err.reason, false);
@@ -216,15 +216,8 @@ impl Connection {
                 // A stream we never tracked (refused at open, or forgotten): remember that we
                 // reset it so late frames are ignored (§5.1), among the closed streams whose
                 // memory is bounded (a flood of refused streams must not grow the store).
-                self.streams.insert(Stream::new(err.stream, 0, 0));
-                let local = self.is_local_id(err.stream);
                 let remember = self.config.limits.max_closed_streams_remembered;
-                self.streams.set_state(
-                    err.stream,
-                    State::Closed(Closed::ResetSent),
-                    local,
-                    remember,
-                );
+                self.streams.remember_reset(err.stream, remember);
             }
         }
         self.count_reset(now)
@@ -280,14 +273,17 @@ impl Connection {
 
     /// §5.1: is `id` idle (never opened, by either side, as far as identifiers go)?
     pub(crate) fn is_idle(&self, id: StreamId) -> bool {
-        if id.is_zero() || self.streams.get(id).is_some_and(|s| s.state != State::Idle) {
+        if id.is_zero() {
             return false;
         }
-        if self.is_local_id(id) {
+        // The identifiers first: they settle most lookups (a response, a late frame) without
+        // touching the store.
+        let idle_by_id = if self.is_local_id(id) {
             self.next_local_id.is_none_or(|next| id >= next)
         } else {
             id > self.last_peer_id
-        }
+        };
+        idle_by_id && self.streams.state(id).is_none_or(|s| s == State::Idle)
     }
 
     pub(super) fn recv_frame(&mut self, frame: Frame, now: Instant) -> Result {
@@ -355,13 +351,11 @@ impl Connection {
     /// The table cell for a frame received on `id`; streams we no longer remember are closed
     /// with an unknown history, and answered as after a reset.
     pub(super) fn recv_transition(&self, id: StreamId, input: Input) -> Transition {
-        match self.streams.get(id) {
+        match self.streams.state(id) {
             // Our request still waiting for a concurrency slot: the peer has never seen it, so
             // any frame on it is on an idle stream we did not open (§5.1).
-            Some(s) if s.state == State::Idle => {
-                Transition::ConnectionError(Reason::PROTOCOL_ERROR)
-            }
-            Some(s) => transition(s.state, input),
+            Some(State::Idle) => Transition::ConnectionError(Reason::PROTOCOL_ERROR),
+            Some(state) => transition(state, input),
             None if self.is_idle(id) => transition(State::Idle, input),
             // §5.1.1: HEADERS on an identifier below the peer's latest that we never saw is
             // an unexpected identifier (PROTOCOL_ERROR); DATA may be late, after a reset.
@@ -376,9 +370,7 @@ impl Connection {
     pub(super) fn apply_recv(&mut self, id: StreamId, next: State) {
         let local = self.is_local_id(id);
         let remember = self.config.limits.max_closed_streams_remembered;
-        let was_closed = self.streams.get(id).is_some_and(|s| s.state.is_closed());
-        self.streams.set_state(id, next, local, remember);
-        if next.is_closed() && !was_closed {
+        if self.streams.set_state(id, next, local, remember) {
             self.scheduler.remove(id.value());
             self.on_stream_closed();
         }
@@ -589,10 +581,8 @@ impl Connection {
             // §6.9.2: adjust every stream's send window by the difference; never the
             // connection window. A window pushed past 2^31-1 is a connection error.
             let mut opened = Vec::new();
+            // Closed streams are not in `iter_mut`: their windows no longer matter.
             for s in self.streams.iter_mut() {
-                if s.state.is_closed() {
-                    continue;
-                }
                 if s.send_window.adjust(delta).is_err() {
                     return Err(conn_err(
                         Reason::FLOW_CONTROL_ERROR,
@@ -646,10 +636,8 @@ impl Connection {
         if delta != 0 {
             let policy = self.config.window_policy;
             let mut updates = Vec::new();
+            // Closed streams are not in `iter_mut`: their windows no longer matter.
             for s in self.streams.iter_mut() {
-                if s.state.is_closed() {
-                    continue;
-                }
                 if s.recv.window.adjust(delta).is_err() {
                     return Err(conn_err(
                         Reason::FLOW_CONTROL_ERROR,
@@ -725,7 +713,6 @@ impl Connection {
             .streams
             .ids()
             .filter(|&id| self.is_local_id(id) && id > last)
-            .filter(|&id| self.streams.get(id).is_some_and(|s| !s.state.is_closed()))
             .collect();
         for id in refused {
             self.close_stream_with_event(id, Reason::REFUSED_STREAM, true);

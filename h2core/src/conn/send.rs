@@ -148,7 +148,7 @@ impl Connection {
     /// Applies one of our own sends to the stream state table. Our sends were checked before
     /// being queued, so an illegal cell here would be a bug: it is logged and ignored.
     pub(crate) fn local_state(&mut self, id: StreamId, input: Input) {
-        let Some(state) = self.streams.get(id).map(|s| s.state) else {
+        let Some(state) = self.streams.state(id) else {
             return;
         };
         match transition(state, input) {

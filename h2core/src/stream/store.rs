@@ -1,7 +1,8 @@
 //! Streams by identifier, with the counts §5.1.2 needs and a bounded memory of closed streams.
 
-use super::state::State;
+use super::state::{Closed, State};
 use super::Stream;
+use crate::flow::Window;
 use crate::frame::StreamId;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -35,60 +36,94 @@ impl Hasher for IdHasher {
     }
 }
 
-/// All streams we know: open ones, and recently closed ones (to answer late frames as §5.1
-/// says). Older closed streams are forgotten; frames on them are treated as on a closed stream
-/// of unknown history.
+/// What §5.1 needs of a closed stream: how it closed (late frames are ignored after our
+/// RST_STREAM, a stream error after the peer's, a connection error after END_STREAM), and the
+/// send window it closed with, which `send_capacity` goes on reporting so a caller filling the
+/// window learns of the close from `send_data`, as before the stream was closed.
+#[derive(Debug, Clone, Copy)]
+struct ClosedStream {
+    how: Closed,
+    send_window: Window,
+}
+
+/// All streams we know: those not yet closed, in full, and recently closed ones as a small
+/// [`ClosedStream`] record (to answer late frames as §5.1 says). Older closed streams are
+/// forgotten; frames on them are treated as on a closed stream of unknown history.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
+    /// Idle (a request waiting for a slot), reserved, open and half-closed streams.
     streams: IdMap<Stream>,
-    closed: VecDeque<u32>,
+    /// Recently closed streams; `closed_order` is the order they closed in, oldest first, so
+    /// the memory stays bounded by forgetting the oldest.
+    closed: IdMap<ClosedStream>,
+    closed_order: VecDeque<u32>,
     /// Active (open or half-closed) streams we initiated, and that the peer initiated (§5.1.2).
     pub active_local: u32,
     pub active_remote: u32,
 }
 
 impl Store {
+    /// A stream that is not closed.
     pub fn get(&self, id: StreamId) -> Option<&Stream> {
         self.streams.get(&id.value())
     }
 
+    /// A stream that is not closed.
     pub fn get_mut(&mut self, id: StreamId) -> Option<&mut Stream> {
         self.streams.get_mut(&id.value())
+    }
+
+    /// The state of a stream not closed, or of one recently closed.
+    pub fn state(&self, id: StreamId) -> Option<State> {
+        match self.streams.get(&id.value()) {
+            Some(s) => Some(s.state),
+            None => self.closed.get(&id.value()).map(|c| State::Closed(c.how)),
+        }
+    }
+
+    /// The send window a recently closed stream closed with.
+    pub fn closed_send_window(&self, id: StreamId) -> Option<Window> {
+        self.closed.get(&id.value()).map(|c| c.send_window)
     }
 
     pub fn insert(&mut self, stream: Stream) {
         self.streams.insert(stream.id.value(), stream);
     }
 
+    /// Streams not closed plus the closed ones remembered.
     pub fn len(&self) -> usize {
-        self.streams.len()
+        self.streams.len() + self.closed.len()
     }
 
-    /// Every stream we know, lowest identifier first: events reported for many streams at once
-    /// (GOAWAY, connection errors) come in the same order on every run.
+    /// Every stream not closed, lowest identifier first: events reported for many streams at
+    /// once (GOAWAY, connection errors) come in the same order on every run.
     pub fn ids(&self) -> impl Iterator<Item = StreamId> + '_ {
         let mut ids: Vec<u32> = self.streams.keys().copied().collect();
         ids.sort_unstable();
         ids.into_iter().map(StreamId::new)
     }
 
+    /// Every stream not closed.
     pub fn iter(&self) -> impl Iterator<Item = &Stream> {
         self.streams.values()
     }
 
+    /// Every stream not closed.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Stream> {
         self.streams.values_mut()
     }
 
     /// Moves `id` to `next`, keeping the active counts and the closed-stream memory right.
-    /// `local` says whether we initiated the stream.
-    pub fn set_state(&mut self, id: StreamId, next: State, local: bool, remember: usize) {
+    /// `local` says whether we initiated the stream. A stream moved to `closed` leaves the map
+    /// of full streams, with its queued data, for a [`ClosedStream`] record. Returns true when
+    /// this closed the stream.
+    pub fn set_state(&mut self, id: StreamId, next: State, local: bool, remember: usize) -> bool {
         let Some(stream) = self.streams.get_mut(&id.value()) else {
-            return;
+            return false;
         };
         let was_active = stream.state.is_active();
-        let was_closed = stream.state.is_closed();
         stream.state = next;
+        let send_window = stream.send_window;
         let count = if local {
             &mut self.active_local
         } else {
@@ -99,18 +134,82 @@ impl Store {
             (true, false) => *count -= 1,
             _ => {}
         }
-        if next.is_closed() && !was_closed {
-            stream.send_buf.clear();
-            stream.send_buffered = 0;
-            stream.send_end = false;
-            stream.send_trailers = None;
-            stream.pending_open = None;
-            self.closed.push_back(id.value());
-            while self.closed.len() > remember {
-                if let Some(old) = self.closed.pop_front() {
-                    self.streams.remove(&old);
-                }
+        if let State::Closed(how) = next {
+            self.streams.remove(&id.value());
+            self.remember_closed(id, ClosedStream { how, send_window }, remember);
+            return true;
+        }
+        false
+    }
+
+    /// Remembers that we reset `id`, a stream we never tracked (refused at open, or already
+    /// forgotten), so late frames on it are ignored (§5.1).
+    pub fn remember_reset(&mut self, id: StreamId, remember: usize) {
+        let record = ClosedStream {
+            how: Closed::ResetSent,
+            send_window: Window::new(0),
+        };
+        self.remember_closed(id, record, remember);
+    }
+
+    fn remember_closed(&mut self, id: StreamId, record: ClosedStream, remember: usize) {
+        self.closed.insert(id.value(), record);
+        self.closed_order.push_back(id.value());
+        while self.closed_order.len() > remember {
+            if let Some(old) = self.closed_order.pop_front() {
+                self.closed.remove(&old);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(store: &mut Store, id: u32) {
+        store.insert(Stream::new(StreamId::new(id), 100, 100));
+        store.set_state(StreamId::new(id), State::Open, false, 2);
+    }
+
+    #[test]
+    fn closed_stream_leaves_the_map_and_keeps_how_it_closed() {
+        let mut store = Store::default();
+        open(&mut store, 1);
+        assert_eq!(store.active_remote, 1);
+        let closed = State::Closed(Closed::ResetReceived);
+        assert!(store.set_state(StreamId::new(1), closed, false, 2));
+        assert_eq!(store.active_remote, 0);
+        assert!(store.get(StreamId::new(1)).is_none());
+        assert_eq!(store.state(StreamId::new(1)), Some(closed));
+        assert_eq!(
+            store.closed_send_window(StreamId::new(1)),
+            Some(Window::new(100))
+        );
+        assert_eq!(store.ids().count(), 0);
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn closed_streams_are_forgotten_oldest_first() {
+        let mut store = Store::default();
+        for id in [1, 3, 5] {
+            open(&mut store, id);
+        }
+        // Closed in another order than opened: the memory is by closing order.
+        for id in [5, 1, 3] {
+            let closed = State::Closed(Closed::EndStreamSent);
+            store.set_state(StreamId::new(id), closed, false, 2);
+        }
+        assert_eq!(store.state(StreamId::new(5)), None);
+        assert!(store.state(StreamId::new(1)).is_some());
+        assert!(store.state(StreamId::new(3)).is_some());
+        store.remember_reset(StreamId::new(7), 2);
+        assert_eq!(store.state(StreamId::new(1)), None);
+        assert_eq!(
+            store.state(StreamId::new(7)),
+            Some(State::Closed(Closed::ResetSent))
+        );
+        assert_eq!(store.len(), 2);
     }
 }
