@@ -703,17 +703,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
                 }
             };
             wrote = true;
-            let mut n = n;
-            while n > 0 {
-                let front = self.write_queue.front_mut().expect("wrote queued bytes");
-                if n >= front.len() {
-                    n -= front.len();
-                    self.write_queue.pop_front();
-                } else {
-                    let _ = front.split_to(n);
-                    n = 0;
-                }
-            }
+            h2_http::consume_written(&mut self.write_queue, n);
         }
     }
 

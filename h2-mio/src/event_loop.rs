@@ -375,7 +375,7 @@ impl Conn {
                 .take(64)
                 .map(|b| IoSlice::new(b))
                 .collect();
-            let mut n = match self.io.write_vectored(&slices) {
+            let n = match self.io.write_vectored(&slices) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -384,16 +384,7 @@ impl Conn {
             };
             wrote = true;
             self.queued -= n;
-            while n > 0 {
-                let front = self.write_q.front_mut().expect("wrote queued bytes");
-                if n >= front.len() {
-                    n -= front.len();
-                    self.write_q.pop_front();
-                } else {
-                    let _ = front.split_to(n);
-                    n = 0;
-                }
-            }
+            h2_http::consume_written(&mut self.write_q, n);
         }
         Ok(wrote)
     }
@@ -416,21 +407,12 @@ impl Conn {
                         .map(|b| IoSlice::new(b))
                         .collect();
                     // Ok(0): rustls's buffer is full until `write_tls` drains it.
-                    let mut n = tls.session.writer().write_vectored(&slices)?;
+                    let n = tls.session.writer().write_vectored(&slices)?;
                     if n == 0 {
                         break;
                     }
                     self.queued -= n;
-                    while n > 0 {
-                        let front = self.write_q.front_mut().expect("wrote queued bytes");
-                        if n >= front.len() {
-                            n -= front.len();
-                            self.write_q.pop_front();
-                        } else {
-                            let _ = front.split_to(n);
-                            n = 0;
-                        }
-                    }
+                    h2_http::consume_written(&mut self.write_q, n);
                 }
             }
             if !tls.session.wants_write() {
