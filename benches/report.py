@@ -259,9 +259,10 @@ def load_section(args):
             else "Not pinned to CPUs. "
         )
         + "Small body: `GET /` → `hello\\n` (nghttpd: `index.html`); 16 KiB: `GET /bytes/16384` "
-        "(nghttpd: a 16,384-byte file `/bytes16384`). Both our server and the `h2` peer "
-        "allocate the 16 KiB body per request and answer from a task per request; nghttpd "
-        "reads a file. *CPU/request* is the server's user + system time (all threads, "
+        "(nghttpd: a 16,384-byte file `/bytes16384`). Our servers and the `h2` peer allocate "
+        "the 16 KiB body per request; our async servers answer inside the connection's task, "
+        "the `h2` peer from a task per request, h2-mio on its handler threads; nghttpd reads "
+        "a file. *CPU/request* is the server's user + system time (all threads, "
         "`/proc/PID/stat`) over the requests completed: on a shared machine it is the steadier "
         "figure, since other work stealing the server's core lowers req/s but not CPU per "
         "request. Ratios above 1 mean ours is faster (more req/s, less CPU per request).\n"
@@ -316,6 +317,16 @@ def load_section(args):
                         f"| load, {label}: tokio server ≥ {goal}× {name} in req/s | "
                         f"{r:.2f}×{c} | {met(r >= goal)} | {where('load')} |"
                     )
+        others = [
+            f"{names.get(s, s).split(' ')[0]} {med[s] / med['h2']:.2f}×"
+            for s in ("ours-async-std", "ours-mio")
+            if s in med and "h2" in med
+        ]
+        if others:
+            goals.append(
+                f"| load, {label}: our other servers (no goal; req/s vs hyperium `h2`) | "
+                f"{', '.join(others)} | – | {where('load')} |"
+            )
     for note in meta.get("skipped", []):
         out.append(f"- not measured: {note}")
     if meta.get("skipped"):
@@ -430,10 +441,23 @@ def memory_section(args):
         f"| adapter heap per idle connection (no goal; vs `h2`) | h2-tokio "
         f"{fmt_bytes(ours['per_connection']['live'])}, `h2` "
         f"{fmt_bytes(theirs['per_connection']['live'])} ({ratio:.2f}×) | – | {where('memory')} |",
-        f"| 10,000 idle connections on mio | not measured (no mio adapter yet) | – | "
-        f"{where('memory')} |",
+        mio_idle_row(args),
     ]
     return out, goals
+
+
+def mio_idle_row(args):
+    """The goal row of h2-mio/tests/idle.rs, from the line it printed (run.sh keeps it)."""
+    path = os.path.join(args.results, "mio-idle.txt")
+    line = open(path).read().strip() if os.path.exists(path) else ""
+    m = re.search(r"\(\+(\d+) MiB, ([0-9.]+) KiB per connection\)", line)
+    if not m:
+        return "| 10,000 idle connections on mio | not measured this run | – | " + where("memory") + " |"
+    return (
+        f"| 10,000 idle connections on mio | served; VmRSS grew {m.group(1)} MiB "
+        f"(≈{m.group(2)} KiB per connection), then requests still served "
+        f"(`h2-mio/tests/idle.rs`) | yes | {where('memory')} |"
+    )
 
 
 def hpack_table(criterion, group, what, out):

@@ -23,6 +23,9 @@ size_report=$(mktemp)
 trap 'rm -f "$size_report"' EXIT
 cargo run --release -q -p benches --bin hpack_size >"$size_report"
 cargo run --release -q -p benches --bin memory -- --json "$results/memory.json"
+# 10,000 idle connections on the mio server (its test prints the VmRSS growth).
+cargo test --release -q -p h2-mio --test idle -- --nocapture 2>/dev/null |
+    grep 'idle connections opened' >"$results/mio-idle.txt" || true
 
 python3 benches/report.py \
     --sections e2e,memory,hpack,frame \
