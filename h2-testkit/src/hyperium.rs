@@ -37,15 +37,43 @@ async fn bounded<R: Runtime, F: Future>(f: F) -> F::Output {
 }
 
 /// Distinct bodies per request, so a response delivered to the wrong stream is caught.
-fn body_for(i: usize) -> Bytes {
+pub fn body_for(i: usize) -> Bytes {
     let mut b = interop::pattern(10_000 + 997 * i);
     b[..8].copy_from_slice(&(i as u64).to_be_bytes());
     Bytes::from(b)
 }
 
-/// A server on hyperium's h2: GET → `hello from h2\n`, POST → the body back. It runs until the
-/// test process ends.
-fn spawn_hyperium_server() -> SocketAddr {
+/// What hyperium's server answers a GET with.
+pub const HYPERIUM_HELLO: &[u8] = b"hello from h2\n";
+
+/// The 50 requests our client sends to hyperium's server: even ones `GET /`, odd ones a POST
+/// of [`body_for`]`(i)` to `/echo`.
+pub fn fifty_requests(addr: SocketAddr) -> Vec<Request<Bytes>> {
+    (0..50)
+        .map(|i| {
+            if i % 2 == 0 {
+                Request::get(format!("http://{addr}/")).body(Bytes::new())
+            } else {
+                Request::post(format!("http://{addr}/echo")).body(body_for(i))
+            }
+            .expect("request")
+        })
+        .collect()
+}
+
+/// Checks the answer to request `i` of [`fifty_requests`].
+pub fn check_fifty(i: usize, status: StatusCode, body: &[u8]) {
+    assert_eq!(status, StatusCode::OK, "request {i}");
+    if i % 2 == 0 {
+        assert_eq!(body, HYPERIUM_HELLO, "request {i}");
+    } else {
+        assert!(body == &body_for(i)[..], "request {i}: wrong echo");
+    }
+}
+
+/// A server on hyperium's h2: GET → `hello from h2\n`, POST → the body back, on its own tokio
+/// threads. It runs until the test process ends.
+pub fn spawn_hyperium_server() -> SocketAddr {
     let rt = hyperium_runtime();
     // Bound here, not with block_on: the caller may be inside a tokio runtime itself.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -66,7 +94,7 @@ fn spawn_hyperium_server() -> SocketAddr {
                         let reply = if parts.method == Method::POST {
                             Bytes::from(data)
                         } else {
-                            Bytes::from_static(b"hello from h2\n")
+                            Bytes::from_static(HYPERIUM_HELLO)
                         };
                         let head = http::Response::builder()
                             .status(200)
@@ -101,30 +129,21 @@ pub async fn our_client_sends_fifty_concurrent_requests<R: Runtime>() {
     bounded::<R, _>(async {
         let client = Client::<R>::connect(addr).await.expect("connect");
         let (tx, mut rx) = mpsc::unbounded_channel();
-        for i in 0..50 {
+        for (i, req) in fifty_requests(addr).into_iter().enumerate() {
             let client = client.clone();
             let tx = tx.clone();
             R::spawn(async move {
-                let req = if i % 2 == 0 {
-                    Request::get(format!("http://{addr}/")).body(Body::empty())
-                } else {
-                    Request::post(format!("http://{addr}/echo")).body(Body::from(body_for(i)))
-                };
-                let resp = client.send(req.expect("request")).await.expect("response");
-                assert_eq!(resp.status(), StatusCode::OK);
+                let resp = client.send(req.map(Body::from)).await.expect("response");
+                let status = resp.status();
                 let body = resp.into_body().bytes().await.expect("body");
-                let _ = tx.send((i, body));
+                let _ = tx.send((i, status, body));
             });
         }
         drop(tx);
         let mut seen = 0;
-        while let Some((i, body)) = rx.recv().await {
+        while let Some((i, status, body)) = rx.recv().await {
             seen += 1;
-            if i % 2 == 0 {
-                assert_eq!(&body[..], b"hello from h2\n", "request {i}");
-            } else {
-                assert!(body == body_for(i), "request {i}: wrong echo");
-            }
+            check_fifty(i, status, &body);
         }
         assert_eq!(seen, 50, "a request task failed");
         // h2's server sets no concurrency limit: everything went over one connection.
@@ -157,12 +176,23 @@ async fn spawn_our_server<R: Runtime>() -> (SocketAddr, mpsc::UnboundedReceiver<
     (addr, held_rx)
 }
 
-/// hyperium's client against our server on `R`: 30 concurrent GETs on one connection, then a
-/// 3 MB POST echo, beyond our 2 MiB connection window, so it needs our WINDOW_UPDATEs (h2 sends
-/// only what its capacity allows; the echo is read while uploading).
+/// hyperium's client against our server on `R` ([`hyperium_client_checks`]).
 pub async fn hyperium_client_concurrent_requests_and_echo<R: Runtime>() {
     let (addr, _held) = spawn_our_server::<R>().await;
-    let hyperium = hyperium_runtime().spawn(async move {
+    // Our server runs on R meanwhile; hyperium's task is awaited through tokio's JoinHandle,
+    // which any executor can poll.
+    bounded::<R, _>(hyperium_client_checks(addr))
+        .await
+        .expect("hyperium client");
+}
+
+/// hyperium's client against a server at `addr` with the demo routes (`/`, `/bytes/N`, `POST
+/// /echo`), run on hyperium's own tokio threads: 30 concurrent GETs on one connection, then a
+/// 3 MB POST echo (beyond a 2 MiB connection window, so the server's WINDOW_UPDATEs are
+/// needed; h2 sends only what its capacity allows, and the echo is read while uploading).
+/// Await the handle (from any executor) or block on [`wait_hyperium`].
+pub fn hyperium_client_checks(addr: SocketAddr) -> tokio::task::JoinHandle<()> {
+    hyperium_runtime().spawn(async move {
         let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
         let (send, conn) = h2::client::handshake(tcp).await.expect("h2 handshake");
         let conn_task = tokio::spawn(conn);
@@ -223,10 +253,21 @@ pub async fn hyperium_client_concurrent_requests_and_echo<R: Runtime>() {
         assert!(echoed == sent, "echo differs from the upload");
         drop(send);
         conn_task.abort();
+    })
+}
+
+/// Blocks until a task on hyperium's runtime ends, within [`TEST_TIMEOUT`] (for a test
+/// without an async runtime of its own).
+pub fn wait_hyperium<T: Send + 'static>(task: tokio::task::JoinHandle<T>) -> T {
+    let bounded = async { tokio::time::timeout(TEST_TIMEOUT, task).await };
+    let (tx, rx) = std::sync::mpsc::channel();
+    hyperium_runtime().spawn(async move {
+        let _ = tx.send(bounded.await);
     });
-    // Our server runs on R meanwhile; hyperium's task is awaited through tokio's JoinHandle,
-    // which any executor can poll.
-    bounded::<R, _>(hyperium).await.expect("hyperium client");
+    rx.recv()
+        .expect("hyperium's runtime is running")
+        .expect("test timed out")
+        .expect("hyperium task")
 }
 
 /// A long-lived stream (the "downchannel"): the response head reaches our client while the

@@ -1,0 +1,72 @@
+//! hyperium's `h2` (only a test peer, on its own tokio threads) against our blocking client
+//! and our mio server: the halves of `h2_testkit::hyperium` that need no async runtime on our
+//! side. (The long-lived stream check is curl's here, `interop_tests!`: this client hands out
+//! whole responses.)
+
+use bytes::Bytes;
+use h2_mio::server::ShutdownHandle;
+use h2_mio::{Body, Client, Server};
+use h2_testkit::demo::Route;
+use h2_testkit::hyperium;
+use http::{Request, Response};
+use std::net::SocketAddr;
+use std::sync::mpsc;
+
+/// The demo routes the hyperium client asks for: `/`, `/bytes/N` and `POST /echo`.
+fn handler(req: Request<Bytes>) -> Response<Body> {
+    let route = Route::of(req.method(), req.uri());
+    let body = match route {
+        Route::Echo => Body::from(req.into_body()),
+        _ => Body::from(route.fixed_body().unwrap_or_default()),
+    };
+    route.response(body)
+}
+
+/// Our server on 127.0.0.1 port 0; shut down when the handle drops.
+struct Running {
+    addr: SocketAddr,
+    shutdown: ShutdownHandle,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shutdown.shutdown();
+    }
+}
+
+fn serve() -> Running {
+    let server = Server::bind("127.0.0.1:0").expect("bind");
+    let addr = server.local_addr().expect("local addr");
+    let (tx, rx) = mpsc::channel();
+    let server = server.on_ready(move |h| {
+        let _ = tx.send(h);
+    });
+    std::thread::spawn(move || server.serve(handler));
+    let shutdown = rx
+        .recv_timeout(hyperium::TEST_TIMEOUT)
+        .expect("server ready");
+    Running { addr, shutdown }
+}
+
+#[test]
+fn our_client_sends_fifty_concurrent_requests_to_hyperium_h2_server() {
+    let addr = hyperium::spawn_hyperium_server();
+    let client = Client::connect(addr).expect("connect");
+    // Every request is started before any response is awaited: they share the connection.
+    let pending: Vec<_> = hyperium::fifty_requests(addr)
+        .into_iter()
+        .map(|req| client.start(req).expect("start"))
+        .collect();
+    for (i, p) in pending.into_iter().enumerate() {
+        let resp = p.wait().expect("response");
+        hyperium::check_fifty(i, resp.status(), resp.body());
+    }
+    // h2's server sets no concurrency limit: everything went over one connection.
+    assert_eq!(client.connections(), 1);
+}
+
+#[test]
+fn hyperium_h2_client_concurrent_requests_and_echo_against_our_server() {
+    let server = serve();
+    hyperium::wait_hyperium(hyperium::hyperium_client_checks(server.addr));
+}
