@@ -210,6 +210,10 @@ pub struct Driver<IO, R: Runtime> {
     /// response needs no task spawn nor channel hop, and the responses to a batch of requests
     /// go out in the write that follows it.
     handlers: FuturesUnordered<Responding>,
+    /// Handlers for requests of this round, not polled yet (see `poll_handlers`).
+    fresh_handlers: Vec<Responding>,
+    /// Where content-length values are written (see `content_length`).
+    digits: BytesMut,
     /// The core has ended (`ConnectionTerminated`), even if its last frames (a GOAWAY) are
     /// not handed out yet: it sets no more deadlines, so the close grace is ours to keep.
     terminated: bool,
@@ -264,6 +268,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
             upgrade_body: None,
             closing_deadline: None,
             handlers: FuturesUnordered::new(),
+            fresh_handlers: Vec::new(),
+            digits: BytesMut::new(),
             terminated: false,
             linger_deadline: None,
             unparsed,
@@ -373,7 +379,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
             let status = head.first().map(|h| h.value.clone()).unwrap_or_default();
             let bodiless = status == "204" || status == "304";
             if !has_length && !bodiless {
-                head.push(Header::new("content-length", n.to_string()));
+                let length = self.content_length(n);
+                head.push(Header::new("content-length", length));
             }
         }
         if self.conn.send_response(stream, head, end_stream).is_err() || end_stream {
@@ -392,20 +399,49 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
         self.streams.entry(stream).or_default().body = Some(body);
     }
 
+    /// `n` as a content-length value, cut from a shared buffer: one allocation serves many
+    /// responses instead of a String each.
+    fn content_length(&mut self, n: u64) -> Bytes {
+        use std::fmt::Write;
+        if self.digits.capacity() - self.digits.len() < 20 {
+            self.digits.reserve(512);
+        }
+        let _ = write!(self.digits, "{n}");
+        self.digits.split().freeze()
+    }
+
     /// Polls the handlers; true if one answered (or panicked: its stream is reset with
     /// INTERNAL_ERROR, and the connection goes on).
     fn poll_handlers(&mut self, cx: &mut Context<'_>) -> bool {
         let mut answered = false;
-        while let Poll::Ready(Some((stream, resp))) = self.handlers.poll_next_unpin(cx) {
-            answered = true;
-            match resp {
-                Ok(resp) => self.respond(stream, resp),
-                Err(_) => {
-                    let _ = self.conn.reset(stream, Reason::INTERNAL_ERROR);
+        // A new handler is polled once here first: most answer at once, and then never need
+        // a place (an allocation) in the set. One that waits joins it, whose next poll
+        // registers the set's own waker for it.
+        let mut fresh = std::mem::take(&mut self.fresh_handlers);
+        for mut h in fresh.drain(..) {
+            match Pin::new(&mut h).poll(cx) {
+                Poll::Ready((stream, resp)) => {
+                    answered = true;
+                    self.answered(stream, resp);
                 }
+                Poll::Pending => self.handlers.push(h),
             }
         }
+        self.fresh_handlers = fresh;
+        while let Poll::Ready(Some((stream, resp))) = self.handlers.poll_next_unpin(cx) {
+            answered = true;
+            self.answered(stream, resp);
+        }
         answered
+    }
+
+    fn answered(&mut self, stream: StreamId, resp: std::thread::Result<Response<Body>>) {
+        match resp {
+            Ok(resp) => self.respond(stream, resp),
+            Err(_) => {
+                let _ = self.conn.reset(stream, Reason::INTERNAL_ERROR);
+            }
+        }
     }
 
     fn event(&mut self, event: Event) {
@@ -587,7 +623,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
         let handle = crate::server::StreamHandle::new(stream, self.internal_tx.clone());
         parts.extensions.insert(handle);
         let req = Request::from_parts(parts, body);
-        self.handlers.push(Responding {
+        self.fresh_handlers.push(Responding {
             stream,
             answer: handler(req),
             span: tracing::debug_span!("stream", id = stream.value()),
