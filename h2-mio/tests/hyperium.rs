@@ -3,14 +3,13 @@
 //! side. (The long-lived stream check is curl's here, `interop_tests!`: this client hands out
 //! whole responses.)
 
+mod common;
+
 use bytes::Bytes;
-use h2_mio::server::ShutdownHandle;
 use h2_mio::{Body, Client, Server};
 use h2_testkit::demo::Route;
 use h2_testkit::hyperium;
 use http::{Request, Response};
-use std::net::SocketAddr;
-use std::sync::mpsc;
 
 /// The demo routes the hyperium client asks for: `/`, `/bytes/N` and `POST /echo`.
 fn handler(req: Request<Bytes>) -> Response<Body> {
@@ -23,29 +22,9 @@ fn handler(req: Request<Bytes>) -> Response<Body> {
 }
 
 /// Our server on 127.0.0.1 port 0; shut down when the handle drops.
-struct Running {
-    addr: SocketAddr,
-    shutdown: ShutdownHandle,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.shutdown.shutdown();
-    }
-}
-
-fn serve() -> Running {
+fn serve() -> common::Running {
     let server = Server::bind("127.0.0.1:0").expect("bind");
-    let addr = server.local_addr().expect("local addr");
-    let (tx, rx) = mpsc::channel();
-    let server = server.on_ready(move |h| {
-        let _ = tx.send(h);
-    });
-    std::thread::spawn(move || server.serve(handler));
-    let shutdown = rx
-        .recv_timeout(hyperium::TEST_TIMEOUT)
-        .expect("server ready");
-    Running { addr, shutdown }
+    common::start(server, handler, hyperium::TEST_TIMEOUT)
 }
 
 #[test]

@@ -4,15 +4,18 @@
 
 #![allow(clippy::disallowed_methods)]
 
+mod common;
+
 use bytes::{Bytes, BytesMut};
-use h2_mio::server::ShutdownHandle;
+use common::Running;
 use h2_mio::{Body, Client, Server};
+use h2_testkit::demo;
 use h2core::{Config, Connection, Event, Header, Reason};
 use http::{Request, Response, StatusCode};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Any wait longer than this fails the test instead of hanging it.
@@ -21,21 +24,13 @@ const BOUND: Duration = Duration::from_secs(20);
 /// `/stream?n=K&interval_ms=T` as the demo server: headers at once, then K chunks T ms apart,
 /// so the stream stays open meanwhile.
 fn handler(req: Request<Bytes>) -> Response<Body> {
-    let query = req.uri().query().unwrap_or("").to_owned();
-    let get = |key: &str| {
-        query
-            .split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == key)
-            .and_then(|(_, v)| v.parse::<u64>().ok())
-    };
-    let n = get("n").unwrap_or(1);
-    let interval = Duration::from_millis(get("interval_ms").unwrap_or(0));
+    let n = demo::query(req.uri(), "n").unwrap_or(1);
+    let interval = Duration::from_millis(demo::query(req.uri(), "interval_ms").unwrap_or(0));
     let (tx, body) = Body::channel();
     std::thread::spawn(move || {
         for i in 0..n {
             std::thread::sleep(interval);
-            if tx.send(Bytes::from(format!("event {i}\n"))).is_err() {
+            if tx.send(demo::event(i)).is_err() {
                 return;
             }
         }
@@ -43,30 +38,9 @@ fn handler(req: Request<Bytes>) -> Response<Body> {
     Response::new(body)
 }
 
-struct Running {
-    addr: SocketAddr,
-    shutdown: ShutdownHandle,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.shutdown.shutdown();
-    }
-}
-
 fn serve(config: Config) -> Running {
-    let server = Server::bind("127.0.0.1:0")
-        .expect("bind")
-        .config(config)
-        .handler_threads(16);
-    let addr = server.local_addr().expect("local addr");
-    let (tx, rx) = mpsc::channel();
-    let server = server.on_ready(move |h| {
-        let _ = tx.send(h);
-    });
-    std::thread::spawn(move || server.serve(handler));
-    let shutdown = rx.recv_timeout(BOUND).expect("server ready");
-    Running { addr, shutdown }
+    let server = Server::bind("127.0.0.1:0").expect("bind");
+    common::start(server.config(config).handler_threads(16), handler, BOUND)
 }
 
 fn get(path: &str) -> Request<Bytes> {

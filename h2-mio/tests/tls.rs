@@ -3,13 +3,15 @@
 //! choices, a refused ALPN, and a client that never completes the handshake.
 
 use bytes::Bytes;
-use h2_mio::server::ShutdownHandle;
+mod common;
+
+use common::Running;
 use h2_mio::tls::{self, rustls};
 use h2_mio::{Body, Client, Server};
 use http::{Request, Response, StatusCode, Version};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A read that takes longer than this fails the test instead of hanging it.
@@ -29,32 +31,10 @@ fn handler(req: Request<Bytes>) -> Response<Body> {
     Response::new(body)
 }
 
-/// A running TLS server; shut down on drop.
-struct Running {
-    addr: SocketAddr,
-    shutdown: ShutdownHandle,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.shutdown.shutdown();
-    }
-}
-
 fn serve(tls: Arc<rustls::ServerConfig>, config: h2core::Config) -> Running {
-    let server = Server::bind("127.0.0.1:0")
-        .expect("bind")
-        .config(config)
-        .handler_threads(4)
-        .tls(tls);
-    let addr = server.local_addr().expect("local addr");
-    let (tx, rx) = mpsc::channel();
-    let server = server.on_ready(move |h| {
-        let _ = tx.send(h);
-    });
-    std::thread::spawn(move || server.serve(handler));
-    let shutdown = rx.recv_timeout(READ_BOUND).expect("server ready");
-    Running { addr, shutdown }
+    let server = Server::bind("127.0.0.1:0").expect("bind");
+    let server = server.config(config).handler_threads(4).tls(tls);
+    common::start(server, handler, READ_BOUND)
 }
 
 fn serve_pem() -> (Running, Vec<u8>) {
