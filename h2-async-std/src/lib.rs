@@ -74,11 +74,9 @@ pub mod server {
 pub mod client {
     pub use h2_async::client::{upgrade, ClientStats, SendRequest};
 
-    use crate::{Driver, PushPromise};
     use futures_io::{AsyncRead, AsyncWrite};
     use h2_async::rt::{Compat, Runtime};
     use h2core::Config;
-    use tokio::sync::mpsc::UnboundedReceiver;
 
     /// Starts HTTP/2 (prior knowledge) as a client on `io` with `runtime`'s timer. Spawn (or
     /// await) the returned driver; send requests with the handle. Pushed responses arrive on
@@ -87,7 +85,7 @@ pub mod client {
         _runtime: R,
         io: IO,
         config: Config,
-    ) -> (SendRequest, UnboundedReceiver<PushPromise>, Driver<IO, R>)
+    ) -> h2_async::client::Handshake<Compat<IO>, R>
     where
         R: Runtime,
         IO: AsyncRead + AsyncWrite + Unpin,

@@ -96,32 +96,25 @@ impl SendRequest {
 
 /// Starts HTTP/2 (prior knowledge) as a client on any transport. Spawn (or await) the returned
 /// driver; send requests with the handle. Pushed responses arrive on the receiver.
-pub fn handshake<R, IO>(
-    io: IO,
-    config: Config,
-) -> (
-    SendRequest,
-    mpsc::UnboundedReceiver<PushPromise>,
-    Driver<IO, R>,
-)
+pub fn handshake<R, IO>(io: IO, config: Config) -> Handshake<IO, R>
 where
     R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin,
 {
     let conn = Connection::new(config, R::now());
-    start(conn, io)
+    start(conn, io, BytesMut::new())
 }
 
-/// The client side after `101 Switching Protocols` (RFC 7540 §3.2): the response to the
-/// upgrade request arrives on stream 1 and is returned by the receiver.
-pub(crate) fn start<R, IO>(
-    conn: Connection,
-    io: IO,
-) -> (
+/// What a client handshake gives: the handle, the pushed responses, the connection's task.
+pub type Handshake<IO, R> = (
     SendRequest,
     mpsc::UnboundedReceiver<PushPromise>,
     Driver<IO, R>,
-)
+);
+
+/// A client connection task for `conn` over `io`, whose first received bytes (after a 101)
+/// may already be in `read_buf`.
+fn start<R, IO>(conn: Connection, io: IO, read_buf: BytesMut) -> Handshake<IO, R>
 where
     R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin,
@@ -132,7 +125,7 @@ where
     let driver = Driver::new(
         conn,
         io,
-        BytesMut::new(),
+        read_buf,
         rx,
         RoleState::Client {
             pushes: Some(push_tx),
@@ -521,22 +514,11 @@ pub async fn upgrade<R: Runtime>(
         )));
     }
     let conn = Connection::new_upgraded_client(config, R::now(), head_request);
-    let (tx, rx) = mpsc::unbounded_channel();
-    let (push_tx, _push_rx) = mpsc::unbounded_channel();
-    let shared = Shared::new();
-    let mut driver = Driver::<_, R>::new(
-        conn,
-        socket,
-        buf,
-        rx,
-        RoleState::Client {
-            pushes: Some(push_tx),
-        },
-        shared.clone(),
-    );
+    // Pushes on this connection are refused: nobody takes the receiver.
+    let (handle, _pushes, mut driver) = start::<R, _>(conn, socket, buf);
     let (resp_tx, resp_rx) = oneshot::channel();
     driver.expect_response(h2core::StreamId::new(1), resp_tx);
     spawn_driver(driver);
     let response = resp_rx.await.map_err(|_| Error::ConnectionGone)??;
-    Ok((SendRequest { tx, shared }, response))
+    Ok((handle, response))
 }

@@ -84,7 +84,20 @@ where
     R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    let conn = Connection::new(config, R::now());
+    server_driver(Connection::new(config, R::now()), io, read_buf, handler)
+}
+
+/// A server connection task for `conn` over `io`.
+fn server_driver<R, IO>(
+    conn: Connection,
+    io: IO,
+    read_buf: BytesMut,
+    handler: Handler,
+) -> Driver<IO, R>
+where
+    R: Runtime,
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
     // The user channel's sender is dropped at once: a server connection takes no user commands.
     let (_tx, rx) = mpsc::unbounded_channel();
     Driver::new(
@@ -120,15 +133,7 @@ where
                 detail: e.detail.into(),
             }
         })?;
-    let (_tx, rx) = mpsc::unbounded_channel();
-    let mut driver = Driver::new(
-        conn,
-        io,
-        read_buf,
-        rx,
-        RoleState::Server { handler },
-        Shared::new(),
-    );
+    let mut driver = server_driver(conn, io, read_buf, handler);
     driver.upgrade_body(body);
     Ok(driver)
 }

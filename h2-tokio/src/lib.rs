@@ -53,19 +53,18 @@ pub mod server {
 pub mod client {
     pub use h2_async::client::{ClientStats, SendRequest};
 
-    use crate::{Body, Driver, Error, PushPromise, Tokio};
+    use crate::{Body, Error, Tokio};
     use h2core::Config;
     use http::{Request, Response};
     use std::net::SocketAddr;
     use tokio::io::{AsyncRead, AsyncWrite};
-    use tokio::sync::mpsc::UnboundedReceiver;
 
     /// Starts HTTP/2 (prior knowledge) as a client on `io`. Spawn (or await) the returned
     /// driver; send requests with the handle. Pushed responses arrive on the receiver.
     pub fn handshake<IO>(
         io: IO,
         config: Config,
-    ) -> (SendRequest, UnboundedReceiver<PushPromise>, Driver<IO>)
+    ) -> h2_async::client::Handshake<IO, Tokio>
     where
         IO: AsyncRead + AsyncWrite + Unpin,
     {
