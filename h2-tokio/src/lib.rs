@@ -61,10 +61,7 @@ pub mod client {
 
     /// Starts HTTP/2 (prior knowledge) as a client on `io`. Spawn (or await) the returned
     /// driver; send requests with the handle. Pushed responses arrive on the receiver.
-    pub fn handshake<IO>(
-        io: IO,
-        config: Config,
-    ) -> h2_async::client::Handshake<IO, Tokio>
+    pub fn handshake<IO>(io: IO, config: Config) -> h2_async::client::Handshake<IO, Tokio>
     where
         IO: AsyncRead + AsyncWrite + Unpin,
     {
