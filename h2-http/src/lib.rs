@@ -245,6 +245,26 @@ impl std::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl Error {
+    /// What this failure of a request means to the client pool's retry rule
+    /// ([`h2core::shell::pool::Retry`]): refused unprocessed (RFC 9113 §8.7) or never started,
+    /// the connection failed, or neither.
+    pub fn failure(&self) -> h2core::shell::pool::Failure {
+        use h2core::shell::pool::Failure;
+        use h2core::UserError;
+        match self {
+            Error::Reset(Reason::REFUSED_STREAM)
+            | Error::User(UserError::ConnectionClosed | UserError::StreamsExhausted) => {
+                Failure::Refused
+            }
+            Error::Connection { .. } | Error::Io(_) | Error::ConnectionGone => {
+                Failure::ConnectionFailed
+            }
+            _ => Failure::Other,
+        }
+    }
+}
+
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::Io(e)

@@ -10,6 +10,8 @@
 //! - [`http1`]: the HTTP/1.1 codec for serving HTTP/1.1 and `Upgrade: h2c` on the same port
 //!   (RFC 9112);
 //! - [`Connection`]: the connection state machine for both roles, with [`Event`]s out;
+//! - [`shell`]: what surrounds a connection in every adapter (accepting, `Upgrade: h2c`, the
+//!   transport's write queue and close, response framing, the client pool's rules);
 //! - [`error`]: the two error families, peer faults (a [`Reason`] on the wire) and caller misuse
 //!   ([`UserError`]).
 #![deny(missing_docs)]
@@ -27,6 +29,7 @@ pub mod message;
 pub mod preface;
 pub(crate) mod priority;
 pub mod settings;
+pub mod shell;
 pub mod stream;
 
 pub use config::{Config, Limits, Role};

@@ -1,0 +1,284 @@
+//! Accepting a server connection: what the new socket speaks, decided within
+//! `Config::handshake_timeout` counted from the accept.
+//!
+//! - Cleartext: the first bytes decide. The HTTP/2 preface (RFC 9113 §3.4) is h2c by prior
+//!   knowledge (§3.3); anything else is HTTP/1.1, possibly asking to `Upgrade: h2c`.
+//! - TLS: ALPN decides (RFC 9113 §3.2, RFC 7301): `h2` is HTTP/2; `http/1.1` or no ALPN is
+//!   HTTP/1.1, where `Upgrade: h2c` is ignored (h2c is cleartext only, §3.1).
+//!
+//! Time spent before the HTTP/2 connection exists (sniffing, the TLS handshake) counts against
+//! the same deadline: it is not granted twice.
+
+use crate::config::Config;
+use crate::conn::Connection;
+use crate::preface::{sniff, Sniff};
+use std::time::Instant;
+
+/// The ALPN protocol id of HTTP/2 over TLS (RFC 9113 §3.2).
+pub const ALPN_H2: &[u8] = b"h2";
+/// The ALPN protocol id of HTTP/1.1 (RFC 7301 §6).
+pub const ALPN_HTTP11: &[u8] = b"http/1.1";
+
+/// What an accepted connection turned out to speak.
+#[derive(Debug)]
+#[must_use]
+pub enum Accepted {
+    /// HTTP/2: drive this connection. The bytes already received (the preface and whatever
+    /// came with it) are still in the adapter's buffer: feed them first.
+    Http2(Box<Connection>),
+    /// HTTP/1.1 (`h2core::http1::ServerConn`). `secure`: over TLS, so requests are `https` and
+    /// `Upgrade: h2c` is ignored.
+    Http1 {
+        /// The connection is TLS.
+        secure: bool,
+    },
+    /// Nothing usable arrived in time (or the peer left first): close without a word, as
+    /// there is no protocol to answer in.
+    Close,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Waiting {
+    /// Cleartext: for the first bytes.
+    FirstBytes,
+    /// TLS: for the handshake to finish.
+    TlsHandshake,
+    /// Decided.
+    Decided,
+}
+
+/// Decides what one accepted connection speaks. Sans-IO: the adapter reads into its own
+/// buffer and asks [`Accept::poll`]; its one timer follows [`Accept::poll_timeout`].
+#[derive(Debug)]
+pub struct Accept {
+    config: Config,
+    accepted: Instant,
+    waiting: Waiting,
+    /// HTTP/2 only: an HTTP/1.1 client is answered with a protocol error (§3.4) by the core.
+    http2_only: bool,
+}
+
+impl Accept {
+    /// A cleartext connection accepted at `now`.
+    pub fn cleartext(config: Config, now: Instant) -> Accept {
+        Accept {
+            config,
+            accepted: now,
+            waiting: Waiting::FirstBytes,
+            http2_only: false,
+        }
+    }
+
+    /// A TLS connection accepted at `now`, its handshake not done yet.
+    pub fn tls(config: Config, now: Instant) -> Accept {
+        Accept {
+            waiting: Waiting::TlsHandshake,
+            ..Accept::cleartext(config, now)
+        }
+    }
+
+    /// Speak HTTP/2 by prior knowledge only (no HTTP/1.1 on this port): whatever the first
+    /// bytes are, the core reads them as the preface, so anything else is a PROTOCOL_ERROR
+    /// connection error (RFC 9113 §3.4).
+    pub fn http2_only(mut self) -> Accept {
+        self.http2_only = true;
+        self
+    }
+
+    /// Cleartext: the adapter read more; `buf` is everything received so far, `eof` the peer
+    /// closed. `None`: read more.
+    pub fn poll(&mut self, now: Instant, buf: &[u8], eof: bool) -> Option<Accepted> {
+        if self.waiting != Waiting::FirstBytes {
+            return None;
+        }
+        let seen = if self.http2_only && !buf.is_empty() {
+            Sniff::Http2
+        } else {
+            sniff(buf)
+        };
+        match seen {
+            Sniff::Http2 => Some(self.http2(now)),
+            Sniff::Http1 => self.decide(Accepted::Http1 { secure: false }),
+            Sniff::NeedMore if eof => self.decide(Accepted::Close),
+            Sniff::NeedMore => None,
+        }
+    }
+
+    /// TLS: the handshake finished and ALPN chose `alpn` (None: the client offered none).
+    pub fn tls_handshake_done(&mut self, now: Instant, alpn: Option<&[u8]>) -> Option<Accepted> {
+        if self.waiting != Waiting::TlsHandshake {
+            return None;
+        }
+        if alpn == Some(ALPN_H2) || self.http2_only {
+            Some(self.http2(now))
+        } else {
+            self.decide(Accepted::Http1 { secure: true })
+        }
+    }
+
+    /// The deadline for deciding, while undecided.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        (self.waiting != Waiting::Decided).then(|| self.accepted + self.config.handshake_timeout)
+    }
+
+    /// Time passed. At the deadline: no bytes (or an unfinished TLS handshake) closes
+    /// silently; part of the HTTP/2 preface is HTTP/2 whose deadline has passed, so the core
+    /// says why at once (GOAWAY SETTINGS_TIMEOUT... RFC 9113 §3.4).
+    pub fn handle_timeout(&mut self, now: Instant, buf: &[u8]) -> Option<Accepted> {
+        let deadline = self.poll_timeout()?;
+        if now < deadline {
+            return None;
+        }
+        match self.waiting {
+            Waiting::FirstBytes if !buf.is_empty() => Some(self.http2(now)),
+            _ => self.decide(Accepted::Close),
+        }
+    }
+
+    fn decide(&mut self, accepted: Accepted) -> Option<Accepted> {
+        self.waiting = Waiting::Decided;
+        Some(accepted)
+    }
+
+    /// HTTP/2, with what is left of the handshake deadline.
+    fn http2(&mut self, now: Instant) -> Accepted {
+        self.waiting = Waiting::Decided;
+        let mut config = self.config.clone();
+        let elapsed = now.saturating_duration_since(self.accepted);
+        config.handshake_timeout = config.handshake_timeout.saturating_sub(elapsed);
+        Accepted::Http2(Box::new(Connection::new(config, now)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::preface::PREFACE;
+    use bytes::BytesMut;
+    use std::time::Duration;
+
+    fn config() -> Config {
+        let mut c = Config::server();
+        c.handshake_timeout = Duration::from_secs(10);
+        c
+    }
+
+    #[test]
+    fn preface_is_http2_and_anything_else_http1() {
+        let now = Instant::now();
+        let mut a = Accept::cleartext(config(), now);
+        assert!(a.poll(now, b"PRI * HTTP/2", false).is_none());
+        assert!(matches!(a.poll(now, PREFACE, false), Some(Accepted::Http2(_))));
+        assert_eq!(a.poll_timeout(), None, "decided: no deadline left");
+
+        let mut a = Accept::cleartext(config(), now);
+        assert!(matches!(
+            a.poll(now, b"GET / HTTP/1.1\r\n", false),
+            Some(Accepted::Http1 { secure: false })
+        ));
+    }
+
+    #[test]
+    fn absent_preface_closes_silently_at_the_deadline() {
+        let now = Instant::now();
+        let mut a = Accept::cleartext(config(), now);
+        assert_eq!(a.poll_timeout(), Some(now + Duration::from_secs(10)));
+        assert!(a.handle_timeout(now + Duration::from_secs(9), b"").is_none());
+        assert!(matches!(
+            a.handle_timeout(now + Duration::from_secs(10), b""),
+            Some(Accepted::Close)
+        ));
+    }
+
+    #[test]
+    fn peer_leaving_before_a_whole_preface_closes() {
+        let now = Instant::now();
+        let mut a = Accept::cleartext(config(), now);
+        assert!(matches!(a.poll(now, b"PRI", true), Some(Accepted::Close)));
+    }
+
+    #[test]
+    fn slow_preface_becomes_http2_that_fails_at_once_with_settings_timeout() {
+        let now = Instant::now();
+        let mut a = Accept::cleartext(config(), now);
+        let late = now + Duration::from_secs(10);
+        let Some(Accepted::Http2(mut conn)) = a.handle_timeout(late, b"PRI * HTTP") else {
+            panic!("a partial preface is HTTP/2");
+        };
+        let mut buf = BytesMut::from(&b"PRI * HTTP"[..]);
+        let _ = conn.handle_input(late, &mut buf);
+        conn.handle_timeout(late);
+        let mut reason = None;
+        while let Some(ev) = conn.poll_event() {
+            if let crate::Event::ConnectionTerminated { reason: r, .. } = ev {
+                reason = Some(r);
+            }
+        }
+        assert_eq!(reason, Some(crate::Reason::SETTINGS_TIMEOUT));
+        let mut out = Vec::new();
+        let _ = conn.poll_transmit(late, &mut out);
+        let wire: Vec<u8> = out.iter().flat_map(|b| b.to_vec()).collect();
+        // Our SETTINGS, then a GOAWAY (type 7) saying so.
+        assert!(wire.windows(2).any(|w| w == [0x07, 0x00]), "{wire:?}");
+    }
+
+    #[test]
+    fn time_spent_sniffing_counts_against_the_preface_deadline() {
+        let now = Instant::now();
+        let mut a = Accept::cleartext(config(), now);
+        let later = now + Duration::from_secs(7);
+        let Some(Accepted::Http2(conn)) = a.poll(later, PREFACE, false) else {
+            panic!("preface");
+        };
+        assert_eq!(
+            conn.poll_timeout(),
+            Some(now + Duration::from_secs(10)),
+            "3 s left, not 10"
+        );
+    }
+
+    #[test]
+    fn tls_alpn_decides() {
+        let now = Instant::now();
+        let mut a = Accept::tls(config(), now);
+        assert!(a.poll(now, b"GET", false).is_none(), "bytes do not decide TLS");
+        assert!(matches!(
+            a.tls_handshake_done(now, Some(ALPN_H2)),
+            Some(Accepted::Http2(_))
+        ));
+        let mut a = Accept::tls(config(), now);
+        assert!(matches!(
+            a.tls_handshake_done(now, Some(ALPN_HTTP11)),
+            Some(Accepted::Http1 { secure: true })
+        ));
+        let mut a = Accept::tls(config(), now);
+        assert!(matches!(
+            a.tls_handshake_done(now, None),
+            Some(Accepted::Http1 { secure: true })
+        ));
+        let mut a = Accept::tls(config(), now);
+        assert!(matches!(
+            a.handle_timeout(now + Duration::from_secs(10), b""),
+            Some(Accepted::Close)
+        ));
+    }
+
+    #[test]
+    fn http2_only_sends_http1_to_the_core_which_refuses_it() {
+        let now = Instant::now();
+        let mut a = Accept::cleartext(config(), now).http2_only();
+        let Some(Accepted::Http2(mut conn)) = a.poll(now, b"GET / HTTP/1.1\r\n\r\n", false) else {
+            panic!("http2 only");
+        };
+        let mut buf = BytesMut::from(&b"GET / HTTP/1.1\r\n\r\nxxxxxxxxx"[..]);
+        let _ = conn.handle_input(now, &mut buf);
+        let mut terminated = None;
+        while let Some(ev) = conn.poll_event() {
+            if let crate::Event::ConnectionTerminated { reason, .. } = ev {
+                terminated = Some(reason);
+            }
+        }
+        assert_eq!(terminated, Some(crate::Reason::PROTOCOL_ERROR));
+    }
+}
