@@ -1,21 +1,33 @@
 //! Response bodies: whole (`Body::from(bytes)`) or streamed from any thread through a
 //! [`BodySender`], bounded so a fast producer waits for the socket instead of filling memory.
 
-use crate::Error;
 use bytes::Bytes;
+use h2_http::Error;
+use h2core::Reason;
 use http::HeaderMap;
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
+
+/// The largest request body the server collects for a handler. Beyond it the request is
+/// answered `413 Payload Too Large`: over HTTP/2 with END_STREAM and then RST_STREAM NO_ERROR
+/// (RFC 9113 §8.1: the client stops sending, the connection lives on); over HTTP/1.1 with
+/// `connection: close`, since the rest of the body cannot be skipped cheaply.
+pub const MAX_REQUEST_BODY: usize = 16 << 20;
+
+/// Trailers of a response received by the [`Client`](crate::Client), found in the response's
+/// extensions.
+#[derive(Debug, Clone, Default)]
+pub struct Trailers(pub http::HeaderMap);
 
 /// Bytes a streamed body may hold in memory before [`BodySender::send`] blocks.
 const HIGH_WATER: usize = 256 * 1024;
 
 /// A response body.
 pub struct Body {
-    pub(crate) inner: Inner,
+    inner: Inner,
 }
 
-pub(crate) enum Inner {
+enum Inner {
     Full(Bytes),
     Chan(Arc<Chan>),
 }
@@ -84,6 +96,8 @@ pub(crate) enum Item {
     Data(Bytes),
     Trailers(HeaderMap),
     End,
+    /// The body ends unfinished ([`BodySender::abort`]).
+    Abort(Reason),
 }
 
 /// Tells the event loop that a body has something new.
@@ -169,6 +183,28 @@ impl Chan {
     }
 }
 
+/// What the loop still sends of a response (or request) body.
+pub(crate) enum Out {
+    Full(Bytes),
+    Chan(Arc<Chan>),
+}
+
+impl Out {
+    pub(crate) fn from_body(body: Body) -> Out {
+        match body.inner {
+            Inner::Full(b) => Out::Full(b),
+            Inner::Chan(c) => Out::Chan(c),
+        }
+    }
+
+    /// The loop no longer wants this body (stream reset, connection gone): its sender fails.
+    pub(crate) fn abandon(self) {
+        if let Out::Chan(c) = self {
+            c.close();
+        }
+    }
+}
+
 /// Feeds a streamed [`Body`] from any thread.
 pub struct BodySender {
     chan: Arc<Chan>,
@@ -188,6 +224,13 @@ impl BodySender {
     /// section).
     pub fn send_trailers(self, trailers: HeaderMap) -> Result<(), Error> {
         self.chan.push(Item::Trailers(trailers), false)
+    }
+
+    /// Ends the body unfinished: over HTTP/2 the stream is reset with `reason` (RST_STREAM,
+    /// RFC 9113 §6.4; what was sent before still arrives); over HTTP/1.1 the connection closes
+    /// without completing the message, so the client sees it incomplete (RFC 9112 §8).
+    pub fn abort(self, reason: Reason) -> Result<(), Error> {
+        self.chan.push(Item::Abort(reason), false)
     }
 }
 

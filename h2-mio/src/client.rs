@@ -5,24 +5,21 @@
 //! reached or a connection is going away (GOAWAY), and requests the server refused unprocessed
 //! are sent again (RFC 9113 §8.7).
 
-use crate::event_loop::{system_clock, EventLoop, Msg, Proto, Remote, ReplyTx, Role, Tls, H2};
-use crate::Error;
+use crate::event_loop::{system_clock, EventLoop, Proto};
+use crate::h2::H2;
+use crate::remote::{Msg, Remote, ReplyTx, Role};
 use bytes::{Bytes, BytesMut};
+use h2_http::Error;
 use h2core::http1;
-use h2core::{Config, Connection, Event, Header, Reason, ShutdownState, StreamId, UserError};
+use h2core::shell::pool::{self, Pick, Retry, Slots, MAX_ATTEMPTS, OPEN_TIMEOUT};
+use h2core::{Config, Connection, Header, StreamId};
 use http::{Request, Response};
 use rustls::pki_types::ServerName;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
-
-/// How long connecting, the TLS handshake and the server's first SETTINGS may each take.
-const SETTINGS_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How many times a refused request is sent in all.
-const MAX_ATTEMPTS: usize = 4;
+use std::time::Instant;
 
 /// Wakes the threads waiting on the pool: a connection became ready, went away, or finished
 /// opening. A generation counter, so a wake between a check and the wait is not lost.
@@ -54,100 +51,11 @@ impl Signal {
     }
 }
 
-/// What one connection's loop publishes for the pool, and the pool's reservations on it: the
-/// pool never sends more requests than the server allows at once.
-pub(crate) struct Shared {
-    /// Our streams open or half-closed (the core's count).
-    active: AtomicU32,
-    /// The server's SETTINGS_MAX_CONCURRENT_STREAMS (u32::MAX while unlimited).
-    max_concurrent: AtomicU32,
-    /// Requests the pool assigned here that the loop has not started yet.
-    reserved: AtomicU32,
-    /// The server's first SETTINGS arrived, so its limits are known (RFC 9113 §6.5.2), or the
-    /// connection ended before they did.
-    ready: AtomicBool,
-    /// No new request may start here (GOAWAY either way, or the connection ended).
-    closing: AtomicBool,
-    signal: Arc<Signal>,
-}
-
-impl Shared {
-    fn new(signal: Arc<Signal>) -> Arc<Shared> {
-        Arc::new(Shared {
-            active: AtomicU32::new(0),
-            max_concurrent: AtomicU32::new(u32::MAX),
-            reserved: AtomicU32::new(0),
-            ready: AtomicBool::new(false),
-            closing: AtomicBool::new(false),
-            signal,
-        })
-    }
-
-    fn is_closing(&self) -> bool {
-        self.closing.load(Ordering::Acquire)
-    }
-
-    /// Takes a slot for one request if the server's limit leaves one.
-    fn try_reserve(&self) -> bool {
-        self.reserved
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| {
-                let room = self.ready.load(Ordering::Acquire)
-                    && !self.is_closing()
-                    && self.active.load(Ordering::Acquire).saturating_add(r)
-                        < self.max_concurrent.load(Ordering::Acquire);
-                room.then_some(r + 1)
-            })
-            .is_ok()
-    }
-
-    /// The reserved request started (it now counts in `active`) or failed.
-    pub(crate) fn release(&self) {
-        let _ = self
-            .reserved
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| r.checked_sub(1));
-    }
-
-    /// Called by the loop with each event of the connection, before it is handled.
-    pub(crate) fn observe(&self, conn: &Connection, ev: &Event) {
-        match ev {
-            Event::RemoteSettingsChanged { .. } => {
-                let max = conn.remote_settings().max_concurrent_streams;
-                self.max_concurrent
-                    .store(max.unwrap_or(u32::MAX), Ordering::Release);
-                self.ready.store(true, Ordering::Release);
-                self.signal.notify();
-            }
-            Event::GoAwayReceived { .. } | Event::ConnectionTerminated { .. } => self.finish(),
-            _ => {}
-        }
-    }
-
-    /// Called by the loop after each step: the core's count of our streams, and whether it
-    /// takes new ones.
-    pub(crate) fn update(&self, conn: &Connection) {
-        let (active, _) = conn.active_streams();
-        self.active.store(active, Ordering::Release);
-        // At the limit, can_open_stream is false too; only a shutdown (GOAWAY sent or
-        // received) or exhausted stream ids close the connection to new requests.
-        if !conn.can_open_stream() && conn.shutdown_state() != ShutdownState::Running {
-            self.finish();
-        }
-    }
-
-    /// The connection takes no more requests: wake whoever waits for it.
-    pub(crate) fn finish(&self) {
-        if !self.closing.swap(true, Ordering::AcqRel) {
-            self.ready.store(true, Ordering::Release);
-            self.signal.notify();
-        }
-    }
-}
-
 /// One connection of the pool.
 #[derive(Clone)]
 struct Handle {
     remote: Remote,
-    shared: Arc<Shared>,
+    slots: Arc<Slots>,
 }
 
 /// How connections of a pool are made.
@@ -229,19 +137,8 @@ impl Pool {
             Transport::Cleartext => None,
             Transport::Tls(config, name) => Some(tls_handshake(&mut socket, config, name)?),
         };
-        let shared = Shared::new(self.signal.clone());
         let conn = Connection::new(self.config.clone(), Instant::now());
-        let remote = spawn(
-            socket,
-            tls,
-            BytesMut::new(),
-            conn,
-            self.config.clone(),
-            shared.clone(),
-            None,
-        )?;
-        self.connections_opened.fetch_add(1, Ordering::Relaxed);
-        let handle = Handle { remote, shared };
+        let handle = spawn(socket, tls, BytesMut::new(), conn, self, None)?;
         wait_ready(&handle, &self.signal)?;
         Ok(handle)
     }
@@ -250,18 +147,20 @@ impl Pool {
     /// opened once it is ready, else a new one.
     fn pick(&self) -> Result<Handle, Error> {
         // Bounded: whoever opens gives up after its own timeouts and wakes us.
-        let deadline = Instant::now() + 4 * SETTINGS_TIMEOUT;
+        let deadline = Instant::now() + 4 * OPEN_TIMEOUT;
         loop {
             let seen = self.signal.generation();
             {
                 let mut state = self.lock();
-                state.conns.retain(|c| !c.shared.is_closing());
-                if let Some(c) = state.conns.iter().find(|c| c.shared.try_reserve()) {
-                    return Ok(c.clone());
-                }
-                if state.opening == 0 {
-                    state.opening += 1;
-                    break;
+                state.conns.retain(|c| !c.slots.is_closing());
+                let slots = state.conns.iter().map(|c| &*c.slots);
+                match pool::pick(slots, state.opening) {
+                    Pick::Use(i) => return Ok(state.conns[i].clone()),
+                    Pick::Open => {
+                        state.opening += 1;
+                        break;
+                    }
+                    Pick::Wait => {}
                 }
             }
             if !self.signal.wait(seen, deadline) {
@@ -272,8 +171,8 @@ impl Pool {
         let conn = self.open()?;
         // Ours before the waiters (woken when `opening` drops) take the rest. A server that
         // allows no stream at all: the core queues the request until it does.
-        if !conn.shared.try_reserve() {
-            conn.shared.reserved.fetch_add(1, Ordering::AcqRel);
+        if !conn.slots.try_reserve() {
+            conn.slots.force_reserve();
         }
         self.lock().conns.push(conn.clone());
         drop(opening);
@@ -296,8 +195,8 @@ impl Pool {
             match conn.remote.send(msg) {
                 Ok(()) => return Ok(rx),
                 Err(_) => {
-                    conn.shared.release();
-                    conn.shared.finish();
+                    conn.slots.release();
+                    conn.slots.finish();
                 }
             }
         }
@@ -309,10 +208,10 @@ type ResponseRx = mpsc::Receiver<Result<Response<Bytes>, Error>>;
 
 /// Waits until the server's SETTINGS arrived on `handle` (or the connection ended).
 fn wait_ready(handle: &Handle, signal: &Signal) -> Result<(), Error> {
-    let deadline = Instant::now() + SETTINGS_TIMEOUT;
+    let deadline = Instant::now() + OPEN_TIMEOUT;
     loop {
         let seen = signal.generation();
-        if handle.shared.ready.load(Ordering::Acquire) {
+        if handle.slots.is_ready() {
             break;
         }
         if !signal.wait(seen, deadline) {
@@ -320,7 +219,7 @@ fn wait_ready(handle: &Handle, signal: &Signal) -> Result<(), Error> {
             return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
         }
     }
-    if handle.shared.is_closing() {
+    if handle.slots.is_closing() {
         return Err(Error::ConnectionGone);
     }
     Ok(())
@@ -357,9 +256,7 @@ pub struct PendingResponse {
     head: Vec<Header>,
     body: Bytes,
     rx: ResponseRx,
-    attempt: usize,
-    /// Bodiless and idempotent: may be sent again once if its connection fails.
-    retry_failed_connection: bool,
+    retry: Retry,
 }
 
 impl PendingResponse {
@@ -372,22 +269,8 @@ impl PendingResponse {
                 Ok(Err(e)) => e,
                 Err(_) => Error::ConnectionGone,
             };
-            // Not processed by the server (RFC 9113 §8.7), or never started here: safe to send
-            // again, whatever the method.
-            let refused = matches!(
-                err,
-                Error::Reset(Reason::REFUSED_STREAM)
-                    | Error::User(UserError::ConnectionClosed | UserError::StreamsExhausted)
-            );
-            let failed_connection = matches!(
-                err,
-                Error::Connection { .. } | Error::Io(_) | Error::ConnectionGone
-            );
-            if refused && self.attempt < MAX_ATTEMPTS {
-                self.attempt += 1;
-            } else if failed_connection && self.retry_failed_connection {
-                self.retry_failed_connection = false;
-            } else {
+            // The body is whole: it is sent from `self.body`, never read by anyone else.
+            if !self.retry.again(err.failure(), true) {
                 return Err(err);
             }
             self.pool.retries.fetch_add(1, Ordering::Relaxed);
@@ -399,7 +282,7 @@ impl PendingResponse {
 fn connect_std(addrs: &[SocketAddr]) -> Result<std::net::TcpStream, Error> {
     let mut last = None;
     for addr in addrs {
-        match std::net::TcpStream::connect_timeout(addr, SETTINGS_TIMEOUT) {
+        match std::net::TcpStream::connect_timeout(addr, OPEN_TIMEOUT) {
             Ok(socket) => {
                 let _ = socket.set_nodelay(true);
                 return Ok(socket);
@@ -428,11 +311,11 @@ fn tls_handshake(
     socket: &mut std::net::TcpStream,
     config: &Arc<rustls::ClientConfig>,
     name: &ServerName<'static>,
-) -> Result<Tls, Error> {
+) -> Result<rustls::Connection, Error> {
     let mut session = rustls::ClientConnection::new(config.clone(), name.clone())
         .map_err(|e| Error::Io(std::io::Error::other(e)))?;
-    socket.set_read_timeout(Some(SETTINGS_TIMEOUT))?;
-    socket.set_write_timeout(Some(SETTINGS_TIMEOUT))?;
+    socket.set_read_timeout(Some(OPEN_TIMEOUT))?;
+    socket.set_write_timeout(Some(OPEN_TIMEOUT))?;
     // Bounded: each round trip of the handshake is one call (TLS 1.2 needs two).
     for _ in 0..8 {
         if !session.is_handshaking() {
@@ -460,35 +343,32 @@ fn tls_handshake(
         return Err(Error::Malformed("ALPN: the server did not select h2"));
     }
     // What rustls still holds (our Finished) goes out with the loop's first flush.
-    Ok(Tls::new(rustls::Connection::Client(session)))
+    Ok(rustls::Connection::Client(session))
 }
 
-/// Starts the loop thread over `socket`, already speaking HTTP/2 through `conn`.
+/// Starts the loop thread over `socket`, already speaking HTTP/2 through `conn`, as a
+/// connection of `pool` (not yet in its list).
 fn spawn(
     socket: std::net::TcpStream,
-    tls: Option<Tls>,
+    tls: Option<rustls::Connection>,
     read_buf: BytesMut,
     conn: Connection,
-    config: Config,
-    shared: Arc<Shared>,
+    pool: &Pool,
     expect: Option<ReplyTx>,
-) -> Result<Remote, Error> {
+) -> Result<Handle, Error> {
     socket.set_nonblocking(true)?;
     let io = mio::net::TcpStream::from_std(socket);
-    let mut ev = EventLoop::new(
-        Role::Client {
-            shared: shared.clone(),
-        },
-        config,
-        system_clock(),
-    )?;
+    let slots = Arc::new(Slots::new());
+    let signal = pool.signal.clone();
+    let wake = signal.clone();
+    let role = Role::Client {
+        slots: slots.clone(),
+        wake: Arc::new(move || wake.notify()),
+    };
+    let mut ev = EventLoop::new(pool.config.clone(), system_clock(), |_| role)?;
     let unparsed = !read_buf.is_empty();
-    ev.add_with_tls(
-        Box::new(io),
-        tls,
-        read_buf,
-        Proto::H2(Box::new(H2::new(conn, None, unparsed))),
-    )?;
+    let h2 = Proto::H2(Box::new(H2::new(conn, None, unparsed)));
+    ev.add(Box::new(io), tls, read_buf, h2)?;
     if let Some(reply) = expect {
         // Registered before the loop runs: the response may be among the first bytes.
         ev.message(Msg::Expect {
@@ -496,7 +376,10 @@ fn spawn(
             reply,
         });
     }
-    let remote = ev.remote();
+    let handle = Handle {
+        remote: ev.remote(),
+        slots: slots.clone(),
+    };
     std::thread::Builder::new()
         .name("h2-mio-client".into())
         .spawn(move || {
@@ -504,9 +387,12 @@ fn spawn(
                 tracing::debug!("client loop: {e}");
             }
             // However the loop ended, the pool must not wait for this connection.
-            shared.finish();
+            if slots.finish() {
+                signal.notify();
+            }
         })?;
-    Ok(remote)
+    pool.connections_opened.fetch_add(1, Ordering::Relaxed);
+    Ok(handle)
 }
 
 impl Client {
@@ -555,11 +441,10 @@ impl Client {
         let rx = self.pool.dispatch(&head, &body)?;
         Ok(PendingResponse {
             pool: self.pool.clone(),
-            retry_failed_connection: body.is_empty() && idempotent,
+            retry: Retry::new(idempotent, body.is_empty()),
             head,
             body,
             rx,
-            attempt: 1,
         })
     }
 
@@ -571,7 +456,7 @@ impl Client {
     /// How many connections are open and take new requests.
     pub fn connections(&self) -> usize {
         let mut state = self.pool.lock();
-        state.conns.retain(|c| !c.shared.is_closing());
+        state.conns.retain(|c| !c.slots.is_closing());
         state.conns.len()
     }
 
@@ -633,12 +518,9 @@ pub fn upgrade(
     }
     let conn =
         Connection::new_upgraded_client(config.clone(), std::time::Instant::now(), head_request);
-    let pool = Arc::new(Pool::new(addrs, config.clone(), Transport::Cleartext));
-    let shared = Shared::new(pool.signal.clone());
+    let pool = Arc::new(Pool::new(addrs, config, Transport::Cleartext));
     let (reply, rx) = mpsc::channel();
-    let remote = spawn(socket, None, buf, conn, config, shared.clone(), Some(reply))?;
-    pool.connections_opened.fetch_add(1, Ordering::Relaxed);
-    let handle = Handle { remote, shared };
+    let handle = spawn(socket, None, buf, conn, &pool, Some(reply))?;
     // Stream 1 is not sent again: its request went over HTTP/1.1.
     let response = rx.recv().map_err(|_| Error::ConnectionGone)??;
     // Usually already there: the server's SETTINGS come first after the 101.

@@ -21,28 +21,21 @@
 mod body;
 pub mod client;
 mod event_loop;
+mod h2;
 mod http1;
+mod io;
 mod pool;
+mod remote;
 pub mod server;
 
-/// Hooks for the shared scenario corpus; not part of the supported API.
-#[doc(hidden)]
+/// Hooks for the shared scenario corpus (feature `test-hooks`); not part of the supported API.
+#[cfg(feature = "test-hooks")]
 pub mod testing;
 
-pub use body::{Body, BodySender};
+pub use body::{Body, BodySender, Trailers, MAX_REQUEST_BODY};
 pub use client::{Client, ClientStats, PendingResponse};
-pub use event_loop::Io;
+pub use io::Io;
 pub use server::{Pusher, Server};
-
-/// The largest request body the server collects for a handler. Beyond it the request is
-/// answered `413 Payload Too Large`: over HTTP/2 with END_STREAM and then RST_STREAM NO_ERROR
-/// (RFC 9113 §8.1: the client stops sending, the connection lives on); over HTTP/1.1 with
-/// `connection: close`, since the rest of the body cannot be skipped cheaply.
-pub const MAX_REQUEST_BODY: usize = 16 << 20;
-
-/// Trailers of a response received by the [`Client`], found in the response's extensions.
-#[derive(Debug, Clone, Default)]
-pub struct Trailers(pub http::HeaderMap);
 
 pub use h2_http::Error;
 

@@ -3,10 +3,11 @@
 //! `http/1.1`).
 
 use crate::body::Body;
-use crate::event_loop::{system_clock, EventLoop, Key, Msg, Remote, Role};
+use crate::event_loop::{system_clock, EventLoop};
 use crate::pool::Pool;
-use crate::Error;
+use crate::remote::{Dispatch, Key, Msg, Remote, Role};
 use bytes::Bytes;
+use h2_http::Error;
 use h2core::{Config, StreamId};
 use http::{Request, Response};
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -22,14 +23,6 @@ pub struct Pusher {
 }
 
 impl Pusher {
-    pub(crate) fn new(remote: Remote, key: Key, stream: StreamId) -> Pusher {
-        Pusher {
-            remote,
-            key,
-            stream,
-        }
-    }
-
     /// Promises `request` (a GET or HEAD with an authority) and sends `response` on the
     /// promised stream; blocks until the loop did. Call it before returning the response of
     /// the request it came with. Fails when the client disabled push (SETTINGS_ENABLE_PUSH = 0).
@@ -121,11 +114,10 @@ impl Server {
     where
         F: Fn(Request<Bytes>) -> Response<Body> + Send + Sync + 'static,
     {
-        let role = Role::Server {
-            handler: Arc::new(handler),
-            pool: Pool::new(self.threads),
-        };
-        let mut ev = EventLoop::new(role, self.config, system_clock())?;
+        let (handler, pool) = (Arc::new(handler), Pool::new(self.threads));
+        let mut ev = EventLoop::new(self.config, system_clock(), |remote| Role::Server {
+            dispatch: dispatch(handler, pool, remote.clone()),
+        })?;
         if let Some(tls) = self.tls {
             ev.serve_tls(tls);
         }
@@ -137,4 +129,36 @@ impl Server {
         }
         ev.run()
     }
+}
+
+/// Runs the handler on the thread pool (a request over HTTP/2 gets a [`Pusher`]); its response
+/// comes back through the loop's channel. A handler that panics answers 500.
+fn dispatch<F>(handler: Arc<F>, pool: Pool, remote: Remote) -> Dispatch
+where
+    F: Fn(Request<Bytes>) -> Response<Body> + Send + Sync + 'static,
+{
+    Arc::new(move |key: Key, stream: StreamId, mut req: Request<Bytes>| {
+        if stream != StreamId::ZERO {
+            let pusher = Pusher {
+                remote: remote.clone(),
+                key,
+                stream,
+            };
+            req.extensions_mut().insert(pusher);
+        }
+        let (handler, remote) = (handler.clone(), remote.clone());
+        pool.execute(move || {
+            let run = std::panic::AssertUnwindSafe(|| handler(req));
+            let response = std::panic::catch_unwind(run).unwrap_or_else(|_| {
+                let mut r = Response::new(Body::from("handler panicked\n"));
+                *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                r
+            });
+            let _ = remote.send(Msg::Respond {
+                key,
+                stream,
+                response,
+            });
+        });
+    })
 }

@@ -3,13 +3,16 @@
 //! adapter's own. The loop is turned by the caller, on the caller's thread, with the caller's
 //! clock.
 
-use crate::event_loop::{Clock, CoreCall, EventLoop, Proto, Role, H2};
+use crate::event_loop::{EventLoop, Proto};
+use crate::h2::H2;
+use crate::remote::Role;
 use bytes::BytesMut;
 use h2core::{Config, Connection, Event};
 use std::sync::mpsc;
 use std::time::Duration;
 
-pub use crate::event_loop::Io;
+pub use crate::event_loop::{Clock, CoreCall};
+pub use crate::io::Io;
 
 /// An event loop with one tapped HTTP/2 connection.
 pub struct Tap {
@@ -22,13 +25,10 @@ impl Tap {
     pub fn new(io: Box<dyn Io>, config: Config, clock: Clock) -> std::io::Result<Tap> {
         let (tx, events) = mpsc::channel();
         let now = clock();
-        let mut ev = EventLoop::new(Role::Tap { events: tx }, config.clone(), clock)?;
+        let mut ev = EventLoop::new(config.clone(), clock, |_| Role::Tap { events: tx })?;
         let conn = Connection::new(config, now);
-        ev.add(
-            io,
-            BytesMut::new(),
-            Proto::H2(Box::new(H2::new(conn, None, false))),
-        )?;
+        let h2 = Proto::H2(Box::new(H2::new(conn, None, false)));
+        ev.add(io, None, BytesMut::new(), h2)?;
         let mut tap = Tap { ev, events };
         tap.settle();
         Ok(tap)

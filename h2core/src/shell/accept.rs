@@ -169,7 +169,10 @@ mod tests {
         let now = Instant::now();
         let mut a = Accept::cleartext(config(), now);
         assert!(a.poll(now, b"PRI * HTTP/2", false).is_none());
-        assert!(matches!(a.poll(now, PREFACE, false), Some(Accepted::Http2(_))));
+        assert!(matches!(
+            a.poll(now, PREFACE, false),
+            Some(Accepted::Http2(_))
+        ));
         assert_eq!(a.poll_timeout(), None, "decided: no deadline left");
 
         let mut a = Accept::cleartext(config(), now);
@@ -184,7 +187,9 @@ mod tests {
         let now = Instant::now();
         let mut a = Accept::cleartext(config(), now);
         assert_eq!(a.poll_timeout(), Some(now + Duration::from_secs(10)));
-        assert!(a.handle_timeout(now + Duration::from_secs(9), b"").is_none());
+        assert!(a
+            .handle_timeout(now + Duration::from_secs(9), b"")
+            .is_none());
         assert!(matches!(
             a.handle_timeout(now + Duration::from_secs(10), b""),
             Some(Accepted::Close)
@@ -242,7 +247,10 @@ mod tests {
     fn tls_alpn_decides() {
         let now = Instant::now();
         let mut a = Accept::tls(config(), now);
-        assert!(a.poll(now, b"GET", false).is_none(), "bytes do not decide TLS");
+        assert!(
+            a.poll(now, b"GET", false).is_none(),
+            "bytes do not decide TLS"
+        );
         assert!(matches!(
             a.tls_handshake_done(now, Some(ALPN_H2)),
             Some(Accepted::Http2(_))

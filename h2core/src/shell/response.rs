@@ -29,7 +29,8 @@ impl ContentLength {
             .first()
             .filter(|h| h.name == ":status")
             .map(|h| &h.value[..]);
-        let no_content = matches!(status, Some(s) if s == b"204" || s == b"304" || s.first() == Some(&b'1'));
+        let no_content =
+            matches!(status, Some(s) if s == b"204" || s == b"304" || s.first() == Some(&b'1'));
         if no_content || head.iter().any(|h| h.name == "content-length") {
             return;
         }
@@ -69,7 +70,11 @@ mod tests {
         assert_eq!(length(&h), Some(&b"1234"[..]));
         let mut h = head("200");
         cl.apply(&mut h, Some(0));
-        assert_eq!(length(&h), Some(&b"0"[..]), "an empty body is a known length");
+        assert_eq!(
+            length(&h),
+            Some(&b"0"[..]),
+            "an empty body is a known length"
+        );
     }
 
     #[test]

@@ -140,10 +140,16 @@ impl Transport {
 
     /// HTTP/2: takes the core's next batch when the previous one is written (so the core's
     /// write-queue limits see what the socket has not taken), and starts closing once the
-    /// core is over. True if bytes were queued.
+    /// core is over. While flushing, the core's last frames (the GOAWAY saying why) are still
+    /// taken: a core that ended while a batch was being written hands them out afterwards.
+    /// True if bytes were queued.
     pub fn pump(&mut self, conn: &mut Connection, now: Instant) -> bool {
         let mut queued = false;
-        if self.queue.is_empty() && self.state == TransportState::Open {
+        let taking = matches!(
+            self.state,
+            TransportState::Open | TransportState::Flushing { .. }
+        );
+        if self.queue.is_empty() && taking {
             self.scratch.clear();
             if conn.poll_transmit(now, &mut self.scratch) > 0 {
                 for b in self.scratch.drain(..) {
@@ -351,11 +357,43 @@ mod tests {
         let preface = t.queued();
         assert!(preface >= 24);
         conn.ping(*b"12345678", now).unwrap();
-        assert!(!t.pump(&mut conn, now), "the previous batch is not written yet");
+        assert!(
+            !t.pump(&mut conn, now),
+            "the previous batch is not written yet"
+        );
         t.advance(preface);
         assert!(t.pump(&mut conn, now), "now the PING");
         assert_eq!(t.queued(), 9 + 8);
         assert!(!t.is_closing());
+    }
+
+    #[test]
+    fn the_goaway_of_a_core_that_failed_mid_write_is_still_flushed() {
+        let now = Instant::now();
+        let mut conn = Connection::new(Config::client(), now);
+        let mut t = Transport::new();
+        t.pump(&mut conn, now);
+        let preface = t.queued();
+        // The server's first frame is not SETTINGS: a connection error (RFC 9113 §3.4) while
+        // our preface is still being written.
+        let mut input = bytes::BytesMut::from(&[0u8, 0, 0, 0, 0, 0, 0, 0, 0][..]);
+        let _ = conn.handle_input(now, &mut input);
+        while let Some(ev) = conn.poll_event() {
+            t.observe(&conn, &ev);
+        }
+        t.pump(&mut conn, now);
+        assert!(t.is_closing());
+        assert_eq!(
+            t.queued(),
+            preface,
+            "the batch being written is not topped up"
+        );
+        t.advance(preface);
+        assert!(t.pump(&mut conn, now), "the GOAWAY is taken while flushing");
+        let wire = written(&t);
+        assert_eq!(wire[3], 0x07, "GOAWAY: {wire:?}");
+        t.advance(t.queued());
+        assert_eq!(t.poll_close(now, false), Some(CloseAction::ShutdownWrite));
     }
 
     #[test]
