@@ -33,11 +33,14 @@ struct Stream {
     out: Option<Out>,
     /// Client: where the response goes.
     reply: Option<ReplyTx>,
+    /// The body was aborted: reset with this reason once what was sent before is out (a
+    /// reset drops the stream's queued data).
+    abort: Option<Reason>,
 }
 
 impl Stream {
     fn done(&self) -> bool {
-        self.head.is_none() && self.out.is_none() && self.reply.is_none()
+        self.head.is_none() && self.out.is_none() && self.reply.is_none() && self.abort.is_none()
     }
 
     /// The stream is over before its message: the body's sender and the caller are told.
@@ -137,7 +140,7 @@ impl H2 {
                             false
                         }
                         Some(Item::Abort(reason)) => {
-                            let _ = conn.reset(id, reason);
+                            s.abort = Some(reason);
                             false
                         }
                     },
@@ -148,6 +151,11 @@ impl H2 {
                         out.abandon();
                     }
                 }
+            }
+            if let Some(reason) = s.abort.filter(|_| conn.send_buffered(id) == 0) {
+                s.abort = None;
+                let _ = conn.reset(id, reason);
+                progress = true;
             }
         }
         progress
