@@ -37,7 +37,7 @@ pub type CoreCall = Box<dyn FnOnce(&mut h2core::Connection, Instant) + Send>;
 
 pub(crate) enum Proto {
     /// What the connection speaks is not decided yet.
-    Accept(Accept),
+    Accept(Box<Accept>),
     H1(Box<H1>),
     H2(Box<H2>),
     Gone,
@@ -259,13 +259,13 @@ impl EventLoop {
                     let (now, config) = ((self.clock)(), self.config.clone());
                     let added = match &self.tls {
                         None => {
-                            let accept = Proto::Accept(Accept::cleartext(config, now));
+                            let accept = Proto::Accept(Box::new(Accept::cleartext(config, now)));
                             self.add(Box::new(stream), None, BytesMut::new(), accept)
                         }
                         Some(tls) => match rustls::ServerConnection::new(tls.clone()) {
                             Ok(session) => {
                                 let session = Some(rustls::Connection::Server(session));
-                                let accept = Proto::Accept(Accept::tls(config, now));
+                                let accept = Proto::Accept(Box::new(Accept::tls(config, now)));
                                 self.add(Box::new(stream), session, BytesMut::new(), accept)
                             }
                             Err(e) => Err(io::Error::other(e)),

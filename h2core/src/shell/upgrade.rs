@@ -68,6 +68,8 @@ impl H2cSwitch {
 }
 
 #[cfg(test)]
+// Tests pick their origin of time; the rule is about the core's own code.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
     use crate::http1::{encode_h2c_upgrade_request, Limits, ServerConn};
