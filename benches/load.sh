@@ -18,6 +18,11 @@
 # /proc/PID/stat) per request: machines here are shared, and CPU per request is much less
 # sensitive than req/s to other work stealing the server's core.
 #
+# Before/after in one run: LOAD_BASELINE=DIR adds the servers DIR/h2-tokio-server,
+# DIR/h2-async-std-server and DIR/h2-mio-server (the example servers built at an earlier commit,
+# e.g. from a `git worktree`), measured in the same interleaved rounds as `base-tokio`,
+# `base-async-std` and `base-mio`.
+#
 # Environment: LOAD_DURATION seconds per h2load run (5), LOAD_WARMUP requests per server and
 # body before the rounds (20000), LOAD_ROUNDS (3), BULK_BYTES (1073741824), BULK_ROUNDS (5). Needs h2load and nghttpd (Debian: nghttp2-client,
 # nghttp2-server) and python3.
@@ -72,6 +77,18 @@ for a in "${adapters[@]}"; do
         skipped+=("$name: $package has no server example yet")
     fi
 done
+if [[ -n ${LOAD_BASELINE:-} ]]; then
+    for a in "${adapters[@]}"; do
+        read -r name package <<<"$a"
+        if [[ -x "$LOAD_BASELINE/$package-server" ]]; then
+            cp "$LOAD_BASELINE/$package-server" "$work/base-${name#ours-}"
+            servers+=("base-${name#ours-}")
+        else
+            echo "load.sh: no baseline $LOAD_BASELINE/$package-server" >&2
+            exit 1
+        fi
+    done
+fi
 cargo build --release -q -p benches --bin h2_peer_server --bin bulk
 servers+=(h2 nghttpd)
 
@@ -113,7 +130,7 @@ for s in "${servers[@]}"; do
     port[$s]=$(free_port)
     addr="127.0.0.1:${port[$s]}"
     case $s in
-    ours-*) cmd=("$work/$s" --listen "$addr") ;;
+    ours-* | base-*) cmd=("$work/$s" --listen "$addr") ;;
     h2) cmd=("$target/release/h2_peer_server" --listen "$addr") ;;
     nghttpd) cmd=(nghttpd --no-tls -a 127.0.0.1 -d "$work/htdocs" "${port[$s]}") ;;
     esac

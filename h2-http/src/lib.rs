@@ -54,6 +54,37 @@ fn push_fields(out: &mut Vec<Header>, headers: &HeaderMap) {
     }
 }
 
+/// A client's view of the 1xx responses to one request (RFC 9110 §15.2; RFC 9113 §8.1: any
+/// number may precede the final response, e.g. 100 Continue or 103 Early Hints). Put it in the
+/// request's extensions; the connection calls it with each one as it arrives, before the
+/// final response is returned. Shared by every adapter's client (hyper's
+/// `ext::on_informational` has the same shape).
+#[derive(Clone)]
+pub struct OnInformational(pub std::sync::Arc<dyn Fn(Response<()>) + Send + Sync>);
+
+impl OnInformational {
+    /// Calls `f` with each 1xx response.
+    pub fn new(f: impl Fn(Response<()>) + Send + Sync + 'static) -> OnInformational {
+        OnInformational(std::sync::Arc::new(f))
+    }
+
+    /// Delivers the 1xx response whose head is `headers` (`:status` first); one that `http`
+    /// cannot represent is skipped, as it carries nothing the final response depends on.
+    pub fn deliver(&self, headers: &[Header]) {
+        if let Ok(resp) = response_from_h2(headers)
+            .and_then(|b| b.body(()).map_err(|_| Malformed("informational response")))
+        {
+            (self.0)(resp);
+        }
+    }
+}
+
+impl fmt::Debug for OnInformational {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OnInformational")
+    }
+}
+
 /// A request head as the core's header list. `:authority` comes from the URI, or from `Host`.
 pub fn request_to_h2<B>(req: &Request<B>, default_scheme: &str) -> Vec<Header> {
     let mut out = Vec::with_capacity(4 + req.headers().len());
