@@ -16,26 +16,29 @@
 //!   ([`UserError`]).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+#![warn(unnameable_types, unreachable_pub)]
 
-pub mod config;
+mod config;
 mod conn;
-pub mod error;
-pub mod event;
-pub mod flow;
+mod error;
+mod event;
+mod flow;
 pub mod frame;
 pub mod hpack;
 pub mod http1;
-pub mod message;
+mod message;
 pub mod preface;
-pub(crate) mod priority;
-pub mod settings;
+mod priority;
+mod settings;
 pub mod shell;
-pub mod stream;
+mod stream;
 
 pub use config::{Config, Limits, Role};
 pub use conn::{h2c_settings_payload, Connection, SendState, ShutdownState, Stats};
 pub use error::{ConnectionError, ProtocolError, StreamError, UserError};
 pub use event::Event;
+pub use flow::WindowPolicy;
 pub use frame::{Reason, StreamId};
 pub use hpack::Header;
 pub use settings::SettingsValues;
+pub use stream::state::{Closed as StreamClosed, State as StreamState};

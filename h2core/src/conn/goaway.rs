@@ -40,7 +40,7 @@ pub(crate) struct GoAway {
 pub(crate) const SHUTDOWN_PING: [u8; 8] = *b"h2shutdn";
 
 impl GoAway {
-    pub fn deadline(&self) -> Option<Instant> {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
         if self.final_sent {
             None
         } else {

@@ -39,7 +39,7 @@ pub(crate) struct Guards {
 }
 
 impl Guards {
-    pub fn new(now: Instant) -> Guards {
+    pub(crate) fn new(now: Instant) -> Guards {
         Guards {
             started: now,
             idle_since: Some(now),

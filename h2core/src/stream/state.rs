@@ -43,7 +43,7 @@ pub enum Closed {
 
 /// What happens on a stream, from our point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Input {
+pub(crate) enum Input {
     /// The peer sent HEADERS (a request, response, 1xx or trailers).
     RecvHeaders {
         /// END_STREAM was set.
@@ -78,7 +78,7 @@ pub enum Input {
 
 /// The outcome of one cell of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transition {
+pub(crate) enum Transition {
     /// Legal: the stream moves to this state (possibly the same).
     Next(State),
     /// Legal but to be dropped silently (late frames after we reset the stream).
@@ -97,7 +97,7 @@ use State::*;
 use Transition::*;
 
 /// One cell of the §5.1 table.
-pub fn transition(state: State, input: Input) -> Transition {
+pub(crate) fn transition(state: State, input: Input) -> Transition {
     match (state, input) {
         // idle (§5.1): HEADERS opens; a PUSH_PROMISE reserves; anything else from the peer is a
         // connection error PROTOCOL_ERROR.
