@@ -1,21 +1,15 @@
-//! The connection: a sans-IO state machine for both roles (RFC 9113).
+//! The connection: a sans-IO state machine for both roles (RFC 9113). Its verbs and the
+//! adapter's contract are documented on [`Connection`], where rustdoc shows them.
 //!
-//! Verbs, quinn-proto style:
-//! - input: [`Connection::handle_input`], [`Connection::handle_eof`],
-//!   [`Connection::handle_timeout`];
-//! - output: [`Connection::poll_transmit`], [`Connection::poll_event`],
-//!   [`Connection::poll_timeout`];
-//! - commands: `send_request`, `send_response`, `send_data`, `reset`, `ping`, `shutdown`, ...
-//!   (in [`commands`]), each returning `Result<_, UserError>` and sending nothing on error.
-//!
-//! Submodules by concept: [`recv`] dispatches received frames, [`headers`] assembles and checks
-//! header blocks, [`send`] writes frames and
-//! schedules DATA, [`ping`] and [`goaway`] own keepalive and graceful shutdown.
+//! Submodules by concept: [`commands`] holds the application's commands, [`recv`] dispatches
+//! received frames, [`headers`] assembles and checks header blocks, [`send`] writes frames and
+//! schedules DATA, [`ping`] and [`goaway`] own keepalive and graceful shutdown, [`guards`] the
+//! defences against abusive or stuck peers (§10.5), [`upgrade`] the `Upgrade: h2c` starts.
 
 mod commands;
 mod goaway;
+mod guards;
 mod headers;
-mod limits;
 mod ping;
 mod recv;
 mod send;
@@ -123,8 +117,12 @@ pub struct Connection {
     pub(crate) scheduler: Scheduler,
     pub(crate) goaway: goaway::GoAway,
     pub(crate) ping: ping::Ping,
-    pub(crate) limits: recv::Flood,
-    pub(crate) guards: limits::Guards,
+    /// §10.5: per-window counts of frames a peer can send in bulk.
+    pub(crate) flood: guards::FloodCounters,
+    /// What we produced and the peer has not been seen to take (backpressure, write timeout).
+    pub(crate) unwritten: guards::Unwritten,
+    /// The handshake and idle deadlines.
+    pub(crate) liveness: guards::Liveness,
     pub(crate) stats: Stats,
     /// Set once ConnectionTerminated was reported.
     pub(crate) terminated: bool,
@@ -166,8 +164,9 @@ impl Connection {
             scheduler: Scheduler::new(),
             goaway: goaway::GoAway::default(),
             ping: ping::Ping::new(&config, now),
-            limits: recv::Flood::default(),
-            guards: limits::Guards::new(now),
+            flood: guards::FloodCounters::default(),
+            unwritten: guards::Unwritten::default(),
+            liveness: guards::Liveness::new(now),
             stats: Stats::default(),
             terminated: false,
             now,
