@@ -130,7 +130,8 @@ mod reason {
     pub(super) const DUPLICATE_PSEUDO: &str = "pseudo-header field repeated";
     pub(super) const REQUEST_PSEUDO_IN_RESPONSE: &str = "request pseudo-header field in a response";
     pub(super) const RESPONSE_PSEUDO_IN_REQUEST: &str = "response pseudo-header field in a request";
-    pub(super) const PROTOCOL_NOT_ENABLED: &str = ":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL";
+    pub(super) const PROTOCOL_NOT_ENABLED: &str =
+        ":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL";
     pub(super) const PROTOCOL_WITHOUT_CONNECT: &str = ":protocol in a request that is not CONNECT";
     pub(super) const EMPTY_PROTOCOL: &str = "empty :protocol";
     pub(super) const MISSING_METHOD: &str = "missing :method";

@@ -117,7 +117,13 @@ impl Store {
     /// `local` says whether we initiated the stream. A stream moved to `closed` leaves the map
     /// of full streams, with its queued data, for a [`ClosedStream`] record. Returns true when
     /// this closed the stream.
-    pub(crate) fn set_state(&mut self, id: StreamId, next: State, local: bool, remember: usize) -> bool {
+    pub(crate) fn set_state(
+        &mut self,
+        id: StreamId,
+        next: State,
+        local: bool,
+        remember: usize,
+    ) -> bool {
         let Some(stream) = self.streams.get_mut(&id.value()) else {
             return false;
         };
