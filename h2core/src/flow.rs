@@ -75,7 +75,7 @@ impl Window {
     }
 }
 
-/// When to send WINDOW_UPDATE for bytes the application has consumed (§6.9).
+/// When to send WINDOW_UPDATE for bytes the application has consumed (RFC 9113 §6.9).
 ///
 /// Received bytes are *released* by the application (`release_capacity`); the policy decides
 /// when the released total is worth a WINDOW_UPDATE. Waiting for a fraction of the target

@@ -32,7 +32,8 @@ use std::time::Instant;
 pub use goaway::ShutdownState;
 pub use upgrade::h2c_settings_payload;
 
-/// Why a stream cannot send right now (for diagnostics, see [`Connection::stream_send_state`]).
+/// Why a stream cannot send DATA right now (flow control, RFC 9113 §6.9; concurrency, §5.1.2;
+/// priorities, RFC 9218): for diagnostics, see [`Connection::stream_send_state`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SendState {
     /// DATA can go out at the next `poll_transmit`.
@@ -67,7 +68,7 @@ pub(crate) enum Phase {
     Closed,
 }
 
-/// Counters for diagnostics and benchmarks.
+/// Counters for diagnostics and benchmarks, from [`Connection::stats`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Frames received.

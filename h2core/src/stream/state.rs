@@ -6,7 +6,7 @@
 
 use crate::frame::Reason;
 
-/// The states of §5.1 (figure 2). `Closed` remembers how the stream closed, because §5.1 treats
+/// The stream states of RFC 9113 §5.1 (figure 2). `Closed` remembers how the stream closed, because §5.1 treats
 /// late frames differently after a reset we sent, a reset we received, or END_STREAM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum State {
@@ -26,7 +26,7 @@ pub enum State {
     Closed(Closed),
 }
 
-/// How a stream reached `closed`.
+/// How a stream reached `closed` (RFC 9113 §5.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Closed {
     /// Both END_STREAMs were seen, the peer's last: any frame but PRIORITY after the peer's
