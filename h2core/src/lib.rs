@@ -31,6 +31,8 @@
 //! scheduler, the HTTP semantics of header blocks of §8) is private.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+// `pub` means public: an item inside a private module is `pub(crate)` (unreachable_pub), and a
+// public signature names only types a user can name too (unnameable_types). CI denies warnings.
 #![warn(unnameable_types, unreachable_pub)]
 
 mod config;
