@@ -6,7 +6,9 @@ use bytes::Bytes;
 use smallvec::SmallVec;
 use std::time::Duration;
 
-/// Something the peer did that the application should know about.
+/// Something the peer did that the application should know about, from
+/// [`Connection::poll_event`](crate::Connection::poll_event). Each variant names the section of
+/// RFC 9113 (or RFC 9218) it comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// Server: a request's header block arrived (RFC 9113 §8.1). `end_stream` means no body.
@@ -53,7 +55,7 @@ pub enum Event {
         /// END_STREAM was set.
         end_stream: bool,
     },
-    /// The peer ended its side of the stream (END_STREAM on DATA or HEADERS).
+    /// The peer ended its side of the stream (END_STREAM on DATA or HEADERS, §5.1).
     StreamEnded {
         /// The stream.
         stream: StreamId,
@@ -128,8 +130,8 @@ pub enum Event {
         /// The payload.
         payload: Bytes,
     },
-    /// The connection is over: nothing more will be read or written once `poll_transmit` has
-    /// drained. `reason` is NO_ERROR after a graceful close.
+    /// The connection is over (§5.4.1, §6.8): nothing more will be read or written once
+    /// `poll_transmit` has drained. `reason` is NO_ERROR after a graceful close.
     ConnectionTerminated {
         /// The error code sent or received in GOAWAY.
         reason: Reason,

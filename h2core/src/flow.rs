@@ -8,20 +8,20 @@
 use crate::frame::MAX_WINDOW_SIZE;
 
 /// The §6.9.1 initial window of every stream and of the connection.
-pub const DEFAULT_WINDOW: u32 = 65_535;
+pub(crate) const DEFAULT_WINDOW: u32 = 65_535;
 
 /// A flow-control window (§6.9). Signed: §6.9.2 lets a change of SETTINGS_INITIAL_WINDOW_SIZE
 /// make a send window negative; it then must grow back above zero before DATA flows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Window(i32);
+pub(crate) struct Window(i32);
 
 /// The window would exceed 2^31-1 (§6.9.1): a FLOW_CONTROL_ERROR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WindowOverflow;
+pub(crate) struct WindowOverflow;
 
 impl Window {
     /// A window of `size` bytes; `size` is at most 2^31-1.
-    pub const fn new(size: u32) -> Window {
+    pub(crate) const fn new(size: u32) -> Window {
         Window(if size > MAX_WINDOW_SIZE {
             MAX_WINDOW_SIZE as i32
         } else {
@@ -30,12 +30,12 @@ impl Window {
     }
 
     /// The window as a signed value.
-    pub const fn get(self) -> i32 {
+    pub(crate) const fn get(self) -> i32 {
         self.0
     }
 
     /// How many bytes may be sent now (0 when the window is zero or negative).
-    pub const fn available(self) -> u32 {
+    pub(crate) const fn available(self) -> u32 {
         if self.0 > 0 {
             self.0 as u32
         } else {
@@ -44,7 +44,7 @@ impl Window {
     }
 
     /// §6.9.1: a WINDOW_UPDATE of `increment`; fails if the window would exceed 2^31-1.
-    pub fn increase(&mut self, increment: u32) -> Result<(), WindowOverflow> {
+    pub(crate) fn increase(&mut self, increment: u32) -> Result<(), WindowOverflow> {
         let next = self.0 as i64 + increment as i64;
         if next > MAX_WINDOW_SIZE as i64 {
             return Err(WindowOverflow);
@@ -54,7 +54,7 @@ impl Window {
     }
 
     /// §6.9.2: SETTINGS_INITIAL_WINDOW_SIZE changed by `delta` (may be negative).
-    pub fn adjust(&mut self, delta: i64) -> Result<(), WindowOverflow> {
+    pub(crate) fn adjust(&mut self, delta: i64) -> Result<(), WindowOverflow> {
         let next = self.0 as i64 + delta;
         if next > MAX_WINDOW_SIZE as i64 {
             return Err(WindowOverflow);
@@ -66,7 +66,7 @@ impl Window {
 
     /// `n` flow-controlled bytes were sent or received. Returns false (and changes nothing)
     /// when `n` exceeds the window: for a receive window that is the peer's FLOW_CONTROL_ERROR.
-    pub fn consume(&mut self, n: u32) -> bool {
+    pub(crate) fn consume(&mut self, n: u32) -> bool {
         if n as i64 > self.0 as i64 {
             return false;
         }
@@ -75,7 +75,7 @@ impl Window {
     }
 }
 
-/// When to send WINDOW_UPDATE for bytes the application has consumed (§6.9).
+/// When to send WINDOW_UPDATE for bytes the application has consumed (RFC 9113 §6.9).
 ///
 /// Received bytes are *released* by the application (`release_capacity`); the policy decides
 /// when the released total is worth a WINDOW_UPDATE. Waiting for a fraction of the target
@@ -106,7 +106,7 @@ impl WindowPolicy {
 /// The receive side of one window: what the peer may still send, and what the application has
 /// consumed but we have not yet returned.
 #[derive(Debug, Clone, Copy)]
-pub struct RecvWindow {
+pub(crate) struct RecvWindow {
     /// Bytes the peer may still send before violating flow control.
     pub window: Window,
     /// Bytes received and released by the application, not yet returned by WINDOW_UPDATE.
@@ -117,7 +117,7 @@ pub struct RecvWindow {
 
 impl RecvWindow {
     /// A receive window of `size` bytes.
-    pub fn new(size: u32) -> RecvWindow {
+    pub(crate) fn new(size: u32) -> RecvWindow {
         RecvWindow {
             window: Window::new(size),
             released: 0,
@@ -127,7 +127,7 @@ impl RecvWindow {
 
     /// The application consumed `n` received bytes; returns the WINDOW_UPDATE increment to send
     /// now, if the policy says so.
-    pub fn release(&mut self, n: u32, policy: &WindowPolicy) -> Option<u32> {
+    pub(crate) fn release(&mut self, n: u32, policy: &WindowPolicy) -> Option<u32> {
         self.released = self.released.saturating_add(n);
         let inc = policy.increment(self.released, self.target)?;
         // Never announce more than keeps the window within 2^31-1 (§6.9.1).

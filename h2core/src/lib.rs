@@ -3,39 +3,59 @@
 //! Nothing in this crate touches a socket, a thread or a clock: bytes and time go in, events and
 //! bytes to write come out. Runtime adapters (`h2-tokio`, `h2-async-std`, `h2-mio`) move the bytes.
 //!
-//! Layers, bottom up:
+//! # The API an adapter or an application uses, at the root
+//! - [`Connection`]: one connection, client or server. Its documentation groups the verbs
+//!   (input, output, commands, getters) and states the adapter's contract: in which order to call
+//!   them. Beside it: [`Stats`], [`SendState`], [`ShutdownState`], [`StreamState`]
+//!   ([`StreamClosed`]) and [`h2c_settings_payload`];
+//! - [`Config`] to make one: the [`Role`], the [`SettingsValues`] we announce (RFC 9113 §6.5.2),
+//!   the [`Limits`] against abusive peers (§10.5), timeouts and the [`WindowPolicy`] (§6.9);
+//! - [`Event`]: what happened, in nouns the application understands;
+//! - [`StreamId`], [`Reason`] and [`Header`]: the RFC's values;
+//! - two error families that never mix: the peer broke the protocol ([`ConnectionError`],
+//!   [`StreamError`], [`ProtocolError`]: a [`Reason`] goes on the wire) or the caller misused the
+//!   API ([`UserError`]: returned, nothing is sent);
+//! - [`shell`]: what surrounds a connection in every adapter (accepting, `Upgrade: h2c`, the
+//!   transport's write queue and close, response framing, the client pool's rules).
+//!
+//! # Codecs, public for tests, benchmarks, fuzzing and wire-level tools
 //! - [`frame`]: the frame codec of RFC 9113 §4 and §6, zero-copy over [`bytes::Bytes`];
 //! - [`hpack`]: header compression, RFC 7541;
-//! - [`message`]: HTTP semantics of header blocks (RFC 9113 §8);
 //! - [`http1`]: the HTTP/1.1 codec for serving HTTP/1.1 and `Upgrade: h2c` on the same port
-//!   (RFC 9112);
-//! - [`Connection`]: the connection state machine for both roles, with [`Event`]s out;
-//! - [`shell`]: what surrounds a connection in every adapter (accepting, `Upgrade: h2c`, the
-//!   transport's write queue and close, response framing, the client pool's rules);
-//! - [`error`]: the two error families, peer faults (a [`Reason`] on the wire) and caller misuse
-//!   ([`UserError`]).
+//!   (RFC 9112, RFC 7540 §3.2);
+//! - [`preface`]: the client connection preface and sniffing what a socket speaks (RFC 9113
+//!   §3.4).
+//!
+//! An adapter needs neither [`frame`] nor [`hpack`]: every HTTP/2 rule stays behind
+//! [`Connection`]. The rest (the §5.1 stream state table, flow-control windows, the priority
+//! scheduler, the HTTP semantics of header blocks of §8) is private.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+// `pub` means public: an item inside a private module is `pub(crate)` (unreachable_pub), and a
+// public signature names only types a user can name too (unnameable_types). CI denies warnings.
+#![warn(unnameable_types, unreachable_pub)]
 
-pub mod config;
+mod config;
 mod conn;
-pub mod error;
-pub mod event;
-pub mod flow;
+mod error;
+mod event;
+mod flow;
 pub mod frame;
 pub mod hpack;
 pub mod http1;
-pub mod message;
+mod message;
 pub mod preface;
-pub(crate) mod priority;
-pub mod settings;
+mod priority;
+mod settings;
 pub mod shell;
-pub mod stream;
+mod stream;
 
 pub use config::{Config, Limits, Role};
 pub use conn::{h2c_settings_payload, Connection, SendState, ShutdownState, Stats};
 pub use error::{ConnectionError, ProtocolError, StreamError, UserError};
 pub use event::Event;
+pub use flow::WindowPolicy;
 pub use frame::{Reason, StreamId};
 pub use hpack::Header;
 pub use settings::SettingsValues;
+pub use stream::state::{Closed as StreamClosed, State as StreamState};

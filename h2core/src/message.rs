@@ -23,7 +23,7 @@ use std::fmt;
 
 /// What kind of header block this is, as known by the connection (RFC 9113 §8.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// The header section of a request (RFC 9113 §8.3.1), opening a stream.
     Request,
     /// The header section of a response (RFC 9113 §8.3.2), informational (1xx) or final.
@@ -38,7 +38,7 @@ pub enum Kind {
 
 /// Settings that change which blocks are valid (RFC 8441 §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct CheckOptions {
+pub(crate) struct CheckOptions {
     /// RFC 8441 §3 SETTINGS_ENABLE_CONNECT_PROTOCOL: for [`check`], whether *we* advertised 1
     /// (so the peer may send `:protocol`); for [`check_outgoing`], whether the *peer* did (so
     /// we may).
@@ -47,7 +47,7 @@ pub struct CheckOptions {
 
 /// The facts the connection needs from a valid header block (RFC 9113 §8.1, §8.3, §8.5).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct MessageInfo {
+pub(crate) struct MessageInfo {
     /// The `content-length` (RFC 9113 §8.1.1), which the sum of the DATA payloads must equal.
     /// Never set for trailers, where the field is not checked.
     pub content_length: Option<u64>,
@@ -69,7 +69,7 @@ pub struct MessageInfo {
 
 /// The priority parameters of RFC 9218 §4: urgency and incremental.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Priority9218 {
+pub(crate) struct Priority9218 {
     /// RFC 9218 §4.1 `u`: 0 (most urgent) to 7 (least urgent); 3 by default.
     pub urgency: u8,
     /// RFC 9218 §4.2 `i`: the response can be used as it arrives; false by default.
@@ -78,9 +78,9 @@ pub struct Priority9218 {
 
 impl Priority9218 {
     /// RFC 9218 §4.1: the urgency of a response without a `u` parameter.
-    pub const DEFAULT_URGENCY: u8 = 3;
+    pub(crate) const DEFAULT_URGENCY: u8 = 3;
     /// RFC 9218 §4.1: the largest (least urgent) valid urgency.
-    pub const LOWEST_URGENCY: u8 = 7;
+    pub(crate) const LOWEST_URGENCY: u8 = 7;
 }
 
 impl Default for Priority9218 {
@@ -98,7 +98,7 @@ impl Default for Priority9218 {
 /// Received, it is a malformed message (RFC 9113 §8.1.1): the peer observes RST_STREAM with
 /// PROTOCOL_ERROR on that stream. Returned by [`check_outgoing`], nothing has been sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Malformed(
+pub(crate) struct Malformed(
     /// Which rule the block breaks, in a few words.
     pub &'static str,
 );
@@ -113,48 +113,49 @@ impl std::error::Error for Malformed {}
 
 /// The reasons carried by [`Malformed`], one per rule.
 mod reason {
-    pub const EMPTY_NAME: &str = "empty field name";
-    pub const UPPERCASE_NAME: &str = "uppercase character in field name";
-    pub const INVALID_NAME: &str = "invalid character in field name";
-    pub const INVALID_VALUE: &str = "NUL, CR or LF in field value";
-    pub const VALUE_WHITESPACE: &str = "field value starts or ends with whitespace";
-    pub const CONNECTION: &str = "connection-specific field: connection";
-    pub const PROXY_CONNECTION: &str = "connection-specific field: proxy-connection";
-    pub const KEEP_ALIVE: &str = "connection-specific field: keep-alive";
-    pub const TRANSFER_ENCODING: &str = "connection-specific field: transfer-encoding";
-    pub const UPGRADE: &str = "connection-specific field: upgrade";
-    pub const TE_NOT_TRAILERS: &str = "te with a value other than trailers";
-    pub const UNKNOWN_PSEUDO: &str = "undefined pseudo-header field";
-    pub const PSEUDO_IN_TRAILERS: &str = "pseudo-header field in trailers";
-    pub const PSEUDO_AFTER_REGULAR: &str = "pseudo-header field after a regular field";
-    pub const DUPLICATE_PSEUDO: &str = "pseudo-header field repeated";
-    pub const REQUEST_PSEUDO_IN_RESPONSE: &str = "request pseudo-header field in a response";
-    pub const RESPONSE_PSEUDO_IN_REQUEST: &str = "response pseudo-header field in a request";
-    pub const PROTOCOL_NOT_ENABLED: &str = ":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL";
-    pub const PROTOCOL_WITHOUT_CONNECT: &str = ":protocol in a request that is not CONNECT";
-    pub const EMPTY_PROTOCOL: &str = "empty :protocol";
-    pub const MISSING_METHOD: &str = "missing :method";
-    pub const INVALID_METHOD: &str = ":method is not a token";
-    pub const MISSING_SCHEME: &str = "missing :scheme";
-    pub const INVALID_SCHEME: &str = ":scheme is not a URI scheme";
-    pub const MISSING_PATH: &str = "missing :path";
-    pub const EMPTY_PATH: &str = "empty :path";
-    pub const INVALID_PATH: &str = ":path of an http(s) request is neither absolute nor *";
-    pub const ASTERISK_NOT_OPTIONS: &str = ":path * in a request that is not OPTIONS";
-    pub const MISSING_AUTHORITY: &str = "missing :authority and host";
-    pub const EMPTY_AUTHORITY: &str = "empty :authority or host";
-    pub const USERINFO_IN_AUTHORITY: &str = "userinfo in :authority";
-    pub const HOST_DIFFERS: &str = "host differs from :authority";
-    pub const CONNECT_WITH_SCHEME_OR_PATH: &str = "CONNECT with :scheme or :path";
-    pub const CONNECT_WITHOUT_AUTHORITY: &str = "CONNECT without :authority";
-    pub const PUSH_UNSAFE_METHOD: &str = "promised request is not GET or HEAD";
-    pub const PUSH_WITH_CONTENT: &str = "promised request with content";
-    pub const PUSH_WITHOUT_AUTHORITY: &str = "promised request without :authority";
-    pub const MISSING_STATUS: &str = "missing :status";
-    pub const INVALID_STATUS: &str = ":status is not three digits in 100..=599";
-    pub const STATUS_101: &str = ":status 101 is not allowed in HTTP/2";
-    pub const INVALID_CONTENT_LENGTH: &str = "content-length is not a decimal number";
-    pub const CONTENT_LENGTH_MISMATCH: &str = "content-length values differ";
+    pub(super) const EMPTY_NAME: &str = "empty field name";
+    pub(super) const UPPERCASE_NAME: &str = "uppercase character in field name";
+    pub(super) const INVALID_NAME: &str = "invalid character in field name";
+    pub(super) const INVALID_VALUE: &str = "NUL, CR or LF in field value";
+    pub(super) const VALUE_WHITESPACE: &str = "field value starts or ends with whitespace";
+    pub(super) const CONNECTION: &str = "connection-specific field: connection";
+    pub(super) const PROXY_CONNECTION: &str = "connection-specific field: proxy-connection";
+    pub(super) const KEEP_ALIVE: &str = "connection-specific field: keep-alive";
+    pub(super) const TRANSFER_ENCODING: &str = "connection-specific field: transfer-encoding";
+    pub(super) const UPGRADE: &str = "connection-specific field: upgrade";
+    pub(super) const TE_NOT_TRAILERS: &str = "te with a value other than trailers";
+    pub(super) const UNKNOWN_PSEUDO: &str = "undefined pseudo-header field";
+    pub(super) const PSEUDO_IN_TRAILERS: &str = "pseudo-header field in trailers";
+    pub(super) const PSEUDO_AFTER_REGULAR: &str = "pseudo-header field after a regular field";
+    pub(super) const DUPLICATE_PSEUDO: &str = "pseudo-header field repeated";
+    pub(super) const REQUEST_PSEUDO_IN_RESPONSE: &str = "request pseudo-header field in a response";
+    pub(super) const RESPONSE_PSEUDO_IN_REQUEST: &str = "response pseudo-header field in a request";
+    pub(super) const PROTOCOL_NOT_ENABLED: &str =
+        ":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL";
+    pub(super) const PROTOCOL_WITHOUT_CONNECT: &str = ":protocol in a request that is not CONNECT";
+    pub(super) const EMPTY_PROTOCOL: &str = "empty :protocol";
+    pub(super) const MISSING_METHOD: &str = "missing :method";
+    pub(super) const INVALID_METHOD: &str = ":method is not a token";
+    pub(super) const MISSING_SCHEME: &str = "missing :scheme";
+    pub(super) const INVALID_SCHEME: &str = ":scheme is not a URI scheme";
+    pub(super) const MISSING_PATH: &str = "missing :path";
+    pub(super) const EMPTY_PATH: &str = "empty :path";
+    pub(super) const INVALID_PATH: &str = ":path of an http(s) request is neither absolute nor *";
+    pub(super) const ASTERISK_NOT_OPTIONS: &str = ":path * in a request that is not OPTIONS";
+    pub(super) const MISSING_AUTHORITY: &str = "missing :authority and host";
+    pub(super) const EMPTY_AUTHORITY: &str = "empty :authority or host";
+    pub(super) const USERINFO_IN_AUTHORITY: &str = "userinfo in :authority";
+    pub(super) const HOST_DIFFERS: &str = "host differs from :authority";
+    pub(super) const CONNECT_WITH_SCHEME_OR_PATH: &str = "CONNECT with :scheme or :path";
+    pub(super) const CONNECT_WITHOUT_AUTHORITY: &str = "CONNECT without :authority";
+    pub(super) const PUSH_UNSAFE_METHOD: &str = "promised request is not GET or HEAD";
+    pub(super) const PUSH_WITH_CONTENT: &str = "promised request with content";
+    pub(super) const PUSH_WITHOUT_AUTHORITY: &str = "promised request without :authority";
+    pub(super) const MISSING_STATUS: &str = "missing :status";
+    pub(super) const INVALID_STATUS: &str = ":status is not three digits in 100..=599";
+    pub(super) const STATUS_101: &str = ":status 101 is not allowed in HTTP/2";
+    pub(super) const INVALID_CONTENT_LENGTH: &str = "content-length is not a decimal number";
+    pub(super) const CONTENT_LENGTH_MISMATCH: &str = "content-length values differ";
 }
 
 /// Validates a received header block against RFC 9113 §8.1–§8.5 and RFC 8441 §4 and returns
@@ -163,7 +164,7 @@ mod reason {
 /// `Err` means the message is malformed (RFC 9113 §8.1.1): the connection must answer with a
 /// stream error PROTOCOL_ERROR, which the peer observes as RST_STREAM on that stream, and must
 /// not deliver the message.
-pub fn check(
+pub(crate) fn check(
     kind: Kind,
     headers: &[Header],
     opts: &CheckOptions,
@@ -177,7 +178,7 @@ pub fn check(
 /// it).
 ///
 /// `Err` is the caller's mistake: nothing is sent and the peer observes nothing.
-pub fn check_outgoing(
+pub(crate) fn check_outgoing(
     kind: Kind,
     headers: &[Header],
     opts: &CheckOptions,
@@ -191,7 +192,7 @@ pub fn check_outgoing(
 /// all parameters are ignored, and a `u` or `i` out of range or of another type is ignored too,
 /// leaving its default (§4). `None` when the value is not a valid dictionary: the caller then
 /// uses the defaults (§4: the field as a whole is ignored).
-pub fn parse_priority_field(value: &[u8]) -> Option<Priority9218> {
+pub(crate) fn parse_priority_field(value: &[u8]) -> Option<Priority9218> {
     let mut priority = Priority9218::default();
     priority_field::apply(value, &mut priority).map(|()| priority)
 }

@@ -110,29 +110,29 @@ impl SettingsValues {
 
 /// Our SETTINGS frames in flight: each waits for one ACK, in order (§6.5.3).
 #[derive(Debug, Default)]
-pub struct PendingSettings {
+pub(crate) struct PendingSettings {
     queue: VecDeque<(SettingsValues, Instant)>,
 }
 
 impl PendingSettings {
     /// We sent a SETTINGS frame that, once acknowledged, makes `values` the values in force.
-    pub fn sent(&mut self, values: SettingsValues, now: Instant) {
+    pub(crate) fn sent(&mut self, values: SettingsValues, now: Instant) {
         self.queue.push_back((values, now));
     }
 
     /// The peer acknowledged our oldest SETTINGS frame; returns the values now in force, or
     /// `None` for an ACK nobody asked for.
-    pub fn acknowledged(&mut self) -> Option<SettingsValues> {
+    pub(crate) fn acknowledged(&mut self) -> Option<SettingsValues> {
         self.queue.pop_front().map(|(v, _)| v)
     }
 
     /// When the oldest unacknowledged SETTINGS frame was sent.
-    pub fn oldest(&self) -> Option<Instant> {
+    pub(crate) fn oldest(&self) -> Option<Instant> {
         self.queue.front().map(|(_, t)| *t)
     }
 
     /// The values that will be in force once every pending SETTINGS is acknowledged.
-    pub fn latest(&self) -> Option<&SettingsValues> {
+    pub(crate) fn latest(&self) -> Option<&SettingsValues> {
         self.queue.back().map(|(v, _)| v)
     }
 }

@@ -5,8 +5,7 @@ use super::frames::{body, client, server};
 use crate::dsl::{request, response, ExpectEvent as E, ExpectFrame as X, PeerFrame as P};
 use crate::{AppCommand as A, Scenario, Step};
 use bytes::Bytes;
-use h2core::flow::WindowPolicy;
-use h2core::Reason;
+use h2core::{Reason, WindowPolicy};
 
 const INITIAL_WINDOW_SIZE: u16 = 0x4;
 const MAX: u32 = 0x7fff_ffff;

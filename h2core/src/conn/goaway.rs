@@ -13,7 +13,7 @@ use crate::frame::{Reason, StreamId};
 use bytes::Bytes;
 use std::time::Instant;
 
-/// Where a graceful shutdown is.
+/// Where a graceful shutdown (RFC 9113 §6.8) is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShutdownState {
     /// No shutdown started.
@@ -40,7 +40,7 @@ pub(crate) struct GoAway {
 pub(crate) const SHUTDOWN_PING: [u8; 8] = *b"h2shutdn";
 
 impl GoAway {
-    pub fn deadline(&self) -> Option<Instant> {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
         if self.final_sent {
             None
         } else {
@@ -110,7 +110,7 @@ impl Connection {
         Ok(())
     }
 
-    /// Where a graceful shutdown is.
+    /// Where a graceful shutdown (RFC 9113 §6.8) is.
     pub fn shutdown_state(&self) -> ShutdownState {
         match (self.goaway.sent, self.goaway.final_sent) {
             (None, _) => ShutdownState::Running,

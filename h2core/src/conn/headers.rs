@@ -9,7 +9,7 @@ use crate::event::Event;
 use crate::frame::{Continuation, Headers, PushPromise, Reason, StreamId};
 use crate::hpack::Header;
 use crate::message::{self, CheckOptions, Kind};
-use crate::stream::state::{Closed, Input, State, Transition};
+use crate::stream::state::{transition, Closed, Input, State, Transition};
 use crate::stream::{RecvPhase, Stream};
 use bytes::{Bytes, BytesMut};
 use std::time::Instant;
@@ -484,7 +484,10 @@ impl Connection {
         );
         s.pushed = true;
         self.streams.insert(s);
-        self.apply_recv(promised, State::ReservedRemote);
+        // §5.1: the promised stream goes from idle to reserved (remote).
+        if let Transition::Next(next) = transition(State::Idle, Input::RecvPushPromise) {
+            self.apply_recv(promised, next);
+        }
         let Ok(headers) = decoded else {
             return Err(ProtocolError::stream(
                 promised,

@@ -1,21 +1,15 @@
-//! The connection: a sans-IO state machine for both roles (RFC 9113).
+//! The connection: a sans-IO state machine for both roles (RFC 9113). Its verbs and the
+//! adapter's contract are documented on [`Connection`], where rustdoc shows them.
 //!
-//! Verbs, quinn-proto style:
-//! - input: [`Connection::handle_input`], [`Connection::handle_eof`],
-//!   [`Connection::handle_timeout`];
-//! - output: [`Connection::poll_transmit`], [`Connection::poll_event`],
-//!   [`Connection::poll_timeout`];
-//! - commands: `send_request`, `send_response`, `send_data`, `reset`, `ping`, `shutdown`, ...
-//!   (in [`commands`]), each returning `Result<_, UserError>` and sending nothing on error.
-//!
-//! Submodules by concept: [`recv`] dispatches received frames, [`headers`] assembles and checks
-//! header blocks, [`send`] writes frames and
-//! schedules DATA, [`ping`] and [`goaway`] own keepalive and graceful shutdown.
+//! Submodules by concept: [`commands`] holds the application's commands, [`recv`] dispatches
+//! received frames, [`headers`] assembles and checks header blocks, [`send`] writes frames and
+//! schedules DATA, [`ping`] and [`goaway`] own keepalive and graceful shutdown, [`guards`] the
+//! defences against abusive or stuck peers (§10.5), [`upgrade`] the `Upgrade: h2c` starts.
 
 mod commands;
 mod goaway;
+mod guards;
 mod headers;
-mod limits;
 mod ping;
 mod recv;
 mod send;
@@ -29,6 +23,7 @@ use crate::frame::{FrameReader, Reason, StreamId};
 use crate::hpack::{Decoder, Encoder};
 use crate::priority::Scheduler;
 use crate::settings::{PendingSettings, SettingsValues};
+use crate::stream::state::State;
 use crate::stream::Store;
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
@@ -37,7 +32,8 @@ use std::time::Instant;
 pub use goaway::ShutdownState;
 pub use upgrade::h2c_settings_payload;
 
-/// Why a stream cannot send right now (for diagnostics, see [`Connection::stream_send_state`]).
+/// Why a stream cannot send DATA right now (flow control, RFC 9113 §6.9; concurrency, §5.1.2;
+/// priorities, RFC 9218): for diagnostics, see [`Connection::stream_send_state`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SendState {
     /// DATA can go out at the next `poll_transmit`.
@@ -72,7 +68,7 @@ pub(crate) enum Phase {
     Closed,
 }
 
-/// Counters for diagnostics and benchmarks.
+/// Counters for diagnostics and benchmarks, from [`Connection::stats`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Frames received.
@@ -89,7 +85,90 @@ pub struct Stats {
     pub streams_opened: u64,
 }
 
-/// An HTTP/2 connection, client or server, without I/O.
+/// An HTTP/2 connection (RFC 9113), client or server, without I/O.
+///
+/// A plain state machine: bytes read from the transport and the current time go in; [`Event`]s
+/// for the application, bytes to write and the next deadline come out. It never reads a clock
+/// (every verb that depends on time takes `now`) and never blocks. The methods come in five
+/// groups.
+///
+/// # Construction
+/// - [`new`](Self::new): a client queues the preface, its SETTINGS and a connection
+///   WINDOW_UPDATE at once; a server queues its SETTINGS and waits for the client preface
+///   (§3.4).
+/// - `Upgrade: h2c` (RFC 7540 §3.2): [`new_upgraded_server`](Self::new_upgraded_server) after
+///   answering 101, [`new_upgraded_client`](Self::new_upgraded_client) after receiving it, with
+///   [`h2c_settings_payload`] for the request's `HTTP2-Settings` header.
+///
+/// # Input: what happened on the transport
+/// - [`handle_input(now, &mut buf)`](Self::handle_input): bytes read. Whole frames are
+///   consumed; a partial frame stays in `buf` for the next call. A connection error queues
+///   GOAWAY (the peer learns why) and is also returned.
+/// - [`handle_eof(now)`](Self::handle_eof): the peer closed its side, or reading failed.
+/// - [`handle_timeout(now)`](Self::handle_timeout): the deadline given by `poll_timeout` passed.
+///
+/// # Output: what to do now
+/// - [`poll_event()`](Self::poll_event): the next [`Event`] for the application, until `None`.
+/// - [`poll_transmit(now, &mut out)`](Self::poll_transmit): the bytes to write, as `Bytes`
+///   chunks for one vectored write (a DATA payload is a slice of the application's buffer);
+///   returns 0 when there is nothing to write.
+/// - [`poll_timeout()`](Self::poll_timeout): when `handle_timeout` is due: the SETTINGS ACK
+///   timeout, keepalive PING, handshake and idle timeouts, write timeout, graceful shutdown and
+///   drain deadlines, all folded into one.
+///
+/// # Commands: from the application
+/// Each only queues frames (they go out at the next `poll_transmit`) and returns
+/// `Result<_, UserError>` ([`UserError`](crate::UserError)): on an error nothing is queued and
+/// nothing reaches the peer.
+/// - streams: [`send_request`](Self::send_request) (client, §8.1; waits for a slot when the
+///   peer's SETTINGS_MAX_CONCURRENT_STREAMS is reached), [`send_response`](Self::send_response),
+///   [`send_informational`](Self::send_informational) (1xx),
+///   [`push_promise`](Self::push_promise) (server, §8.4), [`send_data`](Self::send_data) (§6.1),
+///   [`send_trailers`](Self::send_trailers), [`reset`](Self::reset) (RST_STREAM, §6.4);
+/// - flow control: [`release_capacity`](Self::release_capacity) (infallible): the application
+///   consumed received bytes, and the [`WindowPolicy`](crate::WindowPolicy) decides when a
+///   WINDOW_UPDATE returns them (§6.9);
+/// - the connection: [`shutdown`](Self::shutdown) (graceful, §6.8: GOAWAY 2^31-1, one PING round
+///   trip, the final GOAWAY; streams in flight finish), [`go_away`](Self::go_away) (at once, with
+///   a code), [`ping`](Self::ping) (§6.7), [`update_settings`](Self::update_settings) (§6.5),
+///   [`set_priority`](Self::set_priority) (RFC 7540 §5.3),
+///   [`send_extension_frame`](Self::send_extension_frame) (§5.5).
+///
+/// # Getters
+/// [`role`](Self::role), [`local_settings`](Self::local_settings),
+/// [`remote_settings`](Self::remote_settings), [`stats`](Self::stats), [`rtt`](Self::rtt),
+/// [`shutdown_state`](Self::shutdown_state); per stream [`stream_state`](Self::stream_state)
+/// (§5.1), [`stream_send_state`](Self::stream_send_state),
+/// [`send_capacity`](Self::send_capacity) (how much more to queue: the application's
+/// backpressure), [`send_buffered`](Self::send_buffered);
+/// [`active_streams`](Self::active_streams), [`can_open_stream`](Self::can_open_stream),
+/// [`queued_output`](Self::queued_output), [`tracked_streams`](Self::tracked_streams); and the
+/// two the adapter's loop reads, [`wants_read`](Self::wants_read) and
+/// [`is_closed`](Self::is_closed).
+///
+/// # The adapter's contract
+/// One task (or event-loop entry) owns the connection, the socket, a read buffer, a write queue
+/// and one timer. Each turn, repeated while any step made progress:
+/// 1. apply the commands of the user's handles;
+/// 2. read only while [`wants_read`](Self::wants_read) (it turns false while more than
+///    [`Limits::max_queued_output`](crate::Limits::max_queued_output) bytes wait in the core,
+///    so a peer that does not read is pushed back by the transport's flow control); pass what
+///    was read to `handle_input`, keeping the bytes it leaves in the buffer, or call
+///    `handle_eof` at end of file or on a read error;
+/// 3. drain `poll_event` and deliver the events; the commands they cause belong to this turn;
+/// 4. call `poll_transmit` when the previous batch is fully written, and only then: a batch
+///    counts as unwritten until the next call, for the flood limits on PING and SETTINGS
+///    replies (CVE-2019-9512, CVE-2019-9515) and for [`Config::write_timeout`]. After any input
+///    or command, come back to this step: they may have queued output;
+/// 5. once [`is_closed`](Self::is_closed) (the connection is over and everything it queued was
+///    handed out), write what the queue still holds, within a grace, send FIN, linger, drop the
+///    socket; after a write timeout drop the queue at once;
+/// 6. otherwise arm the one timer at `poll_timeout` (any verb may move it: read it again each
+///    turn) and call `handle_timeout` when it fires.
+///
+/// [`shell::Transport`](crate::shell::Transport) implements steps 4 and 5 (its `pump`,
+/// `observe` and close sequence); the adapters' drivers (`h2-async`, `h2-mio`) follow this
+/// order.
 pub struct Connection {
     pub(crate) role: Role,
     pub(crate) config: Config,
@@ -123,8 +202,12 @@ pub struct Connection {
     pub(crate) scheduler: Scheduler,
     pub(crate) goaway: goaway::GoAway,
     pub(crate) ping: ping::Ping,
-    pub(crate) limits: recv::Flood,
-    pub(crate) guards: limits::Guards,
+    /// §10.5: per-window counts of frames a peer can send in bulk.
+    pub(crate) flood: guards::FloodCounters,
+    /// What we produced and the peer has not been seen to take (backpressure, write timeout).
+    pub(crate) unwritten: guards::Unwritten,
+    /// The handshake and idle deadlines.
+    pub(crate) liveness: guards::Liveness,
     pub(crate) stats: Stats,
     /// Set once ConnectionTerminated was reported.
     pub(crate) terminated: bool,
@@ -166,8 +249,9 @@ impl Connection {
             scheduler: Scheduler::new(),
             goaway: goaway::GoAway::default(),
             ping: ping::Ping::new(&config, now),
-            limits: recv::Flood::default(),
-            guards: limits::Guards::new(now),
+            flood: guards::FloodCounters::default(),
+            unwritten: guards::Unwritten::default(),
+            liveness: guards::Liveness::new(now),
             stats: Stats::default(),
             terminated: false,
             now,
@@ -225,8 +309,9 @@ impl Connection {
         self.stats
     }
 
-    /// The state of stream `id` as §5.1 names it, if we know the stream.
-    pub fn stream_state(&self, id: StreamId) -> Option<crate::stream::state::State> {
+    /// The state of stream `id` as §5.1 names it ([`StreamState`](crate::StreamState)), if we
+    /// know the stream.
+    pub fn stream_state(&self, id: StreamId) -> Option<State> {
         self.streams.state(id)
     }
 
@@ -380,9 +465,10 @@ impl Connection {
                 && self.streams.active_local + self.streams.active_remote == 0;
         let ids: Vec<StreamId> = self.streams.ids().collect();
         for id in ids {
-            let active = self.streams.get(id).is_some_and(|s| {
-                !s.state.is_closed() && s.state != crate::stream::state::State::Idle
-            });
+            let active = self
+                .streams
+                .get(id)
+                .is_some_and(|s| !s.state.is_closed() && s.state != State::Idle);
             if active {
                 self.close_stream_with_event(id, Reason::CANCEL, true);
             }
@@ -411,9 +497,10 @@ impl Connection {
         self.goaway.sent = Some(last);
         let ids: Vec<StreamId> = self.streams.ids().collect();
         for id in ids {
-            let active = self.streams.get(id).is_some_and(|s| {
-                !s.state.is_closed() && s.state != crate::stream::state::State::Idle
-            });
+            let active = self
+                .streams
+                .get(id)
+                .is_some_and(|s| !s.state.is_closed() && s.state != State::Idle);
             if active {
                 self.close_stream_with_event(id, err.reason, false);
             }

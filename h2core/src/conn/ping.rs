@@ -23,7 +23,7 @@ pub(crate) struct Ping {
 pub(crate) const KEEPALIVE: [u8; 8] = *b"h2keepal";
 
 impl Ping {
-    pub fn new(config: &Config, now: Instant) -> Ping {
+    pub(crate) fn new(config: &Config, now: Instant) -> Ping {
         Ping {
             outstanding: None,
             last_heard: now,
@@ -33,7 +33,7 @@ impl Ping {
         }
     }
 
-    pub fn deadline(&self) -> Option<Instant> {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
         match self.outstanding {
             Some((payload, sent)) if payload == KEEPALIVE => Some(sent + self.timeout),
             Some(_) => None,

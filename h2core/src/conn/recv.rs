@@ -16,16 +16,6 @@ use crate::stream::RecvPhase;
 use bytes::BytesMut;
 use std::time::Instant;
 
-/// Flood accounting (RFC 9113 §10.5; CVE-2019-9512/9514/9515/9518, CVE-2023-44487).
-#[derive(Debug, Default)]
-pub(crate) struct Flood {
-    window_start: Option<Instant>,
-    resets: u32,
-    empty_frames: u32,
-    /// PING and SETTINGS ACKs queued since the last `poll_transmit`.
-    pub pending_replies: usize,
-}
-
 pub(super) type Result<T = ()> = std::result::Result<T, ProtocolError>;
 
 pub(super) fn conn_err(reason: Reason, detail: &'static str) -> ProtocolError {
@@ -221,54 +211,6 @@ impl Connection {
             }
         }
         self.count_reset(now)
-    }
-
-    /// Rapid reset guard (CVE-2023-44487): resets per window, ours and the peer's.
-    pub(super) fn count_reset(&mut self, now: Instant) -> std::result::Result<(), ConnectionError> {
-        self.roll_flood_window(now);
-        self.limits.resets += 1;
-        if self.limits.resets > self.config.limits.max_resets_per_window {
-            let err = ConnectionError {
-                reason: Reason::ENHANCE_YOUR_CALM,
-                detail: "too many stream resets",
-            };
-            self.connection_error(err, now);
-            return Err(err);
-        }
-        Ok(())
-    }
-
-    pub(super) fn roll_flood_window(&mut self, now: Instant) {
-        let start = *self.limits.window_start.get_or_insert(now);
-        if now.saturating_duration_since(start) >= self.config.limits.reset_window {
-            self.limits.window_start = Some(now);
-            self.limits.resets = 0;
-            self.limits.empty_frames = 0;
-            self.guards.priority_frames = 0;
-        }
-    }
-
-    pub(super) fn count_empty_frame(&mut self, now: Instant) -> Result {
-        self.roll_flood_window(now);
-        self.limits.empty_frames += 1;
-        if self.limits.empty_frames > self.config.limits.max_empty_frames_per_window {
-            return Err(conn_err(Reason::ENHANCE_YOUR_CALM, "too many empty frames"));
-        }
-        Ok(())
-    }
-
-    /// Too many replies queued and not written: the peer does not read what it asks for
-    /// (CVE-2019-9512 PING flood, CVE-2019-9515 SETTINGS flood). Replies in the batch the
-    /// adapter is still writing count too (see `limits`).
-    pub(super) fn check_reply_queue(&self) -> Result {
-        let unwritten = self.limits.pending_replies + self.guards.replies_in_flight;
-        if unwritten > self.config.limits.max_pending_control_frames {
-            return Err(conn_err(
-                Reason::ENHANCE_YOUR_CALM,
-                "peer does not read our replies",
-            ));
-        }
-        Ok(())
     }
 
     /// §5.1: is `id` idle (never opened, by either side, as far as identifiers go)?

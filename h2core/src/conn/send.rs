@@ -34,8 +34,8 @@ impl Connection {
     pub fn poll_transmit(&mut self, now: Instant, out: &mut Vec<Bytes>) -> usize {
         self.now = now;
         // The adapter came back: the previous batch is written. Replies queued since go out
-        // in this batch and count as unwritten until the next call (see `limits`).
-        let replies = std::mem::take(&mut self.limits.pending_replies);
+        // in this batch and count as unwritten until the next call (see `guards`).
+        let replies = std::mem::take(&mut self.unwritten.replies_queued);
         let mut total = 0;
         loop {
             if !self.out.is_empty() {
@@ -253,7 +253,7 @@ impl Connection {
 
     pub(crate) fn write_settings_ack(&mut self) {
         tracing::trace!("send SETTINGS ACK");
-        self.limits.pending_replies += 1;
+        self.unwritten.replies_queued += 1;
         crate::frame::Settings::ack().encode(&mut self.out);
         self.stats.frames_sent += 1;
     }
@@ -281,7 +281,7 @@ impl Connection {
     pub(crate) fn write_ping(&mut self, ack: bool, payload: [u8; 8]) {
         tracing::trace!(ack, ?payload, "send PING");
         if ack {
-            self.limits.pending_replies += 1;
+            self.unwritten.replies_queued += 1;
         }
         Ping { ack, payload }.encode(&mut self.out);
         self.stats.frames_sent += 1;

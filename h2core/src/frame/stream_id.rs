@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// A 31-bit stream identifier. Stream 0 is the connection itself.
+/// A 31-bit stream identifier (RFC 9113 §5.1.1). Stream 0 is the connection itself.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct StreamId(u32);
 

@@ -122,7 +122,7 @@ impl Default for Scheduler {
 
 impl Scheduler {
     /// An empty scheduler in [`Mode::Rfc7540`] holding only the tree root (RFC 7540 §5.3.1).
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Scheduler {
             mode: Mode::default(),
             root: Node::new(false, 0),
@@ -138,7 +138,7 @@ impl Scheduler {
 
     /// Chooses the scheme that decides (RFC 9218 §2.1: [`Mode::Rfc9218`] once
     /// SETTINGS_NO_RFC7540_PRIORITIES = 1 was exchanged).
-    pub fn set_mode(&mut self, mode: Mode) {
+    pub(crate) fn set_mode(&mut self, mode: Mode) {
         self.mode = mode;
         if mode == Mode::Rfc9218 {
             self.levels_go_live();
@@ -148,7 +148,7 @@ impl Scheduler {
     /// Bounds the idle streams kept for their priority only (RFC 7540 §5.3.4 lets an endpoint
     /// limit this state); the oldest beyond `max` are dropped at once. 0 keeps none: PRIORITY
     /// and PRIORITY_UPDATE frames for idle streams are then ignored.
-    pub fn set_max_idle(&mut self, max: usize) {
+    pub(crate) fn set_max_idle(&mut self, max: usize) {
         self.max_idle = max;
         self.evict_idle();
     }
@@ -156,7 +156,7 @@ impl Scheduler {
     /// A stream opened (HEADERS, or PUSH_PROMISE), with the RFC 7540 §5.3 priority field of its
     /// HEADERS if any. Without one it keeps the priority a PRIORITY frame gave it while idle,
     /// else gets the default (RFC 7540 §5.3.5). In [`Mode::Rfc9218`] the field is ignored.
-    pub fn insert(&mut self, id: u32, prio: Option<Rfc7540Priority>) {
+    pub(crate) fn insert(&mut self, id: u32, prio: Option<Rfc7540Priority>) {
         if id == ROOT {
             return;
         }
@@ -178,7 +178,7 @@ impl Scheduler {
     /// is then kept for its priority, within the bound of [`Scheduler::set_max_idle`]. A stream
     /// depending on itself is a stream error the frame layer reports; here it is ignored. In
     /// [`Mode::Rfc9218`] the frame is ignored.
-    pub fn reprioritize(&mut self, id: u32, prio: Rfc7540Priority) {
+    pub(crate) fn reprioritize(&mut self, id: u32, prio: Rfc7540Priority) {
         if self.mode != Mode::Rfc7540 || id == ROOT || prio.dependency == id {
             return;
         }
@@ -195,7 +195,7 @@ impl Scheduler {
     /// RFC 9218 §4: the Priority header field or a PRIORITY_UPDATE frame (§7) for stream `id`:
     /// `urgency` 0..=7 (larger values count as 7) and `incremental`. The latest call wins; an
     /// idle stream keeps it until it opens, within the bound of [`Scheduler::set_max_idle`].
-    pub fn set_urgency(&mut self, id: u32, urgency: u8, incremental: bool) {
+    pub(crate) fn set_urgency(&mut self, id: u32, urgency: u8, incremental: bool) {
         if id == ROOT {
             return;
         }
@@ -212,7 +212,7 @@ impl Scheduler {
 
     /// A stream closed: it leaves the scheduler. Its dependents move to its parent with its
     /// weight shared among them (RFC 7540 §5.3.4, see [`tree`]).
-    pub fn remove(&mut self, id: u32) {
+    pub(crate) fn remove(&mut self, id: u32) {
         if id == ROOT {
             return;
         }
@@ -228,7 +228,7 @@ impl Scheduler {
 
     /// Whether stream `id` has DATA queued and send window (RFC 9113 §5.2): only ready streams
     /// are picked. Ignored for a stream that is not open.
-    pub fn set_ready(&mut self, id: u32, ready: bool) {
+    pub(crate) fn set_ready(&mut self, id: u32, ready: bool) {
         let Some(node) = self.node_mut(id) else {
             return;
         };
@@ -252,7 +252,7 @@ impl Scheduler {
     /// The ready stream whose DATA goes next, by the scheme of [`Mode`]; `None` when no stream
     /// is ready. Changes nothing: call [`Scheduler::sent`] with what was actually sent.
     #[must_use]
-    pub fn next(&self) -> Option<u32> {
+    pub(crate) fn next(&self) -> Option<u32> {
         match self.mode {
             Mode::Rfc7540 => self.tree_next(),
             Mode::Rfc9218 => self.urgency_next(),
@@ -261,7 +261,7 @@ impl Scheduler {
 
     /// Charges `bytes` of DATA just sent on stream `id` to its share of the bandwidth (RFC 7540
     /// §5.3.2, RFC 9218 §10), in both schemes.
-    pub fn sent(&mut self, id: u32, bytes: usize) {
+    pub(crate) fn sent(&mut self, id: u32, bytes: usize) {
         if id == ROOT || !self.nodes.contains_key(&id) {
             return;
         }
@@ -276,14 +276,14 @@ impl Scheduler {
     /// Whether stream `id` is open and ready (RFC 9113 §5.2: DATA queued and window open).
     // The connection keeps readiness itself; this is for diagnostics and tests.
     #[allow(dead_code)]
-    pub fn is_ready(&self, id: u32) -> bool {
+    pub(crate) fn is_ready(&self, id: u32) -> bool {
         self.nodes.get(&id).is_some_and(|node| node.ready)
     }
 
     /// For diagnostics: stream `id` is ready but waits for priority reasons: a ready ancestor
     /// (RFC 7540 §5.3.2) or a ready stream of lower urgency, or of the same urgency and a lower
     /// id when both are non-incremental (RFC 9218 §10).
-    pub fn blocked_by_priority(&self, id: u32) -> bool {
+    pub(crate) fn blocked_by_priority(&self, id: u32) -> bool {
         self.is_ready(id)
             && match self.mode {
                 Mode::Rfc7540 => self.tree_blocked(id),

@@ -1,6 +1,6 @@
 //! Streams (RFC 9113 §5.1): their state, windows and queued data.
 
-pub mod state;
+pub(crate) mod state;
 mod store;
 
 pub(crate) use store::{IdMap, Store};
@@ -65,7 +65,7 @@ pub(crate) struct Stream {
 }
 
 impl Stream {
-    pub fn new(id: StreamId, send_window: u32, recv_window: u32) -> Stream {
+    pub(crate) fn new(id: StreamId, send_window: u32, recv_window: u32) -> Stream {
         Stream {
             id,
             state: State::Idle,
@@ -86,7 +86,7 @@ impl Stream {
     }
 
     /// Queued DATA can go out now, as far as this stream is concerned.
-    pub fn wants_send(&self) -> bool {
+    pub(crate) fn wants_send(&self) -> bool {
         self.send_buffered > 0 && self.send_window.available() > 0 && self.pending_open.is_none()
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::frame::Reason;
 
-/// The states of §5.1 (figure 2). `Closed` remembers how the stream closed, because §5.1 treats
+/// The stream states of RFC 9113 §5.1 (figure 2). `Closed` remembers how the stream closed, because §5.1 treats
 /// late frames differently after a reset we sent, a reset we received, or END_STREAM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum State {
@@ -26,7 +26,7 @@ pub enum State {
     Closed(Closed),
 }
 
-/// How a stream reached `closed`.
+/// How a stream reached `closed` (RFC 9113 §5.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Closed {
     /// Both END_STREAMs were seen, the peer's last: any frame but PRIORITY after the peer's
@@ -43,7 +43,7 @@ pub enum Closed {
 
 /// What happens on a stream, from our point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Input {
+pub(crate) enum Input {
     /// The peer sent HEADERS (a request, response, 1xx or trailers).
     RecvHeaders {
         /// END_STREAM was set.
@@ -78,7 +78,7 @@ pub enum Input {
 
 /// The outcome of one cell of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transition {
+pub(crate) enum Transition {
     /// Legal: the stream moves to this state (possibly the same).
     Next(State),
     /// Legal but to be dropped silently (late frames after we reset the stream).
@@ -97,7 +97,7 @@ use State::*;
 use Transition::*;
 
 /// One cell of the §5.1 table.
-pub fn transition(state: State, input: Input) -> Transition {
+pub(crate) fn transition(state: State, input: Input) -> Transition {
     match (state, input) {
         // idle (§5.1): HEADERS opens; a PUSH_PROMISE reserves; anything else from the peer is a
         // connection error PROTOCOL_ERROR.

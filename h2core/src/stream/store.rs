@@ -64,17 +64,17 @@ pub(crate) struct Store {
 
 impl Store {
     /// A stream that is not closed.
-    pub fn get(&self, id: StreamId) -> Option<&Stream> {
+    pub(crate) fn get(&self, id: StreamId) -> Option<&Stream> {
         self.streams.get(&id.value())
     }
 
     /// A stream that is not closed.
-    pub fn get_mut(&mut self, id: StreamId) -> Option<&mut Stream> {
+    pub(crate) fn get_mut(&mut self, id: StreamId) -> Option<&mut Stream> {
         self.streams.get_mut(&id.value())
     }
 
     /// The state of a stream not closed, or of one recently closed.
-    pub fn state(&self, id: StreamId) -> Option<State> {
+    pub(crate) fn state(&self, id: StreamId) -> Option<State> {
         match self.streams.get(&id.value()) {
             Some(s) => Some(s.state),
             None => self.closed.get(&id.value()).map(|c| State::Closed(c.how)),
@@ -82,34 +82,34 @@ impl Store {
     }
 
     /// The send window a recently closed stream closed with.
-    pub fn closed_send_window(&self, id: StreamId) -> Option<Window> {
+    pub(crate) fn closed_send_window(&self, id: StreamId) -> Option<Window> {
         self.closed.get(&id.value()).map(|c| c.send_window)
     }
 
-    pub fn insert(&mut self, stream: Stream) {
+    pub(crate) fn insert(&mut self, stream: Stream) {
         self.streams.insert(stream.id.value(), stream);
     }
 
     /// Streams not closed plus the closed ones remembered.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.streams.len() + self.closed.len()
     }
 
     /// Every stream not closed, lowest identifier first: events reported for many streams at
     /// once (GOAWAY, connection errors) come in the same order on every run.
-    pub fn ids(&self) -> impl Iterator<Item = StreamId> + '_ {
+    pub(crate) fn ids(&self) -> impl Iterator<Item = StreamId> + '_ {
         let mut ids: Vec<u32> = self.streams.keys().copied().collect();
         ids.sort_unstable();
         ids.into_iter().map(StreamId::new)
     }
 
     /// Every stream not closed.
-    pub fn iter(&self) -> impl Iterator<Item = &Stream> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Stream> {
         self.streams.values()
     }
 
     /// Every stream not closed.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Stream> {
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Stream> {
         self.streams.values_mut()
     }
 
@@ -117,7 +117,13 @@ impl Store {
     /// `local` says whether we initiated the stream. A stream moved to `closed` leaves the map
     /// of full streams, with its queued data, for a [`ClosedStream`] record. Returns true when
     /// this closed the stream.
-    pub fn set_state(&mut self, id: StreamId, next: State, local: bool, remember: usize) -> bool {
+    pub(crate) fn set_state(
+        &mut self,
+        id: StreamId,
+        next: State,
+        local: bool,
+        remember: usize,
+    ) -> bool {
         let Some(stream) = self.streams.get_mut(&id.value()) else {
             return false;
         };
@@ -144,7 +150,7 @@ impl Store {
 
     /// Remembers that we reset `id`, a stream we never tracked (refused at open, or already
     /// forgotten), so late frames on it are ignored (§5.1).
-    pub fn remember_reset(&mut self, id: StreamId, remember: usize) {
+    pub(crate) fn remember_reset(&mut self, id: StreamId, remember: usize) {
         let record = ClosedStream {
             how: Closed::ResetSent,
             send_window: Window::new(0),

@@ -1,7 +1,11 @@
-//! Guards against abusive or stuck peers (RFC 9113 §10.5), beside the flood counters of
-//! [`recv`](super::recv): the handshake and idle deadlines, the PRIORITY rate (CVE-2019-9513),
-//! the SETTINGS size (CVE-2020-11080), the header field count, and output backpressure for a
-//! peer that does not read.
+//! Guards against abusive or stuck peers (RFC 9113 §10.5), each against one of the
+//! [`Limits`](crate::Limits) of the configuration:
+//! - [`FloodCounters`]: frames a peer can send in bulk at little cost to itself, counted per
+//!   window: resets (CVE-2023-44487), empty frames (CVE-2019-9518), PRIORITY frames
+//!   (CVE-2019-9513); also the SETTINGS size (CVE-2020-11080) and the header field count;
+//! - [`Unwritten`]: output backpressure for a peer that does not read: the replies it asks for
+//!   and has not taken (CVE-2019-9512, CVE-2019-9515), and the write timeout;
+//! - [`Liveness`]: the handshake and idle deadlines.
 //!
 //! Output backpressure, sans-IO: the core cannot see the socket, so it relies on the adapter's
 //! contract: *call `poll_transmit` again only once the previous batch is written* (and after any
@@ -19,9 +23,34 @@ use crate::error::{ConnectionError, ProtocolError};
 use crate::frame::{Reason, Settings};
 use std::time::Instant;
 
-/// State of the guards of this module.
+/// Flood counters (§10.5), reset every [`Limits::reset_window`](crate::Limits).
+#[derive(Debug, Default)]
+pub(crate) struct FloodCounters {
+    /// When the current window started (at the first counted frame).
+    window_start: Option<Instant>,
+    /// RST_STREAM frames, ours and the peer's, in the window (CVE-2023-44487).
+    resets: u32,
+    /// Empty DATA and header blocks without END_STREAM in the window (CVE-2019-9518).
+    empty_frames: u32,
+    /// PRIORITY and PRIORITY_UPDATE frames in the window (CVE-2019-9513).
+    priority_frames: u32,
+}
+
+/// What the core produced that the peer has not been seen to take.
+#[derive(Debug, Default)]
+pub(crate) struct Unwritten {
+    /// PING and SETTINGS ACKs queued since the last `poll_transmit`.
+    pub(crate) replies_queued: usize,
+    /// PING and SETTINGS ACKs in the batch the adapter is writing: not yet known to be written.
+    replies_in_flight: usize,
+    /// When the last non-empty batch was handed out by `poll_transmit`, if the adapter has not
+    /// come back since (it is still writing it).
+    batch_at: Option<Instant>,
+}
+
+/// The handshake and idle deadlines.
 #[derive(Debug)]
-pub(crate) struct Guards {
+pub(crate) struct Liveness {
     /// When the connection was created: the handshake deadline counts from here.
     started: Instant,
     /// Since when no stream is active (None while one is).
@@ -29,24 +58,14 @@ pub(crate) struct Guards {
     /// `stats.streams_opened` at the last idle check: a stream opened and closed between two
     /// checks is still activity.
     seen_opened: u64,
-    /// When the last non-empty batch was handed out by `poll_transmit`, if the adapter has not
-    /// come back since (it is still writing it).
-    batch_at: Option<Instant>,
-    /// PING/SETTINGS ACKs in that batch: not yet known to be written.
-    pub replies_in_flight: usize,
-    /// PRIORITY and PRIORITY_UPDATE frames in the current flood window.
-    pub priority_frames: u32,
 }
 
-impl Guards {
-    pub fn new(now: Instant) -> Guards {
-        Guards {
+impl Liveness {
+    pub(crate) fn new(now: Instant) -> Liveness {
+        Liveness {
             started: now,
             idle_since: Some(now),
             seen_opened: 0,
-            batch_at: None,
-            replies_in_flight: 0,
-            priority_frames: 0,
         }
     }
 }
@@ -75,11 +94,11 @@ impl Connection {
     /// `poll_transmit` handed out `total` bytes, of which `replies` were PING/SETTINGS ACKs.
     pub(crate) fn after_transmit(&mut self, now: Instant, total: usize, replies: usize) {
         if total > 0 {
-            self.guards.batch_at = Some(now);
-            self.guards.replies_in_flight = replies;
+            self.unwritten.batch_at = Some(now);
+            self.unwritten.replies_in_flight = replies;
         } else {
-            self.guards.batch_at = None;
-            self.guards.replies_in_flight = 0;
+            self.unwritten.batch_at = None;
+            self.unwritten.replies_in_flight = 0;
         }
         self.track_idle(now);
     }
@@ -92,12 +111,12 @@ impl Connection {
         let opened = self.stats.streams_opened;
         let busy = self.streams.active_local + self.streams.active_remote > 0
             || !self.pending_open.is_empty()
-            || opened != self.guards.seen_opened;
-        self.guards.seen_opened = opened;
+            || opened != self.liveness.seen_opened;
+        self.liveness.seen_opened = opened;
         if busy {
-            self.guards.idle_since = None;
-        } else if self.guards.idle_since.is_none() {
-            self.guards.idle_since = Some(now);
+            self.liveness.idle_since = None;
+        } else if self.liveness.idle_since.is_none() {
+            self.liveness.idle_since = Some(now);
         }
     }
 
@@ -113,14 +132,14 @@ impl Connection {
             self.phase,
             Phase::AwaitingPreface(_) | Phase::AwaitingSettings
         )
-        .then(|| self.guards.started + self.config.handshake_timeout);
-        let idle = match (self.config.idle_timeout, self.guards.idle_since) {
+        .then(|| self.liveness.started + self.config.handshake_timeout);
+        let idle = match (self.config.idle_timeout, self.liveness.idle_since) {
             (Some(t), Some(since)) if self.phase == Phase::Open && self.goaway.sent.is_none() => {
                 Some(since + t)
             }
             _ => None,
         };
-        let stall = match (self.config.write_timeout, self.guards.batch_at) {
+        let stall = match (self.config.write_timeout, self.unwritten.batch_at) {
             (Some(t), Some(at)) if self.has_output() => Some(at + t),
             _ => None,
         };
@@ -132,7 +151,7 @@ impl Connection {
         if matches!(
             self.phase,
             Phase::AwaitingPreface(_) | Phase::AwaitingSettings
-        ) && now >= self.guards.started + self.config.handshake_timeout
+        ) && now >= self.liveness.started + self.config.handshake_timeout
         {
             // Slow or absent preface: §3.4 makes SETTINGS the first frame of both prefaces;
             // it did not come (SETTINGS_TIMEOUT, as our own unacknowledged SETTINGS would).
@@ -145,7 +164,7 @@ impl Connection {
             );
             return true;
         }
-        if let (Some(t), Some(at)) = (self.config.write_timeout, self.guards.batch_at) {
+        if let (Some(t), Some(at)) = (self.config.write_timeout, self.unwritten.batch_at) {
             if now >= at + t && self.has_output() {
                 // The transport has not taken our last batch for this long while more waits:
                 // the peer does not read. Nothing we queue can reach it, so drop the output
@@ -158,12 +177,12 @@ impl Connection {
                     now,
                 );
                 self.out.clear();
-                self.guards.batch_at = None;
+                self.unwritten.batch_at = None;
                 return true;
             }
         }
         self.track_idle(now);
-        if let (Some(t), Some(since)) = (self.config.idle_timeout, self.guards.idle_since) {
+        if let (Some(t), Some(since)) = (self.config.idle_timeout, self.liveness.idle_since) {
             if self.phase == Phase::Open && self.goaway.sent.is_none() && now >= since + t {
                 // An idle connection is closed gracefully (GOAWAY NO_ERROR), as Go's
                 // IdleTimeout does; PINGs alone do not keep it open.
@@ -174,12 +193,65 @@ impl Connection {
         false
     }
 
+    /// Rapid reset guard (CVE-2023-44487): resets per window, ours and the peer's.
+    pub(crate) fn count_reset(&mut self, now: Instant) -> std::result::Result<(), ConnectionError> {
+        self.roll_flood_window(now);
+        self.flood.resets += 1;
+        if self.flood.resets > self.config.limits.max_resets_per_window {
+            let err = ConnectionError {
+                reason: Reason::ENHANCE_YOUR_CALM,
+                detail: "too many stream resets",
+            };
+            self.connection_error(err, now);
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    /// Starts a new flood window when the current one is over.
+    fn roll_flood_window(&mut self, now: Instant) {
+        let start = *self.flood.window_start.get_or_insert(now);
+        if now.saturating_duration_since(start) >= self.config.limits.reset_window {
+            self.flood.window_start = Some(now);
+            self.flood.resets = 0;
+            self.flood.empty_frames = 0;
+            self.flood.priority_frames = 0;
+        }
+    }
+
+    /// CVE-2019-9518: empty frames (no payload, no END_STREAM) per flood window.
+    pub(crate) fn count_empty_frame(&mut self, now: Instant) -> Result<(), ProtocolError> {
+        self.roll_flood_window(now);
+        self.flood.empty_frames += 1;
+        if self.flood.empty_frames > self.config.limits.max_empty_frames_per_window {
+            return Err(ProtocolError::connection(
+                Reason::ENHANCE_YOUR_CALM,
+                "too many empty frames",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Too many replies queued and not written: the peer does not read what it asks for
+    /// (CVE-2019-9512 PING flood, CVE-2019-9515 SETTINGS flood). Replies in the batch the
+    /// adapter is still writing count too (see the module documentation).
+    pub(crate) fn check_reply_queue(&self) -> Result<(), ProtocolError> {
+        let unwritten = self.unwritten.replies_queued + self.unwritten.replies_in_flight;
+        if unwritten > self.config.limits.max_pending_control_frames {
+            return Err(ProtocolError::connection(
+                Reason::ENHANCE_YOUR_CALM,
+                "peer does not read our replies",
+            ));
+        }
+        Ok(())
+    }
+
     /// CVE-2019-9513 (resource loop): PRIORITY and PRIORITY_UPDATE frames per flood window.
     /// Each may reshape the dependency tree; a flood of them only costs us.
     pub(crate) fn count_priority_frame(&mut self, now: Instant) -> Result<(), ProtocolError> {
         self.roll_flood_window(now);
-        self.guards.priority_frames += 1;
-        if self.guards.priority_frames > self.config.limits.max_priority_frames_per_window {
+        self.flood.priority_frames += 1;
+        if self.flood.priority_frames > self.config.limits.max_priority_frames_per_window {
             return Err(ProtocolError::connection(
                 Reason::ENHANCE_YOUR_CALM,
                 "too many PRIORITY frames",
