@@ -713,10 +713,16 @@ pub fn cve_2019_9512_many_pings_from_a_peer_that_reads_are_all_answered(start: S
         first.extend_from_slice(&burst);
         for round in 0..20 {
             a.send_bytes(if round == 0 { &first } else { &burst }).await;
-            let mut left = if round == 0 { 2000 } else { 1000 };
+            let sent = if round == 0 { 2000 } else { 1000 };
+            let mut left = sent;
             let end = a
                 .read_until(PROMPTLY, |f| {
-                    assert_ne!(f.kind, GOAWAY, "{f}");
+                    assert_ne!(
+                        f.kind,
+                        GOAWAY,
+                        "round {round}, after {} of {sent} ACKs: {f}",
+                        sent - left
+                    );
                     if f.kind == PING && f.flags & 0x1 != 0 {
                         left -= 1;
                     }
