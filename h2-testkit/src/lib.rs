@@ -13,6 +13,9 @@
 //! against real peers (curl, nghttp, nghttpd, h2load, python-hyper's `h2`), with
 //! [`interop_tests!`] expanding to the whole list of those tests; [`demo`] holds what those
 //! demo examples share (routes, command lines, output).
+//!
+//! [`socket_attacks`] runs every attack of SECURITY.md over TCP against each adapter's server,
+//! with [`attack_tests!`] expanding to the whole list for an adapter's test file.
 
 pub mod corpus;
 pub mod demo;
@@ -24,6 +27,7 @@ pub mod hyperium;
 pub mod interop;
 pub mod pipe;
 mod runner;
+pub mod socket_attacks;
 
 pub use dsl::{ExpectEvent, ExpectFrame, PeerFrame};
 pub use harness::{apply, AppCommand, AppResult, CoreHarness, Harness};
