@@ -24,5 +24,7 @@ mod upgrade;
 pub use accept::{Accept, Accepted, ALPN_H2, ALPN_HTTP11};
 pub use http1::{Expired, Http1Timer, REQUEST_TIMEOUT};
 pub use response::ContentLength;
-pub use transport::{CloseAction, Transport, TransportState, CLOSE_FLUSH_GRACE, LINGER};
+pub use transport::{
+    CloseAction, Transport, TransportState, CLOSE_FLUSH_GRACE, LINGER, READ_CHUNK,
+};
 pub use upgrade::{H2cSwitch, MAX_UPGRADE_BODY};

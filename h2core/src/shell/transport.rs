@@ -28,6 +28,13 @@ pub const CLOSE_FLUSH_GRACE: Duration = Duration::from_secs(5);
 /// still sends while waiting for it to close too.
 pub const LINGER: Duration = Duration::from_secs(2);
 
+/// The most an adapter reads from a socket at once. Every read is fed to the core whole, and
+/// the replies one read causes (PING and SETTINGS ACKs) are all queued before any is written:
+/// 16 KiB holds at most 963 PINGs, under `Limits::max_pending_control_frames` (1,024), so a
+/// peer that pipelines many PINGs and reads our answers is never taken for a flood
+/// (CVE-2019-9512), however much it sent at once. Larger reads made that depend on timing.
+pub const READ_CHUNK: usize = 16 * 1024;
+
 /// Where a transport is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportState {
