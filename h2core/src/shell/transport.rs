@@ -140,10 +140,16 @@ impl Transport {
 
     /// HTTP/2: takes the core's next batch when the previous one is written (so the core's
     /// write-queue limits see what the socket has not taken), and starts closing once the
-    /// core is over. True if bytes were queued.
+    /// core is over. While flushing it still takes what the core holds: a core that ended
+    /// while a batch was stuck hands out its last frames (the GOAWAY saying why) only after
+    /// that batch. True if bytes were queued.
     pub fn pump(&mut self, conn: &mut Connection, now: Instant) -> bool {
         let mut queued = false;
-        if self.queue.is_empty() && self.state == TransportState::Open {
+        let taking = matches!(
+            self.state,
+            TransportState::Open | TransportState::Flushing { .. }
+        );
+        if self.queue.is_empty() && taking {
             self.scratch.clear();
             if conn.poll_transmit(now, &mut self.scratch) > 0 {
                 for b in self.scratch.drain(..) {
@@ -356,6 +362,27 @@ mod tests {
         assert!(t.pump(&mut conn, now), "now the PING");
         assert_eq!(t.queued(), 9 + 8);
         assert!(!t.is_closing());
+    }
+
+    #[test]
+    fn the_cores_goaway_follows_a_batch_that_was_stuck_when_it_ended() {
+        let now = Instant::now();
+        let mut conn = Connection::new(Config::client(), now);
+        let mut t = Transport::new();
+        t.pump(&mut conn, now);
+        let stuck = t.queued();
+        // DATA on stream 0: a connection error (RFC 9113 §6.1), its GOAWAY queued in the core.
+        let mut bad = bytes::BytesMut::from(&[0u8, 0, 0, 0, 0, 0, 0, 0, 0][..]);
+        let _ = conn.handle_input(now, &mut bad);
+        while let Some(ev) = conn.poll_event() {
+            t.observe(&conn, &ev);
+        }
+        t.pump(&mut conn, now);
+        assert!(t.is_closing());
+        assert_eq!(t.queued(), stuck, "the GOAWAY waits for the batch before it");
+        t.advance(stuck);
+        assert!(t.pump(&mut conn, now), "then it is handed out");
+        assert_eq!(t.poll_close(now, false), None, "and written before our FIN");
     }
 
     #[test]
