@@ -26,8 +26,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+#[cfg(feature = "test-hooks")]
+#[doc(hidden)]
+pub use h2_async::CoreCall;
 pub use h2_async::{tls, Body, BodySender, ClientStats, Error, Frame, PushPromise, SendRequest};
-pub use h2_async::{CoreCall, Http1HeadLen, StreamHandle};
+pub use h2_async::{Http1HeadLen, StreamHandle};
 
 /// The server, on async-std.
 #[cfg(feature = "async-std")]
@@ -94,7 +97,8 @@ pub mod client {
     }
 }
 
-/// Hooks for the shared scenario corpus; not part of the supported API.
+/// Hooks for the shared scenario corpus (feature `test-hooks`); not part of the supported API.
+#[cfg(feature = "test-hooks")]
 #[doc(hidden)]
 pub mod testing {
     pub use h2_async::testing::{tap, Tap};

@@ -2,10 +2,9 @@
 //! client sends and receives. Received bodies give their bytes back to the connection's flow
 //! control as they are read, so a slow reader slows the sender and nothing buffers unbounded.
 
-use crate::driver::Command;
-use crate::Error;
 use bytes::{Bytes, BytesMut};
-use h2core::StreamId;
+use h2_http::Error;
+use h2core::{Reason, StreamId};
 use std::future::poll_fn;
 use std::task::{Context, Poll};
 use tokio::sync::mpsc;
@@ -27,7 +26,8 @@ pub struct Body {
 enum Kind {
     Empty,
     Full(Option<Bytes>),
-    Channel(mpsc::Receiver<Result<Frame, Error>>),
+    /// `Err`: the producer aborted with this reason.
+    Channel(mpsc::Receiver<Result<Frame, Reason>>),
     Recv(Recv),
 }
 
@@ -37,20 +37,31 @@ pub(crate) struct Recv {
     /// Set once the reader has asked for data; the first ask is signalled as a release of 0
     /// bytes (HTTP/1.1 answers `Expect: 100-continue` then).
     pub polled: bool,
-    /// Where to say that bytes were consumed (HTTP/2: WINDOW_UPDATE). None for HTTP/1.1.
-    pub release: Option<(StreamId, mpsc::UnboundedSender<Command>)>,
+    /// Where to tell the task that feeds this body how it is read.
+    pub flow: Option<(StreamId, mpsc::UnboundedSender<Flow>)>,
+}
+
+/// What the reader of a received body tells the task that feeds it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Flow {
+    /// `n` bytes were read (HTTP/2: they may be returned to flow control, RFC 9113 §6.9;
+    /// HTTP/1.1: the first read, even of 0 bytes, answers `Expect: 100-continue`).
+    Consumed { stream: StreamId, n: usize },
+    /// The reader is gone; `unread` bytes were still queued. What this does to the stream
+    /// depends on the side (see `Session::body_dropped`).
+    Dropped { stream: StreamId, unread: usize },
 }
 
 impl Drop for Recv {
     fn drop(&mut self) {
         // Bytes still queued were never read: give them back so the connection window is not
-        // lost with this body; the stream itself is reset by the driver when it sees the drop.
-        if let Some((id, tx)) = &self.release {
+        // lost with this body.
+        if let Some((id, tx)) = &self.flow {
             let mut n = 0;
             while let Ok(Ok(Frame::Data(d))) = self.rx.try_recv() {
                 n += d.len();
             }
-            let _ = tx.send(Command::BodyDropped {
+            let _ = tx.send(Flow::Dropped {
                 stream: *id,
                 unread: n,
             });
@@ -60,7 +71,7 @@ impl Drop for Recv {
 
 /// The sending half of [`Body::channel`].
 pub struct BodySender {
-    tx: mpsc::Sender<Result<Frame, Error>>,
+    tx: mpsc::Sender<Result<Frame, Reason>>,
 }
 
 impl BodySender {
@@ -81,9 +92,11 @@ impl BodySender {
             .map_err(|_| Error::BodyDropped)
     }
 
-    /// Ends the body with an error: the stream is reset (HTTP/2) or the connection closed.
-    pub async fn abort(self, err: Error) {
-        let _ = self.tx.send(Err(err)).await;
+    /// Ends the body unfinished: over HTTP/2 the stream is reset with RST_STREAM `reason`
+    /// (RFC 9113 §5.4.2, e.g. `Reason::CANCEL`); over HTTP/1.1 the connection closes without
+    /// the end of the message, so the peer sees it incomplete, never complete.
+    pub async fn abort(self, reason: Reason) {
+        let _ = self.tx.send(Err(reason)).await;
     }
 }
 
@@ -146,18 +159,18 @@ impl Body {
                     .filter(|b| !b.is_empty())
                     .map(|b| Ok(Frame::Data(b))),
             ),
-            Kind::Channel(rx) => rx.poll_recv(cx),
+            Kind::Channel(rx) => rx.poll_recv(cx).map(|f| f.map(|f| f.map_err(Error::Reset))),
             Kind::Recv(r) => {
                 if !r.polled {
                     r.polled = true;
-                    if let Some((id, tx)) = &r.release {
-                        let _ = tx.send(Command::Release { stream: *id, n: 0 });
+                    if let Some((id, tx)) = &r.flow {
+                        let _ = tx.send(Flow::Consumed { stream: *id, n: 0 });
                     }
                 }
                 match r.rx.poll_recv(cx) {
                     Poll::Ready(Some(Ok(Frame::Data(d)))) => {
-                        if let Some((id, tx)) = &r.release {
-                            let _ = tx.send(Command::Release {
+                        if let Some((id, tx)) = &r.flow {
+                            let _ = tx.send(Flow::Consumed {
                                 stream: *id,
                                 n: d.len(),
                             });
@@ -167,6 +180,20 @@ impl Body {
                     other => other,
                 }
             }
+        }
+    }
+
+    /// For the task sending this body: the next frame, or the reason to reset the stream
+    /// with: the one given to [`BodySender::abort`], else INTERNAL_ERROR (the body failed).
+    pub(crate) fn poll_send(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame, Reason>>> {
+        match &mut self.kind {
+            Kind::Channel(rx) => rx.poll_recv(cx),
+            _ => self
+                .poll_frame(cx)
+                .map(|f| f.map(|f| f.map_err(|_| Reason::INTERNAL_ERROR))),
         }
     }
 

@@ -3,11 +3,18 @@
 //! reached, refused requests retried (RFC 9113 §8.7), pushed responses delivered to the user.
 
 use crate::body::Body;
-use crate::driver::{Command, Driver, PushPromise, RoleState, Shared};
+use crate::command::Command;
+use crate::convert;
+use crate::driver::Driver;
+use crate::handle::PushPromise;
 use crate::rt::{self, AsyncRead, AsyncWrite, Runtime};
-use crate::{convert, Error};
+use crate::session::RoleState;
+use crate::shared::Shared;
 use bytes::BytesMut;
-use h2core::{Config, Connection, Header, Reason, UserError};
+use h2_http::Error;
+use h2core::shell::pool::{self, Failure, Pick, Retry, OPEN_TIMEOUT};
+use h2core::shell::ALPN_H2;
+use h2core::{Config, Connection, Header};
 use http::{Request, Response};
 use std::marker::PhantomData;
 use std::net::SocketAddr;
@@ -26,7 +33,9 @@ pub struct SendRequest {
 }
 
 impl SendRequest {
-    /// Sends `req` and waits for the response head; the body streams afterwards.
+    /// Sends `req` and waits for the response head; the body streams afterwards. Dropping
+    /// the returned future before the head arrives resets the stream with CANCEL (RFC 9113
+    /// §8.1), as does dropping the response's body before its end.
     pub async fn send(&self, req: Request<Body>) -> Result<Response<Body>, Error> {
         let head = convert::request_to_h2(&req, "http");
         let (tx, rx) = oneshot::channel();
@@ -38,11 +47,11 @@ impl SendRequest {
                 pool: None,
             })
             .map_err(|_| Error::ConnectionGone)?;
-        rx.await.map_err(|_| Error::ConnectionGone)?
+        self.wait(rx).await
     }
 
-    /// Sends on a slot reserved with `Shared::try_reserve`; also returns the body when it came
-    /// back unread (the request was not sent, or was refused).
+    /// Sends on a slot reserved in `Slots`; also returns the body when it came back unread
+    /// (the request was not sent, or was refused).
     async fn send_reserved(
         &self,
         head: Vec<Header>,
@@ -57,14 +66,34 @@ impl SendRequest {
             pool: Some(back_tx),
         };
         if let Err(mpsc::error::SendError(cmd)) = self.tx.send(cmd) {
-            self.shared.reserved.fetch_sub(1, Ordering::AcqRel);
+            self.shared.slots.release();
             let Command::Request { body, .. } = cmd else {
                 unreachable!("sent a request")
             };
             return (Err(Error::ConnectionGone), Some(body));
         }
-        let result = rx.await.unwrap_or(Err(Error::ConnectionGone));
+        let result = self.wait(rx).await;
         (result, back_rx.try_recv().ok())
+    }
+
+    /// Waits for the response head; if this is dropped first, the task is told to cancel the
+    /// stream nobody waits for.
+    async fn wait(
+        &self,
+        rx: oneshot::Receiver<Result<Response<Body>, Error>>,
+    ) -> Result<Response<Body>, Error> {
+        struct Abandon<'a>(Option<&'a mpsc::UnboundedSender<Command>>);
+        impl Drop for Abandon<'_> {
+            fn drop(&mut self) {
+                if let Some(tx) = self.0 {
+                    let _ = tx.send(Command::Abandoned);
+                }
+            }
+        }
+        let mut abandon = Abandon(Some(&self.tx));
+        let result = rx.await;
+        abandon.0 = None;
+        result.unwrap_or(Err(Error::ConnectionGone))
     }
 
     /// Measures a round trip with PING (RFC 9113 §6.7).
@@ -83,14 +112,12 @@ impl SendRequest {
 
     /// True when a request sent now would start at once on this connection.
     pub fn has_room(&self) -> bool {
-        self.shared.has_room()
+        self.shared.slots.has_room()
     }
 
     /// True once the connection accepts no new requests (GOAWAY or closed).
     pub fn is_closing(&self) -> bool {
-        self.shared
-            .closing
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.shared.slots.is_closing()
     }
 }
 
@@ -121,7 +148,7 @@ where
 {
     let (tx, rx) = mpsc::unbounded_channel();
     let (push_tx, push_rx) = mpsc::unbounded_channel();
-    let shared = Shared::new();
+    let shared = Arc::new(Shared::default());
     let driver = Driver::new(
         conn,
         io,
@@ -194,12 +221,6 @@ pub struct ClientStats {
     /// Requests sent again after a refusal or a failed connection.
     pub retries: u64,
 }
-
-/// How many times a refused request is sent in all.
-const MAX_ATTEMPTS: usize = 4;
-
-/// How long a new connection may take to deliver the server's SETTINGS.
-const SETTINGS_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Default)]
 struct Pool {
@@ -282,7 +303,7 @@ impl<R: Runtime> Client<R> {
     }
 
     async fn open(&self) -> Result<SendRequest, Error> {
-        let socket = rt::timeout_at::<R, _>(R::now() + SETTINGS_TIMEOUT, R::connect(self.addr))
+        let socket = rt::timeout_at::<R, _>(R::now() + OPEN_TIMEOUT, R::connect(self.addr))
             .await
             .ok_or_else(|| Error::Io(std::io::ErrorKind::TimedOut.into()))??;
         let (handle, mut push_rx) = match &self.tls {
@@ -293,7 +314,7 @@ impl<R: Runtime> Client<R> {
             }
             Some((connector, name)) => {
                 let tls = connector.connect(name.clone(), socket).await?;
-                if tls.get_ref().1.alpn_protocol() != Some(crate::tls::ALPN_H2) {
+                if tls.get_ref().1.alpn_protocol() != Some(ALPN_H2) {
                     return Err(Error::Malformed("ALPN: the server did not select h2"));
                 }
                 let (handle, push_rx, driver) = handshake::<R, _>(tls, self.config.clone());
@@ -320,16 +341,16 @@ impl<R: Runtime> Client<R> {
         let shared = handle.shared.clone();
         let ready = async {
             loop {
-                let notified = shared.ready_notify.notified();
+                let notified = shared.changed.notified();
                 tokio::pin!(notified);
                 notified.as_mut().enable();
-                if shared.ready.load(Ordering::Acquire) {
+                if shared.slots.is_ready() {
                     return;
                 }
                 notified.await;
             }
         };
-        if rt::timeout_at::<R, _>(R::now() + SETTINGS_TIMEOUT, ready)
+        if rt::timeout_at::<R, _>(R::now() + OPEN_TIMEOUT, ready)
             .await
             .is_none()
         {
@@ -358,12 +379,13 @@ impl<R: Runtime> Client<R> {
             {
                 let mut state = self.pool.state.lock().expect("not poisoned");
                 state.conns.retain(|c| !c.is_closing());
-                if let Some(c) = state.conns.iter().find(|c| c.shared.try_reserve()) {
-                    return Ok(c.clone());
-                }
-                if state.opening == 0 {
-                    state.opening += 1;
-                    break;
+                match pool::pick(state.conns.iter().map(|c| &c.shared.slots), state.opening) {
+                    Pick::Use(i) => return Ok(state.conns[i].clone()),
+                    Pick::Open => {
+                        state.opening += 1;
+                        break;
+                    }
+                    Pick::Wait => {}
                 }
             }
             notified.await;
@@ -372,8 +394,8 @@ impl<R: Runtime> Client<R> {
         let conn = self.open().await?;
         // Ours before the waiters (woken when `opening` drops) take the rest. A server that
         // allows no stream at all: the core queues the request until it does.
-        if !conn.shared.try_reserve() {
-            conn.shared.reserved.fetch_add(1, Ordering::AcqRel);
+        if !conn.shared.slots.try_reserve() {
+            conn.shared.slots.force_reserve();
         }
         drop(opening);
         Ok(conn)
@@ -386,8 +408,7 @@ impl<R: Runtime> Client<R> {
         let idempotent = req.method().is_idempotent();
         let mut body = req.into_body();
         let bodiless = body.is_end_stream();
-        let mut retry_failed_connection = bodiless && idempotent;
-        let mut attempt = 1;
+        let mut retry = Retry::new(idempotent, bodiless);
         loop {
             let conn = self.pick().await?;
             let (result, unsent) = conn.send_reserved(head.clone(), body).await;
@@ -395,27 +416,16 @@ impl<R: Runtime> Client<R> {
                 Ok(response) => return Ok(response),
                 Err(e) => e,
             };
-            let refused = matches!(
-                err,
-                Error::Reset(Reason::REFUSED_STREAM)
-                    | Error::User(UserError::ConnectionClosed | UserError::StreamsExhausted)
-            ) || (matches!(err, Error::ConnectionGone) && unsent.is_some());
-            let failed_connection = matches!(
-                err,
-                Error::Connection { .. } | Error::Io(_) | Error::ConnectionGone
-            );
-            body = match unsent {
-                Some(b) => b,
-                None if bodiless => Body::empty(),
-                None => return Err(err),
+            // The task gone with the body given back: the request never started.
+            let failure = match err {
+                Error::ConnectionGone if unsent.is_some() => Failure::Refused,
+                _ => err.failure(),
             };
-            if refused && attempt < MAX_ATTEMPTS {
-                attempt += 1;
-            } else if failed_connection && retry_failed_connection {
-                retry_failed_connection = false;
-            } else {
+            let whole = unsent.is_some() || bodiless;
+            if !retry.again(failure, whole) {
                 return Err(err);
             }
+            body = unsent.unwrap_or_default();
             self.pool.retries.fetch_add(1, Ordering::Relaxed);
         }
     }

@@ -1,7 +1,7 @@
 //! The `http` conversions live in `h2-http`, shared by every adapter; this only maps its error
 //! into ours.
 
-use crate::Error;
+use h2_http::Error;
 pub use h2_http::{request_to_h2, response_to_h2, trailers_to_h2};
 use h2core::Header;
 

@@ -2,13 +2,15 @@
 //! `h2core::http1` (heads with httparse, body framing, keep-alive, 100-continue); this module
 //! moves bytes and hands requests to the handler. `Upgrade: h2c` switches to HTTP/2 here.
 
-use crate::body::{Body, Frame, Recv};
-use crate::driver::{Command, Handler};
+use crate::body::{Body, Flow, Frame, Recv};
+use crate::convert;
+use crate::handler::Handler;
 use crate::rt::{self, Runtime};
-use crate::{convert, Error};
 use bytes::{Bytes, BytesMut};
+use h2_http::Error;
 use h2core::http1::{self, BodyEvent, BodyKind, IncomingRequest, ServerConn};
-use h2core::{Config, StreamId};
+use h2core::shell::{Expired, H2cSwitch, Http1Timer, REQUEST_TIMEOUT};
+use h2core::{Config, Connection, StreamId};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -16,39 +18,48 @@ use tokio::sync::{mpsc, oneshot, watch};
 /// so a slow handler slows the client (TCP backpressure), never our memory.
 const READ_AHEAD: usize = 64 * 1024;
 
-/// The largest request body read whole before an `Upgrade: h2c` (RFC 7540 §3.2: the body comes
-/// over HTTP/1.1 first); a larger one is answered over HTTP/1.1 without upgrading.
-const MAX_UPGRADE_BODY: u64 = 1 << 20;
+/// Found in the extensions of a request that arrived over HTTP/1.1: how many bytes its head
+/// took on the wire (request line, header section and the empty line that ends it, RFC 9112
+/// §2.1), e.g. for a proxy's metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Http1HeadLen(pub usize);
 
-/// Serves HTTP/1.1 on `io`, whose first bytes are in `buf`, until the connection closes. Over
-/// TLS (`tls`), requests are `https` and `Upgrade: h2c` is ignored: h2c is HTTP/2 over cleartext
-/// TCP only (RFC 9113 §3.1), over TLS ALPN chooses.
+/// How an HTTP/1.1 connection ended.
+pub(crate) enum Http1End<IO> {
+    /// The connection is closed.
+    Closed,
+    /// `Upgrade: h2c` switched it to HTTP/2 (RFC 7540 §3.2): drive `conn` on `io`, `buf` first;
+    /// the upgrade request is stream 1, with this whole `body`.
+    Upgraded {
+        io: IO,
+        buf: BytesMut,
+        conn: Box<Connection>,
+        body: Bytes,
+    },
+}
+
+/// Serves HTTP/1.1 on `io`, whose first bytes are in `buf`, until the connection closes or
+/// switches to h2c. Over TLS (`secure`), requests are `https` and `Upgrade: h2c` is ignored
+/// (`H2cSwitch`).
 pub(crate) async fn serve<R, IO>(
-    io: IO,
+    mut io: IO,
     mut buf: BytesMut,
-    config: Config,
-    handler: Handler,
+    config: &Config,
+    handler: &Handler,
     mut stop: watch::Receiver<bool>,
-    tls: bool,
-) -> Result<(), Error>
+    secure: bool,
+) -> Result<Http1End<IO>, Error>
 where
     R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let mut io = io;
     let mut sc = ServerConn::new(http1::Limits::default());
+    let mut timer = Http1Timer::new(config, R::now());
     loop {
-        // Between requests the connection may idle for `idle_timeout`; once a head has begun it
-        // must complete within `handshake_timeout` (slowloris), as the HTTP/2 preface must.
-        let idle_until = config.idle_timeout.map(|t| R::now() + t);
-        let mut head_until = None;
         let req = loop {
             match sc.read_head(&mut buf) {
                 Ok(Some(req)) => break req,
-                Ok(None) if sc.should_close() => {
-                    let _ = io.shutdown().await;
-                    return Ok(());
-                }
+                Ok(None) if sc.should_close() => return close(&mut io).await,
                 Ok(None) => {}
                 Err(e) => {
                     let mut out = BytesMut::new();
@@ -59,101 +70,81 @@ where
                 }
             }
             if *stop.borrow() && buf.is_empty() {
-                let _ = io.shutdown().await;
-                return Ok(());
+                return close(&mut io).await;
             }
-            if !buf.is_empty() && head_until.is_none() {
-                head_until = Some(R::now() + config.handshake_timeout);
-            }
-            let deadline = head_until.or(idle_until);
+            timer.head_bytes(R::now(), !buf.is_empty());
             tokio::select! {
                 r = io.read_buf(&mut buf) => {
                     if r? == 0 {
-                        return Ok(());
+                        return Ok(Http1End::Closed);
                     }
                 }
                 _ = stop.changed() => {}
-                _ = rt::sleep_until::<R>(deadline) => {
-                    if head_until.is_some() {
-                        // RFC 9110 §15.5.9: the head did not arrive in time.
-                        let _ = io
-                            .write_all(b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-                            .await;
+                _ = rt::sleep_until::<R>(timer.poll_timeout()) => {
+                    match timer.handle_timeout(R::now()) {
+                        Some(Expired::Head) => {
+                            let _ = io.write_all(REQUEST_TIMEOUT).await;
+                            return close(&mut io).await;
+                        }
+                        Some(Expired::Idle) => return close(&mut io).await,
+                        None => {}
                     }
-                    let _ = io.shutdown().await;
-                    return Ok(());
                 }
             }
         };
-        let scheme = if tls { "https" } else { "http" };
-        if let Some(upgrade) = req.head.h2c_upgrade().filter(|_| !tls) {
-            if let Some(result) = try_upgrade(&mut io, &mut buf, &mut sc, &req).await {
-                let (driver_buf, h2_headers, body) = result?;
-                let mut driver = crate::server::upgraded::<R, _>(
-                    io,
-                    driver_buf,
-                    config,
-                    handler,
-                    upgrade.settings_payload,
-                    h2_headers,
-                    body,
-                )?;
-                driver.shutdown_on(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                });
-                return driver.await;
-            }
+        timer.head_received();
+        let scheme = if secure { "https" } else { "http" };
+        if let Some(mut switch) = H2cSwitch::offer(&req, secure) {
+            read_whole_body(&mut io, &mut buf, &mut sc, &mut switch).await?;
+            let (answer, conn, body) =
+                switch
+                    .switch(config.clone(), R::now())
+                    .map_err(|e| Error::Connection {
+                        reason: e.reason,
+                        remote: true,
+                        detail: e.detail.into(),
+                    })?;
+            io.write_all(answer).await?;
+            let buf = std::mem::take(&mut buf);
+            return Ok(Http1End::Upgraded {
+                io,
+                buf,
+                conn: Box::new(conn),
+                body,
+            });
         }
-        exchange::<R, _>(&mut io, &mut buf, &mut sc, req, &handler, scheme).await?;
+        exchange::<R, _>(&mut io, &mut buf, &mut sc, req, handler, scheme).await?;
         if sc.should_close() {
-            let _ = io.shutdown().await;
-            return Ok(());
+            return close(&mut io).await;
         }
+        timer.await_head(R::now());
     }
 }
 
-type Upgraded = (BytesMut, Vec<h2core::Header>, Bytes);
+async fn close<IO: AsyncWrite + Unpin>(io: &mut IO) -> Result<Http1End<IO>, Error> {
+    let _ = io.shutdown().await;
+    Ok(Http1End::Closed)
+}
 
-/// Reads the upgrade request's body whole and answers 101 (RFC 7540 §3.2). None when the
-/// request cannot be upgraded here (body too large or not delimited), so it is served over
-/// HTTP/1.1 instead.
-async fn try_upgrade<IO>(
+/// Reads the upgrade request's body whole, before the switch (RFC 7540 §3.2).
+async fn read_whole_body<IO: AsyncRead + Unpin>(
     io: &mut IO,
     buf: &mut BytesMut,
     sc: &mut ServerConn,
-    req: &IncomingRequest,
-) -> Option<Result<Upgraded, Error>>
-where
-    IO: AsyncRead + AsyncWrite + Unpin,
-{
-    match req.body {
-        BodyKind::Empty => {}
-        BodyKind::ContentLength(n) if n <= MAX_UPGRADE_BODY => {}
-        _ => return None,
-    }
-    let headers = match req.head.to_h2_headers("http") {
-        Ok(h) => h,
-        Err(_) => return None,
-    };
-    let result = async {
-        let mut body = BytesMut::new();
-        loop {
-            match sc.read_body(buf).map_err(|e| Error::Http1(e.to_string()))? {
-                Some(BodyEvent::Data(d)) => body.extend_from_slice(&d),
-                Some(BodyEvent::Trailers(_)) => {}
-                Some(BodyEvent::End) => break,
-                None => {
-                    if io.read_buf(buf).await? == 0 {
-                        return Err(Error::Http1("request body ended early".into()));
-                    }
+    switch: &mut H2cSwitch,
+) -> Result<(), Error> {
+    loop {
+        match sc.read_body(buf).map_err(|e| Error::Http1(e.to_string()))? {
+            Some(BodyEvent::Data(d)) => switch.body_data(&d),
+            Some(BodyEvent::Trailers(_)) => {}
+            Some(BodyEvent::End) => return Ok(()),
+            None => {
+                if io.read_buf(buf).await? == 0 {
+                    return Err(Error::Http1("request body ended early".into()));
                 }
             }
         }
-        io.write_all(http1::SWITCHING_PROTOCOLS).await?;
-        Ok((std::mem::take(buf), headers, body.freeze()))
     }
-    .await;
-    Some(result)
 }
 
 /// One request and its response.
@@ -170,7 +161,7 @@ where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
     let version = req.head.version;
-    let head_len = crate::server::Http1HeadLen(req.head_len);
+    let head_len = Http1HeadLen(req.head_len);
     let headers = match req.head.to_h2_headers(scheme) {
         Ok(h) => h,
         Err(e) => {
@@ -182,13 +173,13 @@ where
         }
     };
     let (body_tx, body_rx) = mpsc::unbounded_channel();
-    let (rel_tx, mut rel_rx) = mpsc::unbounded_channel::<Command>();
+    let (flow_tx, mut flow_rx) = mpsc::unbounded_channel::<Flow>();
     let mut reading = !matches!(req.body, BodyKind::Empty | BodyKind::ContentLength(0));
     let body = if reading {
         Body::recv(Recv {
             rx: body_rx,
             polled: false,
-            release: Some((StreamId::ZERO, rel_tx)),
+            flow: Some((StreamId::ZERO, flow_tx)),
         })
     } else {
         Body::empty()
@@ -286,19 +277,20 @@ where
                     }
                 }
             }
-            Some(cmd) = rel_rx.recv() => match cmd {
-                Command::Release { n, .. } => {
+            Some(flow) = flow_rx.recv() => match flow {
+                Flow::Consumed { n, .. } => {
                     unread = unread.saturating_sub(n);
                     // The handler reads the body: now the client may send it (RFC 9110 §10.1.1).
                     if let Some(c) = sc.take_continue() {
                         io.write_all(&c).await?;
                     }
                 }
-                Command::BodyDropped { .. } => {
+                // The handler no longer reads: the rest of the body is read and dropped, so
+                // the connection can take its next request.
+                Flow::Dropped { .. } => {
                     discard = true;
                     body_tx = None;
                 }
-                _ => {}
             },
             resp = &mut response, if !head_written => {
                 head_written = true;

@@ -4,28 +4,43 @@
 //! [`rt::Runtime`] trait.
 //!
 //! This crate only moves bytes: every HTTP/2 rule lives in `h2core`, every HTTP/1.1 rule in
-//! `h2core::http1`. Each connection is one task ([`Driver`]) owning the socket, a read buffer,
-//! a write queue and one timer. An adapter implements [`rt::Runtime`] and names the types
+//! `h2core::http1`, and what every adapter needs around a connection (accepting, the write
+//! queue and close sequence, h2c upgrade, the pool's rules) in `h2core::shell`. Each
+//! connection is one task ([`Driver`]) owning the socket, a read buffer, the shell's
+//! `Transport` and one timer. An adapter implements [`rt::Runtime`] and names the types
 //! (`type Server = h2_async::Server<Tokio>`); it holds no connection logic of its own.
+//!
+//! Modules form a tree (none imports one that imports it back): `body`, `command`,
+//! `handler` and `handle` are leaves or near-leaves; `session` (streams) uses them, `driver`
+//! (bytes and time) uses `session`; `http1`, `server` and `client` sit on top.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod body;
 pub mod client;
+mod command;
 mod convert;
 mod driver;
+mod handle;
+mod handler;
 mod http1;
 pub mod rt;
 pub mod server;
+mod session;
+mod shared;
 pub mod tls;
 
-/// Hooks for the shared scenario corpus; not part of the supported API.
+/// Hooks for the shared scenario corpus (feature `test-hooks`); not part of the supported API.
+#[cfg(feature = "test-hooks")]
 #[doc(hidden)]
 pub mod testing;
 
 pub use body::{Body, BodySender, Frame};
 pub use client::{Client, ClientStats, SendRequest};
-pub use driver::{CoreCall, Driver, PushPromise};
+#[cfg(feature = "test-hooks")]
+pub use command::CoreCall;
+pub use driver::Driver;
+pub use handle::PushPromise;
 pub use server::{Http1HeadLen, Server, StreamHandle};
 
 pub use h2_http::Error;

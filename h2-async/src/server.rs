@@ -2,76 +2,24 @@
 //! (and, with TLS, ALPN's choice of `h2` or `http/1.1`).
 
 use crate::body::Body;
-use crate::driver::{Command, Driver, Handler, RoleState, Shared};
+use crate::driver::Driver;
+use crate::handler::{boxed, Handler};
+use crate::http1::Http1End;
 use crate::rt::{self, AsyncRead, AsyncWrite, Runtime};
-use crate::{convert, Error};
 use bytes::BytesMut;
-use h2core::preface::{sniff, Sniff};
-use h2core::{Config, Connection, StreamId};
+use h2_http::Error;
+use h2core::shell::{Accept, Accepted};
+use h2core::{Config, Connection};
 use http::{Request, Response};
 use std::future::Future;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::io::AsyncReadExt;
-use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::sync::{watch, Notify};
 
-/// Found in the extensions of a request that arrived over HTTP/1.1: how many bytes its head
-/// took on the wire (request line, header section and the empty line that ends it), e.g. for a
-/// proxy's metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Http1HeadLen(pub usize);
-
-/// The handler's handle on its HTTP/2 stream, found in the request's extensions: push
-/// responses (RFC 9113 §8.4) and send 1xx informational responses (§8.1) before the final one.
-#[derive(Clone)]
-pub struct StreamHandle {
-    stream: StreamId,
-    tx: mpsc::UnboundedSender<Command>,
-}
-
-impl StreamHandle {
-    pub(crate) fn new(stream: StreamId, tx: mpsc::UnboundedSender<Command>) -> StreamHandle {
-        StreamHandle { stream, tx }
-    }
-
-    /// Sends a 1xx response (e.g. 103 Early Hints) ahead of the final response.
-    pub fn informational(&self, response: Response<()>) -> Result<(), Error> {
-        self.tx
-            .send(Command::Informational {
-                stream: self.stream,
-                head: convert::response_to_h2(&response),
-            })
-            .map_err(|_| Error::ConnectionGone)
-    }
-
-    /// Promises `request` (a GET or HEAD with an authority) and sends `response` on the promised
-    /// stream. Fails when the client disabled push (SETTINGS_ENABLE_PUSH = 0).
-    pub async fn push(&self, request: Request<()>, response: Response<Body>) -> Result<(), Error> {
-        let (tx, rx) = oneshot::channel();
-        let head = convert::response_to_h2(&response);
-        self.tx
-            .send(Command::Push {
-                parent: self.stream,
-                request: convert::request_to_h2(&request, "http"),
-                head,
-                body: response.into_body(),
-                tx,
-            })
-            .map_err(|_| Error::ConnectionGone)?;
-        rx.await.map_err(|_| Error::ConnectionGone)?
-    }
-}
-
-/// Turns a handler function into the boxed form the connection tasks share.
-pub(crate) fn boxed<F, Fut>(handler: F) -> Handler
-where
-    F: Fn(Request<Body>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Response<Body>> + Send + 'static,
-{
-    Arc::new(move |req| Box::pin(handler(req)))
-}
+pub use crate::handle::StreamHandle;
+pub use crate::http1::Http1HeadLen;
 
 /// Serves HTTP/2 on `io`, whose client preface may already be partly in `read_buf`.
 pub fn handshake_with<R, IO>(
@@ -84,58 +32,7 @@ where
     R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    server_driver(Connection::new(config, R::now()), io, read_buf, handler)
-}
-
-/// A server connection task for `conn` over `io`.
-fn server_driver<R, IO>(
-    conn: Connection,
-    io: IO,
-    read_buf: BytesMut,
-    handler: Handler,
-) -> Driver<IO, R>
-where
-    R: Runtime,
-    IO: AsyncRead + AsyncWrite + Unpin,
-{
-    // The user channel's sender is dropped at once: a server connection takes no user commands.
-    let (_tx, rx) = mpsc::unbounded_channel();
-    Driver::new(
-        conn,
-        io,
-        read_buf,
-        rx,
-        RoleState::Server { handler },
-        Shared::new(),
-    )
-}
-
-/// Serves HTTP/2 on `io` after `101 Switching Protocols` (RFC 7540 §3.2): the upgrade request
-/// (head `headers`, whole `body`) is stream 1; the client's preface may be in `read_buf`.
-pub(crate) fn upgraded<R, IO>(
-    io: IO,
-    read_buf: BytesMut,
-    config: Config,
-    handler: Handler,
-    settings: bytes::Bytes,
-    headers: Vec<h2core::Header>,
-    body: bytes::Bytes,
-) -> Result<Driver<IO, R>, Error>
-where
-    R: Runtime,
-    IO: AsyncRead + AsyncWrite + Unpin,
-{
-    let conn =
-        Connection::new_upgraded_server(config, R::now(), settings, headers).map_err(|e| {
-            Error::Connection {
-                reason: e.reason,
-                remote: true,
-                detail: e.detail.into(),
-            }
-        })?;
-    let mut driver = server_driver(conn, io, read_buf, handler);
-    driver.upgrade_body(body);
-    Ok(driver)
+    Driver::server(Connection::new(config, R::now()), io, read_buf, handler)
 }
 
 /// Serves HTTP/2 (prior knowledge) on any transport: await the returned task.
@@ -294,87 +191,107 @@ impl Drop for TaskGuard {
     }
 }
 
-/// What is left of `config.handshake_timeout` since `accepted`: the preface deadline counts
-/// from the accept, so time spent before the core exists (sniffing the protocol, the TLS
-/// handshake) is not granted twice.
-fn handshake_left<R: Runtime>(mut config: Config, accepted: Instant) -> Config {
-    let elapsed = R::now().saturating_duration_since(accepted);
-    config.handshake_timeout = config.handshake_timeout.saturating_sub(elapsed);
-    config
+/// Drives an accepted connection's HTTP/2 until it ends, shutting it down gracefully when
+/// the server stops.
+async fn drive<R, IO>(
+    mut driver: Driver<IO, R>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), Error>
+where
+    R: Runtime,
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    driver.shutdown_on(async move {
+        let _ = stop.wait_for(|s| *s).await;
+    });
+    driver.await
 }
 
-/// One accepted cleartext connection: HTTP/2 by prior knowledge, or HTTP/1.1.
-async fn serve_connection<R, IO>(
-    mut io: IO,
-    config: Config,
+/// Serves what the accepted connection turned out to speak.
+async fn serve_accepted<R, IO>(
+    io: IO,
+    buf: BytesMut,
+    accepted: Accepted,
     handler: Handler,
-    mut stop: watch::Receiver<bool>,
+    config: Config,
+    stop: watch::Receiver<bool>,
 ) -> Result<(), Error>
 where
     R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let accepted = R::now();
-    let mut buf = BytesMut::with_capacity(16 * 1024);
-    loop {
-        match sniff(&buf) {
-            Sniff::NeedMore => {
-                let deadline = accepted + config.handshake_timeout;
-                match rt::timeout_at::<R, _>(deadline, io.read_buf(&mut buf)).await {
-                    Some(read) => {
-                        if read? == 0 {
-                            return Ok(());
-                        }
-                    }
-                    // Absent preface: nothing said, so no protocol to answer in; close.
-                    None if buf.is_empty() => return Ok(()),
-                    // Slow preface: part of HTTP/2's, so the core says why, at once
-                    // (GOAWAY SETTINGS_TIMEOUT, RFC 9113 §3.4).
-                    None => {
-                        let config = handshake_left::<R>(config, accepted);
-                        return handshake_with::<R, _>(io, buf, config, handler).await;
-                    }
+    match accepted {
+        Accepted::Http2(conn) => drive(Driver::<_, R>::server(*conn, io, buf, handler), stop).await,
+        Accepted::Http1 { secure } => {
+            let served =
+                crate::http1::serve::<R, _>(io, buf, &config, &handler, stop.clone(), secure)
+                    .await?;
+            match served {
+                Http1End::Closed => Ok(()),
+                Http1End::Upgraded {
+                    io,
+                    buf,
+                    conn,
+                    body,
+                } => {
+                    let mut driver = Driver::<_, R>::server(*conn, io, buf, handler);
+                    driver.upgrade_body(body);
+                    drive(driver, stop).await
                 }
             }
-            Sniff::Http2 => {
-                let config = handshake_left::<R>(config, accepted);
-                let mut driver = handshake_with::<R, _>(io, buf, config, handler);
-                driver.shutdown_on(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                });
-                return driver.await;
-            }
-            Sniff::Http1 => {
-                return crate::http1::serve::<R, _>(io, buf, config, handler, stop, false).await;
-            }
         }
+        Accepted::Close => Ok(()),
     }
 }
 
-/// One accepted TLS connection: ALPN `h2` is HTTP/2 (RFC 9113 §3.2); anything else HTTP/1.1.
+/// One accepted cleartext connection: HTTP/2 by prior knowledge, or HTTP/1.1 (`Accept`).
+async fn serve_connection<R, IO>(
+    mut io: IO,
+    config: Config,
+    handler: Handler,
+    stop: watch::Receiver<bool>,
+) -> Result<(), Error>
+where
+    R: Runtime,
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut accept = Accept::cleartext(config.clone(), R::now());
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    let mut eof = false;
+    let accepted = loop {
+        if let Some(a) = accept.poll(R::now(), &buf, eof) {
+            break a;
+        }
+        let deadline = accept.poll_timeout().expect("undecided");
+        match rt::timeout_at::<R, _>(deadline, io.read_buf(&mut buf)).await {
+            Some(read) => eof = read? == 0,
+            None => match accept.handle_timeout(R::now(), &buf) {
+                Some(a) => break a,
+                None => continue,
+            },
+        }
+    };
+    serve_accepted::<R, _>(io, buf, accepted, handler, config, stop).await
+}
+
+/// One accepted TLS connection: ALPN decides (RFC 9113 §3.2, `Accept`).
 async fn serve_tls<R: Runtime>(
     acceptor: tokio_rustls::TlsAcceptor,
     socket: R::TcpStream,
     config: Config,
     handler: Handler,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> Result<(), Error> {
+    let mut accept = Accept::tls(config.clone(), R::now());
     // A client that never completes the TLS handshake is dropped like an absent preface.
-    let accepted = R::now();
-    let deadline = accepted + config.handshake_timeout;
+    let deadline = accept.poll_timeout().expect("undecided");
     let tls = match rt::timeout_at::<R, _>(deadline, acceptor.accept(socket)).await {
         Some(tls) => tls?,
         None => return Ok(()),
     };
-    let h2 = tls.get_ref().1.alpn_protocol() == Some(crate::tls::ALPN_H2);
-    if h2 {
-        let config = handshake_left::<R>(config, accepted);
-        let mut driver = handshake_with::<R, _>(tls, BytesMut::new(), config, handler);
-        driver.shutdown_on(async move {
-            let _ = stop.wait_for(|s| *s).await;
-        });
-        driver.await
-    } else {
-        crate::http1::serve::<R, _>(tls, BytesMut::new(), config, handler, stop, true).await
-    }
+    let alpn = tls.get_ref().1.alpn_protocol();
+    let accepted = accept
+        .tls_handshake_done(R::now(), alpn)
+        .expect("waiting for the TLS handshake");
+    serve_accepted::<R, _>(tls, BytesMut::new(), accepted, handler, config, stop).await
 }

@@ -2,8 +2,11 @@
 //! drives the core with closures and sees its raw events, while bytes, the timer and the task
 //! are the adapter's own.
 
-use crate::driver::{Command, CoreCall, Driver, RoleState, Shared};
+use crate::command::{Command, CoreCall};
+use crate::driver::Driver;
 use crate::rt::Runtime;
+use crate::session::RoleState;
+use crate::shared::Shared;
 use bytes::BytesMut;
 use h2core::{Config, Connection, Event};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -37,7 +40,7 @@ where
         BytesMut::new(),
         rx,
         RoleState::Tap { events: ev_tx },
-        Shared::new(),
+        std::sync::Arc::new(Shared::default()),
     );
     (Tap { tx }, ev_rx, driver)
 }

@@ -19,7 +19,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-pub use h2_async::{rt, CoreCall, Http1HeadLen, StreamHandle};
+#[cfg(feature = "test-hooks")]
+#[doc(hidden)]
+pub use h2_async::CoreCall;
+pub use h2_async::{rt, Http1HeadLen, StreamHandle};
 pub use h2_async::{tls, Body, BodySender, ClientStats, Error, Frame, PushPromise, SendRequest};
 
 /// The server, on tokio.
@@ -78,7 +81,8 @@ pub mod client {
     }
 }
 
-/// Hooks for the shared scenario corpus; not part of the supported API.
+/// Hooks for the shared scenario corpus (feature `test-hooks`); not part of the supported API.
+#[cfg(feature = "test-hooks")]
 #[doc(hidden)]
 pub mod testing {
     pub use h2_async::testing::Tap;

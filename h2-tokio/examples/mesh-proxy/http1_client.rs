@@ -17,7 +17,7 @@
 use bytes::{Bytes, BytesMut};
 use h2_tokio::{Body, BodySender, Error, Frame};
 use h2core::http1::{self, BodyDecoder, BodyEncoder, BodyEvent, BodyKind, Limits};
-use h2core::Header;
+use h2core::{Header, Reason};
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use std::net::SocketAddr;
@@ -346,10 +346,13 @@ async fn pump(
     Some((r, buf, closed, tx))
 }
 
+/// The upstream response broke midway (`err`): the downstream body ends unfinished, its stream
+/// reset with INTERNAL_ERROR (RFC 9113 §5.4.2), so the client never takes it as complete.
 async fn abort(tx: Option<BodySender>, err: Error) {
+    tracing::debug!("upstream body: {err}");
     // None: trailers went out, so the body already ended (they come last).
     if let Some(t) = tx {
-        t.abort(err).await;
+        t.abort(Reason::INTERNAL_ERROR).await;
     }
 }
 

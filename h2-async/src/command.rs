@@ -1,0 +1,50 @@
+//! What the user's handles (a client's `SendRequest`, a handler's `StreamHandle`) ask the
+//! connection task to do; the task turns each into calls on the core.
+
+use crate::body::Body;
+use h2_http::Error;
+use h2core::{Header, StreamId};
+use http::Response;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// One request of a handle to the connection task.
+pub(crate) enum Command {
+    /// Open a stream with this request (RFC 9113 §8.1).
+    Request {
+        head: Vec<Header>,
+        body: Body,
+        tx: oneshot::Sender<Result<Response<Body>, Error>>,
+        /// Set by the client pool: the request holds a reserved slot (`pool::Slots`), and its
+        /// body comes back here if the stream is refused before any of it was read (RFC 9113
+        /// §8.7), so it can be sent elsewhere.
+        pool: Option<oneshot::Sender<Body>>,
+    },
+    /// A `send` future was dropped before its response head: reset the streams nobody waits
+    /// for any more with CANCEL (RFC 9113 §8.1, §5.4.2).
+    Abandoned,
+    /// A 1xx response before the final one (RFC 9113 §8.1).
+    Informational { stream: StreamId, head: Vec<Header> },
+    /// PUSH_PROMISE `request` on `parent`, then `head` and `body` on the promised stream (§8.4).
+    Push {
+        parent: StreamId,
+        request: Vec<Header>,
+        head: Vec<Header>,
+        body: Body,
+        tx: oneshot::Sender<Result<(), Error>>,
+    },
+    /// Graceful shutdown (GOAWAY, §6.8).
+    Shutdown,
+    /// Measure a round trip (PING, §6.7).
+    Ping {
+        tx: oneshot::Sender<Result<Duration, Error>>,
+    },
+    /// Runs a closure on the core inside the task (the scenario corpus drives the core this
+    /// way through the adapter).
+    #[cfg(feature = "test-hooks")]
+    Core(CoreCall),
+}
+
+/// A call on the core, run inside the connection task (feature `test-hooks`).
+#[cfg(feature = "test-hooks")]
+pub type CoreCall = Box<dyn FnOnce(&mut h2core::Connection, std::time::Instant) + Send>;

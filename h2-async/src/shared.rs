@@ -1,0 +1,18 @@
+//! What a connection task publishes to the handles that send on it, read without asking it.
+
+use h2core::shell::pool::Slots;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use tokio::sync::Notify;
+
+/// State the user's handles read without asking the task.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    /// The client pool's view of this connection (RFC 9113 §5.1.2, §6.5.2, §6.8).
+    pub slots: Slots,
+    /// Woken when `slots` becomes ready or closing.
+    pub changed: Notify,
+    /// HEADERS + CONTINUATION payload bytes sent so far (`h2core::Stats::header_bytes_sent`).
+    pub header_bytes_sent: AtomicU64,
+    /// The task has ended: the counters above are final.
+    pub finished: AtomicBool,
+}
