@@ -13,7 +13,7 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 use h2_http::Error;
 use h2core::shell::ContentLength;
-use h2core::stream::state::State;
+use h2core::StreamState as State;
 use h2core::{Connection, Event, Header, Reason, StreamId};
 use http::{Request, Response};
 use std::collections::HashMap;
