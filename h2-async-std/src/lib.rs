@@ -29,7 +29,9 @@ use std::time::Instant;
 #[cfg(feature = "test-hooks")]
 #[doc(hidden)]
 pub use h2_async::CoreCall;
-pub use h2_async::{tls, Body, BodySender, ClientStats, Error, Frame, PushPromise, SendRequest};
+pub use h2_async::{
+    tls, Body, BodySender, ClientStats, Error, Frame, OnInformational, PushPromise, SendRequest,
+};
 pub use h2_async::{Http1HeadLen, StreamHandle};
 
 /// The server, on async-std.

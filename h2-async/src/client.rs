@@ -11,7 +11,7 @@ use crate::rt::{self, AsyncRead, AsyncWrite, Runtime};
 use crate::session::RoleState;
 use crate::shared::Shared;
 use bytes::BytesMut;
-use h2_http::Error;
+use h2_http::{Error, OnInformational};
 use h2core::shell::pool::{self, Failure, Pick, Retry, OPEN_TIMEOUT};
 use h2core::shell::ALPN_H2;
 use h2core::{Config, Connection, Header};
@@ -38,6 +38,7 @@ impl SendRequest {
     /// §8.1), as does dropping the response's body before its end.
     pub async fn send(&self, req: Request<Body>) -> Result<Response<Body>, Error> {
         let head = convert::request_to_h2(&req, "http");
+        let informational = req.extensions().get::<OnInformational>().cloned();
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(Command::Request {
@@ -45,6 +46,7 @@ impl SendRequest {
                 body: req.into_body(),
                 tx,
                 pool: None,
+                informational,
             })
             .map_err(|_| Error::ConnectionGone)?;
         self.wait(rx).await
@@ -56,6 +58,7 @@ impl SendRequest {
         &self,
         head: Vec<Header>,
         body: Body,
+        informational: Option<OnInformational>,
     ) -> (Result<Response<Body>, Error>, Option<Body>) {
         let (tx, rx) = oneshot::channel();
         let (back_tx, mut back_rx) = oneshot::channel();
@@ -64,6 +67,7 @@ impl SendRequest {
             body,
             tx,
             pool: Some(back_tx),
+            informational,
         };
         if let Err(mpsc::error::SendError(cmd)) = self.tx.send(cmd) {
             self.shared.slots.release();
@@ -406,12 +410,15 @@ impl<R: Runtime> Client<R> {
     pub async fn send(&self, req: Request<Body>) -> Result<Response<Body>, Error> {
         let head = convert::request_to_h2(&req, "http");
         let idempotent = req.method().is_idempotent();
+        let informational = req.extensions().get::<OnInformational>().cloned();
         let mut body = req.into_body();
         let bodiless = body.is_end_stream();
         let mut retry = Retry::new(idempotent, bodiless);
         loop {
             let conn = self.pick().await?;
-            let (result, unsent) = conn.send_reserved(head.clone(), body).await;
+            let (result, unsent) = conn
+                .send_reserved(head.clone(), body, informational.clone())
+                .await;
             let err = match result {
                 Ok(response) => return Ok(response),
                 Err(e) => e,

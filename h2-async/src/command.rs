@@ -19,6 +19,8 @@ pub(crate) enum Command {
         /// body comes back here if the stream is refused before any of it was read (RFC 9113
         /// §8.7), so it can be sent elsewhere.
         pool: Option<oneshot::Sender<Body>>,
+        /// Called with each 1xx response before the final one (RFC 9113 §8.1).
+        informational: Option<h2_http::OnInformational>,
     },
     /// A `send` future was dropped before its response head: reset the streams nobody waits
     /// for any more with CANCEL (RFC 9113 §8.1, §5.4.2).

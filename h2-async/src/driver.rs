@@ -22,8 +22,6 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot};
 
-const READ_CHUNK: usize = 16 * 1024;
-
 /// Slices handed to one vectored write.
 const MAX_SLICES: usize = 64;
 
@@ -103,7 +101,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
         // Into the buffer's spare capacity as it is: zeroing 16 KiB before every read cost
         // more than the HPACK decoding of the requests it carries.
-        self.read_buf.reserve(READ_CHUNK);
+        self.read_buf.reserve(h2core::shell::READ_CHUNK);
         tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read_buf)
     }
 
@@ -240,7 +238,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Future for Driver<IO, R> {
                 this.session.event(e);
                 progress = true;
             }
-            if this.session.poll_handlers(cx) {
+            if this.session.poll_handlers(cx, R::now()) {
                 // Their bodies start now, so that what is ready goes out in this write.
                 this.session.poll_bodies(cx);
                 progress = true;

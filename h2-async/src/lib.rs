@@ -43,4 +43,4 @@ pub use driver::Driver;
 pub use handle::PushPromise;
 pub use server::{Http1HeadLen, Server, StreamHandle};
 
-pub use h2_http::Error;
+pub use h2_http::{Error, OnInformational};

@@ -48,6 +48,8 @@ struct Entry {
     give_back: Option<oneshot::Sender<Body>>,
     /// Server: the handler dropped the request body before its end; the rest is discarded.
     discarding: bool,
+    /// Client: where 1xx responses to the request go.
+    informational: Option<h2_http::OnInformational>,
 }
 
 impl Entry {
@@ -167,6 +169,7 @@ impl Session {
                 body,
                 tx,
                 pool,
+                informational,
             } => {
                 let end_stream = body.is_end_stream();
                 let reserved = pool.is_some();
@@ -180,6 +183,7 @@ impl Session {
                     Ok(id) => {
                         let entry = self.streams.entry(id).or_default();
                         entry.resp_tx = Some(tx);
+                        entry.informational = informational;
                         if !end_stream {
                             entry.body = Some(body);
                             entry.give_back = pool;
@@ -294,7 +298,7 @@ impl Session {
 
     /// Polls the handlers; true if one answered (or panicked: its stream is reset with
     /// INTERNAL_ERROR, and the connection goes on).
-    pub fn poll_handlers(&mut self, cx: &mut Context<'_>) -> bool {
+    pub fn poll_handlers(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let mut answered = false;
         // A new handler is polled once here first: most answer at once, and then never need
         // a place (an allocation) in the set, nor a way to be cancelled. One that waits joins
@@ -304,7 +308,7 @@ impl Session {
             match Pin::new(&mut h).poll(cx) {
                 Poll::Ready((stream, answer)) => {
                     answered = true;
-                    self.answered(stream, answer);
+                    self.answered(stream, answer, now);
                 }
                 Poll::Pending => {
                     self.cancels.insert(h.stream, h.cancellable());
@@ -315,15 +319,22 @@ impl Session {
         self.fresh_handlers = fresh;
         while let Poll::Ready(Some((stream, answer))) = self.handlers.poll_next_unpin(cx) {
             answered = true;
-            self.answered(stream, answer);
+            self.answered(stream, answer, now);
         }
         answered
     }
 
-    fn answered(&mut self, stream: StreamId, answer: Answer) {
+    fn answered(&mut self, stream: StreamId, answer: Answer, now: Instant) {
         self.cancels.remove(&stream);
         match answer {
-            Answer::Response(resp) => self.respond(stream, resp),
+            Answer::Response(resp) => {
+                // What the handler asked for before answering (a 103 Early Hints, a push)
+                // goes first: a 1xx after the final response is refused (RFC 9113 §8.1).
+                while let Ok(cmd) = self.internal_rx.try_recv() {
+                    self.command(cmd, now);
+                }
+                self.respond(stream, resp)
+            }
             Answer::Panicked => {
                 let _ = self.conn.reset(stream, Reason::INTERNAL_ERROR);
             }
@@ -369,6 +380,15 @@ impl Session {
             }
             // An empty DATA frame (often the one carrying END_STREAM) has nothing for the
             // reader; padding was returned to flow control by the core.
+            Event::InformationalResponseReceived { stream, headers } => {
+                if let Some(f) = self
+                    .streams
+                    .get(&stream)
+                    .and_then(|e| e.informational.as_ref())
+                {
+                    f.deliver(&headers);
+                }
+            }
             Event::DataReceived { data, .. } if data.is_empty() => {}
             Event::DataReceived { stream, data, .. } => {
                 let n = data.len();

@@ -23,7 +23,9 @@ use std::time::Instant;
 #[doc(hidden)]
 pub use h2_async::CoreCall;
 pub use h2_async::{rt, Http1HeadLen, StreamHandle};
-pub use h2_async::{tls, Body, BodySender, ClientStats, Error, Frame, PushPromise, SendRequest};
+pub use h2_async::{
+    tls, Body, BodySender, ClientStats, Error, Frame, OnInformational, PushPromise, SendRequest,
+};
 
 /// The server, on tokio.
 pub type Server = h2_async::Server<Tokio>;
