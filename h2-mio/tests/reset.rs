@@ -24,15 +24,15 @@ const RST_STREAM: u8 = 0x3;
 /// fails, then reports the error on `failed`.
 fn server(failed: mpsc::Sender<Error>) -> common::Running {
     let failed = Arc::new(Mutex::new(failed));
-    let handler = move |req: Request<Bytes>| {
-        let (tx, body) = Body::channel();
+    let handler = move |req: Request<Body>| {
+        let (mut tx, body) = Body::channel();
         if req.uri().path() == "/abort" {
-            tx.send(Bytes::from_static(b"partial")).expect("send");
+            tx.send_data(Bytes::from_static(b"partial")).expect("send");
             tx.abort(Reason::INTERNAL_ERROR).expect("abort");
         } else {
             let failed = failed.lock().expect("lock").clone();
             std::thread::spawn(move || loop {
-                if let Err(e) = tx.send(Bytes::from(vec![b'x'; 16 * 1024])) {
+                if let Err(e) = tx.send_data(Bytes::from(vec![b'x'; 16 * 1024])) {
                     let _ = failed.send(e);
                     return;
                 }
