@@ -327,6 +327,15 @@ impl H1 {
         if !matches!(x.response, Sending::Handling) {
             return;
         }
+        if x.body.is_some() {
+            // The handler kept its request body (to read it as it answers, or as the response
+            // body itself): the client may send it now, or it would wait for 100 Continue
+            // while we wait for the body (RFC 9110 §10.1.1). A handler that did not want it
+            // dropped it before answering, and the client is spared the upload.
+            if let Some(b) = self.sc.take_continue() {
+                s.transport.push(b);
+            }
+        }
         let head = h2_http::response_to_h2(&resp);
         let body = resp.into_body();
         let length = body.size_hint();
