@@ -216,7 +216,7 @@ impl Pool {
                 Err(msg) => {
                     conn.slots.release();
                     conn.slots.finish();
-                    let Msg::Request { body: back, .. } = msg else {
+                    let Msg::Request { body: back, .. } = *msg else {
                         unreachable!("sent a request")
                     };
                     body = back;

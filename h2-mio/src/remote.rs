@@ -86,8 +86,8 @@ impl Remote {
     }
 
     /// As [`send`](Self::send), but a loop that is gone gives the message back.
-    pub(crate) fn try_send(&self, msg: Msg) -> Result<(), Msg> {
-        self.tx.send(msg).map_err(|e| e.0)?;
+    pub(crate) fn try_send(&self, msg: Msg) -> Result<(), Box<Msg>> {
+        self.tx.send(msg).map_err(|e| Box::new(e.0))?;
         let _ = self.waker.wake();
         Ok(())
     }
