@@ -1,14 +1,13 @@
 //! The demo client, blocking: h2c by prior knowledge for `http://` (HTTP/1.1 `Upgrade: h2c`
 //! with `--upgrade`), ALPN `h2` for `https://`. Every request is sent, then every response
-//! awaited, so several URLs go concurrently over one connection. The command line and output
-//! are `h2_testkit::demo`'s, shared by every adapter.
+//! awaited, so several URLs go concurrently over one connection; each body is printed as it
+//! arrives. The command line and output are `h2_testkit::demo`'s, shared by every adapter.
 //!
 //! ```sh
 //! cargo run --release -p h2-mio --example client -- [--upgrade] [--insecure] [-X METHOD] [-d DATA] URL...
 //! ```
 
-use bytes::Bytes;
-use h2_mio::{Client, Trailers};
+use h2_mio::{Body, Client, Frame};
 use h2_testkit::demo::{self, ClientArgs};
 use http::Uri;
 
@@ -16,12 +15,15 @@ fn main() {
     demo::client_exit(run(ClientArgs::parse(std::env::args())))
 }
 
-type Outcome = Result<http::Response<Bytes>, h2_mio::Error>;
+type Outcome = Result<http::Response<Body>, h2_mio::Error>;
 
 fn run(args: ClientArgs) -> Result<bool, Box<dyn std::error::Error>> {
     let first = &args.urls[0];
     let target = args.target()?;
-    let request = |uri: &Uri| args.request(uri, args.data.clone().unwrap_or_default());
+    let request = |uri: &Uri| {
+        let body = args.data.clone().map(Body::from).unwrap_or_default();
+        args.request(uri, body)
+    };
     let mut done: Vec<(Uri, Outcome)> = Vec::new();
     let mut pending = Vec::new();
     let (client, rest) = if target.https {
@@ -50,17 +52,31 @@ fn run(args: ClientArgs) -> Result<bool, Box<dyn std::error::Error>> {
     }
     let mut ok = true;
     for (uri, outcome) in done {
-        match outcome {
+        let failure = match outcome {
             Ok(resp) => {
                 ok &= demo::print_head(&uri, &resp);
-                let trailers = resp.extensions().get::<Trailers>().map(|t| &t.0);
-                demo::print_body(resp.body(), trailers)?;
+                print_streamed(resp.into_body()).err()
             }
-            Err(e) => {
-                demo::print_failure(&uri, &e);
-                ok = false;
-            }
+            Err(e) => Some(e),
+        };
+        if let Some(e) = failure {
+            demo::print_failure(&uri, &e);
+            ok = false;
         }
     }
     Ok(ok)
+}
+
+/// Prints each chunk as it arrives (a long-lived stream shows its events one by one), then
+/// the trailers.
+fn print_streamed(mut body: Body) -> Result<(), h2_mio::Error> {
+    let mut trailers = None;
+    while let Some(frame) = body.frame() {
+        match frame? {
+            Frame::Data(d) => demo::print_body(&d, None)?,
+            Frame::Trailers(t) => trailers = Some(t),
+        }
+    }
+    demo::print_body(&[], trailers.as_ref())?;
+    Ok(())
 }

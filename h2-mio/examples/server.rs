@@ -7,35 +7,25 @@
 //! ```
 //! `--tls` makes a self-signed certificate for `localhost` and `127.0.0.1` at start.
 
-use bytes::Bytes;
 use h2_mio::{Body, Pusher, Server};
 use h2_testkit::demo::{self, Route, ServerArgs};
 use http::{Request, Response};
 
 /// Answers `req` as every adapter's demo server does, with threads for the streamed bodies.
-fn route(req: Request<Bytes>) -> Response<Body> {
+/// The handler runs when the request head arrives; its body streams in meanwhile.
+fn route(req: Request<Body>) -> Response<Body> {
     let route = Route::of(req.method(), req.uri());
     let body = match route {
-        Route::Echo => {
-            // Streamed back, as the async adapters' echo is: no length known up front (chunked
-            // over HTTP/1.1).
-            let (tx, body) = Body::channel();
-            let data = req.into_body();
-            std::thread::spawn(move || {
-                for piece in data.chunks(64 * 1024) {
-                    if tx.send(data.slice_ref(piece)).is_err() {
-                        return;
-                    }
-                }
-            });
-            body
-        }
+        // The request body is the response body: each chunk goes back out as it arrives and
+        // is released to the client's flow control once sent, so the upload is never held
+        // whole (no length known up front: chunked over HTTP/1.1).
+        Route::Echo => req.into_body(),
         Route::Stream { n, interval } => {
-            let (tx, body) = Body::channel();
+            let (mut tx, body) = Body::channel();
             std::thread::spawn(move || {
                 for i in 0..n {
                     std::thread::sleep(interval);
-                    if tx.send(demo::event(i)).is_err() {
+                    if tx.send_data(demo::event(i)).is_err() {
                         return;
                     }
                 }
@@ -43,9 +33,9 @@ fn route(req: Request<Bytes>) -> Response<Body> {
             body
         }
         Route::Trailers => {
-            let (tx, body) = Body::channel();
+            let (mut tx, body) = Body::channel();
             std::thread::spawn(move || {
-                let _ = tx.send(demo::TRAILERS_BODY.into());
+                let _ = tx.send_data(demo::TRAILERS_BODY.into());
                 let _ = tx.send_trailers(demo::trailers());
             });
             body

@@ -1,15 +1,17 @@
 //! A blocking client for one origin: requests over HTTP/2 by prior knowledge, after `Upgrade:
 //! h2c`, or over TLS with ALPN `h2`. Each connection is driven by its own event loop thread;
-//! [`Client::send`] waits for the response, [`Client::start`] does not, so many requests share
-//! a connection. A new connection opens when the server's SETTINGS_MAX_CONCURRENT_STREAMS is
+//! [`Client::send`] waits for the response head, [`Client::start`] does not, so many requests
+//! share a connection; request and response bodies stream both ways under flow control. A new connection opens when the server's SETTINGS_MAX_CONCURRENT_STREAMS is
 //! reached or a connection is going away (GOAWAY), and requests the server refused unprocessed
 //! are sent again (RFC 9113 §8.7).
 
+use crate::body::Body;
 use crate::event_loop::{system_clock, EventLoop, Proto};
 use crate::h2::H2;
-use crate::remote::{Msg, Remote, ReplyTx, Role};
+use crate::remote::{next_request_id, Msg, Pushes, Remote, Role};
+use crate::response::{PushPromise, Reply, ReplyTx, Waiting};
 use bytes::{Bytes, BytesMut};
-use h2_http::Error;
+use h2_http::{Error, OnInformational};
 use h2core::http1;
 use h2core::shell::pool::{self, Pick, Retry, Slots, MAX_ATTEMPTS, OPEN_TIMEOUT};
 use h2core::{Config, Connection, Header, StreamId};
@@ -74,6 +76,7 @@ struct Pool {
     signal: Arc<Signal>,
     connections_opened: AtomicU64,
     retries: AtomicU64,
+    pushes: Pushes,
 }
 
 #[derive(Default)]
@@ -116,6 +119,7 @@ impl Pool {
             signal: Arc::default(),
             connections_opened: AtomicU64::new(0),
             retries: AtomicU64::new(0),
+            pushes: Pushes::default(),
         }
     }
 
@@ -179,32 +183,49 @@ impl Pool {
         Ok(conn)
     }
 
-    /// Sends a request on a reserved slot; its response comes on the returned receiver.
-    fn dispatch(&self, head: &[Header], body: &Bytes) -> Result<ResponseRx, Error> {
+    /// Sends a request on a reserved slot; its response comes through the returned
+    /// [`Waiting`], which cancels the stream if dropped before the head.
+    fn dispatch(
+        &self,
+        head: &[Header],
+        mut body: Body,
+        on_informational: &Option<OnInformational>,
+    ) -> Result<Waiting, Error> {
         // Bounded: a connection that is gone before taking the request is dropped from the
         // pool, so each round opens or finds another.
         for _ in 0..MAX_ATTEMPTS {
             let conn = self.pick()?;
             let (reply, rx) = mpsc::channel();
+            let id = next_request_id();
             let msg = Msg::Request {
+                id,
                 head: head.to_vec(),
-                body: body.clone(),
+                body,
                 reply,
+                on_informational: on_informational.clone(),
                 reserved: true,
             };
-            match conn.remote.send(msg) {
-                Ok(()) => return Ok(rx),
-                Err(_) => {
+            match conn.remote.try_send(msg) {
+                Ok(()) => {
+                    let remote = conn.remote.clone();
+                    let forget = Box::new(move || {
+                        let _ = remote.send(Msg::Forget { id });
+                    });
+                    return Ok(Waiting::new(rx, forget));
+                }
+                Err(msg) => {
                     conn.slots.release();
                     conn.slots.finish();
+                    let Msg::Request { body: back, .. } = *msg else {
+                        unreachable!("sent a request")
+                    };
+                    body = back;
                 }
             }
         }
         Err(Error::ConnectionGone)
     }
 }
-
-type ResponseRx = mpsc::Receiver<Result<Response<Bytes>, Error>>;
 
 /// Waits until the server's SETTINGS arrived on `handle` (or the connection ended).
 fn wait_ready(handle: &Handle, signal: &Signal) -> Result<(), Error> {
@@ -250,31 +271,40 @@ pub struct ClientStats {
     pub retries: u64,
 }
 
-/// A response still on its way.
+/// A response still on its way. Dropping it before the head arrived resets the stream with
+/// CANCEL (RFC 9113 §8.1).
 pub struct PendingResponse {
     pool: Arc<Pool>,
     head: Vec<Header>,
-    body: Bytes,
-    rx: ResponseRx,
+    /// A body given whole, kept to send again (cheap: `Bytes` is shared).
+    whole: Option<Bytes>,
+    on_informational: Option<OnInformational>,
+    waiting: Waiting,
     retry: Retry,
 }
 
 impl PendingResponse {
-    /// Blocks until the whole response (body and trailers, see [`crate::Trailers`]) arrived;
-    /// sends the request again first if the server refused it unprocessed.
-    pub fn wait(mut self) -> Result<Response<Bytes>, Error> {
+    /// Blocks until the response head arrived; the body streams ([`Body::data`], trailers as
+    /// [`Frame::Trailers`](crate::Frame::Trailers) at its end). Sends the request again first
+    /// if the server refused it unprocessed (RFC 9113 §8.7) and none of a streamed body was
+    /// taken yet.
+    pub fn wait(mut self) -> Result<Response<Body>, Error> {
         loop {
-            let err = match self.rx.recv() {
-                Ok(Ok(response)) => return Ok(response),
-                Ok(Err(e)) => e,
-                Err(_) => Error::ConnectionGone,
+            let (err, back) = match self.waiting.recv() {
+                Reply::Head(response) => return Ok(response),
+                Reply::Failed(e, back) => (e, back),
             };
-            // The body is whole: it is sent from `self.body`, never read by anyone else.
-            if !self.retry.again(err.failure(), true) {
+            let body = match &self.whole {
+                Some(b) => Some(Body::from(b.clone())),
+                None => back,
+            };
+            let Some(body) = body.filter(|_| self.retry.again(err.failure(), true)) else {
                 return Err(err);
-            }
+            };
             self.pool.retries.fetch_add(1, Ordering::Relaxed);
-            self.rx = self.pool.dispatch(&self.head, &self.body)?;
+            self.waiting = self
+                .pool
+                .dispatch(&self.head, body, &self.on_informational)?;
         }
     }
 }
@@ -364,6 +394,7 @@ fn spawn(
     let role = Role::Client {
         slots: slots.clone(),
         wake: Arc::new(move || wake.notify()),
+        pushes: pool.pushes.clone(),
     };
     let mut ev = EventLoop::new(pool.config.clone(), system_clock(), |_| role)?;
     let unparsed = !read_buf.is_empty();
@@ -433,24 +464,40 @@ impl Client {
     }
 
     /// Sends `request` without waiting for its response. Blocks only while a new connection
-    /// opens, when every one is at the server's limit.
-    pub fn start(&self, request: Request<Bytes>) -> Result<PendingResponse, Error> {
+    /// opens, when every one is at the server's limit. Its body may be a [`Body::channel`]
+    /// fed from another thread: it goes out as flow control allows. An
+    /// [`OnInformational`] in its extensions is called with each 1xx response (e.g. 103 Early
+    /// Hints, RFC 8297).
+    pub fn start(&self, request: Request<Body>) -> Result<PendingResponse, Error> {
         let head = h2_http::request_to_h2(&request, self.pool.scheme());
         let idempotent = request.method().is_idempotent();
+        let on_informational = request.extensions().get::<OnInformational>().cloned();
         let body = request.into_body();
-        let rx = self.pool.dispatch(&head, &body)?;
+        let retry = Retry::new(idempotent, body.is_end_stream());
+        let whole = body.whole();
+        let waiting = self.pool.dispatch(&head, body, &on_informational)?;
         Ok(PendingResponse {
             pool: self.pool.clone(),
-            retry: Retry::new(idempotent, body.is_empty()),
             head,
-            body,
-            rx,
+            whole,
+            on_informational,
+            waiting,
+            retry,
         })
     }
 
-    /// Sends `request` and waits for the whole response.
-    pub fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, Error> {
+    /// Sends `request` and waits for the response head; the body streams as it arrives.
+    pub fn send(&self, request: Request<Body>) -> Result<Response<Body>, Error> {
         self.start(request)?.wait()
+    }
+
+    /// The responses the server pushes (RFC 9113 §8.4) from now on, on every connection of
+    /// this client. While nobody listens (before the first call, or once the receiver is
+    /// dropped) promised streams are reset with CANCEL. A later call replaces the receiver.
+    pub fn pushes(&self) -> mpsc::Receiver<PushPromise> {
+        let (tx, rx) = mpsc::channel();
+        *self.pool.pushes.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        rx
     }
 
     /// How many connections are open and take new requests.
@@ -483,10 +530,13 @@ impl Client {
 /// server that does not upgrade is an error.
 pub fn upgrade(
     addr: impl ToSocketAddrs,
-    request: Request<Bytes>,
-) -> Result<(Client, Response<Bytes>), Error> {
+    request: Request<Body>,
+) -> Result<(Client, Response<Body>), Error> {
     let config = Config::client();
     let addrs = resolve(addr)?;
+    // Sent whole over HTTP/1.1 before the switch (RFC 7540 §3.2).
+    let (parts, body) = request.into_parts();
+    let request = Request::from_parts(parts, body.bytes()?);
     let mut socket = connect_std(&addrs)?;
     let head_request = request.method() == http::Method::HEAD;
     let mut out = BytesMut::new();
@@ -522,7 +572,11 @@ pub fn upgrade(
     let (reply, rx) = mpsc::channel();
     let handle = spawn(socket, None, buf, conn, &pool, Some(reply))?;
     // Stream 1 is not sent again: its request went over HTTP/1.1.
-    let response = rx.recv().map_err(|_| Error::ConnectionGone)??;
+    let response = match rx.recv() {
+        Ok(Reply::Head(response)) => response,
+        Ok(Reply::Failed(e, _)) => return Err(e),
+        Err(_) => return Err(Error::ConnectionGone),
+    };
     // Usually already there: the server's SETTINGS come first after the 101.
     if wait_ready(&handle, &pool.signal).is_ok() {
         pool.lock().conns.push(handle);

@@ -4,11 +4,11 @@
 //! shell's [`Accept`] decides what it speaks), then HTTP/1.1 or HTTP/2; it has no protocol rule
 //! of its own.
 
-use crate::body::Out;
 use crate::h2::H2;
 use crate::http1::H1;
 use crate::io::{Io, Socket};
 use crate::remote::{Ctx, Key, Msg, Remote, Role};
+use crate::response::Reply;
 use bytes::BytesMut;
 use h2_http::Error;
 use h2core::shell::pool::Slots;
@@ -290,7 +290,10 @@ impl EventLoop {
         let now = (self.clock)();
         let remote = self.remote.clone();
         let key = match &msg {
-            Msg::Respond { key, .. } | Msg::Push { key, .. } | Msg::Body { key } => Some(*key),
+            Msg::Respond { key, .. }
+            | Msg::Push { key, .. }
+            | Msg::Body { key }
+            | Msg::Consumed { key, .. } => Some(*key),
             _ => None,
         };
         if let Msg::Shutdown = msg {
@@ -320,6 +323,13 @@ impl EventLoop {
         let Some((slot, c)) = conn_for(&mut self.conns, key) else {
             return gone(msg);
         };
+        let ctx = Ctx {
+            now,
+            key: Key { slot, id: c.id },
+            role: &self.role,
+            config: &self.config,
+            remote: &remote,
+        };
         match (msg, &mut c.proto) {
             (Msg::Body { .. }, _) => {}
             (
@@ -347,19 +357,37 @@ impl EventLoop {
                 let _ = reply.send(r.map(|id| h2.respond(key, &remote, id, response)));
             }
             (
+                Msg::Consumed {
+                    stream, consumed, ..
+                },
+                Proto::H2(h2),
+            ) => h2.consumed(&ctx, stream, consumed),
+            (
+                Msg::Consumed {
+                    stream, consumed, ..
+                },
+                Proto::H1(h1),
+            ) => h1.consumed(&mut c.sock, stream, consumed),
+            (
                 Msg::Request {
-                    head, body, reply, ..
+                    id,
+                    head,
+                    body,
+                    reply,
+                    on_informational,
+                    ..
                 },
                 Proto::H2(h2),
             ) => {
-                h2.request(head, body, reply);
-                if let Role::Client { slots, wake } = &self.role {
+                h2.request(&ctx, id, head, body, reply, on_informational);
+                if let Role::Client { slots, wake, .. } = &self.role {
                     if slots.update(&h2.conn) {
                         wake();
                     }
                 }
             }
             (Msg::Expect { stream, reply }, Proto::H2(h2)) => h2.expect(stream, reply),
+            (Msg::Forget { id }, Proto::H2(h2)) => h2.forget(id),
             (msg, _) => gone(msg),
         }
         self.dirty.push(slot);
@@ -386,6 +414,7 @@ impl EventLoop {
             key: Key { slot, id: c.id },
             role: &self.role,
             config: &self.config,
+            remote: &self.remote,
         };
         let scratch = &mut self.scratch;
         // Timers first: whatever fired may have output.
@@ -429,7 +458,7 @@ impl EventLoop {
             if self.stopping && self.conns.is_empty() {
                 self.listener = None;
             }
-            if let Role::Client { slots, wake } = &self.role {
+            if let Role::Client { slots, wake, .. } = &self.role {
                 if slots.finish() {
                     wake();
                 }
@@ -476,15 +505,21 @@ fn conn_for(conns: &mut Slab<Conn>, key: Option<Key>) -> Option<(usize, &mut Con
 /// A message whose connection or protocol is gone: its sender learns it.
 fn gone(msg: Msg) {
     match msg {
-        Msg::Respond { response, .. } => Out::from_body(response.into_body()).abandon(),
+        // Its body is dropped with it: a sender feeding it fails.
+        Msg::Respond { .. } => {}
         Msg::Push { reply, .. } => {
             let _ = reply.send(Err(Error::ConnectionGone));
         }
-        // Not started here: the pool may send it elsewhere.
-        Msg::Request { reply, .. } => {
-            let _ = reply.send(Err(Error::User(h2core::UserError::ConnectionClosed)));
+        // Not started here: the pool may send it elsewhere, with its body.
+        Msg::Request { reply, body, .. } => {
+            let err = Error::User(h2core::UserError::ConnectionClosed);
+            let _ = reply.send(Reply::Failed(err, Some(body)));
         }
-        Msg::Body { .. } | Msg::Expect { .. } | Msg::Shutdown => {}
+        Msg::Body { .. }
+        | Msg::Consumed { .. }
+        | Msg::Forget { .. }
+        | Msg::Expect { .. }
+        | Msg::Shutdown => {}
     }
 }
 

@@ -1,16 +1,23 @@
 //! One HTTP/2 connection on the loop (RFC 9113): what the socket read goes into the core, its
-//! events become whole `http` messages for the role, and bodies go out as flow control allows
-//! (§5.2), through the shell's [`Transport`](h2core::shell::Transport).
+//! events become `http` heads for the role with bodies that stream, and bodies go out as flow
+//! control allows (§5.2), through the shell's [`Transport`](h2core::shell::Transport).
+//!
+//! Received DATA is handed to the body's reader as the core gave it and is released to flow
+//! control only when the reader consumed it (`Msg::Consumed`), so the peer is never more than
+//! the advertised windows ahead of the reader.
 
-use crate::body::{Body, Item, Out, Trailers, MAX_REQUEST_BODY};
+use crate::body::{Body, Out};
 use crate::io::Socket;
-use crate::remote::{Ctx, Key, Remote, ReplyTx, Role};
+use crate::pipe::{Consumed, Item, Pipe};
+use crate::remote::{next_request_id, Ctx, Key, Msg, Remote, Role};
+use crate::response::{PushPromise, PushedResponse, Reply, ReplyTx, Waiting};
 use bytes::{Bytes, BytesMut};
-use h2_http::Error;
+use h2_http::{Error, OnInformational};
 use h2core::shell::ContentLength;
 use h2core::{Connection, Event, Header, Reason, StreamId};
-use http::Response;
+use http::{Request, Response};
 use std::collections::HashMap;
+use std::sync::{mpsc, Arc};
 
 pub(crate) struct H2 {
     pub(crate) conn: Connection,
@@ -25,31 +32,39 @@ pub(crate) struct H2 {
 /// What a stream still needs from the loop.
 #[derive(Default)]
 struct Stream {
-    /// A received head whose message is being collected.
-    head: Option<Vec<Header>>,
-    body: BytesMut,
-    trailers: Option<Vec<Header>>,
+    /// Where received DATA goes: the request body (server) or the response body (client).
+    recv: Option<Arc<Pipe>>,
     /// What we still send on it.
     out: Option<Out>,
-    /// Client: where the response goes.
+    /// Some of `out` was taken: it cannot be given back for a retry.
+    out_touched: bool,
+    /// Client: where the response head goes, and the number its caller knows it by.
     reply: Option<ReplyTx>,
+    id: u64,
+    on_informational: Option<OnInformational>,
     /// The body was aborted: reset with this reason once what was sent before is out (a
     /// reset drops the stream's queued data).
     abort: Option<Reason>,
+    /// Server: the response head was sent.
+    responded: bool,
+    /// Server: the handler dropped the request body before its end.
+    unwanted: bool,
 }
 
 impl Stream {
     fn done(&self) -> bool {
-        self.head.is_none() && self.out.is_none() && self.reply.is_none() && self.abort.is_none()
+        self.recv.is_none() && self.out.is_none() && self.reply.is_none() && self.abort.is_none()
     }
 
-    /// The stream is over before its message: the body's sender and the caller are told.
-    fn fail(self, err: impl FnOnce() -> Error) {
-        if let Some(out) = self.out {
-            out.abandon();
+    /// The stream is over before its messages are: the body sender fails, the reader sees
+    /// the error, the caller gets it (with its request body, if none of it was taken).
+    fn fail(self, err: impl Fn() -> Error) {
+        if let Some(p) = &self.recv {
+            p.deliver(Item::Fail(err()));
         }
         if let Some(tx) = self.reply {
-            let _ = tx.send(Err(err()));
+            let back = self.out.filter(|_| !self.out_touched).map(Out::into_body);
+            let _ = tx.send(Reply::Failed(err(), back));
         }
     }
 }
@@ -89,7 +104,7 @@ impl H2 {
         progress |= self.events(s, ctx);
         progress |= self.pump();
         self.streams.retain(|_, st| !st.done());
-        if let Role::Client { slots, wake } = ctx.role {
+        if let Role::Client { slots, wake, .. } = ctx.role {
             if slots.update(&self.conn) {
                 wake();
             }
@@ -121,35 +136,39 @@ impl H2 {
         for (&id, s) in self.streams.iter_mut() {
             while let Some(out) = s.out.as_mut() {
                 let cap = conn.send_capacity(id);
-                let more = match out {
-                    Out::Full(b) if cap == 0 => break,
+                let (more, end) = match out {
+                    Out::Full(_) if cap == 0 => break,
                     Out::Full(b) => {
                         let chunk = b.split_to(cap.min(b.len()));
                         let last = b.is_empty();
-                        conn.send_data(id, chunk, last).is_ok() && !last
+                        let sent = conn.send_data(id, chunk, last).is_ok();
+                        (sent && !last, sent && last)
                     }
-                    Out::Chan(ch) => match ch.pop(cap > 0) {
+                    Out::Pipe(r) => match r.0.pop(cap > 0) {
                         None => break,
-                        Some(Item::Data(d)) => conn.send_data(id, d, false).is_ok(),
+                        Some(Item::Data(d)) => (conn.send_data(id, d, false).is_ok(), false),
                         Some(Item::Trailers(t)) => {
-                            let _ = conn.send_trailers(id, h2_http::trailers_to_h2(&t));
-                            false
+                            let sent = conn.send_trailers(id, h2_http::trailers_to_h2(&t));
+                            (false, sent.is_ok())
                         }
-                        Some(Item::End) => {
-                            let _ = conn.send_data(id, Bytes::new(), true);
-                            false
-                        }
-                        Some(Item::Abort(reason)) => {
-                            s.abort = Some(reason);
-                            false
+                        Some(Item::End) => (false, conn.send_data(id, Bytes::new(), true).is_ok()),
+                        Some(Item::Fail(e)) => {
+                            s.abort = Some(match e {
+                                Error::Reset(reason) => reason,
+                                _ => Reason::CANCEL,
+                            });
+                            (false, false)
                         }
                     },
                 };
+                s.out_touched = true;
                 progress = true;
                 if !more {
-                    if let Some(out) = s.out.take() {
-                        out.abandon();
-                    }
+                    // Dropped: a sender still feeding it fails.
+                    s.out = None;
+                }
+                if end && s.unwanted {
+                    s.abort = Some(REFUSE_REST);
                 }
             }
             if let Some(reason) = s.abort.filter(|_| conn.send_buffered(id) == 0) {
@@ -172,27 +191,53 @@ impl H2 {
         let mut head = h2_http::response_to_h2(&resp);
         let body = resp.into_body();
         self.lengths.apply(&mut head, body.size_hint());
+        let end_stream = body.is_end_stream();
+        if self.conn.send_response(id, head, end_stream).is_err() {
+            // The stream is gone: the body (dropped here) fails its sender.
+            return;
+        }
+        let s = self.streams.entry(id).or_default();
+        s.responded = true;
+        if end_stream {
+            if s.unwanted {
+                s.abort = Some(REFUSE_REST);
+            }
+            return;
+        }
         let out = Out::from_body(body);
-        let end_stream = matches!(&out, Out::Full(b) if b.is_empty());
-        if self.conn.send_response(id, head, end_stream).is_err() || end_stream {
-            return out.abandon();
+        if let Out::Pipe(r) = &out {
+            r.0.attach(remote.body_notify(key));
         }
-        if let Out::Chan(ch) = &out {
-            ch.attach(remote.body_notify(key));
-        }
-        self.streams.entry(id).or_default().out = Some(out);
+        s.out = Some(out);
     }
 
-    /// Client: starts a request; its response goes to `reply`.
-    pub(crate) fn request(&mut self, head: Vec<Header>, body: Bytes, reply: ReplyTx) {
-        match self.conn.send_request(head, body.is_empty()) {
-            Ok(id) => {
-                let s = self.streams.entry(id).or_default();
+    /// Client: starts a request; its response head goes to `reply`.
+    pub(crate) fn request(
+        &mut self,
+        ctx: &Ctx<'_>,
+        id: u64,
+        head: Vec<Header>,
+        body: Body,
+        reply: ReplyTx,
+        on_informational: Option<OnInformational>,
+    ) {
+        let end_stream = body.is_end_stream();
+        match self.conn.send_request(head, end_stream) {
+            Ok(stream) => {
+                let s = self.streams.entry(stream).or_default();
                 s.reply = Some(reply);
-                s.out = (!body.is_empty()).then_some(Out::Full(body));
+                s.id = id;
+                s.on_informational = on_informational;
+                if !end_stream {
+                    let out = Out::from_body(body);
+                    if let Out::Pipe(r) = &out {
+                        r.0.attach(ctx.remote.body_notify(ctx.key));
+                    }
+                    s.out = Some(out);
+                }
             }
             Err(e) => {
-                let _ = reply.send(Err(Error::User(e)));
+                let _ = reply.send(Reply::Failed(Error::User(e), Some(body)));
             }
         }
     }
@@ -202,11 +247,62 @@ impl H2 {
         self.streams.entry(stream).or_default().reply = Some(reply);
     }
 
-    /// The connection is dropped: every body sender fails.
+    /// Client: the caller of request `id` gave up before the head: RST_STREAM CANCEL
+    /// (RFC 9113 §8.1), and its request body is dropped (its sender fails).
+    pub(crate) fn forget(&mut self, id: u64) {
+        let found = self
+            .streams
+            .iter()
+            .find(|(_, s)| s.id == id && s.reply.is_some())
+            .map(|(&stream, _)| stream);
+        if let Some(stream) = found {
+            self.streams.remove(&stream);
+            let _ = self.conn.reset(stream, Reason::CANCEL);
+        }
+    }
+
+    /// The reader of `stream`'s received body consumed bytes: they go back to flow control
+    /// (WINDOW_UPDATE when the window policy says so, §6.9). A reader that dropped the body
+    /// early no longer wants it: a client cancels the stream (RST_STREAM CANCEL); a server
+    /// follows RFC 9113 §8.1 — once its response is complete, RST_STREAM NO_ERROR asks the
+    /// client to stop sending; while the handler still responds, a reset would cut the
+    /// response, so the rest of the request is discarded as it arrives (and released at once).
+    pub(crate) fn consumed(&mut self, ctx: &Ctx<'_>, stream: StreamId, c: Consumed) {
+        self.conn.release_capacity(stream, c.n);
+        if !c.dropped {
+            return;
+        }
+        let Some(s) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        s.recv = None;
+        match ctx.role {
+            Role::Server { .. } if s.responded && s.out.is_none() => s.abort = Some(REFUSE_REST),
+            Role::Server { .. } => s.unwanted = true,
+            _ => {
+                if self
+                    .conn
+                    .stream_state(stream)
+                    .is_some_and(|st| st.can_recv())
+                {
+                    let _ = self.conn.reset(stream, Reason::CANCEL);
+                }
+            }
+        }
+    }
+
+    /// The connection is dropped: every body sender and reader fails.
     pub(crate) fn abandon(&mut self) {
         for (_, s) in self.streams.drain() {
             s.fail(|| Error::ConnectionGone);
         }
+    }
+
+    /// A body the peer sends on `stream`, read by a user's thread.
+    fn receive(&mut self, ctx: &Ctx<'_>, stream: StreamId) -> Body {
+        let pipe = Arc::new(Pipe::received(ctx.remote.release(ctx.key, stream), false));
+        self.streams.entry(stream).or_default().recv = Some(pipe.clone());
+        Body::pipe(pipe)
     }
 
     fn event(&mut self, ctx: &Ctx<'_>, ev: Event) {
@@ -216,7 +312,7 @@ impl H2 {
                 let _ = events.send(ev);
                 return;
             }
-            Role::Client { slots, wake } => {
+            Role::Client { slots, wake, .. } => {
                 if slots.observe(&self.conn, &ev) {
                     wake();
                 }
@@ -225,45 +321,60 @@ impl H2 {
         }
         match ev {
             Event::RequestReceived {
-                stream, headers, ..
-            }
-            | Event::ResponseReceived {
-                stream, headers, ..
-            } => self.streams.entry(stream).or_default().head = Some(headers),
-            Event::DataReceived { stream, data, .. } => {
-                // Collected for the handler or the caller: consumed at once.
-                self.conn.release_capacity(stream, data.len());
-                let Some(s) = self.streams.get_mut(&stream).filter(|s| s.head.is_some()) else {
-                    return;
-                };
-                if s.body.len() + data.len() <= MAX_REQUEST_BODY {
-                    return s.body.extend_from_slice(&data);
+                stream,
+                headers,
+                end_stream,
+            } => self.request_received(ctx, stream, &headers, end_stream),
+            Event::ResponseReceived {
+                stream,
+                headers,
+                end_stream,
+            } => self.response_received(ctx, stream, &headers, end_stream),
+            Event::InformationalResponseReceived { stream, headers } => {
+                if let Some(f) = self
+                    .streams
+                    .get(&stream)
+                    .and_then(|s| s.on_informational.as_ref())
+                {
+                    f.deliver(&headers);
                 }
-                s.head = None;
-                s.body = BytesMut::new();
-                if let Role::Server { .. } = ctx.role {
-                    // RFC 9113 §8.1: a complete response, then the rest is not wanted.
-                    let head = vec![Header::new(":status", "413")];
-                    let _ = self.conn.send_response(stream, head, true);
-                    let _ = self.conn.reset(stream, Reason::NO_ERROR);
-                } else {
-                    let _ = self.conn.reset(stream, Reason::CANCEL);
-                    if let Some(tx) = s.reply.take() {
-                        let _ = tx.send(Err(Error::Malformed("response body too large")));
-                    }
+            }
+            // An empty DATA frame (often the one carrying END_STREAM) has nothing for the
+            // reader; padding was returned to flow control by the core.
+            Event::DataReceived { data, .. } if data.is_empty() => {}
+            Event::DataReceived { stream, data, .. } => {
+                let n = data.len();
+                let taken = self
+                    .streams
+                    .get(&stream)
+                    .and_then(|s| s.recv.as_ref())
+                    .is_some_and(|p| p.deliver(Item::Data(data)));
+                if !taken {
+                    // Nobody will read it: back to flow control at once.
+                    self.conn.release_capacity(stream, n);
                 }
             }
             Event::TrailersReceived { stream, headers } => {
-                if let Some(s) = self.streams.get_mut(&stream) {
-                    s.trailers = Some(headers);
+                if let Some(p) = self.streams.get_mut(&stream).and_then(|s| s.recv.take()) {
+                    p.deliver(match h2_http::fields_to_map(&headers) {
+                        Ok(t) => Item::Trailers(t),
+                        Err(e) => Item::Fail(e.into()),
+                    });
                 }
             }
-            Event::StreamEnded { stream } => self.ended(ctx, stream),
+            Event::StreamEnded { stream } => {
+                if let Some(p) = self.streams.get_mut(&stream).and_then(|s| s.recv.take()) {
+                    p.deliver(Item::End);
+                }
+            }
             Event::StreamReset { stream, reason, .. } => {
                 if let Some(s) = self.streams.remove(&stream) {
                     s.fail(|| Error::Reset(reason));
                 }
             }
+            Event::PushedStreamReceived {
+                promised, headers, ..
+            } => self.promised(ctx, promised, &headers),
             Event::ConnectionTerminated {
                 reason,
                 remote,
@@ -281,47 +392,97 @@ impl H2 {
         }
     }
 
-    /// A whole message arrived: a request for the handler, or the caller's response.
-    fn ended(&mut self, ctx: &Ctx<'_>, stream: StreamId) {
-        let Some(s) = self.streams.get_mut(&stream) else {
+    /// Server: a request head arrived; the handler runs now, its body streams.
+    fn request_received(
+        &mut self,
+        ctx: &Ctx<'_>,
+        stream: StreamId,
+        headers: &[Header],
+        end_stream: bool,
+    ) {
+        let Role::Server { dispatch } = ctx.role else {
             return;
         };
-        let Some(head) = s.head.take() else {
+        let parts = match h2_http::request_from_h2(headers) {
+            Ok(parts) => parts,
+            Err(_) => {
+                let _ = self.conn.reset(stream, Reason::PROTOCOL_ERROR);
+                return;
+            }
+        };
+        let body = match self.upgrade_body.take() {
+            // The `Upgrade: h2c` request, whose body came over HTTP/1.1 (RFC 7540 §3.2).
+            Some(b) if stream.value() == 1 => Body::from(b),
+            other => {
+                self.upgrade_body = other;
+                if end_stream {
+                    Body::empty()
+                } else {
+                    self.receive(ctx, stream)
+                }
+            }
+        };
+        dispatch(ctx.key, stream, Request::from_parts(parts, body));
+    }
+
+    /// Client: the response head arrived; the caller gets it with a streaming body.
+    fn response_received(
+        &mut self,
+        ctx: &Ctx<'_>,
+        stream: StreamId,
+        headers: &[Header],
+        end_stream: bool,
+    ) {
+        let Some(reply) = self.streams.get_mut(&stream).and_then(|s| s.reply.take()) else {
             return;
         };
-        let mut body = std::mem::take(&mut s.body).freeze();
-        if stream.value() == 1 {
-            if let Some(b) = self.upgrade_body.take() {
-                body = b;
-            }
-        }
-        match ctx.role {
-            Role::Server { dispatch } => match h2_http::request_from_h2(&head) {
-                Ok(parts) => dispatch(ctx.key, stream, http::Request::from_parts(parts, body)),
-                Err(_) => {
-                    let _ = self.conn.reset(stream, Reason::PROTOCOL_ERROR);
-                }
-            },
-            Role::Client { .. } => {
-                let trailers = s.trailers.take();
-                if let Some(tx) = s.reply.take() {
-                    let _ = tx.send(client_response(&head, body, trailers));
-                }
-            }
-            #[cfg(feature = "test-hooks")]
-            Role::Tap { .. } => {}
+        let body = if end_stream {
+            Body::empty()
+        } else {
+            self.receive(ctx, stream)
+        };
+        let msg = match h2_http::response_from_h2(headers).map(|b| b.body(body)) {
+            Ok(Ok(resp)) => Reply::Head(resp),
+            Ok(Err(_)) => Reply::Failed(Error::Malformed("response"), None),
+            Err(e) => Reply::Failed(e.into(), None),
+        };
+        // A caller already gone drops the body with the message: the stream is cancelled.
+        let _ = reply.send(msg);
+    }
+
+    /// Client: the server promised a response (RFC 9113 §8.4). Delivered while someone
+    /// listens on `Client::pushes`, else refused with RST_STREAM CANCEL.
+    fn promised(&mut self, ctx: &Ctx<'_>, promised: StreamId, headers: &[Header]) {
+        let listener = match ctx.role {
+            Role::Client { pushes, .. } => pushes.lock().ok().and_then(|p| p.clone()),
+            _ => None,
+        };
+        let request = h2_http::request_from_h2(headers).map(|p| Request::from_parts(p, ()));
+        let (Some(listener), Ok(request)) = (listener, request) else {
+            let _ = self.conn.reset(promised, Reason::CANCEL);
+            return;
+        };
+        let (reply, rx) = mpsc::channel();
+        let id = next_request_id();
+        let remote = ctx.remote.clone();
+        let forget = Box::new(move || {
+            let _ = remote.send(Msg::Forget { id });
+        });
+        let s = self.streams.entry(promised).or_default();
+        s.reply = Some(reply);
+        s.id = id;
+        let promise = PushPromise {
+            request,
+            response: PushedResponse(Waiting::new(rx, forget)),
+        };
+        if listener.send(promise).is_err() {
+            self.streams.remove(&promised);
+            let _ = self.conn.reset(promised, Reason::CANCEL);
         }
     }
 }
 
-fn client_response(
-    head: &[Header],
-    body: Bytes,
-    trailers: Option<Vec<Header>>,
-) -> Result<Response<Bytes>, Error> {
-    let mut b = h2_http::response_from_h2(head)?;
-    if let Some(t) = trailers {
-        b = b.extension(Trailers(h2_http::fields_to_map(&t)?));
-    }
-    b.body(body).map_err(|_| Error::Malformed("response"))
-}
+/// Server: the response is complete and the handler does not want the rest of the request:
+/// RST_STREAM NO_ERROR asks the client to stop sending (RFC 9113 §8.1). Sent like an abort,
+/// once the response's last bytes are out (a reset drops what is still queued).
+const REFUSE_REST: Reason = Reason::NO_ERROR;

@@ -2,23 +2,30 @@
 //! `h2core::http1::ServerConn` (heads, body framing, keep-alive, 100-continue) and the shell
 //! (`H2cSwitch` for `Upgrade: h2c`, `Http1Timer` for the idle and head deadlines); this module
 //! moves bytes between them and the socket.
+//!
+//! The handler runs as soon as the request head is read; its body streams through the same
+//! [`Body`] as over HTTP/2. The socket is read only while less than [`READ_AHEAD`] of the body
+//! waits for the handler, so TCP's own flow control slows a client the handler does not keep
+//! up with.
 
-use crate::body::{Body, Item, Out, MAX_REQUEST_BODY};
+use crate::body::{Body, Out};
 use crate::h2::H2;
 use crate::io::Socket;
+use crate::pipe::{Consumed, Item, Pipe};
 use crate::remote::{Ctx, Key, Remote, Role};
 use bytes::{Bytes, BytesMut};
+use h2_http::Error;
 use h2core::http1::{self, BodyEvent, BodyKind, Http1Error, IncomingRequest, ServerConn};
 use h2core::shell::{Expired, H2cSwitch, Http1Timer, REQUEST_TIMEOUT};
-use h2core::{Header, StreamId};
+use h2core::StreamId;
 use http::Response;
+use std::sync::Arc;
 use std::time::Instant;
 
-/// Bytes of pipelined requests read ahead while a response is pending, at most.
+/// Bytes read ahead of the handler (request body it has not consumed, or pipelined requests
+/// while one is answered), at most.
 const READ_AHEAD: usize = 64 * 1024;
 
-const TOO_LARGE: &[u8] =
-    b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
 const BAD_REQUEST: &[u8] =
     b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
 const SERVER_ERROR: &[u8] =
@@ -34,6 +41,8 @@ pub(crate) struct H1 {
     /// Over TLS: requests are `https`, and `Upgrade: h2c` is ignored (ALPN decides there).
     secure: bool,
     timer: Http1Timer,
+    /// Numbers the exchanges, so a late report about an earlier request body is ignored.
+    exchanges: u32,
     /// No more requests: close once the queue is written.
     pub(crate) closing: bool,
 }
@@ -41,22 +50,34 @@ pub(crate) struct H1 {
 enum State {
     /// Waiting for a request head.
     Idle,
-    /// Collecting a request body.
-    Reading(Pending),
-    /// The handler runs.
-    Handling,
-    /// The response body goes out.
-    Sending(Out),
+    /// An `Upgrade: h2c` request we accept: its body is collected, then we switch.
+    Upgrade(H2cSwitch),
+    /// A request is answered; its body may still arrive while the response goes out.
+    Exchange(Exchange),
     /// Nothing more on this connection.
     Closed,
 }
 
-struct Pending {
-    headers: Vec<Header>,
-    version: http1::Version,
-    body: BytesMut,
-    /// An `Upgrade: h2c` request we accept: it collects the body instead.
-    upgrade: Option<H2cSwitch>,
+struct Exchange {
+    /// What the handler's body reports name (`StreamId` of the exchange number).
+    tag: StreamId,
+    /// The request body is still arriving.
+    reading: bool,
+    /// Where it goes; `None` once complete, or dropped by the handler (the rest is
+    /// discarded as it arrives).
+    body: Option<Arc<Pipe>>,
+    /// Delivered to the handler and not yet consumed.
+    unread: usize,
+    response: Sending,
+}
+
+enum Sending {
+    /// The handler runs.
+    Handling,
+    /// The response body goes out.
+    Body(Out),
+    /// The response is complete.
+    Done,
 }
 
 impl H1 {
@@ -67,6 +88,7 @@ impl H1 {
             state: State::Idle,
             secure,
             timer,
+            exchanges: 0,
             closing: false,
         }
     }
@@ -74,7 +96,7 @@ impl H1 {
     /// True once the connection should close: no more requests, and none in progress (a
     /// graceful shutdown lets the current exchange finish).
     pub(crate) fn is_over(&self) -> bool {
-        self.closing && !matches!(self.state, State::Handling | State::Sending(_))
+        self.closing && !matches!(self.state, State::Exchange(_))
     }
 
     /// The idle or head deadline, while one runs.
@@ -105,8 +127,12 @@ impl H1 {
         scratch: &mut [u8],
         progress: &mut bool,
     ) -> Option<H2> {
-        let reading = matches!(self.state, State::Idle | State::Reading(_));
-        if reading && s.read_buf.len() < READ_AHEAD && s.read_some(scratch) {
+        let wants = match &self.state {
+            State::Idle | State::Upgrade(_) => true,
+            State::Exchange(x) => x.reading && (x.body.is_none() || x.unread < READ_AHEAD),
+            State::Closed => false,
+        };
+        if wants && s.read_buf.len() < READ_AHEAD && s.read_some(scratch) {
             *progress = true;
         }
         loop {
@@ -119,7 +145,7 @@ impl H1 {
                         Ok(Some(req)) => {
                             *progress = true;
                             self.timer.head_received();
-                            self.start(s, req);
+                            self.start(s, ctx, req);
                         }
                         Ok(None) => {
                             self.timer.head_bytes(ctx.now, !s.read_buf.is_empty());
@@ -134,26 +160,20 @@ impl H1 {
                         Err(e) => return self.fail(s, &e),
                     }
                 }
-                State::Reading(p) => match self.sc.read_body(&mut s.read_buf) {
+                State::Upgrade(switch) => match self.sc.read_body(&mut s.read_buf) {
                     Ok(Some(BodyEvent::Data(d))) => {
                         *progress = true;
-                        match &mut p.upgrade {
-                            Some(switch) => switch.body_data(&d),
-                            None if p.body.len() + d.len() > MAX_REQUEST_BODY => {
-                                s.transport.push(Bytes::from_static(TOO_LARGE));
-                                return self.close();
-                            }
-                            None => p.body.extend_from_slice(&d),
-                        }
+                        switch.body_data(&d);
                     }
                     Ok(Some(BodyEvent::Trailers(_))) => {}
                     Ok(Some(BodyEvent::End)) => {
                         *progress = true;
-                        let State::Reading(p) = std::mem::replace(&mut self.state, State::Handling)
+                        let State::Upgrade(switch) =
+                            std::mem::replace(&mut self.state, State::Idle)
                         else {
                             unreachable!("matched above")
                         };
-                        return self.complete(s, ctx, p);
+                        return self.switch(s, ctx, switch);
                     }
                     Ok(None) if !s.read_closed => return None,
                     Ok(None) => match self.sc.read_eof() {
@@ -164,23 +184,46 @@ impl H1 {
                     },
                     Err(e) => return self.fail(s, &e),
                 },
-                State::Sending(_) => {
-                    if !self.pump(s) {
+                State::Exchange(x) => {
+                    if let Err(e) = read_request_body(&mut self.sc, s, x, progress) {
+                        return self.fail(s, &e);
+                    }
+                    if s.read_closed && x.reading {
+                        // Not complete, and nothing more can come (RFC 9112 §8).
+                        x.reading = false;
+                        if let Some(p) = x.body.take() {
+                            p.deliver(Item::Fail(Error::Http1("request body incomplete".into())));
+                        }
+                        self.closing = true;
+                    }
+                    if let Sending::Body(out) = &mut x.response {
+                        match pump(&mut self.sc, s, out) {
+                            Pumped::Waiting => {}
+                            Pumped::Done => {
+                                *progress = true;
+                                x.response = Sending::Done;
+                                self.closing |= self.sc.should_close();
+                            }
+                            Pumped::Failed => return self.close(),
+                        }
+                    }
+                    // Over once answered and the handler has the whole body or dropped it
+                    // (ServerConn drains or refuses what is left of it).
+                    if !matches!(x.response, Sending::Done) || (x.reading && x.body.is_some()) {
                         return None;
                     }
-                    *progress = true;
+                    self.state = State::Idle;
                     if self.closing {
                         return None;
                     }
                     self.timer.await_head(ctx.now);
-                    self.state = State::Idle;
                 }
-                State::Handling | State::Closed => return None,
+                State::Closed => return None,
             }
         }
     }
 
-    fn start(&mut self, s: &mut Socket, req: IncomingRequest) {
+    fn start(&mut self, s: &mut Socket, ctx: &Ctx<'_>, req: IncomingRequest) {
         let scheme = if self.secure { "https" } else { "http" };
         let headers = match req.head.to_h2_headers(scheme) {
             Ok(h) => h,
@@ -189,55 +232,84 @@ impl H1 {
                 return;
             }
         };
-        if matches!(req.body, BodyKind::ContentLength(n) if n > MAX_REQUEST_BODY as u64) {
-            // Known too large before any of it is sent: no 100 Continue, just the answer.
-            s.transport.push(Bytes::from_static(TOO_LARGE));
-            self.close();
+        if let Some(switch) = H2cSwitch::offer(&req, self.secure) {
+            // The body is collected for stream 1: ask for it at once (RFC 9110 §10.1.1).
+            if let Some(b) = self.sc.take_continue() {
+                s.transport.push(b);
+            }
+            self.state = State::Upgrade(switch);
             return;
         }
-        // The body is collected for the handler: ask for it at once (RFC 9110 §10.1.1).
-        if let Some(b) = self.sc.take_continue() {
-            s.transport.push(b);
-        }
-        self.state = State::Reading(Pending {
-            headers,
-            version: req.head.version,
-            body: BytesMut::new(),
-            upgrade: H2cSwitch::offer(&req, self.secure),
-        });
-    }
-
-    /// The request is whole: upgrade, or hand it to the handler.
-    fn complete(&mut self, s: &mut Socket, ctx: &Ctx<'_>, p: Pending) -> Option<H2> {
-        if let Some(switch) = p.upgrade {
-            return match switch.switch(ctx.config.clone(), ctx.now) {
-                Ok((answer, conn, body)) => {
-                    s.transport.push(Bytes::from_static(answer));
-                    Some(H2::new(conn, Some(body), !s.read_buf.is_empty()))
-                }
-                Err(e) => {
-                    tracing::debug!("upgrade: {}", e.detail);
-                    self.close()
-                }
-            };
-        }
         let Role::Server { dispatch } = ctx.role else {
-            return self.close();
+            self.close();
+            return;
         };
-        match h2_http::request_from_h2(&p.headers) {
-            Ok(mut parts) => {
-                parts.version = match p.version {
-                    http1::Version::Http10 => http::Version::HTTP_10,
-                    http1::Version::Http11 => http::Version::HTTP_11,
-                };
-                let req = http::Request::from_parts(parts, p.body.freeze());
-                dispatch(ctx.key, StreamId::ZERO, req);
-                None
-            }
+        let mut parts = match h2_http::request_from_h2(&headers) {
+            Ok(parts) => parts,
             Err(_) => {
                 s.transport.push(Bytes::from_static(BAD_REQUEST));
+                self.close();
+                return;
+            }
+        };
+        parts.version = match req.head.version {
+            http1::Version::Http10 => http::Version::HTTP_10,
+            http1::Version::Http11 => http::Version::HTTP_11,
+        };
+        self.exchanges = self.exchanges.wrapping_add(1);
+        let tag = StreamId::new(self.exchanges);
+        let (pipe, body) = match req.body {
+            BodyKind::Empty | BodyKind::ContentLength(0) => (None, Body::empty()),
+            _ => {
+                // 100 Continue goes out when the handler first reads (`consumed`).
+                let release = ctx.remote.release(ctx.key, tag);
+                let pipe = Arc::new(Pipe::received(release, req.expect_continue));
+                (Some(pipe.clone()), Body::pipe(pipe))
+            }
+        };
+        self.state = State::Exchange(Exchange {
+            tag,
+            reading: true,
+            body: pipe,
+            unread: 0,
+            response: Sending::Handling,
+        });
+        dispatch(
+            ctx.key,
+            StreamId::ZERO,
+            http::Request::from_parts(parts, body),
+        );
+    }
+
+    /// The `Upgrade: h2c` request is whole: 101, then HTTP/2 with it as stream 1.
+    fn switch(&mut self, s: &mut Socket, ctx: &Ctx<'_>, switch: H2cSwitch) -> Option<H2> {
+        match switch.switch(ctx.config.clone(), ctx.now) {
+            Ok((answer, conn, body)) => {
+                s.transport.push(Bytes::from_static(answer));
+                Some(H2::new(conn, Some(body), !s.read_buf.is_empty()))
+            }
+            Err(e) => {
+                tracing::debug!("upgrade: {}", e.detail);
                 self.close()
             }
+        }
+    }
+
+    /// The handler consumed bytes of its request body (exchange `tag`), or dropped it.
+    pub(crate) fn consumed(&mut self, s: &mut Socket, tag: StreamId, c: Consumed) {
+        let State::Exchange(x) = &mut self.state else {
+            return;
+        };
+        if x.tag != tag {
+            return;
+        }
+        x.unread = x.unread.saturating_sub(c.n);
+        if c.dropped {
+            x.body = None;
+            x.unread = 0;
+        } else if let Some(b) = self.sc.take_continue() {
+            // The handler reads the body: now the client may send it (RFC 9110 §10.1.1).
+            s.transport.push(b);
         }
     }
 
@@ -249,15 +321,25 @@ impl H1 {
         remote: &Remote,
         resp: Response<Body>,
     ) {
-        let head = h2_http::response_to_h2(&resp);
-        let out = Out::from_body(resp.into_body());
-        if !matches!(self.state, State::Handling) {
-            return out.abandon();
-        }
-        let length = match &out {
-            Out::Full(b) => Some(b.len() as u64),
-            Out::Chan(_) => None,
+        let State::Exchange(x) = &mut self.state else {
+            return;
         };
+        if !matches!(x.response, Sending::Handling) {
+            return;
+        }
+        if x.body.is_some() {
+            // The handler kept its request body (to read it as it answers, or as the response
+            // body itself): the client may send it now, or it would wait for 100 Continue
+            // while we wait for the body (RFC 9110 §10.1.1). A handler that did not want it
+            // dropped it before answering, and the client is spared the upload.
+            if let Some(b) = self.sc.take_continue() {
+                s.transport.push(b);
+            }
+        }
+        let head = h2_http::response_to_h2(&resp);
+        let body = resp.into_body();
+        let length = body.size_hint();
+        let out = Out::from_body(body);
         let mut dst = BytesMut::new();
         let written = http1::response_head_from_h2(&head).and_then(|(status, fields)| {
             self.sc
@@ -266,61 +348,14 @@ impl H1 {
         if let Err(e) = written {
             tracing::debug!("response head: {e}");
             s.transport.push(Bytes::from_static(SERVER_ERROR));
-            out.abandon();
             self.close();
             return;
         }
         s.transport.push(dst.freeze());
-        if let Out::Chan(ch) = &out {
-            ch.attach(remote.body_notify(key));
+        if let Out::Pipe(r) = &out {
+            r.0.attach(remote.body_notify(key));
         }
-        self.state = State::Sending(out);
-    }
-
-    /// Writes body bytes while the write queue is short; true once the response is complete.
-    fn pump(&mut self, s: &mut Socket) -> bool {
-        loop {
-            if s.transport.queued() >= WRITE_HIGH_WATER {
-                return false;
-            }
-            let State::Sending(out) = &mut self.state else {
-                return true;
-            };
-            let (data, end) = match out {
-                Out::Full(b) => (std::mem::take(b), Some(None)),
-                Out::Chan(ch) => match ch.pop(true) {
-                    None => return false,
-                    Some(Item::Data(d)) => (d, None),
-                    Some(Item::Trailers(t)) => (Bytes::new(), Some(Some(t))),
-                    Some(Item::End) => (Bytes::new(), Some(None)),
-                    // Unfinished: the client sees the message incomplete (RFC 9112 §8).
-                    Some(Item::Abort(_)) => return self.close().is_none(),
-                },
-            };
-            if !data.is_empty() {
-                match self.sc.send_data(data) {
-                    Ok(chunk) => chunk.into_parts().for_each(|p| s.transport.push(p)),
-                    Err(e) => {
-                        tracing::debug!("response body: {e}");
-                        return self.close().is_none();
-                    }
-                }
-            }
-            let Some(trailers) = end else {
-                continue;
-            };
-            let trailers = trailers.map(|t| h2_http::trailers_to_h2(&t));
-            match self.sc.finish_response(trailers.as_deref()) {
-                Ok(end) => s.transport.push(end.unwrap_or_default()),
-                Err(e) => {
-                    tracing::debug!("response end: {e}");
-                    return self.close().is_none();
-                }
-            }
-            self.state = State::Idle;
-            self.closing |= self.sc.should_close();
-            return true;
-        }
+        x.response = Sending::Body(out);
     }
 
     /// A malformed request: answer with its status and close (RFC 9112 §6.3).
@@ -333,13 +368,124 @@ impl H1 {
         self.close()
     }
 
-    /// Nothing more on this connection (a body being sent is abandoned). Always `None`: no
-    /// upgrade.
+    /// Nothing more on this connection: a request body being read fails, a response body
+    /// being sent is dropped (its sender fails). Always `None`: no upgrade.
     fn close(&mut self) -> Option<H2> {
-        if let State::Sending(out) = std::mem::replace(&mut self.state, State::Closed) {
-            out.abandon();
+        if let State::Exchange(x) = std::mem::replace(&mut self.state, State::Closed) {
+            if let Some(p) = x.body {
+                p.deliver(Item::Fail(Error::ConnectionGone));
+            }
         }
         self.closing = true;
         None
+    }
+}
+
+/// Decodes the request body into the handler's pipe while it keeps up (all of it when
+/// discarding).
+fn read_request_body(
+    sc: &mut ServerConn,
+    s: &mut Socket,
+    x: &mut Exchange,
+    progress: &mut bool,
+) -> Result<(), Http1Error> {
+    while x.reading && (x.body.is_none() || x.unread < READ_AHEAD) {
+        let event = match sc.read_body(&mut s.read_buf) {
+            Ok(Some(ev)) => ev,
+            Ok(None) if !s.read_closed => return Ok(()),
+            Ok(None) => match sc.read_eof() {
+                // The body ended with the connection: read_body says End next.
+                Ok(Some(_)) => continue,
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    x.reading = false;
+                    if let Some(p) = x.body.take() {
+                        p.deliver(Item::Fail(Error::Http1(e.to_string())));
+                    }
+                    return Err(e);
+                }
+            },
+            Err(e) => {
+                x.reading = false;
+                if let Some(p) = x.body.take() {
+                    p.deliver(Item::Fail(Error::Http1(e.to_string())));
+                }
+                return Err(e);
+            }
+        };
+        *progress = true;
+        match event {
+            BodyEvent::Data(d) => {
+                let n = d.len();
+                match &x.body {
+                    Some(p) if p.deliver(Item::Data(d)) => x.unread += n,
+                    _ => x.body = None,
+                }
+            }
+            BodyEvent::Trailers(t) => {
+                if let Some(p) = x.body.take() {
+                    p.deliver(match h2_http::fields_to_map(&t) {
+                        Ok(t) => Item::Trailers(t),
+                        Err(e) => Item::Fail(e.into()),
+                    });
+                }
+            }
+            BodyEvent::End => {
+                x.reading = false;
+                if let Some(p) = x.body.take() {
+                    p.deliver(Item::End);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+enum Pumped {
+    Waiting,
+    Done,
+    Failed,
+}
+
+/// Writes response body bytes while the write queue is short.
+fn pump(sc: &mut ServerConn, s: &mut Socket, out: &mut Out) -> Pumped {
+    loop {
+        if s.transport.queued() >= WRITE_HIGH_WATER {
+            return Pumped::Waiting;
+        }
+        let (data, end) = match out {
+            Out::Full(b) => (std::mem::take(b), Some(None)),
+            Out::Pipe(r) => match r.0.pop(true) {
+                None => return Pumped::Waiting,
+                Some(Item::Data(d)) => (d, None),
+                Some(Item::Trailers(t)) => (Bytes::new(), Some(Some(t))),
+                Some(Item::End) => (Bytes::new(), Some(None)),
+                // Unfinished: the client sees the message incomplete (RFC 9112 §8).
+                Some(Item::Fail(_)) => return Pumped::Failed,
+            },
+        };
+        if !data.is_empty() {
+            match sc.send_data(data) {
+                Ok(chunk) => chunk.into_parts().for_each(|p| s.transport.push(p)),
+                Err(e) => {
+                    tracing::debug!("response body: {e}");
+                    return Pumped::Failed;
+                }
+            }
+        }
+        let Some(trailers) = end else {
+            continue;
+        };
+        let trailers = trailers.map(|t| h2_http::trailers_to_h2(&t));
+        return match sc.finish_response(trailers.as_deref()) {
+            Ok(end) => {
+                s.transport.push(end.unwrap_or_default());
+                Pumped::Done
+            }
+            Err(e) => {
+                tracing::debug!("response end: {e}");
+                Pumped::Failed
+            }
+        };
     }
 }

@@ -8,13 +8,19 @@
 //!
 //! - Server: [`Server::bind`]`(addr)?.serve(handler)`. One port serves HTTP/1.1, h2c by prior
 //!   knowledge and `Upgrade: h2c`; with [`Server::tls`], h2 or HTTP/1.1 over TLS as ALPN
-//!   selects (rustls, driven by the loop: no async runtime). The handler gets the request body collected (at most
-//!   [`MAX_REQUEST_BODY`]; a larger one is answered `413 Payload Too Large`) and answers with a
-//!   whole [`Body`] or a streamed one ([`Body::channel`]).
+//!   selects (rustls, driven by the loop: no async runtime). The handler runs when a
+//!   request's head arrived and reads its [`Body`] as it arrives; it answers with a whole body
+//!   or a streamed one ([`Body::channel`]).
 //! - Client: [`Client::connect`]`(addr)?.send(request)?` (or [`Client::connect_tls`]),
-//!   blocking; [`Client::start`] sends without waiting, so many requests share a connection
-//!   concurrently. A new connection opens when the server's SETTINGS_MAX_CONCURRENT_STREAMS is
-//!   reached or a connection is going away.
+//!   blocking, returns at the response head with a streaming body; [`Client::start`] sends
+//!   without waiting, so many requests share a connection concurrently. A new connection
+//!   opens when the server's SETTINGS_MAX_CONCURRENT_STREAMS is reached or a connection is
+//!   going away. Pushed responses come from [`Client::pushes`].
+//!
+//! Memory is bounded by flow control: a received body is a queue the loop fills with DATA as
+//! it arrives, and its bytes are released to the connection (WINDOW_UPDATE, RFC 9113 §6.9)
+//! only as the reader consumes them, so a peer is never more than the advertised windows
+//! ahead of a reader; a body we send is taken only as send capacity allows.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -24,20 +30,23 @@ mod event_loop;
 mod h2;
 mod http1;
 mod io;
+mod pipe;
 mod pool;
 mod remote;
+mod response;
 pub mod server;
 
 /// Hooks for the shared scenario corpus (feature `test-hooks`); not part of the supported API.
 #[cfg(feature = "test-hooks")]
 pub mod testing;
 
-pub use body::{Body, BodySender, Trailers, MAX_REQUEST_BODY};
+pub use body::{Body, BodySender, Frame};
 pub use client::{Client, ClientStats, PendingResponse};
 pub use io::Io;
+pub use response::{PushPromise, PushedResponse};
 pub use server::{Pusher, Server};
 
-pub use h2_http::Error;
+pub use h2_http::{Error, OnInformational};
 
 /// TLS configs (rustls, ring provider) with ALPN `h2` / `http/1.1`: shared with every adapter.
 pub use h2_http::tls;

@@ -1,13 +1,15 @@
 //! Who a loop works for ([`Role`]) and how other threads reach it: messages through a channel
 //! with a `mio::Waker`, each naming its connection by a [`Key`].
 
-use crate::body::{Body, Notify};
-use bytes::Bytes;
-use h2_http::Error;
+use crate::body::Body;
+use crate::pipe::{Consumed, Notify, Release};
+use crate::response::{PushPromise, ReplyTx};
+use h2_http::{Error, OnInformational};
 use h2core::shell::pool::Slots;
 use h2core::{Config, Header, StreamId};
 use http::{Request, Response};
-use std::sync::{mpsc, Arc};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Instant;
 
 /// Names one connection; `id` tells a reused slab slot from the connection a message meant.
@@ -17,12 +19,18 @@ pub(crate) struct Key {
     pub(crate) id: u64,
 }
 
-/// A reply to a client request.
-pub(crate) type ReplyTx = mpsc::Sender<Result<Response<Bytes>, Error>>;
+/// Server: runs the handler for a request whose head arrived (HTTP/1.1 requests come on
+/// stream 0); its body streams, its response comes back as [`Msg::Respond`].
+pub(crate) type Dispatch = Arc<dyn Fn(Key, StreamId, Request<Body>) + Send + Sync>;
 
-/// Server: runs the handler for a whole request (HTTP/1.1 requests come on stream 0); its
-/// response comes back as [`Msg::Respond`].
-pub(crate) type Dispatch = Arc<dyn Fn(Key, StreamId, Request<Bytes>) + Send + Sync>;
+/// Client: where promised responses go while someone listens ([`crate::Client::pushes`]).
+pub(crate) type Pushes = Arc<Mutex<Option<mpsc::Sender<PushPromise>>>>;
+
+/// A client request's number, unique in the process: how a caller that gives up names it.
+pub(crate) fn next_request_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
 
 /// What reaches the loop from other threads.
 pub(crate) enum Msg {
@@ -38,16 +46,26 @@ pub(crate) enum Msg {
         response: Response<Body>,
         reply: mpsc::Sender<Result<(), Error>>,
     },
-    /// A streamed body has something new.
+    /// A body the loop sends has something new.
     Body { key: Key },
+    /// The reader of a body the loop receives consumed bytes (or dropped it).
+    Consumed {
+        key: Key,
+        stream: StreamId,
+        consumed: Consumed,
+    },
     /// Client: start a request on the (only) connection.
     Request {
+        id: u64,
         head: Vec<Header>,
-        body: Bytes,
+        body: Body,
         reply: ReplyTx,
+        on_informational: Option<OnInformational>,
         /// The pool reserved a slot for it, released once the stream is open (or failed).
         reserved: bool,
     },
+    /// Client: the caller of request `id` gave up before the response head.
+    Forget { id: u64 },
     /// Client: the response on `stream` (stream 1 after an upgrade) goes to `reply`.
     Expect { stream: StreamId, reply: ReplyTx },
     /// Graceful shutdown of every connection (GOAWAY, RFC 9113 §6.8).
@@ -67,11 +85,30 @@ impl Remote {
         self.waker.wake().map_err(Error::Io)
     }
 
-    /// Tells the loop when a streamed body of connection `key` has something new.
+    /// As [`send`](Self::send), but a loop that is gone gives the message back.
+    pub(crate) fn try_send(&self, msg: Msg) -> Result<(), Box<Msg>> {
+        self.tx.send(msg).map_err(|e| Box::new(e.0))?;
+        let _ = self.waker.wake();
+        Ok(())
+    }
+
+    /// Tells the loop when a body of connection `key` it sends has something new.
     pub(crate) fn body_notify(&self, key: Key) -> Notify {
         let remote = self.clone();
         Box::new(move || {
             let _ = remote.send(Msg::Body { key });
+        })
+    }
+
+    /// Tells the loop what the reader of `stream`'s received body consumed.
+    pub(crate) fn release(&self, key: Key, stream: StreamId) -> Release {
+        let remote = self.clone();
+        Box::new(move |consumed| {
+            let _ = remote.send(Msg::Consumed {
+                key,
+                stream,
+                consumed,
+            });
         })
     }
 }
@@ -86,6 +123,7 @@ pub(crate) enum Role {
     Client {
         slots: Arc<Slots>,
         wake: Arc<dyn Fn() + Send + Sync>,
+        pushes: Pushes,
     },
     /// Every core event goes out raw (the scenario corpus through the adapter).
     #[cfg(feature = "test-hooks")]
@@ -100,4 +138,5 @@ pub(crate) struct Ctx<'a> {
     pub(crate) key: Key,
     pub(crate) role: &'a Role,
     pub(crate) config: &'a Config,
+    pub(crate) remote: &'a Remote,
 }

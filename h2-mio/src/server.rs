@@ -6,7 +6,6 @@ use crate::body::Body;
 use crate::event_loop::{system_clock, EventLoop};
 use crate::pool::Pool;
 use crate::remote::{Dispatch, Key, Msg, Remote, Role};
-use bytes::Bytes;
 use h2_http::Error;
 use h2core::{Config, StreamId};
 use http::{Request, Response};
@@ -109,10 +108,13 @@ impl Server {
         self
     }
 
-    /// Serves connections with `handler` on this thread, until shut down.
+    /// Serves connections with `handler` on this thread, until shut down. The handler runs on
+    /// the handler threads when a request's head arrived; it reads the body as it arrives
+    /// ([`Body::data`]) and returns a response whose body may be produced later from any
+    /// thread ([`Body::channel`]). A body it drops unread is refused (RFC 9113 §8.1).
     pub fn serve<F>(self, handler: F) -> std::io::Result<()>
     where
-        F: Fn(Request<Bytes>) -> Response<Body> + Send + Sync + 'static,
+        F: Fn(Request<Body>) -> Response<Body> + Send + Sync + 'static,
     {
         let (handler, pool) = (Arc::new(handler), Pool::new(self.threads));
         let mut ev = EventLoop::new(self.config, system_clock(), |remote| Role::Server {
@@ -131,13 +133,14 @@ impl Server {
     }
 }
 
-/// Runs the handler on the thread pool (a request over HTTP/2 gets a [`Pusher`]); its response
-/// comes back through the loop's channel. A handler that panics answers 500.
+/// Runs the handler on the thread pool as soon as the request head arrived (a request over
+/// HTTP/2 gets a [`Pusher`]); its body streams in meanwhile, its response comes back through
+/// the loop's channel. A handler that panics answers 500.
 fn dispatch<F>(handler: Arc<F>, pool: Pool, remote: Remote) -> Dispatch
 where
-    F: Fn(Request<Bytes>) -> Response<Body> + Send + Sync + 'static,
+    F: Fn(Request<Body>) -> Response<Body> + Send + Sync + 'static,
 {
-    Arc::new(move |key: Key, stream: StreamId, mut req: Request<Bytes>| {
+    Arc::new(move |key: Key, stream: StreamId, mut req: Request<Body>| {
         if stream != StreamId::ZERO {
             let pusher = Pusher {
                 remote: remote.clone(),

@@ -1,21 +1,19 @@
 //! hyperium's `h2` (only a test peer, on its own tokio threads) against our blocking client
 //! and our mio server: the halves of `h2_testkit::hyperium` that need no async runtime on our
-//! side. (The long-lived stream check is curl's here, `interop_tests!`: this client hands out
-//! whole responses.)
+//! side.
 
 mod common;
 
-use bytes::Bytes;
 use h2_mio::{Body, Client, Server};
 use h2_testkit::demo::Route;
 use h2_testkit::hyperium;
 use http::{Request, Response};
 
 /// The demo routes the hyperium client asks for: `/`, `/bytes/N` and `POST /echo`.
-fn handler(req: Request<Bytes>) -> Response<Body> {
+fn handler(req: Request<Body>) -> Response<Body> {
     let route = Route::of(req.method(), req.uri());
     let body = match route {
-        Route::Echo => Body::from(req.into_body()),
+        Route::Echo => req.into_body(),
         _ => Body::from(route.fixed_body().unwrap_or_default()),
     };
     route.response(body)
@@ -34,11 +32,12 @@ fn our_client_sends_fifty_concurrent_requests_to_hyperium_h2_server() {
     // Every request is started before any response is awaited: they share the connection.
     let pending: Vec<_> = hyperium::fifty_requests(addr)
         .into_iter()
-        .map(|req| client.start(req).expect("start"))
+        .map(|req| client.start(req.map(Body::from)).expect("start"))
         .collect();
     for (i, p) in pending.into_iter().enumerate() {
         let resp = p.wait().expect("response");
-        hyperium::check_fifty(i, resp.status(), resp.body());
+        let status = resp.status();
+        hyperium::check_fifty(i, status, &resp.into_body().bytes().expect("body"));
     }
     // h2's server sets no concurrency limit: everything went over one connection.
     assert_eq!(client.connections(), 1);

@@ -2,7 +2,6 @@
 //! holds 10,000 descriptors), then requests are still served; prints the server's memory
 //! growth (VmRSS) for them.
 
-use bytes::Bytes;
 use h2_mio::Client;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -126,12 +125,12 @@ fn ten_thousand_idle_connections_then_requests_still_served() {
         let resp = client
             .send(
                 http::Request::get(format!("http://{addr}/"))
-                    .body(Bytes::new())
+                    .body(h2_mio::Body::empty())
                     .expect("request"),
             )
             .expect("response");
         assert_eq!(resp.status(), 200);
-        assert_eq!(resp.body().as_ref(), b"hello\n");
+        assert_eq!(resp.into_body().bytes().expect("body").as_ref(), b"hello\n");
     }
     let mut h1 = TcpStream::connect(addr).expect("connect");
     h1.write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")

@@ -23,14 +23,14 @@ const BOUND: Duration = Duration::from_secs(20);
 
 /// `/stream?n=K&interval_ms=T` as the demo server: headers at once, then K chunks T ms apart,
 /// so the stream stays open meanwhile.
-fn handler(req: Request<Bytes>) -> Response<Body> {
+fn handler(req: Request<Body>) -> Response<Body> {
     let n = demo::query(req.uri(), "n").unwrap_or(1);
     let interval = Duration::from_millis(demo::query(req.uri(), "interval_ms").unwrap_or(0));
-    let (tx, body) = Body::channel();
+    let (mut tx, body) = Body::channel();
     std::thread::spawn(move || {
         for i in 0..n {
             std::thread::sleep(interval);
-            if tx.send(demo::event(i)).is_err() {
+            if tx.send_data(demo::event(i)).is_err() {
                 return;
             }
         }
@@ -43,9 +43,9 @@ fn serve(config: Config) -> Running {
     common::start(server.config(config).handler_threads(16), handler, BOUND)
 }
 
-fn get(path: &str) -> Request<Bytes> {
+fn get(path: &str) -> Request<Body> {
     Request::get(format!("http://localhost{path}"))
-        .body(Bytes::new())
+        .body(Body::empty())
         .expect("request")
 }
 
@@ -66,7 +66,7 @@ fn requests_beyond_max_concurrent_streams_open_more_connections() {
     for p in pending {
         let resp = p.wait().expect("response");
         assert_eq!(resp.status(), StatusCode::OK);
-        assert_eq!(resp.body(), "event 0\n");
+        assert_eq!(resp.into_body().bytes().expect("body"), "event 0\n");
     }
     let stats = client.stats();
     assert!(
@@ -86,13 +86,15 @@ fn a_connection_that_received_goaway_is_replaced() {
     config.idle_timeout = Some(Duration::from_millis(100));
     let server = serve(config);
     let client = Client::connect(server.addr).expect("connect");
-    assert_eq!(client.send(get("/")).expect("first").body(), "event 0\n");
+    let first = client.send(get("/")).expect("first").into_body();
+    assert_eq!(first.bytes().expect("body"), "event 0\n");
     let deadline = Instant::now() + BOUND;
     while client.connections() > 0 {
         assert!(Instant::now() < deadline, "no GOAWAY from the idle server");
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(client.send(get("/")).expect("second").body(), "event 0\n");
+    let second = client.send(get("/")).expect("second").into_body();
+    assert_eq!(second.bytes().expect("body"), "event 0\n");
     assert_eq!(client.stats().connections_opened, 2);
     assert_eq!(client.connections(), 1);
 }
@@ -159,9 +161,9 @@ fn a_refused_request_is_sent_again_with_its_body() {
     let client = Client::connect(addr).expect("connect");
     // POST is not idempotent: only a refusal (nothing processed) allows sending it again.
     let request = Request::post("http://localhost/")
-        .body(Bytes::from_static(b"payload"))
+        .body(Body::from("payload"))
         .expect("request");
     let resp = client.send(request).expect("response after the retry");
-    assert_eq!(resp.body(), "ok");
+    assert_eq!(resp.into_body().bytes().expect("body"), "ok");
     assert_eq!(client.stats().retries, 1);
 }

@@ -1,6 +1,7 @@
 //! Streamed response bodies that end unfinished, both ways: the handler aborts
 //! (`BodySender::abort`: RST_STREAM with its reason over HTTP/2, an incomplete message over
-//! HTTP/1.1), and the peer resets the stream (the handler's `BodySender` fails). Raw frames
+//! HTTP/1.1), and the peer resets the stream (the handler's `BodySender` and request body
+//! fail); a request body the handler drops is refused once the response is complete. Raw frames
 //! from h2-testkit's DSL over a std `TcpStream`.
 
 mod common;
@@ -24,15 +25,15 @@ const RST_STREAM: u8 = 0x3;
 /// fails, then reports the error on `failed`.
 fn server(failed: mpsc::Sender<Error>) -> common::Running {
     let failed = Arc::new(Mutex::new(failed));
-    let handler = move |req: Request<Bytes>| {
-        let (tx, body) = Body::channel();
+    let handler = move |req: Request<Body>| {
+        let (mut tx, body) = Body::channel();
         if req.uri().path() == "/abort" {
-            tx.send(Bytes::from_static(b"partial")).expect("send");
+            tx.send_data(Bytes::from_static(b"partial")).expect("send");
             tx.abort(Reason::INTERNAL_ERROR).expect("abort");
         } else {
             let failed = failed.lock().expect("lock").clone();
             std::thread::spawn(move || loop {
-                if let Err(e) = tx.send(Bytes::from(vec![b'x'; 16 * 1024])) {
+                if let Err(e) = tx.send_data(Bytes::from(vec![b'x'; 16 * 1024])) {
                     let _ = failed.send(e);
                     return;
                 }
@@ -129,4 +130,72 @@ fn peer_reset_fails_the_handlers_body_sender() {
         .expect("write");
     let err = failures.recv_timeout(PROMPTLY).expect("the sender fails");
     assert!(matches!(err, Error::BodyDropped), "{err:?}");
+}
+
+/// A server whose `/read` handler reads its request body and reports how it ended, and whose
+/// other routes answer `done` without reading it.
+fn reading_server(outcome: mpsc::Sender<Result<usize, Error>>) -> common::Running {
+    let outcome = Arc::new(Mutex::new(outcome));
+    let handler = move |req: Request<Body>| {
+        if req.uri().path() != "/read" {
+            return Response::new(Body::from("done"));
+        }
+        let mut body = req.into_body();
+        let mut n = 0;
+        let result = loop {
+            match body.data() {
+                Some(Ok(d)) => n += d.len(),
+                Some(Err(e)) => break Err(e),
+                None => break Ok(n),
+            }
+        };
+        let _ = outcome.lock().expect("lock").send(result);
+        Response::new(Body::empty())
+    };
+    common::start(
+        Server::bind("127.0.0.1:0").expect("bind"),
+        handler,
+        PROMPTLY,
+    )
+}
+
+fn h2_upload_start(addr: std::net::SocketAddr, path: &str) -> TcpStream {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    let wire = encode_frames(&[
+        P::Preface,
+        P::settings(vec![]),
+        P::request(1, "POST", path),
+        P::data(1, Bytes::from_static(b"some of it")),
+    ]);
+    s.write_all(&wire).expect("write");
+    s
+}
+
+#[test]
+fn peer_reset_fails_the_handlers_request_body() {
+    let (outcome, outcomes) = mpsc::channel();
+    let running = reading_server(outcome);
+    let mut s = h2_upload_start(running.addr, "/read");
+    // The handler runs at the head and reads the first DATA; then the client gives up.
+    s.write_all(&encode_frames(&[P::rst(1, Reason::CANCEL)]))
+        .expect("write");
+    let got = outcomes
+        .recv_timeout(PROMPTLY)
+        .expect("the handler saw the end");
+    assert!(matches!(got, Err(Error::Reset(Reason::CANCEL))), "{got:?}");
+}
+
+#[test]
+fn unread_request_body_is_refused_with_no_error_after_the_complete_response() {
+    let (outcome, _) = mpsc::channel();
+    let running = reading_server(outcome);
+    let mut s = h2_upload_start(running.addr, "/ignore");
+    let frames = read_frames(&mut s, |f| f.iter().any(|f| f.0 == RST_STREAM));
+    let on_1: Vec<&Frame> = frames.iter().filter(|f| f.2 == 1).collect();
+    // RFC 9113 §8.1: the whole response (END_STREAM), then RST_STREAM(NO_ERROR).
+    assert_eq!(on_1[0].0, HEADERS, "{on_1:?}");
+    assert_eq!((on_1[1].0, &on_1[1].3[..]), (DATA, &b"done"[..]));
+    assert_eq!(on_1[1].1 & 0x1, 0x1, "END_STREAM on the response");
+    assert_eq!(on_1[2].0, RST_STREAM);
+    assert_eq!(u32::from_be_bytes(on_1[2].3[..4].try_into().unwrap()), 0);
 }

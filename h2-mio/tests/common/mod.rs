@@ -1,6 +1,5 @@
 //! A mio server on its own thread for the in-process tests (`mod common;` in each).
 
-use bytes::Bytes;
 use h2_mio::server::ShutdownHandle;
 use h2_mio::{Body, Server};
 use http::{Request, Response};
@@ -24,7 +23,7 @@ impl Drop for Running {
 /// fails the test after `bound`.
 pub fn start<F>(server: Server, handler: F, bound: Duration) -> Running
 where
-    F: Fn(Request<Bytes>) -> Response<Body> + Send + Sync + 'static,
+    F: Fn(Request<Body>) -> Response<Body> + Send + Sync + 'static,
 {
     let addr = server.local_addr().expect("local addr");
     let (tx, rx) = mpsc::channel();
