@@ -213,7 +213,7 @@ pub struct BodySender {
 }
 
 impl BodySender {
-    /// Queues `data`; blocks while more than 256 KiB of this body wait to be written (the peer
+    /// Queues `data`; blocks while more than 64 KiB of this body wait to be written (the peer
     /// reads slowly or its flow-control window is closed, RFC 9113 §5.2). Fails with
     /// [`Error::BodyDropped`] once the stream is gone (reset by the peer, connection closed,
     /// the reader dropped the body).

@@ -71,7 +71,6 @@ impl Conn {
     }
 }
 
-const READ_CHUNK: usize = 64 * 1024;
 const WAKER: Token = Token(usize::MAX);
 const LISTENER: Token = Token(usize::MAX - 1);
 
@@ -120,7 +119,7 @@ impl EventLoop {
             clock,
             next_id: 0,
             dirty: Vec::new(),
-            scratch: vec![0; READ_CHUNK].into_boxed_slice(),
+            scratch: vec![0; h2core::shell::READ_CHUNK].into_boxed_slice(),
             stopping: false,
         })
     }
@@ -424,15 +423,30 @@ impl EventLoop {
         let mut busy = true;
         for _ in 0..64 {
             let mut progress = step(c, &ctx, scratch);
-            match c.sock.flush() {
-                Ok(w) => progress |= w,
-                Err(e) => {
-                    tracing::debug!("write: {e}");
-                    if let Proto::H2(h2) = &mut c.proto {
-                        h2.write_failed(&mut c.sock, &ctx);
-                    }
-                    c.sock.transport.handle_write_error();
+            // Written batches go back to the core before the next read, which its flood
+            // limits need (a batch counts as unwritten until `poll_transmit` is called again):
+            // flush, take the next batch, until the socket is full or the core has no more.
+            let flushed = loop {
+                match c.sock.flush() {
+                    Ok(w) => progress |= w,
+                    Err(e) => break Err(e),
                 }
+                let refilled = match &mut c.proto {
+                    Proto::H2(h2) if c.sock.transport.is_empty() => {
+                        c.sock.transport.pump(&mut h2.conn, ctx.now)
+                    }
+                    _ => false,
+                };
+                if !refilled {
+                    break Ok(());
+                }
+            };
+            if let Err(e) = flushed {
+                tracing::debug!("write: {e}");
+                if let Proto::H2(h2) = &mut c.proto {
+                    h2.write_failed(&mut c.sock, &ctx);
+                }
+                c.sock.transport.handle_write_error();
             }
             if c.is_done() || !progress {
                 busy = false;

@@ -16,8 +16,10 @@ use http::HeaderMap;
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-/// Bytes a body fed by a blocking sender may hold before the sender waits.
-const HIGH_WATER: usize = 256 * 1024;
+/// Bytes a body fed by a blocking sender may hold before the sender waits: four 16 KiB chunks,
+/// as the async adapters' body channel holds four chunks. A peer that opens many streams and
+/// reads none (CVE-2019-9511, -9517) pins at most this much produced body per stream.
+const HIGH_WATER: usize = 64 * 1024;
 
 /// Consumed bytes are reported once this many gathered, or when the reader drained the queue:
 /// one loop wake-up per batch, not per frame.
