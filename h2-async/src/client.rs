@@ -114,6 +114,12 @@ impl SendRequest {
         let _ = self.tx.send(Command::Shutdown);
     }
 
+    /// Closes the connection gracefully and waits until it has ended: see [`Client::close`].
+    pub async fn close(&self) {
+        self.shutdown();
+        ended(&self.shared).await;
+    }
+
     /// True when a request sent now would start at once on this connection.
     pub fn has_room(&self) -> bool {
         self.shared.slots.has_room()
@@ -471,7 +477,20 @@ impl<R: Runtime> Client<R> {
         }
     }
 
-    /// Closes every connection gracefully.
+    /// Closes every connection gracefully and waits until each has ended (RFC 9113 §6.8):
+    /// GOAWAY, requests in flight finish, then each connection keeps reading and answering
+    /// the server's PINGs until the server closes or `Config::drain_timeout` passes, and our
+    /// FIN goes out after our last bytes. Call it before a program exits, so that the server's
+    /// last frames are answered rather than cut off.
+    pub async fn close(&self) {
+        self.shutdown();
+        let live = self.pool.state.lock().expect("not poisoned").live.clone();
+        for shared in live {
+            ended(&shared).await;
+        }
+    }
+
+    /// Closes every connection gracefully, without waiting (see [`Client::close`]).
     pub fn shutdown(&self) {
         for c in self
             .pool
@@ -483,6 +502,19 @@ impl<R: Runtime> Client<R> {
         {
             c.shutdown();
         }
+    }
+}
+
+/// Waits until the task of the connection behind `shared` has ended.
+async fn ended(shared: &Shared) {
+    loop {
+        let notified = shared.changed.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if shared.finished.load(Ordering::Acquire) {
+            return;
+        }
+        notified.await;
     }
 }
 

@@ -105,6 +105,8 @@ pub async fn run_client<R: Runtime>(args: ClientArgs) -> Result<bool, Box<dyn st
         args.request(uri, body)
     };
     let mut responses = Vec::new();
+    // Run once every response is read: a graceful close that answers the server's last frames.
+    let close: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
     if args.upgrade && !target.https {
         // The first request carries the upgrade; the others follow on the HTTP/2 connection.
         let (client, first_response) =
@@ -118,6 +120,7 @@ pub async fn run_client<R: Runtime>(args: ClientArgs) -> Result<bool, Box<dyn st
                 spawn_send::<R>(async move { c.send(req).await }),
             ));
         }
+        close = Box::pin(async move { client.close().await });
     } else {
         let client = if target.https {
             let config = if args.insecure {
@@ -137,6 +140,7 @@ pub async fn run_client<R: Runtime>(args: ClientArgs) -> Result<bool, Box<dyn st
                 spawn_send::<R>(async move { c.send(req).await }),
             ));
         }
+        close = Box::pin(async move { client.close().await });
     }
     let mut ok = true;
     for (uri, outcome) in responses {
@@ -152,5 +156,6 @@ pub async fn run_client<R: Runtime>(args: ClientArgs) -> Result<bool, Box<dyn st
             }
         }
     }
+    close.await;
     Ok(ok)
 }
