@@ -64,6 +64,8 @@ fn run(args: ClientArgs) -> Result<bool, Box<dyn std::error::Error>> {
             ok = false;
         }
     }
+    // A graceful close before exiting: GOAWAY, and the server's last frames (a PING) answered.
+    client.close();
     Ok(ok)
 }
 

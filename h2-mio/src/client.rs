@@ -85,6 +85,8 @@ struct PoolState {
     conns: Vec<Handle>,
     /// Connections being opened (at most one at a time: the others wait for it).
     opening: usize,
+    /// The loop thread of every connection opened, for [`Client::close`] to wait on.
+    loops: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Drop for Pool {
@@ -411,7 +413,7 @@ fn spawn(
         remote: ev.remote(),
         slots: slots.clone(),
     };
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("h2-mio-client".into())
         .spawn(move || {
             if let Err(e) = ev.run() {
@@ -422,6 +424,10 @@ fn spawn(
                 signal.notify();
             }
         })?;
+    let mut state = pool.lock();
+    state.loops.retain(|t| !t.is_finished());
+    state.loops.push(thread);
+    drop(state);
     pool.connections_opened.fetch_add(1, Ordering::Relaxed);
     Ok(handle)
 }
@@ -515,8 +521,21 @@ impl Client {
         }
     }
 
-    /// Closes every connection gracefully (GOAWAY; requests in flight finish). Requests
-    /// started afterwards open a new connection.
+    /// Closes every connection gracefully and waits until each has ended (RFC 9113 §6.8):
+    /// GOAWAY, requests in flight finish, then each connection keeps reading and answering
+    /// the server's PINGs until the server closes or `Config::drain_timeout` passes, and our
+    /// FIN goes out after our last bytes. Call it before a program exits, so that the server's
+    /// last frames are answered rather than cut off.
+    pub fn close(&self) {
+        self.shutdown();
+        let loops = std::mem::take(&mut self.pool.lock().loops);
+        for thread in loops {
+            let _ = thread.join();
+        }
+    }
+
+    /// Closes every connection gracefully (GOAWAY; requests in flight finish), without
+    /// waiting (see [`Client::close`]). Requests started afterwards open a new connection.
     pub fn shutdown(&self) {
         for c in self.pool.lock().conns.drain(..) {
             let _ = c.remote.send(Msg::Shutdown);

@@ -1129,6 +1129,78 @@ pub fn client_gets_file_from_nghttpd(client: &ClientSpec) {
     );
 }
 
+/// The closing rule (RFC 9113 §6.8): a server answers our client's request and sends a PING
+/// right after the response, then keeps the connection open. The client example must answer
+/// the PING and send GOAWAY before it closes its side (not just exit after its last response),
+/// and exit once the server stays silent (its drain deadline), successfully.
+pub fn client_answers_the_servers_last_ping_before_closing(client: &ClientSpec) {
+    use crate::dsl::{encode_frames, PeerFrame as P};
+    use h2core::frame::{FrameType, Head, HEADER_LEN};
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().expect("accept");
+        s.set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        let mut buf = bytes::BytesMut::new();
+        let mut chunk = [0u8; 16 * 1024];
+        let mut seen = Vec::new();
+        let mut answered = false;
+        let mut preface = false;
+        // Bounded: the read timeout ends a client that neither sends nor closes.
+        loop {
+            let n = match s.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            buf.extend_from_slice(&chunk[..n]);
+            if !preface {
+                if buf.len() < h2core::preface::PREFACE.len() {
+                    continue;
+                }
+                let _ = buf.split_to(h2core::preface::PREFACE.len());
+                preface = true;
+                s.write_all(&encode_frames(&[P::settings(vec![]), P::SettingsAck]))
+                    .expect("write settings");
+            }
+            while let Some(header) = buf.first_chunk::<HEADER_LEN>() {
+                let head = Head::parse(header);
+                if buf.len() < HEADER_LEN + head.length as usize {
+                    break;
+                }
+                let _ = buf.split_to(HEADER_LEN + head.length as usize);
+                seen.push((head.kind, head.flags));
+                if head.kind == FrameType::HEADERS && !answered {
+                    answered = true;
+                    let id = head.stream_id.value();
+                    s.write_all(&encode_frames(&[
+                        P::response(id, "200"),
+                        P::data(id, "bye\n").eos(),
+                        P::ping(*b"lastword"),
+                    ]))
+                    .expect("write response");
+                }
+            }
+        }
+        seen
+    });
+    let bin = example_binary(client.package, client.example);
+    let out = run_with_timeout(
+        Command::new(bin).arg(format!("http://{addr}/")),
+        Duration::from_secs(30),
+    );
+    let seen = server.join().expect("server thread");
+    assert!(out.status.success(), "{}", out.report_alone());
+    assert_eq!(out.stdout, b"bye\n", "{}", out.report_alone());
+    let ping_ack = seen
+        .iter()
+        .position(|&(k, f)| k == FrameType::PING && f & 0x1 != 0);
+    let goaway = seen.iter().position(|&(k, _)| k == FrameType::GOAWAY);
+    assert!(ping_ack.is_some(), "the PING was not answered: {seen:?}");
+    assert!(goaway.is_some(), "no GOAWAY before the close: {seen:?}");
+}
+
 /// Our client `--upgrade` against our server: the first URL goes as the `Upgrade: h2c`
 /// request, the others over the HTTP/2 connection that follows.
 pub fn client_upgrade_against_server(client: &ClientSpec, spec: &ServerSpec) {
@@ -1304,6 +1376,11 @@ macro_rules! interop_tests {
         #[test]
         fn client_example_gets_file_from_nghttpd() {
             $crate::interop::client_gets_file_from_nghttpd(&$client);
+        }
+
+        #[test]
+        fn client_example_answers_the_servers_last_ping_before_closing() {
+            $crate::interop::client_answers_the_servers_last_ping_before_closing(&$client);
         }
 
         #[test]
