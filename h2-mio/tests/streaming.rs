@@ -256,13 +256,17 @@ fn handler_echoes_a_three_megabyte_upload_while_reading_it() {
     }
     rx.recv_timeout(BOUND).expect("first half sent");
     let mut tx = producer.join().unwrap();
-    for piece in second.chunks(50_000) {
-        tx.send_data(second.slice_ref(piece)).expect("send");
-    }
-    drop(tx);
+    // The second half from another thread while this one reads the echo, as any echo client
+    // must: windows and queues in both directions hold less than 1.5 MB.
+    let producer = std::thread::spawn(move || {
+        for piece in second.chunks(50_000) {
+            tx.send_data(second.slice_ref(piece)).expect("send");
+        }
+    });
     while let Some(d) = body.data() {
         got.extend_from_slice(&d.expect("data"));
     }
+    producer.join().unwrap();
     assert!(got == upload, "echo differs from the upload");
 }
 
@@ -307,16 +311,22 @@ fn http11_upload_with_100_continue_is_echoed_while_it_arrives() {
     let interim = got.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     got.drain(..interim);
     // The first half, then some of the echo before the rest is sent.
+    // One thread writes while this one reads, as any echo client must (the buffers on the way
+    // hold less than the upload): the first half, then the rest once some echo came back.
     let mut writer = s.try_clone().unwrap();
-    let first = upload.slice(..1_500_000);
-    let sender = std::thread::spawn(move || writer.write_all(&first).map(|_| writer));
+    let sent = upload.clone();
+    let (go_on, wait) = mpsc::channel::<()>();
+    let sender = std::thread::spawn(move || {
+        writer.write_all(&sent[..1_500_000]).expect("first half");
+        wait.recv_timeout(BOUND).expect("some echo first");
+        writer.write_all(&sent[1_500_000..]).expect("second half");
+    });
     while got.len() < 200_000 {
         let n = s.read(&mut chunk).expect("read");
         assert!(n > 0, "closed early");
         got.extend_from_slice(&chunk[..n]);
     }
-    let mut writer = sender.join().unwrap().expect("first half");
-    writer.write_all(&upload[1_500_000..]).expect("second half");
+    go_on.send(()).expect("sender waits");
     let split = got.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
     let text = String::from_utf8_lossy(&got[..split]).to_string();
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
@@ -330,6 +340,7 @@ fn http11_upload_with_100_continue_is_echoed_while_it_arrives() {
         assert!(n > 0, "closed before the last chunk");
         body.extend_from_slice(&chunk[..n]);
     };
+    sender.join().expect("sender");
     assert!(echoed == upload, "echo differs from the upload");
 }
 
