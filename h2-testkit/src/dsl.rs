@@ -2,7 +2,8 @@
 //! ([`ExpectFrame`]) and what the application must see ([`ExpectEvent`]).
 
 use bytes::{BufMut, Bytes, BytesMut};
-use h2core::frame::{Frame, FrameType, Head, PrioritySpec};
+use h2core::frame::{Continuation, Frame, FrameType, Head, Headers, PrioritySpec, PushPromise};
+use h2core::hpack::Encoder;
 use h2core::{Event, Header, Reason, StreamId};
 
 /// Shorthand for a header list: `hdrs(&[(":method", "GET"), ...])`.
@@ -688,12 +689,111 @@ fn block_of(event: &Event) -> Option<(u32, &[Header])> {
     }
 }
 
+/// Encodes scripted frames as the peer writes them, header blocks with its own HPACK encoder
+/// (whose dynamic table carries over between calls on one connection).
+#[derive(Debug, Default)]
+pub struct FrameEncoder {
+    encoder: Encoder,
+}
+
+impl FrameEncoder {
+    /// The bytes of `frame`.
+    pub fn encode(&mut self, frame: &PeerFrame) -> BytesMut {
+        let mut out = BytesMut::new();
+        match frame.clone() {
+            PeerFrame::Preface => out.extend_from_slice(h2core::preface::PREFACE),
+            PeerFrame::Raw(b) => out.extend_from_slice(&b),
+            PeerFrame::Frame(f) => f.encode(&mut out),
+            PeerFrame::SettingsAck => h2core::frame::Settings::ack().encode(&mut out),
+            PeerFrame::Block {
+                stream,
+                promised,
+                headers,
+                end_stream,
+                end_headers,
+                pieces,
+                priority,
+                pad,
+                raw_block,
+            } => {
+                let block = match raw_block {
+                    Some(b) => b,
+                    None => {
+                        let mut b = BytesMut::new();
+                        self.encoder.encode(headers.iter(), &mut b);
+                        b.freeze()
+                    }
+                };
+                let id = StreamId::new(stream);
+                let step = block.len().div_ceil(pieces).max(1);
+                let mut parts: Vec<Bytes> =
+                    block.chunks(step).map(Bytes::copy_from_slice).collect();
+                if parts.is_empty() {
+                    parts.push(Bytes::new());
+                }
+                let n = parts.len();
+                for (i, part) in parts.into_iter().enumerate() {
+                    let last = i + 1 == n && end_headers;
+                    if i == 0 {
+                        match promised {
+                            Some(p) => PushPromise {
+                                stream_id: id,
+                                promised_id: StreamId::new(p),
+                                header_block: part,
+                                end_headers: last,
+                                pad_len: pad,
+                            }
+                            .encode(&mut out),
+                            None => Headers {
+                                stream_id: id,
+                                priority,
+                                header_block: part,
+                                end_stream,
+                                end_headers: last,
+                                pad_len: pad,
+                            }
+                            .encode(&mut out),
+                        }
+                    } else {
+                        Continuation {
+                            stream_id: id,
+                            header_block: part,
+                            end_headers: last,
+                        }
+                        .encode(&mut out);
+                    }
+                }
+            }
+            PeerFrame::Continuation {
+                stream,
+                headers,
+                end_headers,
+            } => {
+                let mut b = BytesMut::new();
+                self.encoder.encode(headers.iter(), &mut b);
+                Continuation {
+                    stream_id: StreamId::new(stream),
+                    header_block: b.freeze(),
+                    end_headers,
+                }
+                .encode(&mut out);
+            }
+        }
+        out
+    }
+}
+
 /// The bytes of `frames` as the scripted peer writes them, header blocks HPACK-encoded by a
 /// fresh encoder: for tests that attack a real server over a socket. Calls are independent: a
 /// fresh encoder only refers to table entries it inserted itself, so successive calls on one
 /// connection stay in step with the server's decoder.
 pub fn encode_frames(frames: &[PeerFrame]) -> Bytes {
-    crate::runner::encode_frames(frames)
+    let mut encoder = FrameEncoder::default();
+    let mut out = BytesMut::new();
+    for f in frames {
+        out.extend_from_slice(&encoder.encode(f));
+    }
+    out.freeze()
 }
 
 /// Encodes a frame head (for raw frames built by hand).

@@ -1,11 +1,11 @@
 //! Plays a [`Scenario`] against a [`Harness`] and checks every expectation.
 
-use crate::dsl::PeerFrame;
+use crate::dsl::{FrameEncoder, PeerFrame};
 use crate::harness::{AppResult, Harness};
 use crate::{Scenario, Step};
 use bytes::{Bytes, BytesMut};
-use h2core::frame::{Continuation, Frame, FrameReader, Headers, PushPromise, StreamId};
-use h2core::hpack::{Decoder, Encoder};
+use h2core::frame::{Frame, FrameReader};
+use h2core::hpack::Decoder;
 use h2core::{Event, Header};
 
 /// What happened in one run, to compare two ways of feeding the same scenario.
@@ -19,7 +19,7 @@ pub struct Transcript {
 
 /// The scripted peer's side: its HPACK contexts and what it has received from us.
 struct Peer {
-    encoder: Encoder,
+    encoder: FrameEncoder,
     decoder: Decoder,
     reader: FrameReader,
     received: BytesMut,
@@ -46,7 +46,7 @@ impl Peer {
         let mut decoder = Decoder::new(4096);
         decoder.set_max_header_list_size(usize::MAX);
         Peer {
-            encoder: Encoder::new(),
+            encoder: FrameEncoder::default(),
             decoder,
             reader,
             received: BytesMut::new(),
@@ -60,86 +60,7 @@ impl Peer {
     }
 
     fn encode(&mut self, frame: &PeerFrame) -> Bytes {
-        let mut out = BytesMut::new();
-        match frame.clone() {
-            PeerFrame::Preface => out.extend_from_slice(h2core::preface::PREFACE),
-            PeerFrame::Raw(b) => out.extend_from_slice(&b),
-            PeerFrame::Frame(f) => f.encode(&mut out),
-            PeerFrame::SettingsAck => h2core::frame::Settings::ack().encode(&mut out),
-            PeerFrame::Block {
-                stream,
-                promised,
-                headers,
-                end_stream,
-                end_headers,
-                pieces,
-                priority,
-                pad,
-                raw_block,
-            } => {
-                let block = match raw_block {
-                    Some(b) => b,
-                    None => {
-                        let mut b = BytesMut::new();
-                        self.encoder.encode(headers.iter(), &mut b);
-                        b.freeze()
-                    }
-                };
-                let id = StreamId::new(stream);
-                let step = block.len().div_ceil(pieces).max(1);
-                let mut parts: Vec<Bytes> =
-                    block.chunks(step).map(Bytes::copy_from_slice).collect();
-                if parts.is_empty() {
-                    parts.push(Bytes::new());
-                }
-                let n = parts.len();
-                for (i, part) in parts.into_iter().enumerate() {
-                    let last = i + 1 == n && end_headers;
-                    if i == 0 {
-                        match promised {
-                            Some(p) => PushPromise {
-                                stream_id: id,
-                                promised_id: StreamId::new(p),
-                                header_block: part,
-                                end_headers: last,
-                                pad_len: pad,
-                            }
-                            .encode(&mut out),
-                            None => Headers {
-                                stream_id: id,
-                                priority,
-                                header_block: part,
-                                end_stream,
-                                end_headers: last,
-                                pad_len: pad,
-                            }
-                            .encode(&mut out),
-                        }
-                    } else {
-                        Continuation {
-                            stream_id: id,
-                            header_block: part,
-                            end_headers: last,
-                        }
-                        .encode(&mut out);
-                    }
-                }
-            }
-            PeerFrame::Continuation {
-                stream,
-                headers,
-                end_headers,
-            } => {
-                let mut b = BytesMut::new();
-                self.encoder.encode(headers.iter(), &mut b);
-                Continuation {
-                    stream_id: StreamId::new(stream),
-                    header_block: b.freeze(),
-                    end_headers,
-                }
-                .encode(&mut out);
-            }
-        }
+        let out = self.encoder.encode(frame);
         if let Some(size) = peer_settings_table_size(&out) {
             self.unacked_table_sizes.push_back(size);
         }
@@ -214,17 +135,6 @@ impl Peer {
             self.frames.push((frame, headers));
         }
     }
-}
-
-/// `frames` as a fresh scripted peer sends them (header blocks HPACK-encoded with a new
-/// encoder): see [`crate::dsl::encode_frames`].
-pub(crate) fn encode_frames(frames: &[PeerFrame]) -> Bytes {
-    let mut peer = Peer::new();
-    let mut out = BytesMut::new();
-    for f in frames {
-        out.extend_from_slice(&peer.encode(f));
-    }
-    out.freeze()
 }
 
 /// If `bytes` is one SETTINGS frame (not an ACK), its SETTINGS_HEADER_TABLE_SIZE, if any.

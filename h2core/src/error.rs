@@ -135,3 +135,11 @@ impl fmt::Display for UserError {
 }
 
 impl std::error::Error for UserError {}
+
+/// What handling a received frame gives: nothing, or the peer's fault with its scope and code.
+pub(crate) type ProtocolResult<T = ()> = Result<T, ProtocolError>;
+
+/// A connection error (RFC 9113 §5.4.1) of frame handling.
+pub(crate) fn conn_err(reason: Reason, detail: &'static str) -> ProtocolError {
+    ProtocolError::connection(reason, detail)
+}

@@ -1,10 +1,9 @@
 //! Header blocks: HEADERS, PUSH_PROMISE and their CONTINUATION frames (RFC 9113 §4.3, §6.2,
 //! §6.6, §6.10), decoded once complete and checked as requests, responses or trailers (§8).
 
-use super::recv::{conn_err, Result};
 use super::Connection;
 use crate::config::Role;
-use crate::error::ProtocolError;
+use crate::error::{conn_err, ProtocolError, ProtocolResult as Result};
 use crate::event::Event;
 use crate::frame::{Continuation, Headers, PushPromise, Reason, StreamId};
 use crate::hpack::Header;

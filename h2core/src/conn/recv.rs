@@ -4,7 +4,9 @@
 use super::headers::PartialBlock;
 use super::{Connection, Phase};
 use crate::config::Role;
-use crate::error::{ConnectionError, ProtocolError, StreamError};
+use crate::error::{
+    conn_err, ConnectionError, ProtocolError, ProtocolResult as Result, StreamError,
+};
 use crate::event::Event;
 use crate::frame::{
     Data, Frame, GoAway, Ping, Priority, PriorityUpdate, Reason, RstStream, Settings, StreamId,
@@ -15,12 +17,6 @@ use crate::stream::state::{transition, Input, State, Transition};
 use crate::stream::RecvPhase;
 use bytes::BytesMut;
 use std::time::Instant;
-
-pub(super) type Result<T = ()> = std::result::Result<T, ProtocolError>;
-
-pub(super) fn conn_err(reason: Reason, detail: &'static str) -> ProtocolError {
-    ProtocolError::connection(reason, detail)
-}
 
 impl Connection {
     /// Feeds bytes received from the peer. Whole frames are consumed from `buf`; a partial
