@@ -13,7 +13,6 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 use h2_http::Error;
 use h2core::shell::ContentLength;
-use h2core::StreamState as State;
 use h2core::{Connection, Event, Header, Reason, StreamId};
 use http::{Request, Response};
 use std::collections::HashMap;
@@ -46,15 +45,13 @@ struct Entry {
     body: Option<Body>,
     /// Where an unread request body goes back if the stream is refused (see `Command::Request`).
     give_back: Option<oneshot::Sender<Body>>,
-    /// Server: the handler dropped the request body before its end; the rest is discarded.
-    discarding: bool,
     /// Client: where 1xx responses to the request go.
     informational: Option<h2_http::OnInformational>,
 }
 
 impl Entry {
     fn done(&self) -> bool {
-        self.recv_tx.is_none() && self.resp_tx.is_none() && self.body.is_none() && !self.discarding
+        self.recv_tx.is_none() && self.resp_tx.is_none() && self.body.is_none()
     }
 }
 
@@ -250,27 +247,18 @@ impl Session {
     }
 
     /// The reader of a received body dropped it; `unread` bytes it never read go back to flow
-    /// control. If the body had not ended:
-    /// - client: nobody wants the rest of the response, so the stream is reset with CANCEL
-    ///   (RFC 9113 §8.1, §5.4.2), which also stops the server's work on it;
-    /// - server: the handler may still be answering (many answer without reading the whole
-    ///   request), so the stream goes on; the rest of the request is discarded as it arrives
-    ///   and returned to flow control. Once the response is complete and sent, the client is
-    ///   asked to stop sending with RST_STREAM NO_ERROR (§8.1), as hyperium's h2 does (see
-    ///   `cleanup`).
+    /// control. If the body had not ended, the core decides what the peer is told
+    /// (`Connection::stop_receiving`: a client cancels the stream, a server asks the client to
+    /// stop sending once its response is complete, RFC 9113 §8.1).
     fn body_dropped(&mut self, stream: StreamId, unread: usize) {
         self.conn.release_capacity(stream, unread);
-        let Some(e) = self.streams.get_mut(&stream) else {
-            return;
-        };
-        if e.recv_tx.take().is_none() {
-            return;
-        }
-        if self.conn.role() == h2core::Role::Client {
-            let _ = self.conn.reset(stream, Reason::CANCEL);
-            self.streams.remove(&stream);
-        } else {
-            e.discarding = true;
+        let reading = self
+            .streams
+            .get_mut(&stream)
+            .and_then(|e| e.recv_tx.take())
+            .is_some();
+        if reading {
+            let _ = self.conn.stop_receiving(stream);
         }
     }
 
@@ -410,7 +398,6 @@ impl Session {
             Event::StreamEnded { stream } => {
                 if let Some(e) = self.streams.get_mut(&stream) {
                     e.recv_tx = None;
-                    e.discarding = false;
                 }
             }
             Event::StreamReset {
@@ -576,25 +563,9 @@ impl Session {
         }
     }
 
-    /// After each round: forgets finished streams, asks a client whose request the handler no
-    /// longer reads to stop sending once the response is out, and publishes the counters.
+    /// After each round: forgets finished streams and publishes the counters.
     pub fn cleanup(&mut self) {
-        let conn = &mut self.conn;
-        self.streams.retain(|&id, e| {
-            if e.discarding {
-                match conn.stream_state(id) {
-                    // RFC 9113 §8.1: the response is complete and written (a reset queued
-                    // earlier would overtake its last DATA).
-                    Some(State::HalfClosedLocal) if conn.send_buffered(id) == 0 => {
-                        let _ = conn.reset(id, Reason::NO_ERROR);
-                        e.discarding = false;
-                    }
-                    Some(State::Open | State::HalfClosedLocal) => {}
-                    _ => e.discarding = false,
-                }
-            }
-            !e.done()
-        });
+        self.streams.retain(|_, e| !e.done());
         self.shared
             .header_bytes_sent
             .store(self.conn.stats().header_bytes_sent, Ordering::Relaxed);

@@ -360,7 +360,7 @@ impl EventLoop {
                     stream, consumed, ..
                 },
                 Proto::H2(h2),
-            ) => h2.consumed(&ctx, stream, consumed),
+            ) => h2.consumed(stream, consumed),
             (
                 Msg::Consumed {
                     stream, consumed, ..

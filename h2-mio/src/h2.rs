@@ -45,10 +45,6 @@ struct Stream {
     /// The body was aborted: reset with this reason once what was sent before is out (a
     /// reset drops the stream's queued data).
     abort: Option<Reason>,
-    /// Server: the response head was sent.
-    responded: bool,
-    /// Server: the handler dropped the request body before its end.
-    unwanted: bool,
 }
 
 impl Stream {
@@ -136,28 +132,31 @@ impl H2 {
         for (&id, s) in self.streams.iter_mut() {
             while let Some(out) = s.out.as_mut() {
                 let cap = conn.send_capacity(id);
-                let (more, end) = match out {
+                let more = match out {
                     Out::Full(_) if cap == 0 => break,
                     Out::Full(b) => {
                         let chunk = b.split_to(cap.min(b.len()));
                         let last = b.is_empty();
                         let sent = conn.send_data(id, chunk, last).is_ok();
-                        (sent && !last, sent && last)
+                        sent && !last
                     }
                     Out::Pipe(r) => match r.0.pop(cap > 0) {
                         None => break,
-                        Some(Item::Data(d)) => (conn.send_data(id, d, false).is_ok(), false),
+                        Some(Item::Data(d)) => conn.send_data(id, d, false).is_ok(),
                         Some(Item::Trailers(t)) => {
-                            let sent = conn.send_trailers(id, h2_http::trailers_to_h2(&t));
-                            (false, sent.is_ok())
+                            let _ = conn.send_trailers(id, h2_http::trailers_to_h2(&t));
+                            false
                         }
-                        Some(Item::End) => (false, conn.send_data(id, Bytes::new(), true).is_ok()),
+                        Some(Item::End) => {
+                            let _ = conn.send_data(id, Bytes::new(), true);
+                            false
+                        }
                         Some(Item::Fail(e)) => {
                             s.abort = Some(match e {
                                 Error::Reset(reason) => reason,
                                 _ => Reason::CANCEL,
                             });
-                            (false, false)
+                            false
                         }
                     },
                 };
@@ -166,9 +165,6 @@ impl H2 {
                 if !more {
                     // Dropped: a sender still feeding it fails.
                     s.out = None;
-                }
-                if end && s.unwanted {
-                    s.abort = Some(REFUSE_REST);
                 }
             }
             if let Some(reason) = s.abort.filter(|_| conn.send_buffered(id) == 0) {
@@ -196,14 +192,10 @@ impl H2 {
             // The stream is gone: the body (dropped here) fails its sender.
             return;
         }
-        let s = self.streams.entry(id).or_default();
-        s.responded = true;
         if end_stream {
-            if s.unwanted {
-                s.abort = Some(REFUSE_REST);
-            }
             return;
         }
+        let s = self.streams.entry(id).or_default();
         let out = Out::from_body(body);
         if let Out::Pipe(r) = &out {
             r.0.attach(remote.body_notify(key));
@@ -263,32 +255,18 @@ impl H2 {
 
     /// The reader of `stream`'s received body consumed bytes: they go back to flow control
     /// (WINDOW_UPDATE when the window policy says so, §6.9). A reader that dropped the body
-    /// early no longer wants it: a client cancels the stream (RST_STREAM CANCEL); a server
-    /// follows RFC 9113 §8.1 — once its response is complete, RST_STREAM NO_ERROR asks the
-    /// client to stop sending; while the handler still responds, a reset would cut the
-    /// response, so the rest of the request is discarded as it arrives (and released at once).
-    pub(crate) fn consumed(&mut self, ctx: &Ctx<'_>, stream: StreamId, c: Consumed) {
+    /// early reads no more: the core decides what the peer is told
+    /// (`Connection::stop_receiving`: a client cancels, a server asks the client to stop once
+    /// its response is complete).
+    pub(crate) fn consumed(&mut self, stream: StreamId, c: Consumed) {
         self.conn.release_capacity(stream, c.n);
         if !c.dropped {
             return;
         }
-        let Some(s) = self.streams.get_mut(&stream) else {
-            return;
-        };
-        s.recv = None;
-        match ctx.role {
-            Role::Server { .. } if s.responded && s.out.is_none() => s.abort = Some(REFUSE_REST),
-            Role::Server { .. } => s.unwanted = true,
-            _ => {
-                if self
-                    .conn
-                    .stream_state(stream)
-                    .is_some_and(|st| st.can_recv())
-                {
-                    let _ = self.conn.reset(stream, Reason::CANCEL);
-                }
-            }
+        if let Some(s) = self.streams.get_mut(&stream) {
+            s.recv = None;
         }
+        let _ = self.conn.stop_receiving(stream);
     }
 
     /// The connection is dropped: every body sender and reader fails.
@@ -481,8 +459,3 @@ impl H2 {
         }
     }
 }
-
-/// Server: the response is complete and the handler does not want the rest of the request:
-/// RST_STREAM NO_ERROR asks the client to stop sending (RFC 9113 §8.1). Sent like an abort,
-/// once the response's last bytes are out (a reset drops what is still queued).
-const REFUSE_REST: Reason = Reason::NO_ERROR;

@@ -24,6 +24,8 @@ pub enum AppCommand {
     Reset(u32, Reason),
     /// `release_capacity`.
     ReleaseCapacity(u32, usize),
+    /// `stop_receiving`.
+    StopReceiving(u32),
     /// `ping`.
     Ping([u8; 8]),
     /// `shutdown` (graceful).
@@ -88,6 +90,7 @@ pub fn apply(conn: &mut Connection, cmd: &AppCommand, now: Instant) -> Result<()
             c.release_capacity(id(s), n);
             Ok(())
         }
+        AppCommand::StopReceiving(s) => c.stop_receiving(id(s)),
         AppCommand::Ping(p) => c.ping(p, now),
         AppCommand::Shutdown => c.shutdown(now),
         AppCommand::GoAway(r) => c.go_away(r, Bytes::new(), now),

@@ -18,6 +18,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
     v.extend(priority());
     v.extend(errors());
     v.extend(push_promise());
+    v.extend(stop_receiving());
     v
 }
 
@@ -739,5 +740,52 @@ fn push_promise() -> Vec<Scenario> {
             P::response(2, "200").eos(),
         ])
         .events(vec![E::Pushed(1, 2), E::Response(2, Some("200")), E::Ended(2)]),
+    ]
+}
+
+/// `Connection::stop_receiving`: the application drops a body it received before its end
+/// (RFC 9113 §8.1, §5.4.2). One rule for every adapter.
+fn stop_receiving() -> Vec<Scenario> {
+    let s = "RFC 9113 §8.1 a body the application no longer reads";
+    let upload = || P::request(1, "POST", "/upload");
+    let chunk = || P::data(1, body(16_384));
+    vec![
+        server(s, "a server that stops reading answers, then asks the client to stop with RST_STREAM NO_ERROR")
+            .peer(vec![upload(), P::data(1, "abc")])
+            .events(vec![E::Request(1, Some("/upload")), E::Data(1, None)])
+            .app(A::StopReceiving(1))
+            .expect_not(rst_on(1))
+            .app(A::SendResponse(1, response("200"), false))
+            .app(A::SendData(1, Bytes::from_static(b"ok"), true))
+            .expect(vec![X::headers(1), X::data(1).eos(), X::rst(1, Reason::NO_ERROR)]),
+        server(s, "a server whose response is complete resets at once with NO_ERROR")
+            .peer(vec![upload()])
+            .events(vec![E::Request(1, Some("/upload"))])
+            .app(A::SendResponse(1, response("204"), true))
+            .expect(vec![X::headers(1).eos()])
+            .app(A::StopReceiving(1))
+            .expect(vec![X::rst(1, Reason::NO_ERROR)]),
+        server(s, "DATA after stop_receiving is not delivered and goes back to flow control at once")
+            .peer(vec![upload()])
+            .events(vec![E::Request(1, Some("/upload"))])
+            .app(A::StopReceiving(1))
+            // 33 x 16 KiB passes half the 1 MiB stream window: a WINDOW_UPDATE without any
+            // release_capacity from the application.
+            .peer((0..33).map(|_| chunk()).collect())
+            .no_event(E::Data(1, None))
+            .expect(vec![X::window_update(1)])
+            .expect_not(rst_on(1)),
+        client(s, "a client that stops reading a response cancels the stream")
+            .app(A::SendRequest(get("/big"), true))
+            .peer(vec![P::response(1, "200"), P::data(1, "first")])
+            .events(vec![E::Response(1, Some("200")), E::Data(1, None)])
+            .app(A::StopReceiving(1))
+            .expect(vec![X::rst(1, Reason::CANCEL)]),
+        client(s, "stop_receiving after the response ended sends nothing")
+            .app(A::SendRequest(get("/"), true))
+            .peer(vec![P::response(1, "200"), P::data(1, "all").eos()])
+            .events(vec![E::Response(1, Some("200")), E::Ended(1)])
+            .app(A::StopReceiving(1))
+            .expect_not(rst_on(1)),
     ]
 }

@@ -376,6 +376,35 @@ impl Connection {
         }
     }
 
+    /// The application will read no more of what the peer sends on `id` (it dropped the
+    /// body). What follows is decided here, once for every adapter:
+    /// - client: the response is no longer wanted, so the stream is reset with CANCEL
+    ///   (RFC 9113 §8.1, §5.4.2), which also stops the server's work on it;
+    /// - server: the response may still be in progress (many handlers answer without reading
+    ///   the whole request), so the stream goes on. DATA that arrives from now on is returned
+    ///   to flow control at once and not delivered; once our response is complete, RST_STREAM
+    ///   NO_ERROR asks the client to stop sending (§8.1: "A server can send a complete
+    ///   response prior to the client sending an entire request ...").
+    ///
+    /// Nothing happens if the peer already ended its side (or the stream is closed). Give back what was received but
+    /// not read with [`release_capacity`](Self::release_capacity) as usual.
+    pub fn stop_receiving(&mut self, id: StreamId) -> Result<(), UserError> {
+        self.check_open()?;
+        // A stream already closed (and forgotten) has nothing more to receive either.
+        let Some(s) = self.streams.get_mut(id).filter(|s| s.state.can_recv()) else {
+            return Ok(());
+        };
+        if self.role == Role::Client {
+            return self.reset(id, Reason::CANCEL);
+        }
+        s.discard_recv = true;
+        if s.state == State::HalfClosedLocal {
+            // Our END_STREAM is already in the output: the reset follows it.
+            return self.reset(id, Reason::NO_ERROR);
+        }
+        Ok(())
+    }
+
     /// The application consumed `n` bytes received on `id` (from `DataReceived`): they may be
     /// returned to the peer by WINDOW_UPDATE, on the stream and on the connection, when the
     /// window policy says so (§6.9). Works on closed streams too (connection window only).

@@ -366,14 +366,19 @@ impl Connection {
                     }
                 }
                 // Padding is consumed now; the application releases only the data it reads.
-                let padding = len - f.data.len() as u32;
+                let mut padding = len - f.data.len() as u32;
                 self.stats.data_received += f.data.len() as u64;
-                self.events.push_back(Event::DataReceived {
-                    stream: id,
-                    data: f.data,
-                    flow_controlled_len: len,
-                    end_stream: f.end_stream,
-                });
+                if stream.discard_recv {
+                    // Nobody reads it (`stop_receiving`): all of it goes back at once.
+                    padding = len;
+                } else {
+                    self.events.push_back(Event::DataReceived {
+                        stream: id,
+                        data: f.data,
+                        flow_controlled_len: len,
+                        end_stream: f.end_stream,
+                    });
+                }
                 if f.end_stream {
                     self.events.push_back(Event::StreamEnded { stream: id });
                     self.apply_recv(id, next);

@@ -8,7 +8,7 @@ use crate::frame::{
 };
 use crate::hpack::Header;
 use crate::settings::{self, SettingsValues};
-use crate::stream::state::{transition, Input, Transition};
+use crate::stream::state::{transition, Input, State, Transition};
 use bytes::Bytes;
 use std::time::Instant;
 
@@ -159,6 +159,12 @@ impl Connection {
                 if next.is_closed() {
                     self.scheduler.remove(id.value());
                     self.on_stream_closed();
+                }
+                // Our side just ended (its END_STREAM is in the output) on a stream whose rest
+                // the application does not want: ask the peer to stop sending (§8.1).
+                let discarding = self.streams.get(id).is_some_and(|s| s.discard_recv);
+                if next == State::HalfClosedLocal && discarding {
+                    let _ = self.reset(id, Reason::NO_ERROR);
                 }
             }
             other => tracing::debug!(?state, ?input, ?other, "unexpected local transition"),

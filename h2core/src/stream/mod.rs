@@ -62,6 +62,10 @@ pub(crate) struct Stream {
     pub head_request: bool,
     /// The peer promised this stream (client) or we did (server).
     pub pushed: bool,
+    /// The application reads no more of this stream (`Connection::stop_receiving`): DATA goes
+    /// back to flow control as it arrives, and our END_STREAM is followed by RST_STREAM
+    /// NO_ERROR (RFC 9113 §8.1).
+    pub discard_recv: bool,
 }
 
 impl Stream {
@@ -82,6 +86,7 @@ impl Stream {
             recv_data_len: 0,
             head_request: false,
             pushed: false,
+            discard_recv: false,
         }
     }
 
