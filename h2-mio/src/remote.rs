@@ -39,6 +39,12 @@ pub(crate) enum Msg {
         stream: StreamId,
         response: Response<Body>,
     },
+    /// A 1xx response ahead of the final one (`StreamId::ZERO`: over HTTP/1.1).
+    Informational {
+        key: Key,
+        stream: StreamId,
+        head: Vec<Header>,
+    },
     Push {
         key: Key,
         parent: StreamId,
@@ -124,6 +130,8 @@ pub(crate) enum Role {
         slots: Arc<Slots>,
         wake: Arc<dyn Fn() + Send + Sync>,
         pushes: Pushes,
+        /// The pool's count of header bytes sent (`ClientStats::header_bytes_sent`).
+        header_bytes: Arc<AtomicU64>,
     },
     /// Every core event goes out raw (the scenario corpus through the adapter).
     #[cfg(feature = "test-hooks")]
