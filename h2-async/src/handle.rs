@@ -53,8 +53,51 @@ impl StreamHandle {
 
 /// A pushed response promised by the server (client side, RFC 9113 §8.4).
 pub struct PushPromise {
-    /// The promised request.
+    /// The promised request (what the server says the client would have asked).
     pub request: Request<()>,
     /// The pushed response, when it arrives.
-    pub response: oneshot::Receiver<Result<Response<Body>, Error>>,
+    pub response: PushedResponse,
+}
+
+impl std::fmt::Debug for PushPromise {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushPromise")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A pushed response on its way.
+pub struct PushedResponse(pub(crate) oneshot::Receiver<Result<Response<Body>, Error>>);
+
+impl PushedResponse {
+    /// Waits until the pushed response's head arrives; its body streams.
+    pub async fn wait(self) -> Result<Response<Body>, Error> {
+        self.0.await.map_err(|_| Error::ConnectionGone)?
+    }
+}
+
+/// The responses a server pushes (RFC 9113 §8.4), from `Client::pushes` or a client
+/// handshake.
+pub struct Pushes(pub(crate) mpsc::UnboundedReceiver<PushPromise>);
+
+impl Pushes {
+    /// The next promised response; `None` once no connection can deliver any more.
+    pub async fn recv(&mut self) -> Option<PushPromise> {
+        self.0.recv().await
+    }
+
+    /// Polls for the next promised response.
+    pub fn poll_recv(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<PushPromise>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+impl std::fmt::Debug for Pushes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pushes").finish_non_exhaustive()
+    }
 }

@@ -9,8 +9,8 @@ use crate::body::Body;
 use crate::event_loop::{system_clock, EventLoop, Proto};
 use crate::h2::H2;
 use crate::io::Io;
-use crate::remote::{next_request_id, Msg, Pushes, Remote, Role};
-use crate::response::{PushPromise, Reply, ReplyTx, Waiting};
+use crate::remote::{next_request_id, Msg, PushSink, Remote, Role};
+use crate::response::{Pushes, Reply, ReplyTx, Waiting};
 use bytes::{Bytes, BytesMut};
 use h2_http::{Error, OnInformational};
 use h2core::http1;
@@ -79,7 +79,7 @@ struct Pool {
     retries: AtomicU64,
     /// HEADERS + CONTINUATION payload bytes sent on every connection (each loop adds its own).
     header_bytes: Arc<AtomicU64>,
-    pushes: Pushes,
+    pushes: PushSink,
 }
 
 #[derive(Default)]
@@ -125,7 +125,7 @@ impl Pool {
             connections_opened: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             header_bytes: Arc::default(),
-            pushes: Pushes::default(),
+            pushes: PushSink::default(),
         }
     }
 
@@ -529,10 +529,10 @@ impl Client {
     /// The responses the server pushes (RFC 9113 §8.4) from now on, on every connection of
     /// this client. While nobody listens (before the first call, or once the receiver is
     /// dropped) promised streams are reset with CANCEL. A later call replaces the receiver.
-    pub fn pushes(&self) -> mpsc::Receiver<PushPromise> {
+    pub fn pushes(&self) -> Pushes {
         let (tx, rx) = mpsc::channel();
         *self.pool.pushes.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
-        rx
+        Pushes(rx)
     }
 
     /// How many connections are open and take new requests.

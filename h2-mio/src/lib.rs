@@ -43,7 +43,7 @@ pub mod testing;
 pub use body::{Body, BodySender, Frame};
 pub use client::{Client, ClientStats, PendingResponse};
 pub use io::Io;
-pub use response::{PushPromise, PushedResponse};
+pub use response::{PushPromise, PushedResponse, Pushes};
 pub use server::{Server, ShutdownHandle, StreamHandle};
 
 pub use h2_http::{Error, OnInformational};

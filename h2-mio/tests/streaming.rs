@@ -423,7 +423,7 @@ fn pushed_responses_reach_client_pushes() {
     };
     let page = client.send(req()).expect("page");
     assert_eq!(page.into_body().bytes().unwrap(), "<html>");
-    let pushes = client.pushes();
+    let mut pushes = client.pushes();
     let page = client.send(req()).expect("page");
     assert_eq!(page.into_body().bytes().unwrap(), "<html>");
     let promise = pushes.recv_timeout(BOUND).expect("a push");
