@@ -9,8 +9,9 @@ use h2core::StreamId;
 use http::{Request, Response};
 use tokio::sync::{mpsc, oneshot};
 
-/// The handler's handle on its HTTP/2 stream, found in the request's extensions: push
-/// responses (RFC 9113 §8.4) and send 1xx informational responses (§8.1) before the final one.
+/// The handler's handle on its stream, found in the request's extensions: push responses
+/// (RFC 9113 §8.4) and send 1xx informational responses (§8.1) before the final one. Over
+/// HTTP/1.1 a 1xx is an interim response (RFC 9110 §15.2), and push fails.
 #[derive(Clone)]
 pub struct StreamHandle {
     stream: StreamId,
@@ -22,8 +23,8 @@ impl StreamHandle {
         StreamHandle { stream, tx }
     }
 
-    /// Sends a 1xx response (e.g. 103 Early Hints) ahead of the final response (RFC 9113
-    /// §8.1).
+    /// Sends a 1xx response (e.g. 103 Early Hints, RFC 8297) ahead of the final response (RFC
+    /// 9113 §8.1). One sent before the handler returns goes out before the final head.
     pub fn informational(&self, response: Response<()>) -> Result<(), Error> {
         self.tx
             .send(Command::Informational {
@@ -34,8 +35,12 @@ impl StreamHandle {
     }
 
     /// Promises `request` (a GET or HEAD with an authority) and sends `response` on the promised
-    /// stream (RFC 9113 §8.4). Fails when the client disabled push (SETTINGS_ENABLE_PUSH = 0).
+    /// stream (RFC 9113 §8.4). Fails when the client disabled push (SETTINGS_ENABLE_PUSH = 0),
+    /// and over HTTP/1.1, which has no push.
     pub async fn push(&self, request: Request<()>, response: Response<Body>) -> Result<(), Error> {
+        if self.stream == StreamId::ZERO {
+            return Err(Error::Malformed("server push needs HTTP/2"));
+        }
         let (tx, rx) = oneshot::channel();
         let head = convert::response_to_h2(&response);
         self.tx

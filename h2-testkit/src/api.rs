@@ -67,6 +67,17 @@ pub fn get<B: Default>(scheme: &str, addr: std::net::SocketAddr, path: &str) -> 
         .expect("request")
 }
 
+/// Sends `request` over a blocking HTTP/1.1 connection and reads until the server closes it.
+pub fn http1_exchange(addr: std::net::SocketAddr, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(addr).expect("connect");
+    socket.set_read_timeout(Some(TEST_BOUND)).expect("timeout");
+    socket.write_all(request.as_bytes()).expect("write");
+    let mut got = Vec::new();
+    socket.read_to_end(&mut got).expect("read");
+    String::from_utf8_lossy(&got).into_owned()
+}
+
 /// Trailers with one field.
 pub fn trailers(name: &'static str, value: &'static str) -> http::HeaderMap {
     let mut map = http::HeaderMap::new();
@@ -443,6 +454,45 @@ macro_rules! __api_test_list {
                     let css = aw!(pushed.into_body().bytes()).expect("pushed body");
                     assert_eq!(css, "body { color: red }");
                     aw!(client.close());
+                    shutdown.shutdown();
+                    join_task!(served).expect("serve");
+                })
+            }
+
+            #[test]
+            fn stream_handle_over_http1_sends_an_interim_response_and_refuses_push() {
+                block_on!({
+                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind");
+                    let addr = server.local_addr().expect("local_addr");
+                    let shutdown = server.shutdown_handle();
+                    let served = spawn_task!({
+                        aw!(server.serve(handler!([] |req| {
+                            let stream = req
+                                .extensions()
+                                .get::<StreamHandle>()
+                                .cloned()
+                                .expect("a StreamHandle over HTTP/1.1 too");
+                            let hints = Response::builder()
+                                .status(StatusCode::EARLY_HINTS)
+                                .header("link", "</style.css>; rel=preload")
+                                .body(())
+                                .expect("103");
+                            stream.informational(hints).expect("informational");
+                            let promised = Request::get("http://localhost/style.css")
+                                .body(())
+                                .expect("promised request");
+                            let pushed = aw!(stream.push(promised, Response::new(Body::empty())));
+                            let answer = if pushed.is_err() { "no push" } else { "pushed" };
+                            Response::new(Body::from(answer))
+                        })))
+                    });
+                    let got = $crate::api::http1_exchange(
+                        addr,
+                        "GET / HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n",
+                    );
+                    assert!(got.starts_with("HTTP/1.1 103"), "{got}");
+                    let final_head = got.find("HTTP/1.1 200").expect("the final response");
+                    assert!(got[final_head..].ends_with("no push"), "{got}");
                     shutdown.shutdown();
                     join_task!(served).expect("serve");
                 })
