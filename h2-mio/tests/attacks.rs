@@ -28,7 +28,7 @@ fn start(config: Config) -> AttackTarget {
 fn route(counters: &Arc<AttackCounters>, req: Request<Body>) -> Response<Body> {
     match counters.request(req.uri().path()) {
         AttackRoute::Hello => Response::new(Body::from(HELLO)),
-        AttackRoute::Echo => Response::new(Body::from(req.into_body())),
+        AttackRoute::Echo => Response::new(req.into_body()),
         AttackRoute::Bytes(n) => {
             let (mut tx, body) = Body::channel();
             let mut producer = counters.producer(n);
