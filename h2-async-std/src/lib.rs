@@ -30,9 +30,10 @@ use std::time::Instant;
 #[doc(hidden)]
 pub use h2_async::CoreCall;
 pub use h2_async::{
-    tls, Body, BodySender, ClientStats, Error, Frame, OnInformational, PushPromise, SendRequest,
+    tls, Body, BodySender, ClientStats, Config, Error, Frame, OnInformational, PushPromise,
+    PushedResponse, Pushes, Reason, SendRequest,
 };
-pub use h2_async::{Http1HeadLen, StreamHandle};
+pub use h2_async::{Http1HeadLen, ShutdownHandle, StreamHandle};
 
 /// The server, on async-std.
 #[cfg(feature = "async-std")]
@@ -48,15 +49,32 @@ pub mod smol {
     pub type Server = h2_async::Server<crate::Smol>;
     /// The client, on smol.
     pub type Client = h2_async::Client<crate::Smol>;
+
+    /// `Upgrade: h2c` on smol (see [`crate::client::upgrade`]).
+    pub async fn upgrade(
+        addr: std::net::SocketAddr,
+        req: http::Request<crate::Body>,
+    ) -> Result<(crate::SendRequest, http::Response<crate::Body>), crate::Error> {
+        h2_async::client::upgrade::<crate::Smol>(addr, req).await
+    }
+
+    /// `Upgrade: h2c` on smol with `config` (see [`crate::client::upgrade_with`]).
+    pub async fn upgrade_with(
+        addr: std::net::SocketAddr,
+        req: http::Request<crate::Body>,
+        config: crate::Config,
+    ) -> Result<(crate::SendRequest, http::Response<crate::Body>), crate::Error> {
+        h2_async::client::upgrade_with::<crate::Smol>(addr, req, config).await
+    }
 }
 /// One connection's task over the futures-io stream `IO`: spawn it or await it.
 pub type Driver<IO, R> = h2_async::Driver<Compat<IO>, R>;
 
 /// The server side over any futures-io stream.
 pub mod server {
-    pub use h2_async::server::{Http1HeadLen, StreamHandle};
+    pub use h2_async::server::{Http1HeadLen, ShutdownHandle, StreamHandle};
 
-    use crate::{Body, Driver};
+    use crate::{Body, Config, Driver};
     use futures_io::{AsyncRead, AsyncWrite};
     use h2_async::rt::{Compat, Runtime};
     use http::{Request, Response};
@@ -73,11 +91,27 @@ pub mod server {
     {
         h2_async::server::handshake::<R, _, _, _>(Compat(io), handler)
     }
+
+    /// As [`handshake`], with `config` (SETTINGS, limits, timeouts).
+    pub fn handshake_with<R, IO, F, Fut>(
+        _runtime: R,
+        io: IO,
+        config: Config,
+        handler: F,
+    ) -> Driver<IO, R>
+    where
+        R: Runtime,
+        IO: AsyncRead + AsyncWrite + Unpin,
+        F: Fn(Request<Body>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Response<Body>> + Send + 'static,
+    {
+        h2_async::server::handshake_with::<R, _, _, _>(Compat(io), config, handler)
+    }
 }
 
 /// The client side over any futures-io stream, and `Upgrade: h2c`.
 pub mod client {
-    pub use h2_async::client::{upgrade, ClientStats, SendRequest};
+    pub use h2_async::client::{ClientStats, SendRequest};
 
     use futures_io::{AsyncRead, AsyncWrite};
     use h2_async::rt::{Compat, Runtime};
@@ -96,6 +130,26 @@ pub mod client {
         IO: AsyncRead + AsyncWrite + Unpin,
     {
         h2_async::client::handshake::<R, _>(Compat(io), config)
+    }
+
+    /// Sends `req` over HTTP/1.1 asking for `Upgrade: h2c` (RFC 7540 §3.2), on async-std
+    /// (`smol::upgrade` on smol); see [`h2_async::client::upgrade`].
+    #[cfg(feature = "async-std")]
+    pub async fn upgrade(
+        addr: std::net::SocketAddr,
+        req: http::Request<crate::Body>,
+    ) -> Result<(SendRequest, http::Response<crate::Body>), crate::Error> {
+        h2_async::client::upgrade::<crate::AsyncStd>(addr, req).await
+    }
+
+    /// As [`upgrade`], with `config` for the connection.
+    #[cfg(feature = "async-std")]
+    pub async fn upgrade_with(
+        addr: std::net::SocketAddr,
+        req: http::Request<crate::Body>,
+        config: Config,
+    ) -> Result<(SendRequest, http::Response<crate::Body>), crate::Error> {
+        h2_async::client::upgrade_with::<crate::AsyncStd>(addr, req, config).await
     }
 }
 

@@ -94,9 +94,13 @@ impl BodySender {
 
     /// Ends the body unfinished: over HTTP/2 the stream is reset with RST_STREAM `reason`
     /// (RFC 9113 §5.4.2, e.g. `Reason::CANCEL`); over HTTP/1.1 the connection closes without
-    /// the end of the message, so the peer sees it incomplete, never complete.
-    pub async fn abort(self, reason: Reason) {
-        let _ = self.tx.send(Err(reason)).await;
+    /// the end of the message, so the peer sees it incomplete, never complete. Fails with
+    /// [`Error::BodyDropped`] when the body is already gone.
+    pub async fn abort(self, reason: Reason) -> Result<(), Error> {
+        self.tx
+            .send(Err(reason))
+            .await
+            .map_err(|_| Error::BodyDropped)
     }
 }
 
@@ -273,5 +277,11 @@ impl std::fmt::Debug for Body {
             Kind::Recv(_) => "recv",
         };
         f.debug_struct("Body").field("kind", &kind).finish()
+    }
+}
+
+impl std::fmt::Debug for BodySender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BodySender").finish_non_exhaustive()
     }
 }

@@ -6,7 +6,7 @@ use crate::body::Body;
 use crate::command::Command;
 use crate::convert;
 use crate::driver::Driver;
-use crate::handle::PushPromise;
+use crate::handle::{PushPromise, Pushes};
 use crate::rt::{self, AsyncRead, AsyncWrite, Runtime};
 use crate::session::RoleState;
 use crate::shared::Shared;
@@ -143,11 +143,7 @@ where
 }
 
 /// What a client handshake gives: the handle, the pushed responses, the connection's task.
-pub type Handshake<IO, R> = (
-    SendRequest,
-    mpsc::UnboundedReceiver<PushPromise>,
-    Driver<IO, R>,
-);
+pub type Handshake<IO, R> = (SendRequest, Pushes, Driver<IO, R>);
 
 /// A client connection task for `conn` over `io`, whose first received bytes (after a 101)
 /// may already be in `read_buf`.
@@ -169,7 +165,7 @@ where
         },
         shared.clone(),
     );
-    (SendRequest { tx, shared }, push_rx, driver)
+    (SendRequest { tx, shared }, Pushes(push_rx), driver)
 }
 
 fn spawn_driver<R, IO>(driver: Driver<IO, R>)
@@ -282,10 +278,20 @@ impl<R: Runtime> Client<R> {
         server_name: &str,
         tls: Arc<tokio_rustls::rustls::ClientConfig>,
     ) -> Result<Client<R>, Error> {
+        Client::connect_tls_with(addr, server_name, tls, Config::client()).await
+    }
+
+    /// As [`Client::connect_tls`], with `config` for every connection.
+    pub async fn connect_tls_with(
+        addr: SocketAddr,
+        server_name: &str,
+        tls: Arc<tokio_rustls::rustls::ClientConfig>,
+        config: Config,
+    ) -> Result<Client<R>, Error> {
         let name = ServerName::try_from(server_name.to_owned())
             .map_err(|_| Error::Malformed("server name"))?;
         let connector = tokio_rustls::TlsConnector::from(tls);
-        Client::build(addr, Config::client(), Some((connector, name))).await
+        Client::build(addr, config, Some((connector, name))).await
     }
 
     async fn build(
@@ -306,10 +312,10 @@ impl<R: Runtime> Client<R> {
     }
 
     /// Pushed responses from now on arrive on the returned receiver (else they are refused).
-    pub fn pushes(&self) -> mpsc::UnboundedReceiver<PushPromise> {
+    pub fn pushes(&self) -> Pushes {
         let (tx, rx) = mpsc::unbounded_channel();
         *self.pushes.lock().expect("not poisoned") = Some(tx);
-        rx
+        Pushes(rx)
     }
 
     async fn open(&self) -> Result<SendRequest, Error> {
@@ -526,9 +532,17 @@ pub async fn upgrade<R: Runtime>(
     addr: SocketAddr,
     req: Request<Body>,
 ) -> Result<(SendRequest, Response<Body>), Error> {
+    upgrade_with::<R>(addr, req, Config::client()).await
+}
+
+/// As [`upgrade`], with `config` for the connection (its SETTINGS go in `HTTP2-Settings`).
+pub async fn upgrade_with<R: Runtime>(
+    addr: SocketAddr,
+    req: Request<Body>,
+    config: Config,
+) -> Result<(SendRequest, Response<Body>), Error> {
     use h2core::http1;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let config = Config::client();
     let mut socket = R::connect(addr).await?;
     let (parts, body) = req.into_parts();
     let body = body.bytes().await?;

@@ -9,8 +9,9 @@ use h2core::StreamId;
 use http::{Request, Response};
 use tokio::sync::{mpsc, oneshot};
 
-/// The handler's handle on its HTTP/2 stream, found in the request's extensions: push
-/// responses (RFC 9113 §8.4) and send 1xx informational responses (§8.1) before the final one.
+/// The handler's handle on its stream, found in the request's extensions: push responses
+/// (RFC 9113 §8.4) and send 1xx informational responses (§8.1) before the final one. Over
+/// HTTP/1.1 a 1xx is an interim response (RFC 9110 §15.2), and push fails.
 #[derive(Clone)]
 pub struct StreamHandle {
     stream: StreamId,
@@ -22,8 +23,8 @@ impl StreamHandle {
         StreamHandle { stream, tx }
     }
 
-    /// Sends a 1xx response (e.g. 103 Early Hints) ahead of the final response (RFC 9113
-    /// §8.1).
+    /// Sends a 1xx response (e.g. 103 Early Hints, RFC 8297) ahead of the final response (RFC
+    /// 9113 §8.1). One sent before the handler returns goes out before the final head.
     pub fn informational(&self, response: Response<()>) -> Result<(), Error> {
         self.tx
             .send(Command::Informational {
@@ -34,8 +35,12 @@ impl StreamHandle {
     }
 
     /// Promises `request` (a GET or HEAD with an authority) and sends `response` on the promised
-    /// stream (RFC 9113 §8.4). Fails when the client disabled push (SETTINGS_ENABLE_PUSH = 0).
+    /// stream (RFC 9113 §8.4). Fails when the client disabled push (SETTINGS_ENABLE_PUSH = 0),
+    /// and over HTTP/1.1, which has no push.
     pub async fn push(&self, request: Request<()>, response: Response<Body>) -> Result<(), Error> {
+        if self.stream == StreamId::ZERO {
+            return Err(Error::Malformed("server push needs HTTP/2"));
+        }
         let (tx, rx) = oneshot::channel();
         let head = convert::response_to_h2(&response);
         self.tx
@@ -53,8 +58,51 @@ impl StreamHandle {
 
 /// A pushed response promised by the server (client side, RFC 9113 §8.4).
 pub struct PushPromise {
-    /// The promised request.
+    /// The promised request (what the server says the client would have asked).
     pub request: Request<()>,
     /// The pushed response, when it arrives.
-    pub response: oneshot::Receiver<Result<Response<Body>, Error>>,
+    pub response: PushedResponse,
+}
+
+impl std::fmt::Debug for PushPromise {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushPromise")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A pushed response on its way.
+pub struct PushedResponse(pub(crate) oneshot::Receiver<Result<Response<Body>, Error>>);
+
+impl PushedResponse {
+    /// Waits until the pushed response's head arrives; its body streams.
+    pub async fn wait(self) -> Result<Response<Body>, Error> {
+        self.0.await.map_err(|_| Error::ConnectionGone)?
+    }
+}
+
+/// The responses a server pushes (RFC 9113 §8.4), from `Client::pushes` or a client
+/// handshake.
+pub struct Pushes(pub(crate) mpsc::UnboundedReceiver<PushPromise>);
+
+impl Pushes {
+    /// The next promised response; `None` once no connection can deliver any more.
+    pub async fn recv(&mut self) -> Option<PushPromise> {
+        self.0.recv().await
+    }
+
+    /// Polls for the next promised response.
+    pub fn poll_recv(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<PushPromise>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+impl std::fmt::Debug for Pushes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pushes").finish_non_exhaustive()
+    }
 }

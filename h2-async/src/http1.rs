@@ -3,7 +3,9 @@
 //! moves bytes and hands requests to the handler. `Upgrade: h2c` switches to HTTP/2 here.
 
 use crate::body::{Body, Flow, Frame, Recv};
+use crate::command::Command;
 use crate::convert;
+use crate::handle::StreamHandle;
 use crate::handler::Handler;
 use crate::rt::{self, Runtime};
 use bytes::{Bytes, BytesMut};
@@ -147,6 +149,30 @@ async fn read_whole_body<IO: AsyncRead + Unpin>(
     }
 }
 
+/// Writes a 1xx response a handler sent through its [`StreamHandle`] (RFC 9110 §15.2; none to
+/// an HTTP/1.0 client).
+async fn interim<IO>(
+    io: &mut IO,
+    sc: &mut ServerConn,
+    cmd: Command,
+    out: &mut BytesMut,
+) -> Result<(), Error>
+where
+    IO: AsyncWrite + Unpin,
+{
+    let Command::Informational { head, .. } = cmd else {
+        return Ok(());
+    };
+    out.clear();
+    let written = http1::response_head_from_h2(&head)
+        .and_then(|(status, fields)| sc.write_informational(status, &fields, out));
+    match written {
+        Ok(()) => io.write_all(out).await?,
+        Err(e) => tracing::debug!("informational response: {e}"),
+    }
+    Ok(())
+}
+
 /// One request and its response.
 async fn exchange<R, IO>(
     io: &mut IO,
@@ -185,12 +211,17 @@ where
         Body::empty()
     };
     let mut body_tx = Some(body_tx);
+    // The handler's StreamHandle: over HTTP/1.1 it sends interim (1xx) responses only.
+    let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel();
     let request = convert::request_from_h2(&headers).map(|mut parts| {
         parts.version = match version {
             http1::Version::Http10 => http::Version::HTTP_10,
             http1::Version::Http11 => http::Version::HTTP_11,
         };
         parts.extensions.insert(head_len);
+        parts
+            .extensions
+            .insert(StreamHandle::new(StreamId::ZERO, cmd_tx));
         http::Request::from_parts(parts, body)
     });
     let request = match request {
@@ -292,8 +323,15 @@ where
                     body_tx = None;
                 }
             },
+            Some(cmd) = cmd_rx.recv(), if !head_written => {
+                interim(io, sc, cmd, &mut out).await?;
+            }
             resp = &mut response, if !head_written => {
                 head_written = true;
+                // 1xx responses the handler sent before it returned go out first.
+                while let Ok(cmd) = cmd_rx.try_recv() {
+                    interim(io, sc, cmd, &mut out).await?;
+                }
                 let resp = resp.map_err(|_| Error::Http1("handler panicked".into()))?;
                 let h2_head = convert::response_to_h2(&resp);
                 let body = resp.into_body();

@@ -40,7 +40,8 @@ pub use client::{Client, ClientStats, SendRequest};
 #[cfg(feature = "test-hooks")]
 pub use command::CoreCall;
 pub use driver::Driver;
-pub use handle::PushPromise;
-pub use server::{Http1HeadLen, Server, StreamHandle};
+pub use handle::{PushPromise, PushedResponse, Pushes};
+pub use server::{Http1HeadLen, Server, ShutdownHandle, StreamHandle};
 
 pub use h2_http::{Error, OnInformational};
+pub use h2core::{Config, Reason};

@@ -21,21 +21,7 @@ use tokio::sync::{watch, Notify};
 pub use crate::handle::StreamHandle;
 pub use crate::http1::Http1HeadLen;
 
-/// Serves HTTP/2 on `io`, whose client preface may already be partly in `read_buf`.
-pub fn handshake_with<R, IO>(
-    io: IO,
-    read_buf: BytesMut,
-    config: Config,
-    handler: Handler,
-) -> Driver<IO, R>
-where
-    R: Runtime,
-    IO: AsyncRead + AsyncWrite + Unpin,
-{
-    Driver::server(Connection::new(config, R::now()), io, read_buf, handler)
-}
-
-/// Serves HTTP/2 (prior knowledge) on any transport: await the returned task.
+/// Serves HTTP/2 (prior knowledge, RFC 9113 §3.4) on any transport: await the returned task.
 pub fn handshake<R, IO, F, Fut>(io: IO, handler: F) -> Driver<IO, R>
 where
     R: Runtime,
@@ -43,7 +29,42 @@ where
     F: Fn(Request<Body>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
-    handshake_with(io, BytesMut::new(), Config::server(), boxed(handler))
+    handshake_with(io, Config::server(), handler)
+}
+
+/// As [`handshake`], with `config` (SETTINGS, limits, timeouts).
+pub fn handshake_with<R, IO, F, Fut>(io: IO, config: Config, handler: F) -> Driver<IO, R>
+where
+    R: Runtime,
+    IO: AsyncRead + AsyncWrite + Unpin,
+    F: Fn(Request<Body>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    Driver::server(
+        Connection::new(config, R::now()),
+        io,
+        BytesMut::new(),
+        boxed(handler),
+    )
+}
+
+/// Stops a server gracefully: no new connections, GOAWAY on every connection (RFC 9113 §6.8),
+/// and `serve` returns once all of them are closed. From [`Server::shutdown_handle`]; a
+/// shutdown asked for before `serve` runs makes `serve` return at once.
+#[derive(Clone)]
+pub struct ShutdownHandle(Arc<watch::Sender<bool>>);
+
+impl ShutdownHandle {
+    /// Starts the shutdown; returns at once (`serve` returns when it is done).
+    pub fn shutdown(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+impl std::fmt::Debug for ShutdownHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShutdownHandle").finish_non_exhaustive()
+    }
 }
 
 /// A listening server on runtime `R`.
@@ -52,6 +73,7 @@ pub struct Server<R: Runtime> {
     config: Config,
     tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: Option<Box<dyn Future<Output = ()> + Send + Unpin>>,
+    handle: ShutdownHandle,
 }
 
 impl<R: Runtime> Server<R> {
@@ -66,6 +88,7 @@ impl<R: Runtime> Server<R> {
             config: Config::server(),
             tls: None,
             shutdown: None,
+            handle: ShutdownHandle(Arc::new(watch::channel(false).0)),
         })
     }
 
@@ -89,6 +112,13 @@ impl<R: Runtime> Server<R> {
         self
     }
 
+    /// A handle that stops [`Server::serve`] gracefully, from any task or thread: no new
+    /// connections, GOAWAY on every connection (RFC 9113 §6.8), and `serve` returns once all
+    /// are closed.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.handle.clone()
+    }
+
     /// When `signal` completes, stop accepting and shut every connection down gracefully
     /// (GOAWAY twice, RFC 9113 §6.8), then return from `serve`.
     pub fn with_graceful_shutdown(
@@ -99,7 +129,8 @@ impl<R: Runtime> Server<R> {
         self
     }
 
-    /// Serves connections with `handler` until the shutdown signal, if any.
+    /// Serves connections with `handler` until shut down ([`Server::shutdown_handle`],
+    /// [`Server::with_graceful_shutdown`]).
     ///
     /// Over HTTP/2 the handlers of one connection run inside its task, concurrently (one
     /// awaiting does not hold the others back): answering needs no task spawn. A handler that
@@ -117,6 +148,7 @@ impl<R: Runtime> Server<R> {
             .shutdown
             .unwrap_or_else(|| Box::new(Box::pin(std::future::pending())));
         let tasks = Tasks::default();
+        let mut requested = self.handle.0.subscribe();
         loop {
             tokio::select! {
                 accepted = R::accept(&self.listener) => {
@@ -145,6 +177,7 @@ impl<R: Runtime> Server<R> {
                     }, span));
                 }
                 _ = &mut signal => break,
+                _ = requested.wait_for(|stop| *stop) => break,
             }
         }
         // Close the port now: a client connecting during the drain is refused at once rather

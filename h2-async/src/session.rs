@@ -5,7 +5,7 @@
 use crate::body::{Body, Flow, Frame, Recv};
 use crate::command::Command;
 use crate::convert;
-use crate::handle::{PushPromise, StreamHandle};
+use crate::handle::{PushPromise, PushedResponse, StreamHandle};
 use crate::handler::{Answer, Handler, Responding};
 use crate::shared::Shared;
 use bytes::Bytes;
@@ -471,7 +471,7 @@ impl Session {
             self.streams.entry(promised).or_default().resp_tx = Some(tx);
             let promise = PushPromise {
                 request,
-                response: rx,
+                response: PushedResponse(rx),
             };
             if p.send(promise).is_ok() {
                 return;

@@ -7,7 +7,7 @@
 //! ```
 //! `--tls` makes a self-signed certificate for `localhost` and `127.0.0.1` at start.
 
-use h2_mio::{Body, Pusher, Server};
+use h2_mio::{Body, Server, StreamHandle};
 use h2_testkit::demo::{self, Route, ServerArgs};
 use http::{Request, Response};
 
@@ -41,9 +41,9 @@ fn route(req: Request<Body>) -> Response<Body> {
             body
         }
         Route::Push => {
-            if let Some(pusher) = req.extensions().get::<Pusher>() {
+            if let Some(handle) = req.extensions().get::<StreamHandle>() {
                 let css = demo::pushed_response(Body::from(demo::PUSHED_CSS));
-                let _ = pusher.push(demo::push_request(req.uri()), css);
+                let _ = handle.push(demo::push_request(req.uri()), css);
             }
             Body::from(demo::PUSH_PAGE)
         }

@@ -243,3 +243,9 @@ impl Drop for BodySender {
         let _ = self.pipe.push(Item::End, false);
     }
 }
+
+impl std::fmt::Debug for BodySender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BodySender").finish_non_exhaustive()
+    }
+}

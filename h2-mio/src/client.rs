@@ -8,8 +8,9 @@
 use crate::body::Body;
 use crate::event_loop::{system_clock, EventLoop, Proto};
 use crate::h2::H2;
-use crate::remote::{next_request_id, Msg, Pushes, Remote, Role};
-use crate::response::{PushPromise, Reply, ReplyTx, Waiting};
+use crate::io::Io;
+use crate::remote::{next_request_id, Msg, PushSink, Remote, Role};
+use crate::response::{Pushes, Reply, ReplyTx, Waiting};
 use bytes::{Bytes, BytesMut};
 use h2_http::{Error, OnInformational};
 use h2core::http1;
@@ -76,7 +77,9 @@ struct Pool {
     signal: Arc<Signal>,
     connections_opened: AtomicU64,
     retries: AtomicU64,
-    pushes: Pushes,
+    /// HEADERS + CONTINUATION payload bytes sent on every connection (each loop adds its own).
+    header_bytes: Arc<AtomicU64>,
+    pushes: PushSink,
 }
 
 #[derive(Default)]
@@ -121,7 +124,8 @@ impl Pool {
             signal: Arc::default(),
             connections_opened: AtomicU64::new(0),
             retries: AtomicU64::new(0),
-            pushes: Pushes::default(),
+            header_bytes: Arc::default(),
+            pushes: PushSink::default(),
         }
     }
 
@@ -269,6 +273,8 @@ pub struct Client {
 pub struct ClientStats {
     /// Connections opened, the first one included.
     pub connections_opened: u64,
+    /// HEADERS + CONTINUATION payload bytes (compressed header blocks) sent on all of them.
+    pub header_bytes_sent: u64,
     /// Requests sent again after a refusal or a failed connection.
     pub retries: u64,
 }
@@ -390,6 +396,18 @@ fn spawn(
 ) -> Result<Handle, Error> {
     socket.set_nonblocking(true)?;
     let io = mio::net::TcpStream::from_std(socket);
+    spawn_io(Box::new(io), tls, read_buf, conn, pool, expect)
+}
+
+/// As [`spawn`], over any transport the loop can drive.
+fn spawn_io(
+    io: Box<dyn Io>,
+    tls: Option<rustls::Connection>,
+    read_buf: BytesMut,
+    conn: Connection,
+    pool: &Pool,
+    expect: Option<ReplyTx>,
+) -> Result<Handle, Error> {
     let slots = Arc::new(Slots::new());
     let signal = pool.signal.clone();
     let wake = signal.clone();
@@ -397,11 +415,12 @@ fn spawn(
         slots: slots.clone(),
         wake: Arc::new(move || wake.notify()),
         pushes: pool.pushes.clone(),
+        header_bytes: pool.header_bytes.clone(),
     };
     let mut ev = EventLoop::new(pool.config.clone(), system_clock(), |_| role)?;
     let unparsed = !read_buf.is_empty();
     let h2 = Proto::H2(Box::new(H2::new(conn, None, unparsed)));
-    ev.add(Box::new(io), tls, read_buf, h2)?;
+    ev.add(io, tls, read_buf, h2)?;
     if let Some(reply) = expect {
         // Registered before the loop runs: the response may be among the first bytes.
         ev.message(Msg::Expect {
@@ -451,9 +470,19 @@ impl Client {
         server_name: &str,
         tls: Arc<rustls::ClientConfig>,
     ) -> Result<Client, Error> {
+        Client::connect_tls_with(addr, server_name, tls, Config::client())
+    }
+
+    /// As [`Client::connect_tls`], with `config` for every connection.
+    pub fn connect_tls_with(
+        addr: impl ToSocketAddrs,
+        server_name: &str,
+        tls: Arc<rustls::ClientConfig>,
+        config: Config,
+    ) -> Result<Client, Error> {
         let name = ServerName::try_from(server_name.to_owned())
             .map_err(|_| Error::Malformed("server name"))?;
-        Client::build(resolve(addr)?, Config::client(), Transport::Tls(tls, name))
+        Client::build(resolve(addr)?, config, Transport::Tls(tls, name))
     }
 
     /// Opens the first connection now, so that an unreachable server or a failed handshake is
@@ -500,10 +529,10 @@ impl Client {
     /// The responses the server pushes (RFC 9113 §8.4) from now on, on every connection of
     /// this client. While nobody listens (before the first call, or once the receiver is
     /// dropped) promised streams are reset with CANCEL. A later call replaces the receiver.
-    pub fn pushes(&self) -> mpsc::Receiver<PushPromise> {
+    pub fn pushes(&self) -> Pushes {
         let (tx, rx) = mpsc::channel();
         *self.pool.pushes.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
-        rx
+        Pushes(rx)
     }
 
     /// How many connections are open and take new requests.
@@ -517,6 +546,7 @@ impl Client {
     pub fn stats(&self) -> ClientStats {
         ClientStats {
             connections_opened: self.pool.connections_opened.load(Ordering::Relaxed),
+            header_bytes_sent: self.pool.header_bytes.load(Ordering::Relaxed),
             retries: self.pool.retries.load(Ordering::Relaxed),
         }
     }
@@ -543,6 +573,20 @@ impl Client {
     }
 }
 
+/// Starts HTTP/2 (prior knowledge, RFC 9113 §3.4) as a client over `io`, a non-blocking
+/// transport the loop drives on its own thread; returns once the server's SETTINGS arrived.
+/// The returned [`Client`] sends on this one connection only: once it is gone (or full, at the
+/// server's SETTINGS_MAX_CONCURRENT_STREAMS) a request fails, as there is no address to open
+/// another.
+pub fn handshake(io: impl Io + 'static, config: Config) -> Result<Client, Error> {
+    let pool = Arc::new(Pool::new(Vec::new(), config.clone(), Transport::Cleartext));
+    let conn = Connection::new(config, Instant::now());
+    let handle = spawn_io(Box::new(io), None, BytesMut::new(), conn, &pool, None)?;
+    wait_ready(&handle, &pool.signal)?;
+    pool.lock().conns.push(handle);
+    Ok(Client { pool })
+}
+
 /// Sends `request` over HTTP/1.1 with `Upgrade: h2c` (RFC 7540 §3.2); after `101 Switching
 /// Protocols` its response comes on stream 1 and the connection is the first of an HTTP/2
 /// [`Client`] (further connections, if the server's limit needs them, use prior knowledge). A
@@ -551,7 +595,15 @@ pub fn upgrade(
     addr: impl ToSocketAddrs,
     request: Request<Body>,
 ) -> Result<(Client, Response<Body>), Error> {
-    let config = Config::client();
+    upgrade_with(addr, request, Config::client())
+}
+
+/// As [`upgrade`], with `config` for every connection (its SETTINGS go in `HTTP2-Settings`).
+pub fn upgrade_with(
+    addr: impl ToSocketAddrs,
+    request: Request<Body>,
+    config: Config,
+) -> Result<(Client, Response<Body>), Error> {
     let addrs = resolve(addr)?;
     // Sent whole over HTTP/1.1 before the switch (RFC 7540 §3.2).
     let (parts, body) = request.into_parts();

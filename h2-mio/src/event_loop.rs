@@ -291,6 +291,7 @@ impl EventLoop {
         let key = match &msg {
             Msg::Respond { key, .. }
             | Msg::Push { key, .. }
+            | Msg::Informational { key, .. }
             | Msg::Body { key }
             | Msg::Consumed { key, .. } => Some(*key),
             _ => None,
@@ -341,6 +342,13 @@ impl EventLoop {
             ) => h2.respond(key, &remote, stream, response),
             (Msg::Respond { response, key, .. }, Proto::H1(h1)) => {
                 h1.respond(&mut c.sock, key, &remote, response)
+            }
+            (Msg::Informational { stream, head, .. }, Proto::H2(h2)) => {
+                // Before the handler's response (sent after this, from the same thread).
+                let _ = h2.conn.send_informational(stream, head);
+            }
+            (Msg::Informational { head, .. }, Proto::H1(h1)) => {
+                h1.informational(&mut c.sock, &head)
             }
             (
                 Msg::Push {
@@ -520,7 +528,7 @@ fn conn_for(conns: &mut Slab<Conn>, key: Option<Key>) -> Option<(usize, &mut Con
 fn gone(msg: Msg) {
     match msg {
         // Its body is dropped with it: a sender feeding it fails.
-        Msg::Respond { .. } => {}
+        Msg::Respond { .. } | Msg::Informational { .. } => {}
         Msg::Push { reply, .. } => {
             let _ = reply.send(Err(Error::ConnectionGone));
         }

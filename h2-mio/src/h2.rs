@@ -17,6 +17,7 @@ use h2core::shell::ContentLength;
 use h2core::{Connection, Event, Header, Reason, StreamId};
 use http::{Request, Response};
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 
 pub(crate) struct H2 {
@@ -27,6 +28,8 @@ pub(crate) struct H2 {
     /// `read_buf` holds bytes not yet fed to the core (the sniffed preface, what followed 101).
     unparsed: bool,
     lengths: ContentLength,
+    /// Client: the header bytes already added to the pool's count.
+    header_bytes_counted: u64,
 }
 
 /// What a stream still needs from the loop.
@@ -73,6 +76,7 @@ impl H2 {
             upgrade_body,
             unparsed,
             lengths: ContentLength::new(),
+            header_bytes_counted: 0,
         }
     }
 
@@ -100,12 +104,22 @@ impl H2 {
         progress |= self.events(s, ctx);
         progress |= self.pump();
         self.streams.retain(|_, st| !st.done());
-        if let Role::Client { slots, wake, .. } = ctx.role {
+        let progress = progress | s.transport.pump(&mut self.conn, ctx.now);
+        if let Role::Client {
+            slots,
+            wake,
+            header_bytes,
+            ..
+        } = ctx.role
+        {
             if slots.update(&self.conn) {
                 wake();
             }
+            let sent = self.conn.stats().header_bytes_sent;
+            header_bytes.fetch_add(sent - self.header_bytes_counted, Ordering::Relaxed);
+            self.header_bytes_counted = sent;
         }
-        progress | s.transport.pump(&mut self.conn, ctx.now)
+        progress
     }
 
     /// Writing failed: the connection is over for the core too.

@@ -313,6 +313,24 @@ impl H1 {
         }
     }
 
+    /// The handler sends a 1xx response before its final one (RFC 9110 §15.2); ignored once
+    /// the final response started.
+    pub(crate) fn informational(&mut self, s: &mut Socket, head: &[h2core::Header]) {
+        let State::Exchange(x) = &self.state else {
+            return;
+        };
+        if !matches!(x.response, Sending::Handling) {
+            return;
+        }
+        let mut dst = BytesMut::new();
+        let written = http1::response_head_from_h2(head)
+            .and_then(|(status, fields)| self.sc.write_informational(status, &fields, &mut dst));
+        match written {
+            Ok(()) => s.transport.push(dst.freeze()),
+            Err(e) => tracing::debug!("informational response: {e}"),
+        }
+    }
+
     /// The handler answered.
     pub(crate) fn respond(
         &mut self,

@@ -43,10 +43,11 @@ pub mod testing;
 pub use body::{Body, BodySender, Frame};
 pub use client::{Client, ClientStats, PendingResponse};
 pub use io::Io;
-pub use response::{PushPromise, PushedResponse};
-pub use server::{Pusher, Server};
+pub use response::{PushPromise, PushedResponse, Pushes};
+pub use server::{Server, ShutdownHandle, StreamHandle};
 
 pub use h2_http::{Error, OnInformational};
+pub use h2core::{Config, Reason};
 
 /// TLS configs (rustls, ring provider) with ALPN `h2` / `http/1.1`: shared with every adapter.
 pub use h2_http::tls;

@@ -24,7 +24,7 @@ pub(crate) struct Key {
 pub(crate) type Dispatch = Arc<dyn Fn(Key, StreamId, Request<Body>) + Send + Sync>;
 
 /// Client: where promised responses go while someone listens ([`crate::Client::pushes`]).
-pub(crate) type Pushes = Arc<Mutex<Option<mpsc::Sender<PushPromise>>>>;
+pub(crate) type PushSink = Arc<Mutex<Option<mpsc::Sender<PushPromise>>>>;
 
 /// A client request's number, unique in the process: how a caller that gives up names it.
 pub(crate) fn next_request_id() -> u64 {
@@ -38,6 +38,12 @@ pub(crate) enum Msg {
         key: Key,
         stream: StreamId,
         response: Response<Body>,
+    },
+    /// A 1xx response ahead of the final one (`StreamId::ZERO`: over HTTP/1.1).
+    Informational {
+        key: Key,
+        stream: StreamId,
+        head: Vec<Header>,
     },
     Push {
         key: Key,
@@ -123,7 +129,9 @@ pub(crate) enum Role {
     Client {
         slots: Arc<Slots>,
         wake: Arc<dyn Fn() + Send + Sync>,
-        pushes: Pushes,
+        pushes: PushSink,
+        /// The pool's count of header bytes sent (`ClientStats::header_bytes_sent`).
+        header_bytes: Arc<AtomicU64>,
     },
     /// Every core event goes out raw (the scenario corpus through the adapter).
     #[cfg(feature = "test-hooks")]

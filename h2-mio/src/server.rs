@@ -3,29 +3,49 @@
 //! `http/1.1`).
 
 use crate::body::Body;
-use crate::event_loop::{system_clock, EventLoop};
+use crate::event_loop::{system_clock, EventLoop, Proto};
+use crate::h2::H2;
+use crate::io::Io;
 use crate::pool::Pool;
 use crate::remote::{Dispatch, Key, Msg, Remote, Role};
+use bytes::BytesMut;
 use h2_http::Error;
-use h2core::{Config, StreamId};
+use h2core::{Config, Connection, StreamId};
 use http::{Request, Response};
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 
-/// The handler's way to push responses (RFC 9113 §8.4), found in the extensions of a request
-/// that arrived over HTTP/2.
+/// The handler's handle on its stream, found in the request's extensions: push responses
+/// (RFC 9113 §8.4) and send 1xx informational responses (§8.1) before the final one.
 #[derive(Clone)]
-pub struct Pusher {
+pub struct StreamHandle {
     remote: Remote,
     key: Key,
+    /// `StreamId::ZERO`: the request arrived over HTTP/1.1.
     stream: StreamId,
 }
 
-impl Pusher {
+impl StreamHandle {
+    /// Sends a 1xx response (e.g. 103 Early Hints, RFC 8297) ahead of the final response
+    /// (RFC 9113 §8.1; over HTTP/1.1 an interim response, RFC 9110 §15.2, which an HTTP/1.0
+    /// client does not get). Call it before the handler returns: it goes out before the
+    /// final response's head; afterwards it is ignored.
+    pub fn informational(&self, response: Response<()>) -> Result<(), Error> {
+        self.remote.send(Msg::Informational {
+            key: self.key,
+            stream: self.stream,
+            head: h2_http::response_to_h2(&response),
+        })
+    }
+
     /// Promises `request` (a GET or HEAD with an authority) and sends `response` on the
     /// promised stream; blocks until the loop did. Call it before returning the response of
-    /// the request it came with. Fails when the client disabled push (SETTINGS_ENABLE_PUSH = 0).
+    /// the request it came with. Fails when the client disabled push (SETTINGS_ENABLE_PUSH = 0),
+    /// and over HTTP/1.1, which has no push.
     pub fn push(&self, request: Request<()>, response: Response<Body>) -> Result<(), Error> {
+        if self.stream == StreamId::ZERO {
+            return Err(Error::Malformed("server push needs HTTP/2"));
+        }
         let (reply, rx) = mpsc::channel();
         self.remote.send(Msg::Push {
             key: self.key,
@@ -38,17 +58,36 @@ impl Pusher {
     }
 }
 
-/// Stops a running server gracefully: no new connections, GOAWAY on every HTTP/2 connection
-/// (RFC 9113 §6.8), and `serve` returns once all of them are closed.
-#[derive(Clone)]
+/// Stops a server gracefully: no new connections, GOAWAY on every HTTP/2 connection (RFC 9113
+/// §6.8), and `serve` returns once all of them are closed. From [`Server::shutdown_handle`];
+/// a shutdown asked for before `serve` runs makes `serve` return at once.
+#[derive(Clone, Default)]
 pub struct ShutdownHandle {
-    remote: Remote,
+    /// Whether a shutdown was asked for, and the loop once `serve` runs it.
+    state: Arc<Mutex<(bool, Option<Remote>)>>,
 }
 
 impl ShutdownHandle {
-    /// Starts the shutdown.
+    /// Starts the shutdown; returns at once (`serve` returns when it is done).
     pub fn shutdown(&self) {
-        let _ = self.remote.send(Msg::Shutdown);
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.0 = true;
+        if let Some(remote) = &state.1 {
+            let _ = remote.send(Msg::Shutdown);
+        }
+    }
+
+    /// Gives the running loop to the handle; true if a shutdown was already asked for.
+    fn attach(&self, remote: Remote) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.1 = Some(remote);
+        state.0
+    }
+}
+
+impl std::fmt::Debug for ShutdownHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShutdownHandle").finish_non_exhaustive()
     }
 }
 
@@ -58,7 +97,7 @@ pub struct Server {
     config: Config,
     tls: Option<Arc<rustls::ServerConfig>>,
     threads: usize,
-    on_ready: Option<Box<dyn FnOnce(ShutdownHandle) + Send>>,
+    shutdown: ShutdownHandle,
 }
 
 impl Server {
@@ -71,7 +110,7 @@ impl Server {
             config: Config::server(),
             tls: None,
             threads: std::thread::available_parallelism().map_or(4, |n| n.get() * 2),
-            on_ready: None,
+            shutdown: ShutdownHandle::default(),
         })
     }
 
@@ -102,13 +141,14 @@ impl Server {
         self
     }
 
-    /// Calls `f` with a [`ShutdownHandle`] once the loop exists, before it serves.
-    pub fn on_ready(mut self, f: impl FnOnce(ShutdownHandle) + Send + 'static) -> Server {
-        self.on_ready = Some(Box::new(f));
-        self
+    /// A handle that stops [`Server::serve`] gracefully, from any thread: no new connections,
+    /// GOAWAY on every connection (RFC 9113 §6.8), and `serve` returns once all are closed.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
     }
 
-    /// Serves connections with `handler` on this thread, until shut down. The handler runs on
+    /// Serves connections with `handler` on this thread, until shut down
+    /// ([`Server::shutdown_handle`]). The handler runs on
     /// the handler threads when a request's head arrived; it reads the body as it arrives
     /// ([`Body::data`]) and returns a response whose body may be produced later from any
     /// thread ([`Body::channel`]). A body it drops unread is refused (RFC 9113 §8.1).
@@ -124,31 +164,52 @@ impl Server {
             ev.serve_tls(tls);
         }
         ev.listen(self.listener)?;
-        if let Some(f) = self.on_ready {
-            f(ShutdownHandle {
-                remote: ev.remote(),
-            });
+        if self.shutdown.attach(ev.remote()) {
+            ev.message(Msg::Shutdown);
         }
         ev.run()
     }
 }
 
+/// Serves HTTP/2 (prior knowledge, RFC 9113 §3.4) on `io`, a non-blocking transport, with
+/// `handler` on a few handler threads; blocks until the connection is closed.
+pub fn handshake<F>(io: impl Io + 'static, handler: F) -> std::io::Result<()>
+where
+    F: Fn(Request<Body>) -> Response<Body> + Send + Sync + 'static,
+{
+    handshake_with(io, Config::server(), handler)
+}
+
+/// As [`handshake`], with `config` (SETTINGS, limits, timeouts).
+pub fn handshake_with<F>(io: impl Io + 'static, config: Config, handler: F) -> std::io::Result<()>
+where
+    F: Fn(Request<Body>) -> Response<Body> + Send + Sync + 'static,
+{
+    let clock = system_clock();
+    let conn = Connection::new(config.clone(), clock());
+    let pool = Pool::new(4);
+    let handler = Arc::new(handler);
+    let mut ev = EventLoop::new(config, clock, |remote| Role::Server {
+        dispatch: dispatch(handler, pool, remote.clone()),
+    })?;
+    let h2 = Proto::H2(Box::new(H2::new(conn, None, false)));
+    ev.add(Box::new(io), None, BytesMut::new(), h2)?;
+    ev.run()
+}
+
 /// Runs the handler on the thread pool as soon as the request head arrived (a request over
-/// HTTP/2 gets a [`Pusher`]); its body streams in meanwhile, its response comes back through
+/// a [`StreamHandle`]); its body streams in meanwhile, its response comes back through
 /// the loop's channel. A handler that panics answers 500.
 fn dispatch<F>(handler: Arc<F>, pool: Pool, remote: Remote) -> Dispatch
 where
     F: Fn(Request<Body>) -> Response<Body> + Send + Sync + 'static,
 {
     Arc::new(move |key: Key, stream: StreamId, mut req: Request<Body>| {
-        if stream != StreamId::ZERO {
-            let pusher = Pusher {
-                remote: remote.clone(),
-                key,
-                stream,
-            };
-            req.extensions_mut().insert(pusher);
-        }
+        req.extensions_mut().insert(StreamHandle {
+            remote: remote.clone(),
+            key,
+            stream,
+        });
         let (handler, remote) = (handler.clone(), remote.clone());
         pool.execute(move || {
             let run = std::panic::AssertUnwindSafe(|| handler(req));

@@ -9,7 +9,6 @@ use h2_testkit::socket_attacks::{AttackCounters, AttackRoute, AttackTarget, HELL
 use h2core::Config;
 use http::{Request, Response};
 use std::sync::Arc;
-use std::time::Duration;
 
 h2_testkit::attack_tests!(start: start);
 
@@ -19,11 +18,7 @@ fn start(config: Config) -> AttackTarget {
     let server = Server::bind("127.0.0.1:0").expect("bind").config(config);
     let counters = Arc::new(AttackCounters::default());
     let handler_counters = counters.clone();
-    let running = common::start(
-        server,
-        move |req| route(&handler_counters, req),
-        Duration::from_secs(10),
-    );
+    let running = common::start(server, move |req| route(&handler_counters, req));
     AttackTarget::new(running.addr, counters, move || drop(running))
 }
 

@@ -23,7 +23,7 @@ fn server() -> common::Running {
     config.handshake_timeout = HEAD_TIMEOUT;
     config.idle_timeout = Some(IDLE_TIMEOUT);
     let server = Server::bind("127.0.0.1:0").expect("bind").config(config);
-    common::start(server, |_| Response::new(Body::from("hello")), SLACK)
+    common::start(server, |_| Response::new(Body::from("hello")))
 }
 
 /// Reads until `done(bytes so far)` or EOF; returns the bytes and whether EOF came.

@@ -22,7 +22,7 @@ fn handler(req: Request<Body>) -> Response<Body> {
 /// Our server on 127.0.0.1 port 0; shut down when the handle drops.
 fn serve() -> common::Running {
     let server = Server::bind("127.0.0.1:0").expect("bind");
-    common::start(server, handler, hyperium::TEST_TIMEOUT)
+    common::start(server, handler)
 }
 
 #[test]

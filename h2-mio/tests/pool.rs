@@ -40,7 +40,7 @@ fn handler(req: Request<Body>) -> Response<Body> {
 
 fn serve(config: Config) -> Running {
     let server = Server::bind("127.0.0.1:0").expect("bind");
-    common::start(server.config(config).handler_threads(16), handler, BOUND)
+    common::start(server.config(config).handler_threads(16), handler)
 }
 
 fn get(path: &str) -> Request<Body> {

@@ -41,11 +41,7 @@ fn server(failed: mpsc::Sender<Error>) -> common::Running {
         }
         Response::new(body)
     };
-    common::start(
-        Server::bind("127.0.0.1:0").expect("bind"),
-        handler,
-        PROMPTLY,
-    )
+    common::start(Server::bind("127.0.0.1:0").expect("bind"), handler)
 }
 
 /// (type, flags, stream, payload) of each whole frame read until `done` says stop.
@@ -152,11 +148,7 @@ fn reading_server(outcome: mpsc::Sender<Result<usize, Error>>) -> common::Runnin
         let _ = outcome.lock().expect("lock").send(result);
         Response::new(Body::empty())
     };
-    common::start(
-        Server::bind("127.0.0.1:0").expect("bind"),
-        handler,
-        PROMPTLY,
-    )
+    common::start(Server::bind("127.0.0.1:0").expect("bind"), handler)
 }
 
 fn h2_upload_start(addr: std::net::SocketAddr, path: &str) -> TcpStream {

@@ -9,7 +9,7 @@
 mod common;
 
 use bytes::{Bytes, BytesMut};
-use h2_mio::{Body, Client, Error, Frame, OnInformational, Pusher, Server};
+use h2_mio::{Body, Client, Error, Frame, OnInformational, Server, StreamHandle};
 use h2core::{Config, Connection, Event, Header};
 use http::{Request, Response, StatusCode};
 use std::io::{ErrorKind, Read, Write};
@@ -56,7 +56,7 @@ fn serve(
     let server = Server::bind("127.0.0.1:0")
         .expect("bind")
         .handler_threads(threads);
-    common::start(server, handler, BOUND)
+    common::start(server, handler)
 }
 
 /// A client on the core alone, so the test sees the protocol: what the server's windows let
@@ -412,14 +412,14 @@ fn dropping_a_response_body_midway_cancels_the_servers_sender() {
 #[test]
 fn pushed_responses_reach_client_pushes() {
     let server = serve(4, |req| {
-        if let Some(pusher) = req.extensions().get::<Pusher>() {
+        if let Some(handle) = req.extensions().get::<StreamHandle>() {
             let promised = Request::get(format!(
                 "http://{}/style.css",
                 req.uri().authority().unwrap()
             ))
             .body(())
             .unwrap();
-            pusher
+            handle
                 .push(promised, Response::new(Body::from("body { color: red }")))
                 .expect("push");
         }
@@ -434,7 +434,7 @@ fn pushed_responses_reach_client_pushes() {
     };
     let page = client.send(req()).expect("page");
     assert_eq!(page.into_body().bytes().unwrap(), "<html>");
-    let pushes = client.pushes();
+    let mut pushes = client.pushes();
     let page = client.send(req()).expect("page");
     assert_eq!(page.into_body().bytes().unwrap(), "<html>");
     let promise = pushes.recv_timeout(BOUND).expect("a push");

@@ -34,7 +34,7 @@ fn handler(req: Request<Body>) -> Response<Body> {
 fn serve(tls: Arc<rustls::ServerConfig>, config: h2core::Config) -> Running {
     let server = Server::bind("127.0.0.1:0").expect("bind");
     let server = server.config(config).handler_threads(4).tls(tls);
-    common::start(server, handler, READ_BOUND)
+    common::start(server, handler)
 }
 
 fn serve_pem() -> (Running, Vec<u8>) {

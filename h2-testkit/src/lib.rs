@@ -17,6 +17,7 @@
 //! [`socket_attacks`] runs every attack of SECURITY.md over TCP against each adapter's server,
 //! with [`attack_tests!`] expanding to the whole list for an adapter's test file.
 
+pub mod api;
 pub mod corpus;
 pub mod demo;
 pub mod demo_async;

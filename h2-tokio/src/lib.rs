@@ -22,9 +22,10 @@ use std::time::Instant;
 #[cfg(feature = "test-hooks")]
 #[doc(hidden)]
 pub use h2_async::CoreCall;
-pub use h2_async::{rt, Http1HeadLen, StreamHandle};
+pub use h2_async::{rt, Http1HeadLen, ShutdownHandle, StreamHandle};
 pub use h2_async::{
-    tls, Body, BodySender, ClientStats, Error, Frame, OnInformational, PushPromise, SendRequest,
+    tls, Body, BodySender, ClientStats, Config, Error, Frame, OnInformational, PushPromise,
+    PushedResponse, Pushes, Reason, SendRequest,
 };
 
 /// The server, on tokio.
@@ -36,9 +37,9 @@ pub type Driver<IO> = h2_async::Driver<IO, Tokio>;
 
 /// The server side over any transport.
 pub mod server {
-    pub use h2_async::server::{Http1HeadLen, StreamHandle};
+    pub use h2_async::server::{Http1HeadLen, ShutdownHandle, StreamHandle};
 
-    use crate::{Body, Driver, Tokio};
+    use crate::{Body, Config, Driver, Tokio};
     use http::{Request, Response};
     use std::future::Future;
     use tokio::io::{AsyncRead, AsyncWrite};
@@ -51,6 +52,16 @@ pub mod server {
         Fut: Future<Output = Response<Body>> + Send + 'static,
     {
         h2_async::server::handshake::<Tokio, _, _, _>(io, handler)
+    }
+
+    /// As [`handshake`], with `config` (SETTINGS, limits, timeouts).
+    pub fn handshake_with<IO, F, Fut>(io: IO, config: Config, handler: F) -> Driver<IO>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+        F: Fn(Request<Body>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Response<Body>> + Send + 'static,
+    {
+        h2_async::server::handshake_with::<Tokio, _, _, _>(io, config, handler)
     }
 }
 
@@ -80,6 +91,15 @@ pub mod client {
         req: Request<Body>,
     ) -> Result<(SendRequest, Response<Body>), Error> {
         h2_async::client::upgrade::<Tokio>(addr, req).await
+    }
+
+    /// As [`upgrade`], with `config` for the connection.
+    pub async fn upgrade_with(
+        addr: SocketAddr,
+        req: Request<Body>,
+        config: Config,
+    ) -> Result<(SendRequest, Response<Body>), Error> {
+        h2_async::client::upgrade_with::<Tokio>(addr, req, config).await
     }
 }
 

@@ -270,7 +270,7 @@ async fn abort_resets_the_stream_with_the_reason_given() {
         let (mut tx, body) = Body::channel();
         tokio::spawn(async move {
             let _ = tx.send_data(Bytes::from_static(b"partial")).await;
-            tx.abort(Reason::ENHANCE_YOUR_CALM).await;
+            let _ = tx.abort(Reason::ENHANCE_YOUR_CALM).await;
         });
         Response::new(body)
     })

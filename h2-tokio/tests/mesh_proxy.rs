@@ -45,7 +45,7 @@ async fn routes(req: Request<Body>) -> Response<Body> {
             tokio::spawn(async move {
                 let _ = tx.send_data(Bytes::from_static(b"partial")).await;
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                tx.abort(Reason::CANCEL).await;
+                let _ = tx.abort(Reason::CANCEL).await;
             });
             Response::new(body)
         }

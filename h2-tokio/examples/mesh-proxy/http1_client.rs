@@ -352,7 +352,7 @@ async fn abort(tx: Option<BodySender>, err: Error) {
     tracing::debug!("upstream body: {err}");
     // None: trailers went out, so the body already ended (they come last).
     if let Some(t) = tx {
-        t.abort(Reason::INTERNAL_ERROR).await;
+        let _ = t.abort(Reason::INTERNAL_ERROR).await;
     }
 }
 

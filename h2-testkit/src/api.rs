@@ -1,0 +1,561 @@
+//! One API on every runtime: the user-facing API's tests, written once and compiled against
+//! each adapter (h2-tokio, h2-async-std, h2-mio) by [`api_tests!`](crate::api_tests), as rustls
+//! compiles one test module per backend. The adapters differ only in being async or blocking,
+//! so a test body writes every call that may wait as `aw!(call)`, which becomes `call.await`
+//! or `call`; the rest are the same names with the same arguments and results.
+//!
+//! An adapter's `tests/api.rs` is the macro call and its runtime glue:
+//!
+//! ```text
+//! mod rt {                                  // async adapters only
+//!     pub fn block_on<F: Future>(f: F) -> F::Output { .. }
+//!     pub fn spawn<F>(f: F) -> impl Future<Output = F::Output> { .. } // starts f at once
+//! }
+//! h2_testkit::api_tests!(mode: async, adapter: h2_tokio);
+//! // or, blocking: h2_testkit::api_tests!(mode: blocking, adapter: h2_mio);
+//! ```
+//!
+//! The helper macros a test body uses, per mode:
+//!
+//! | helper | async | blocking |
+//! |---|---|---|
+//! | `aw!(e)` | `e.await` | `e` |
+//! | `handler!([captures] \|req\| body)` | `move \|req\| { clones; async move body }` | `move \|req\| body` |
+//! | `spawn_task!(body)` | `rt::spawn(async move body)` | `std::thread::spawn(move \|\| body)` |
+//! | `join_task!(h)` | `h.await` | `h.join()` |
+//! | `block_on!(body)` | `rt::block_on(async move body)` | `body` |
+//!
+//! Every test serves on 127.0.0.1 port 0 (tests run in parallel), ends its server through
+//! `Server::shutdown_handle` and checks that `serve` returned, and runs under [`bounded`]: a
+//! test that hangs fails after [`TEST_BOUND`] instead of hanging the run. Nothing asserts on
+//! timing.
+
+use std::time::Duration;
+
+pub use bytes;
+pub use http;
+
+/// Upper bound for one API test; a healthy one takes well under a second.
+pub const TEST_BOUND: Duration = Duration::from_secs(60);
+
+/// Runs `test` on a thread of its own and waits for it at most [`TEST_BOUND`]: its panic is
+/// this test's failure, and so is running longer.
+pub fn bounded(test: impl FnOnce() + Send + 'static) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        test();
+        let _ = tx.send(());
+    });
+    match rx.recv_timeout(TEST_BOUND) {
+        Ok(()) => {}
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            // The test panicked: fail with its message.
+            if let Err(panic) = thread.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("the test did not finish within {TEST_BOUND:?}")
+        }
+    }
+}
+
+/// A GET for `path` on `addr`.
+pub fn get<B: Default>(scheme: &str, addr: std::net::SocketAddr, path: &str) -> http::Request<B> {
+    http::Request::get(format!("{scheme}://{addr}{path}"))
+        .body(B::default())
+        .expect("request")
+}
+
+/// Sends `request` over a blocking HTTP/1.1 connection and reads until the server closes it.
+pub fn http1_exchange(addr: std::net::SocketAddr, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(addr).expect("connect");
+    socket.set_read_timeout(Some(TEST_BOUND)).expect("timeout");
+    socket.write_all(request.as_bytes()).expect("write");
+    let mut got = Vec::new();
+    socket.read_to_end(&mut got).expect("read");
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// Trailers with one field.
+pub fn trailers(name: &'static str, value: &'static str) -> http::HeaderMap {
+    let mut map = http::HeaderMap::new();
+    map.insert(name, http::HeaderValue::from_static(value));
+    map
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __api_await {
+    ($e:expr) => {
+        $e.await
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __api_now {
+    ($e:expr) => {
+        $e
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __api_handler_async {
+    ([$($cap:ident),*] |$req:ident| $body:block) => {
+        move |$req| {
+            $(let $cap = $cap.clone();)*
+            async move $body
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __api_handler_blocking {
+    ([$($cap:ident),*] |$req:ident| $body:block) => {
+        move |$req| $body
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __api_spawn_async {
+    ($body:block) => {
+        rt::spawn(async move $body)
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __api_spawn_blocking {
+    ($body:block) => {
+        std::thread::spawn(move || $body)
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __api_join_async {
+    ($h:expr) => {
+        $h.await
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __api_join_blocking {
+    ($h:expr) => {
+        $h.join().expect("task panicked")
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __api_block_on_async {
+    ($body:block) => {
+        $crate::api::bounded(move || rt::block_on(async move $body))
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __api_block_on_blocking {
+    ($body:block) => {
+        $crate::api::bounded(move || $body)
+    };
+}
+
+/// The API tests for one adapter: `api_tests!(mode: async, adapter: h2_tokio)` (with a `rt`
+/// module beside it: `block_on`, `spawn`) or `api_tests!(mode: blocking, adapter: h2_mio)`.
+/// See [the module](crate::api).
+#[macro_export]
+macro_rules! api_tests {
+    (mode: async, adapter: $a:ident $(,)?) => {
+        #[allow(unused_imports)]
+        use $crate::{
+            __api_await as aw, __api_block_on_async as block_on, __api_handler_async as handler,
+            __api_join_async as join_task, __api_spawn_async as spawn_task,
+        };
+        $crate::__api_test_list!($a);
+    };
+    (mode: blocking, adapter: $a:ident $(,)?) => {
+        #[allow(unused_imports)]
+        use $crate::{
+            __api_block_on_blocking as block_on, __api_handler_blocking as handler,
+            __api_join_blocking as join_task, __api_now as aw, __api_spawn_blocking as spawn_task,
+        };
+        $crate::__api_test_list!($a);
+    };
+}
+
+/// The test bodies, written once (see [`api_tests!`](crate::api_tests)).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __api_test_list {
+    ($a:ident) => {
+        mod api {
+            #![allow(clippy::redundant_clone, unused_mut, unused_imports)]
+            use super::*;
+            use $a::{Body, BodySender, Client, Config, Error, Frame, OnInformational, Reason};
+            use $a::{Server, ShutdownHandle, StreamHandle};
+            use $crate::api::bytes::Bytes;
+            use $crate::api::http::{Request, Response, StatusCode};
+            use $crate::api::{get, trailers};
+            use std::sync::{Arc, Mutex};
+
+            /// `ShutdownHandle` is a plain value shared across threads.
+            fn _shutdown_handle_is_send_sync_clone(h: &ShutdownHandle) -> impl Send + Sync + Clone {
+                h.clone()
+            }
+
+            #[test]
+            fn shutdown_handle_stops_serve_after_the_request_in_flight_completes() {
+                block_on!({
+                    let server = aw!(Server::bind("127.0.0.1:0"))
+                        .expect("bind")
+                        .config(Config::server());
+                    let addr = server.local_addr().expect("local_addr");
+                    let shutdown = server.shutdown_handle();
+                    // The handler answers at once with a body the test finishes later.
+                    let slot: Arc<Mutex<Option<BodySender>>> = Arc::default();
+                    let held = slot.clone();
+                    let served = spawn_task!({
+                        aw!(server.serve(handler!([held] |_req| {
+                            let (tx, body) = Body::channel();
+                            *held.lock().unwrap() = Some(tx);
+                            Response::new(body)
+                        })))
+                    });
+                    let client = aw!(Client::connect(addr)).expect("connect");
+                    let response = aw!(client.send(get("http", addr, "/slow"))).expect("head");
+                    assert_eq!(response.status(), StatusCode::OK);
+                    // In flight: head sent, body open. Shut down now, then finish it.
+                    shutdown.shutdown();
+                    let mut tx = slot.lock().unwrap().take().expect("the handler ran");
+                    aw!(tx.send_data(Bytes::from_static(b"done"))).expect("send_data");
+                    drop(tx);
+                    let body = aw!(response.into_body().bytes()).expect("body");
+                    assert_eq!(&body[..], b"done");
+                    aw!(client.close());
+                    join_task!(served).expect("serve returns after the shutdown");
+                    // The port is closed: nothing is served any more.
+                    assert!(aw!(Client::connect(addr)).is_err());
+                })
+            }
+
+            #[test]
+            fn shutdown_before_serve_makes_serve_return() {
+                block_on!({
+                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind");
+                    server.shutdown_handle().shutdown();
+                    aw!(server.serve(handler!([] |_req| { Response::new(Body::empty()) })))
+                        .expect("serve");
+                })
+            }
+
+            #[test]
+            fn client_connect_with_sends_many_and_closes() {
+                block_on!({
+                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind");
+                    let addr = server.local_addr().expect("local_addr");
+                    let shutdown = server.shutdown_handle();
+                    let served = spawn_task!({
+                        aw!(server.serve(handler!([] |req| {
+                            Response::new(Body::from(req.uri().path().to_owned()))
+                        })))
+                    });
+                    let client = aw!(Client::connect_with(addr, Config::client())).expect("connect");
+                    for path in ["/a", "/b", "/c"] {
+                        let response = aw!(client.send(get("http", addr, path))).expect("send");
+                        assert_eq!(response.status(), StatusCode::OK);
+                        let body = aw!(response.into_body().bytes()).expect("body");
+                        assert_eq!(&body[..], path.as_bytes());
+                    }
+                    let shorter = aw!(Client::connect(addr)).expect("connect");
+                    let response = aw!(shorter.send(get("http", addr, "/d"))).expect("send");
+                    assert_eq!(aw!(response.into_body().bytes()).expect("body"), "/d");
+                    assert_eq!(client.connections(), 1);
+                    let stats = client.stats();
+                    assert_eq!(stats.connections_opened, 1);
+                    assert!(stats.header_bytes_sent > 0);
+                    assert_eq!(stats.retries, 0);
+                    aw!(client.close());
+                    aw!(shorter.close());
+                    shutdown.shutdown();
+                    join_task!(served).expect("serve");
+                })
+            }
+
+            #[test]
+            fn streamed_request_body_is_echoed_while_it_is_read() {
+                block_on!({
+                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind");
+                    let addr = server.local_addr().expect("local_addr");
+                    let shutdown = server.shutdown_handle();
+                    let served = spawn_task!({
+                        aw!(server.serve(handler!([] |req| {
+                            let mut request_body = req.into_body();
+                            let (mut tx, body) = Body::channel();
+                            // Detached: it ends with the request body.
+                            let _ = spawn_task!({
+                                while let Some(chunk) = aw!(request_body.data()) {
+                                    let chunk = chunk.expect("request chunk");
+                                    if aw!(tx.send_data(chunk)).is_err() {
+                                        break;
+                                    }
+                                }
+                            });
+                            Response::new(body)
+                        })))
+                    });
+                    let client = aw!(Client::connect(addr)).expect("connect");
+                    let (mut tx, body) = Body::channel();
+                    let request = Request::post(format!("http://{addr}/echo"))
+                        .body(body)
+                        .expect("request");
+                    let response = aw!(client.send(request)).expect("head");
+                    let mut echoed = response.into_body();
+                    // Lockstep: each chunk comes back before the next is sent.
+                    for chunk in ["one", "two", "three"] {
+                        aw!(tx.send_data(Bytes::from_static(chunk.as_bytes()))).expect("send");
+                        let back = aw!(echoed.data()).expect("a chunk").expect("chunk");
+                        assert_eq!(&back[..], chunk.as_bytes());
+                    }
+                    drop(tx);
+                    assert!(aw!(echoed.data()).is_none(), "the echo ends with the request");
+                    aw!(client.close());
+                    shutdown.shutdown();
+                    join_task!(served).expect("serve");
+                })
+            }
+
+            #[test]
+            fn trailers_go_both_ways() {
+                block_on!({
+                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind");
+                    let addr = server.local_addr().expect("local_addr");
+                    let shutdown = server.shutdown_handle();
+                    let served = spawn_task!({
+                        aw!(server.serve(handler!([] |req| {
+                            let (data, got) = aw!(req.into_body().collect()).expect("collect");
+                            let got = got.expect("request trailers");
+                            assert_eq!(got["x-client"], "1");
+                            let (mut tx, body) = Body::channel();
+                            aw!(tx.send_data(data)).expect("send_data");
+                            aw!(tx.send_trailers(trailers("x-server", "2"))).expect("trailers");
+                            Response::new(body)
+                        })))
+                    });
+                    let client = aw!(Client::connect(addr)).expect("connect");
+                    let (mut tx, body) = Body::channel();
+                    aw!(tx.send_data(Bytes::from_static(b"payload"))).expect("send_data");
+                    aw!(tx.send_trailers(trailers("x-client", "1"))).expect("trailers");
+                    let request = Request::post(format!("http://{addr}/trailers"))
+                        .body(body)
+                        .expect("request");
+                    let response = aw!(client.send(request)).expect("head");
+                    let mut body = response.into_body();
+                    let mut data = Vec::new();
+                    let mut seen = None;
+                    while let Some(frame) = aw!(body.frame()) {
+                        match frame.expect("frame") {
+                            Frame::Data(d) => data.extend_from_slice(&d),
+                            Frame::Trailers(t) => seen = Some(t),
+                        }
+                    }
+                    assert_eq!(data, b"payload");
+                    assert_eq!(seen.expect("response trailers")["x-server"], "2");
+                    aw!(client.close());
+                    shutdown.shutdown();
+                    join_task!(served).expect("serve");
+                })
+            }
+
+            #[test]
+            fn body_sender_abort_reaches_the_client_as_a_reset_with_its_reason() {
+                block_on!({
+                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind");
+                    let addr = server.local_addr().expect("local_addr");
+                    let shutdown = server.shutdown_handle();
+                    let served = spawn_task!({
+                        aw!(server.serve(handler!([] |_req| {
+                            let (mut tx, body) = Body::channel();
+                            aw!(tx.send_data(Bytes::from_static(b"partial"))).expect("send");
+                            aw!(tx.abort(Reason::ENHANCE_YOUR_CALM)).expect("abort");
+                            Response::new(body)
+                        })))
+                    });
+                    let client = aw!(Client::connect(addr)).expect("connect");
+                    let response = aw!(client.send(get("http", addr, "/abort"))).expect("head");
+                    let mut body = response.into_body();
+                    let err = loop {
+                        match aw!(body.frame()) {
+                            Some(Ok(_)) => continue,
+                            Some(Err(e)) => break e,
+                            None => panic!("the body ended instead of being reset"),
+                        }
+                    };
+                    assert!(
+                        matches!(err, Error::Reset(r) if r == Reason::ENHANCE_YOUR_CALM),
+                        "{err:?}"
+                    );
+                    aw!(client.close());
+                    shutdown.shutdown();
+                    join_task!(served).expect("serve");
+                })
+            }
+
+            #[test]
+            fn stream_handle_sends_103_and_pushes() {
+                block_on!({
+                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind");
+                    let addr = server.local_addr().expect("local_addr");
+                    let shutdown = server.shutdown_handle();
+                    let served = spawn_task!({
+                        aw!(server.serve(handler!([] |req| {
+                            let stream = req
+                                .extensions()
+                                .get::<StreamHandle>()
+                                .cloned()
+                                .expect("a StreamHandle");
+                            let hints = Response::builder()
+                                .status(StatusCode::EARLY_HINTS)
+                                .header("link", "</style.css>; rel=preload")
+                                .body(())
+                                .expect("103");
+                            stream.informational(hints).expect("informational");
+                            let authority = req.uri().authority().expect("authority").clone();
+                            let promised = Request::get(format!("http://{authority}/style.css"))
+                                .body(())
+                                .expect("promised request");
+                            let pushed = Response::new(Body::from("body { color: red }"));
+                            aw!(stream.push(promised, pushed)).expect("push");
+                            Response::new(Body::from("<html>"))
+                        })))
+                    });
+                    let client = aw!(Client::connect(addr)).expect("connect");
+                    let mut pushes = client.pushes();
+                    let seen: Arc<Mutex<Vec<StatusCode>>> = Arc::default();
+                    let log = seen.clone();
+                    let mut request = get("http", addr, "/page");
+                    request.extensions_mut().insert(OnInformational::new(move |r| {
+                        log.lock().unwrap().push(r.status());
+                    }));
+                    let response = aw!(client.send(request)).expect("head");
+                    // The 103 came before the final head.
+                    assert_eq!(*seen.lock().unwrap(), [StatusCode::EARLY_HINTS]);
+                    assert_eq!(aw!(response.into_body().bytes()).expect("page"), "<html>");
+                    let promise = aw!(pushes.recv()).expect("a push");
+                    assert_eq!(promise.request.uri().path(), "/style.css");
+                    let pushed = aw!(promise.response.wait()).expect("pushed response");
+                    let css = aw!(pushed.into_body().bytes()).expect("pushed body");
+                    assert_eq!(css, "body { color: red }");
+                    aw!(client.close());
+                    shutdown.shutdown();
+                    join_task!(served).expect("serve");
+                })
+            }
+
+            #[test]
+            fn stream_handle_over_http1_sends_an_interim_response_and_refuses_push() {
+                block_on!({
+                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind");
+                    let addr = server.local_addr().expect("local_addr");
+                    let shutdown = server.shutdown_handle();
+                    let served = spawn_task!({
+                        aw!(server.serve(handler!([] |req| {
+                            let stream = req
+                                .extensions()
+                                .get::<StreamHandle>()
+                                .cloned()
+                                .expect("a StreamHandle over HTTP/1.1 too");
+                            let hints = Response::builder()
+                                .status(StatusCode::EARLY_HINTS)
+                                .header("link", "</style.css>; rel=preload")
+                                .body(())
+                                .expect("103");
+                            stream.informational(hints).expect("informational");
+                            let promised = Request::get("http://localhost/style.css")
+                                .body(())
+                                .expect("promised request");
+                            let pushed = aw!(stream.push(promised, Response::new(Body::empty())));
+                            let answer = if pushed.is_err() { "no push" } else { "pushed" };
+                            Response::new(Body::from(answer))
+                        })))
+                    });
+                    let got = $crate::api::http1_exchange(
+                        addr,
+                        "GET / HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n",
+                    );
+                    assert!(got.starts_with("HTTP/1.1 103"), "{got}");
+                    let final_head = got.find("HTTP/1.1 200").expect("the final response");
+                    assert!(got[final_head..].ends_with("no push"), "{got}");
+                    shutdown.shutdown();
+                    join_task!(served).expect("serve");
+                })
+            }
+
+            #[test]
+            fn connect_tls_with_gets_h2_by_alpn() {
+                block_on!({
+                    let pem = $crate::demo::self_signed().expect("certificate");
+                    let server_tls = $a::tls::server_config_from_pem(&pem.cert, &pem.key)
+                        .expect("server config");
+                    let client_tls =
+                        $a::tls::client_config_with_roots(&pem.cert).expect("client config");
+                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind").tls(server_tls);
+                    let addr = server.local_addr().expect("local_addr");
+                    let shutdown = server.shutdown_handle();
+                    let served = spawn_task!({
+                        aw!(server.serve(handler!([] |req| {
+                            let scheme = req.uri().scheme_str().unwrap_or("none").to_owned();
+                            Response::new(Body::from(scheme))
+                        })))
+                    });
+                    let client = aw!(Client::connect_tls_with(
+                        addr,
+                        "localhost",
+                        client_tls,
+                        Config::client()
+                    ))
+                    .expect("connect_tls_with");
+                    let response = aw!(client.send(get("https", addr, "/"))).expect("send");
+                    assert_eq!(aw!(response.into_body().bytes()).expect("body"), "https");
+                    aw!(client.close());
+                    shutdown.shutdown();
+                    join_task!(served).expect("serve");
+                })
+            }
+
+            #[test]
+            fn upgrade_with_switches_to_h2c_and_sends_more() {
+                block_on!({
+                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind");
+                    let addr = server.local_addr().expect("local_addr");
+                    let shutdown = server.shutdown_handle();
+                    let served = spawn_task!({
+                        aw!(server.serve(handler!([] |req| {
+                            Response::new(Body::from(req.uri().path().to_owned()))
+                        })))
+                    });
+                    let first = get("http", addr, "/first");
+                    let (conn, response) =
+                        aw!($a::client::upgrade_with(addr, first, Config::client()))
+                            .expect("upgrade");
+                    assert_eq!(response.status(), StatusCode::OK);
+                    let body = aw!(response.into_body().bytes()).expect("body");
+                    assert_eq!(body, "/first");
+                    let response = aw!(conn.send(get("http", addr, "/second"))).expect("send");
+                    let body = aw!(response.into_body().bytes()).expect("body");
+                    assert_eq!(body, "/second");
+                    drop(conn);
+                    shutdown.shutdown();
+                    join_task!(served).expect("serve");
+                })
+            }
+        }
+    };
+}
