@@ -247,9 +247,59 @@ impl Sleep for AsyncIoSleep {
     }
 }
 
+/// A TCP stream of async-io's reactor, as the engine drives it.
+///
+/// Not just [`Compat`]: async-io's `poll_close` only flushes, so our FIN would never go out
+/// and the engine's close sequence (last bytes, FIN, then reading until the peer's FIN) would
+/// leave the peer waiting for an end of stream until we dropped the socket.
+#[derive(Debug)]
+pub struct AsyncTcp(Compat<Async<TcpStream>>);
+
+impl h2_async::rt::AsyncRead for AsyncTcp {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut h2_async::rt::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl h2_async::rt::AsyncWrite for AsyncTcp {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    /// Shuts the sending side down (FIN) once everything is flushed.
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(Pin::new(&mut self.0).poll_flush(cx))?;
+        Poll::Ready(self.0 .0.get_ref().shutdown(std::net::Shutdown::Write))
+    }
+}
+
 impl<S: Spawn> Runtime for AsyncIo<S> {
     type Sleep = AsyncIoSleep;
-    type TcpStream = Compat<Async<TcpStream>>;
+    type TcpStream = AsyncTcp;
     type TcpListener = Async<TcpListener>;
 
     fn now() -> Instant {
@@ -271,21 +321,19 @@ impl<S: Spawn> Runtime for AsyncIo<S> {
         Async::<TcpListener>::bind(addr)
     }
 
-    async fn accept(
-        listener: &Async<TcpListener>,
-    ) -> io::Result<(Compat<Async<TcpStream>>, SocketAddr)> {
+    async fn accept(listener: &Async<TcpListener>) -> io::Result<(AsyncTcp, SocketAddr)> {
         let (socket, peer) = listener.accept().await?;
         let _ = socket.get_ref().set_nodelay(true);
-        Ok((Compat(socket), peer))
+        Ok((AsyncTcp(Compat(socket)), peer))
     }
 
     fn local_addr(listener: &Async<TcpListener>) -> io::Result<SocketAddr> {
         listener.get_ref().local_addr()
     }
 
-    async fn connect(addr: SocketAddr) -> io::Result<Compat<Async<TcpStream>>> {
+    async fn connect(addr: SocketAddr) -> io::Result<AsyncTcp> {
         let socket = Async::<TcpStream>::connect(addr).await?;
         let _ = socket.get_ref().set_nodelay(true);
-        Ok(Compat(socket))
+        Ok(AsyncTcp(Compat(socket)))
     }
 }

@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 use tokio::io::AsyncWriteExt;
-pub use tokio::io::{AsyncRead, AsyncWrite};
+pub use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// An async runtime, as the engine sees it. All methods are associated functions: the
 /// runtimes we bind keep their reactor and executor in globals (or the current context).
