@@ -4,15 +4,14 @@
 //! shell's [`Accept`] decides what it speaks), then HTTP/1.1 or HTTP/2; it has no protocol rule
 //! of its own.
 
-use crate::h2::H2;
-use crate::http1::H1;
+use crate::conn::{Conn, Proto};
 use crate::io::{Io, Socket};
 use crate::remote::{Ctx, Key, Msg, Remote, Role};
 use crate::response::Reply;
 use bytes::BytesMut;
 use h2_http::Error;
 use h2core::shell::pool::Slots;
-use h2core::shell::{Accept, Accepted, Http1Timer};
+use h2core::shell::Accept;
 use h2core::Config;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -34,42 +33,6 @@ pub(crate) fn system_clock() -> Clock {
 /// A call on the core, run inside the loop.
 #[cfg(feature = "test-hooks")]
 pub type CoreCall = Box<dyn FnOnce(&mut h2core::Connection, Instant) + Send>;
-
-pub(crate) enum Proto {
-    /// What the connection speaks is not decided yet.
-    Accept(Box<Accept>),
-    H1(Box<H1>),
-    H2(Box<H2>),
-    Gone,
-}
-
-struct Conn {
-    id: u64,
-    sock: Socket,
-    proto: Proto,
-    /// The deadline this connection has in the heap, if any.
-    timer: Option<Instant>,
-    writable: bool,
-    /// Drop at once (nothing to say, or nothing can be written).
-    done: bool,
-}
-
-impl Conn {
-    fn deadline(&self) -> Option<Instant> {
-        // While closing, only the close sequence's deadlines count.
-        self.sock.transport.poll_timeout().or(match &self.proto {
-            _ if self.sock.transport.is_closing() => None,
-            Proto::Accept(a) => a.poll_timeout(),
-            Proto::H1(h1) => h1.poll_timeout(),
-            Proto::H2(h2) => h2.conn.poll_timeout(),
-            Proto::Gone => None,
-        })
-    }
-
-    fn is_done(&self) -> bool {
-        self.done || self.sock.transport.is_done()
-    }
-}
 
 const WAKER: Token = Token(usize::MAX);
 const LISTENER: Token = Token(usize::MAX - 1);
@@ -156,14 +119,11 @@ impl EventLoop {
             .registry()
             .register(&mut *io, Token(slot), Interest::READABLE)?;
         self.next_id += 1;
-        entry.insert(Conn {
-            id: self.next_id,
-            sock: Socket::new(io, tls, read_buf),
+        entry.insert(Conn::new(
+            self.next_id,
+            Socket::new(io, tls, read_buf),
             proto,
-            timer: None,
-            writable: false,
-            done: false,
-        });
+        ));
         self.dirty.push(slot);
         Ok(())
     }
@@ -426,36 +386,11 @@ impl EventLoop {
         let scratch = &mut self.scratch;
         // Timers first: whatever fired may have output.
         if c.deadline().is_some_and(|d| d <= ctx.now) {
-            fire(c, &ctx);
+            c.fire(&ctx);
         }
         let mut busy = true;
         for _ in 0..64 {
-            let mut progress = step(c, &ctx, scratch);
-            // Written batches go back to the core before the next read, which its flood
-            // limits need (a batch counts as unwritten until `poll_transmit` is called again):
-            // flush, take the next batch, until the socket is full or the core has no more.
-            let flushed = loop {
-                match c.sock.flush() {
-                    Ok(w) => progress |= w,
-                    Err(e) => break Err(e),
-                }
-                let refilled = match &mut c.proto {
-                    Proto::H2(h2) if c.sock.transport.is_empty() => {
-                        c.sock.transport.pump(&mut h2.conn, ctx.now)
-                    }
-                    _ => false,
-                };
-                if !refilled {
-                    break Ok(());
-                }
-            };
-            if let Err(e) = flushed {
-                tracing::debug!("write: {e}");
-                if let Proto::H2(h2) = &mut c.proto {
-                    h2.write_failed(&mut c.sock, &ctx);
-                }
-                c.sock.transport.handle_write_error();
-            }
+            let progress = c.step(&ctx, scratch) | c.write(&ctx);
             if c.is_done() || !progress {
                 busy = false;
                 break;
@@ -554,77 +489,4 @@ impl Drop for Release {
             slots.release();
         }
     }
-}
-
-/// A deadline passed.
-fn fire(c: &mut Conn, ctx: &Ctx<'_>) {
-    if c.sock.transport.is_closing() {
-        return c.sock.transport.handle_timeout(ctx.now);
-    }
-    match &mut c.proto {
-        Proto::Accept(a) => {
-            let accepted = a.handle_timeout(ctx.now, &c.sock.read_buf);
-            decide(c, ctx, accepted);
-        }
-        Proto::H1(h1) => h1.handle_timeout(&mut c.sock, ctx.now),
-        Proto::H2(h2) => h2.conn.handle_timeout(ctx.now),
-        Proto::Gone => {}
-    }
-}
-
-/// What an accepted connection speaks was decided (or not yet: `None`).
-fn decide(c: &mut Conn, ctx: &Ctx<'_>, accepted: Option<Accepted>) {
-    c.proto = match accepted {
-        None => return,
-        Some(Accepted::Http2(conn)) => {
-            Proto::H2(Box::new(H2::new(*conn, None, !c.sock.read_buf.is_empty())))
-        }
-        Some(Accepted::Http1 { secure }) => {
-            let timer = Http1Timer::new(ctx.config, ctx.now);
-            Proto::H1(Box::new(H1::new(secure, timer)))
-        }
-        Some(Accepted::Close) => {
-            c.done = true;
-            Proto::Gone
-        }
-    };
-}
-
-/// One round of work on a connection; true if anything happened.
-fn step(c: &mut Conn, ctx: &Ctx<'_>, scratch: &mut [u8]) -> bool {
-    let mut progress = false;
-    let (closing, lingering) = (
-        c.sock.transport.is_closing(),
-        c.sock.transport.is_lingering(),
-    );
-    let mut proto = std::mem::replace(&mut c.proto, Proto::Gone);
-    match &mut proto {
-        Proto::Accept(a) if !closing => {
-            progress = c.sock.read_some(scratch);
-            let accepted = match c.sock.alpn() {
-                Some(alpn) => a.tls_handshake_done(ctx.now, alpn),
-                None => a.poll(ctx.now, &c.sock.read_buf, c.sock.read_closed),
-            };
-            // A TLS client that leaves before its handshake is done.
-            c.done |= accepted.is_none() && c.sock.read_closed;
-            c.proto = proto;
-            progress |= accepted.is_some();
-            decide(c, ctx, accepted);
-            return progress;
-        }
-        Proto::H1(h1) if !lingering => {
-            if let Some(upgraded) = h1.step(&mut c.sock, ctx, scratch, &mut progress) {
-                proto = Proto::H2(Box::new(upgraded));
-                progress = true;
-            } else if h1.is_over() {
-                c.sock.transport.close(ctx.now);
-            }
-        }
-        // Also while flushing: the core's last frames are still taken.
-        Proto::H2(h2) if !lingering => progress = h2.step(&mut c.sock, ctx, scratch),
-        _ => {}
-    }
-    c.proto = proto;
-    c.sock.close_step(ctx.now, scratch);
-    progress
 }

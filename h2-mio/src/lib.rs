@@ -26,15 +26,17 @@
 
 mod body;
 pub mod client;
+mod conn;
+mod connections;
 mod event_loop;
 mod h2;
 mod http1;
 mod io;
 mod pipe;
-mod pool;
 mod remote;
 mod response;
 pub mod server;
+mod workers;
 
 /// Hooks for the shared scenario corpus (feature `test-hooks`); not part of the supported API.
 #[cfg(feature = "test-hooks")]

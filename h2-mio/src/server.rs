@@ -3,11 +3,12 @@
 //! `http/1.1`).
 
 use crate::body::Body;
-use crate::event_loop::{system_clock, EventLoop, Proto};
+use crate::conn::Proto;
+use crate::event_loop::{system_clock, EventLoop};
 use crate::h2::H2;
 use crate::io::Io;
-use crate::pool::Pool;
 use crate::remote::{Dispatch, Key, Msg, Remote, Role};
+use crate::workers::Workers;
 use bytes::BytesMut;
 use h2_http::Error;
 use h2core::{Config, Connection, StreamId};
@@ -156,9 +157,9 @@ impl Server {
     where
         F: Fn(Request<Body>) -> Response<Body> + Send + Sync + 'static,
     {
-        let (handler, pool) = (Arc::new(handler), Pool::new(self.threads));
+        let (handler, workers) = (Arc::new(handler), Workers::new(self.threads));
         let mut ev = EventLoop::new(self.config, system_clock(), |remote| Role::Server {
-            dispatch: dispatch(handler, pool, remote.clone()),
+            dispatch: dispatch(handler, workers, remote.clone()),
         })?;
         if let Some(tls) = self.tls {
             ev.serve_tls(tls);
@@ -187,10 +188,10 @@ where
 {
     let clock = system_clock();
     let conn = Connection::new(config.clone(), clock());
-    let pool = Pool::new(4);
+    let workers = Workers::new(4);
     let handler = Arc::new(handler);
     let mut ev = EventLoop::new(config, clock, |remote| Role::Server {
-        dispatch: dispatch(handler, pool, remote.clone()),
+        dispatch: dispatch(handler, workers, remote.clone()),
     })?;
     let h2 = Proto::H2(Box::new(H2::new(conn, None, false)));
     ev.add(Box::new(io), None, BytesMut::new(), h2)?;
@@ -200,7 +201,7 @@ where
 /// Runs the handler on the thread pool as soon as the request head arrived (a request over
 /// a [`StreamHandle`]); its body streams in meanwhile, its response comes back through
 /// the loop's channel. A handler that panics answers 500.
-fn dispatch<F>(handler: Arc<F>, pool: Pool, remote: Remote) -> Dispatch
+fn dispatch<F>(handler: Arc<F>, workers: Workers, remote: Remote) -> Dispatch
 where
     F: Fn(Request<Body>) -> Response<Body> + Send + Sync + 'static,
 {
@@ -211,7 +212,7 @@ where
             stream,
         });
         let (handler, remote) = (handler.clone(), remote.clone());
-        pool.execute(move || {
+        workers.execute(move || {
             let run = std::panic::AssertUnwindSafe(|| handler(req));
             let response = std::panic::catch_unwind(run).unwrap_or_else(|_| {
                 let mut r = Response::new(Body::from("handler panicked\n"));

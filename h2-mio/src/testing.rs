@@ -3,7 +3,8 @@
 //! adapter's own. The loop is turned by the caller, on the caller's thread, with the caller's
 //! clock.
 
-use crate::event_loop::{EventLoop, Proto};
+use crate::conn::Proto;
+use crate::event_loop::EventLoop;
 use crate::h2::H2;
 use crate::remote::Role;
 use bytes::BytesMut;

@@ -6,13 +6,12 @@
 
 mod common;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use common::Running;
 use h2_mio::{Body, Client, Server};
 use h2_testkit::demo;
-use h2core::{Config, Connection, Event, Header, Reason};
+use h2core::{Config, Event, Header, Reason};
 use http::{Request, Response, StatusCode};
-use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -115,44 +114,18 @@ fn refusing_server() -> SocketAddr {
     addr
 }
 
-fn serve_core(mut socket: TcpStream, refused: &AtomicBool) {
-    let mut conn = Connection::new(Config::server(), Instant::now());
-    let mut buf = BytesMut::new();
-    let mut out = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
-    let deadline = Instant::now() + BOUND;
-    let _ = socket.set_read_timeout(Some(Duration::from_millis(50)));
-    while Instant::now() < deadline && !conn.is_closed() {
-        out.clear();
-        conn.poll_transmit(Instant::now(), &mut out);
-        for b in &out {
-            if socket.write_all(b).is_err() {
-                return;
+fn serve_core(socket: TcpStream, refused: &AtomicBool) {
+    common::serve_core(socket, BOUND, |conn, ev| {
+        if let Event::RequestReceived { stream, .. } = ev {
+            if !refused.swap(true, Ordering::SeqCst) {
+                let _ = conn.reset(stream, Reason::REFUSED_STREAM);
+            } else {
+                let head = vec![Header::new(":status", "200")];
+                let _ = conn.send_response(stream, head, false);
+                let _ = conn.send_data(stream, Bytes::from_static(b"ok"), true);
             }
         }
-        match socket.read(&mut chunk) {
-            Ok(0) => conn.handle_eof(Instant::now()),
-            Ok(n) => {
-                buf.extend_from_slice(&chunk[..n]);
-                let _ = conn.handle_input(Instant::now(), &mut buf);
-            }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                conn.handle_timeout(Instant::now());
-            }
-            Err(_) => return,
-        }
-        while let Some(ev) = conn.poll_event() {
-            if let Event::RequestReceived { stream, .. } = ev {
-                if !refused.swap(true, Ordering::SeqCst) {
-                    let _ = conn.reset(stream, Reason::REFUSED_STREAM);
-                } else {
-                    let head = vec![Header::new(":status", "200")];
-                    let _ = conn.send_response(stream, head, false);
-                    let _ = conn.send_data(stream, Bytes::from_static(b"ok"), true);
-                }
-            }
-        }
-    }
+    });
 }
 
 #[test]

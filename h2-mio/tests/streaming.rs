@@ -449,46 +449,21 @@ fn early_hints_server() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     std::thread::spawn(move || {
-        let Ok((mut socket, _)) = listener.accept() else {
+        let Ok((socket, _)) = listener.accept() else {
             return;
         };
-        let mut conn = Connection::new(Config::server(), Instant::now());
-        let (mut buf, mut out) = (BytesMut::new(), Vec::new());
-        let mut chunk = [0u8; 16 * 1024];
-        let deadline = Instant::now() + BOUND;
-        let _ = socket.set_read_timeout(Some(Duration::from_millis(20)));
-        while Instant::now() < deadline && !conn.is_closed() {
-            out.clear();
-            conn.poll_transmit(Instant::now(), &mut out);
-            for b in &out {
-                if socket.write_all(b).is_err() {
-                    return;
-                }
+        common::serve_core(socket, BOUND, |conn, ev| {
+            if let Event::RequestReceived { stream, .. } = ev {
+                let hints = vec![
+                    Header::new(":status", "103"),
+                    Header::new("link", "</style.css>; rel=preload"),
+                ];
+                conn.send_informational(stream, hints).expect("103");
+                let head = vec![Header::new(":status", "200")];
+                let _ = conn.send_response(stream, head, false);
+                let _ = conn.send_data(stream, Bytes::from_static(b"ok"), true);
             }
-            match socket.read(&mut chunk) {
-                Ok(0) => conn.handle_eof(Instant::now()),
-                Ok(n) => {
-                    buf.extend_from_slice(&chunk[..n]);
-                    let _ = conn.handle_input(Instant::now(), &mut buf);
-                }
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    conn.handle_timeout(Instant::now());
-                }
-                Err(_) => return,
-            }
-            while let Some(ev) = conn.poll_event() {
-                if let Event::RequestReceived { stream, .. } = ev {
-                    let hints = vec![
-                        Header::new(":status", "103"),
-                        Header::new("link", "</style.css>; rel=preload"),
-                    ];
-                    conn.send_informational(stream, hints).expect("103");
-                    let head = vec![Header::new(":status", "200")];
-                    let _ = conn.send_response(stream, head, false);
-                    let _ = conn.send_data(stream, Bytes::from_static(b"ok"), true);
-                }
-            }
-        }
+        });
     });
     addr
 }

@@ -7,12 +7,12 @@ type Job = Box<dyn FnOnce() + Send>;
 
 /// A fixed set of threads taking jobs from one queue.
 #[derive(Clone)]
-pub(crate) struct Pool {
+pub(crate) struct Workers {
     tx: mpsc::Sender<Job>,
 }
 
-impl Pool {
-    pub(crate) fn new(threads: usize) -> Pool {
+impl Workers {
+    pub(crate) fn new(threads: usize) -> Workers {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..threads.max(1) {
@@ -33,7 +33,7 @@ impl Pool {
                 tracing::warn!("handler thread: {e}");
             }
         }
-        Pool { tx }
+        Workers { tx }
     }
 
     pub(crate) fn execute(&self, job: impl FnOnce() + Send + 'static) {

@@ -1,0 +1,383 @@
+//! A client's connections: opening them (TCP, TLS with ALPN `h2`, the server's first
+//! SETTINGS), each on its own event loop thread, and choosing one for each request by the
+//! shell's pool rules (`h2core::shell::pool`): a new connection at the server's
+//! SETTINGS_MAX_CONCURRENT_STREAMS or after GOAWAY, requests waiting for the one being opened.
+
+use crate::body::Body;
+use crate::conn::Proto;
+use crate::event_loop::{system_clock, EventLoop};
+use crate::h2::H2;
+use crate::io::Io;
+use crate::remote::{next_request_id, Msg, PushSink, Remote, Role};
+use crate::response::{ReplyTx, Waiting};
+use bytes::BytesMut;
+use h2_http::{Error, OnInformational};
+use h2core::shell::pool::{self, Pick, Slots, MAX_ATTEMPTS, OPEN_TIMEOUT};
+use h2core::{Config, Connection, Header, StreamId};
+use rustls::pki_types::ServerName;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::time::Instant;
+
+/// Wakes the threads waiting on the pool: a connection became ready, went away, or finished
+/// opening. A generation counter, so a wake between a check and the wait is not lost.
+#[derive(Default)]
+pub(crate) struct Signal {
+    pub(crate) generation: Mutex<u64>,
+    pub(crate) changed: Condvar,
+}
+
+impl Signal {
+    pub(crate) fn generation(&self) -> u64 {
+        *self.generation.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn notify(&self) {
+        *self.generation.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.changed.notify_all();
+    }
+
+    /// Waits until something changed since `seen`; false once `deadline` passed.
+    pub(crate) fn wait(&self, seen: u64, deadline: Instant) -> bool {
+        let guard = self.generation.lock().unwrap_or_else(|e| e.into_inner());
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (guard, _) = self
+            .changed
+            .wait_timeout_while(guard, left, |g| *g == seen)
+            .unwrap_or_else(|e| e.into_inner());
+        *guard != seen
+    }
+}
+
+/// One connection of the pool.
+#[derive(Clone)]
+pub(crate) struct Handle {
+    pub(crate) remote: Remote,
+    pub(crate) slots: Arc<Slots>,
+}
+
+/// How connections of a pool are made.
+pub(crate) enum Transport {
+    /// HTTP/2 by prior knowledge (RFC 9113 §3.3).
+    Cleartext,
+    /// TLS, ALPN `h2` (RFC 9113 §3.2).
+    Tls(Arc<rustls::ClientConfig>, ServerName<'static>),
+}
+
+pub(crate) struct Pool {
+    pub(crate) addrs: Vec<SocketAddr>,
+    pub(crate) config: Config,
+    pub(crate) transport: Transport,
+    pub(crate) state: Mutex<PoolState>,
+    pub(crate) signal: Arc<Signal>,
+    pub(crate) connections_opened: AtomicU64,
+    pub(crate) retries: AtomicU64,
+    /// HEADERS + CONTINUATION payload bytes sent on every connection (each loop adds its own).
+    pub(crate) header_bytes: Arc<AtomicU64>,
+    pub(crate) pushes: PushSink,
+}
+
+#[derive(Default)]
+pub(crate) struct PoolState {
+    /// Connections that may take new requests.
+    pub(crate) conns: Vec<Handle>,
+    /// Connections being opened (at most one at a time: the others wait for it).
+    pub(crate) opening: usize,
+    /// The loop thread of every connection opened, for [`Client::close`] to wait on.
+    pub(crate) loops: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        // Every handle and pending response is gone: close gracefully once the streams are
+        // done (GOAWAY, RFC 9113 §6.8).
+        let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        for c in state.conns.drain(..) {
+            let _ = c.remote.send(Msg::Shutdown);
+        }
+    }
+}
+
+/// Counts a connection being opened; on drop (done or failed) wakes the requests that waited
+/// for it.
+pub(crate) struct Opening<'a>(&'a Pool);
+
+impl Drop for Opening<'_> {
+    fn drop(&mut self) {
+        self.0.lock().opening -= 1;
+        self.0.signal.notify();
+    }
+}
+
+impl Pool {
+    pub(crate) fn new(addrs: Vec<SocketAddr>, config: Config, transport: Transport) -> Pool {
+        Pool {
+            addrs,
+            config,
+            transport,
+            state: Mutex::default(),
+            signal: Arc::default(),
+            connections_opened: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+            header_bytes: Arc::default(),
+            pushes: PushSink::default(),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn scheme(&self) -> &'static str {
+        match self.transport {
+            Transport::Cleartext => "http",
+            Transport::Tls(..) => "https",
+        }
+    }
+
+    /// Opens a connection and waits for the server's SETTINGS, so its limits are known.
+    pub(crate) fn open(&self) -> Result<Handle, Error> {
+        let mut socket = connect_std(&self.addrs)?;
+        let tls = match &self.transport {
+            Transport::Cleartext => None,
+            Transport::Tls(config, name) => Some(tls_handshake(&mut socket, config, name)?),
+        };
+        let conn = Connection::new(self.config.clone(), Instant::now());
+        let handle = spawn(socket, tls, BytesMut::new(), conn, self, None)?;
+        wait_ready(&handle, &self.signal)?;
+        Ok(handle)
+    }
+
+    /// A connection with a slot reserved for one request: one with room, else the one being
+    /// opened once it is ready, else a new one.
+    pub(crate) fn pick(&self) -> Result<Handle, Error> {
+        // Bounded: whoever opens gives up after its own timeouts and wakes us.
+        let deadline = Instant::now() + 4 * OPEN_TIMEOUT;
+        loop {
+            let seen = self.signal.generation();
+            {
+                let mut state = self.lock();
+                state.conns.retain(|c| !c.slots.is_closing());
+                let slots = state.conns.iter().map(|c| &*c.slots);
+                match pool::pick(slots, state.opening) {
+                    Pick::Use(i) => return Ok(state.conns[i].clone()),
+                    Pick::Open => {
+                        state.opening += 1;
+                        break;
+                    }
+                    Pick::Wait => {}
+                }
+            }
+            if !self.signal.wait(seen, deadline) {
+                return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
+            }
+        }
+        let opening = Opening(self);
+        let conn = self.open()?;
+        // Ours before the waiters (woken when `opening` drops) take the rest. A server that
+        // allows no stream at all: the core queues the request until it does.
+        if !conn.slots.try_reserve() {
+            conn.slots.force_reserve();
+        }
+        self.lock().conns.push(conn.clone());
+        drop(opening);
+        Ok(conn)
+    }
+
+    /// Sends a request on a reserved slot; its response comes through the returned
+    /// [`Waiting`], which cancels the stream if dropped before the head.
+    pub(crate) fn dispatch(
+        &self,
+        head: &[Header],
+        mut body: Body,
+        on_informational: &Option<OnInformational>,
+    ) -> Result<Waiting, Error> {
+        // Bounded: a connection that is gone before taking the request is dropped from the
+        // pool, so each round opens or finds another.
+        for _ in 0..MAX_ATTEMPTS {
+            let conn = self.pick()?;
+            let (reply, rx) = mpsc::channel();
+            let id = next_request_id();
+            let msg = Msg::Request {
+                id,
+                head: head.to_vec(),
+                body,
+                reply,
+                on_informational: on_informational.clone(),
+                reserved: true,
+            };
+            match conn.remote.try_send(msg) {
+                Ok(()) => {
+                    let remote = conn.remote.clone();
+                    let forget = Box::new(move || {
+                        let _ = remote.send(Msg::Forget { id });
+                    });
+                    return Ok(Waiting::new(rx, forget));
+                }
+                Err(msg) => {
+                    conn.slots.release();
+                    conn.slots.finish();
+                    let Msg::Request { body: back, .. } = *msg else {
+                        unreachable!("sent a request")
+                    };
+                    body = back;
+                }
+            }
+        }
+        Err(Error::ConnectionGone)
+    }
+}
+
+/// Waits until the server's SETTINGS arrived on `handle` (or the connection ended).
+pub(crate) fn wait_ready(handle: &Handle, signal: &Signal) -> Result<(), Error> {
+    let deadline = Instant::now() + OPEN_TIMEOUT;
+    loop {
+        let seen = signal.generation();
+        if handle.slots.is_ready() {
+            break;
+        }
+        if !signal.wait(seen, deadline) {
+            let _ = handle.remote.send(Msg::Shutdown);
+            return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
+        }
+    }
+    if handle.slots.is_closing() {
+        return Err(Error::ConnectionGone);
+    }
+    Ok(())
+}
+
+pub(crate) fn connect_std(addrs: &[SocketAddr]) -> Result<std::net::TcpStream, Error> {
+    let mut last = None;
+    for addr in addrs {
+        match std::net::TcpStream::connect_timeout(addr, OPEN_TIMEOUT) {
+            Ok(socket) => {
+                let _ = socket.set_nodelay(true);
+                return Ok(socket);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(Error::Io(last.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address")
+    })))
+}
+
+pub(crate) fn resolve(addr: impl ToSocketAddrs) -> Result<Vec<SocketAddr>, Error> {
+    let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+    if addrs.is_empty() {
+        return Err(Error::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "no address",
+        )));
+    }
+    Ok(addrs)
+}
+
+/// The TLS handshake, blocking, before the loop takes the socket: its ALPN must be `h2`.
+pub(crate) fn tls_handshake(
+    socket: &mut std::net::TcpStream,
+    config: &Arc<rustls::ClientConfig>,
+    name: &ServerName<'static>,
+) -> Result<rustls::Connection, Error> {
+    let mut session = rustls::ClientConnection::new(config.clone(), name.clone())
+        .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+    socket.set_read_timeout(Some(OPEN_TIMEOUT))?;
+    socket.set_write_timeout(Some(OPEN_TIMEOUT))?;
+    // Bounded: each round trip of the handshake is one call (TLS 1.2 needs two).
+    for _ in 0..8 {
+        if !session.is_handshaking() {
+            break;
+        }
+        if let Err(e) = session.complete_io(socket) {
+            let alert = e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
+            if let Some(rustls::Error::AlertReceived(
+                rustls::AlertDescription::NoApplicationProtocol,
+            )) = alert
+            {
+                // The server offers no protocol we asked for (RFC 7301 §3.2).
+                return Err(Error::Malformed("ALPN: the server did not select h2"));
+            }
+            return Err(e.into());
+        }
+    }
+    if session.is_handshaking() {
+        return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
+    }
+    socket.set_read_timeout(None)?;
+    socket.set_write_timeout(None)?;
+    if session.alpn_protocol() != Some(h2_http::tls::ALPN_H2) {
+        // RFC 9113 §3.2: HTTP/2 over TLS only after ALPN selected `h2`.
+        return Err(Error::Malformed("ALPN: the server did not select h2"));
+    }
+    // What rustls still holds (our Finished) goes out with the loop's first flush.
+    Ok(rustls::Connection::Client(session))
+}
+
+/// Starts the loop thread over `socket`, already speaking HTTP/2 through `conn`, as a
+/// connection of `pool` (not yet in its list).
+pub(crate) fn spawn(
+    socket: std::net::TcpStream,
+    tls: Option<rustls::Connection>,
+    read_buf: BytesMut,
+    conn: Connection,
+    pool: &Pool,
+    expect: Option<ReplyTx>,
+) -> Result<Handle, Error> {
+    socket.set_nonblocking(true)?;
+    let io = mio::net::TcpStream::from_std(socket);
+    spawn_io(Box::new(io), tls, read_buf, conn, pool, expect)
+}
+
+/// As [`spawn`], over any transport the loop can drive.
+pub(crate) fn spawn_io(
+    io: Box<dyn Io>,
+    tls: Option<rustls::Connection>,
+    read_buf: BytesMut,
+    conn: Connection,
+    pool: &Pool,
+    expect: Option<ReplyTx>,
+) -> Result<Handle, Error> {
+    let slots = Arc::new(Slots::new());
+    let signal = pool.signal.clone();
+    let wake = signal.clone();
+    let role = Role::Client {
+        slots: slots.clone(),
+        wake: Arc::new(move || wake.notify()),
+        pushes: pool.pushes.clone(),
+        header_bytes: pool.header_bytes.clone(),
+    };
+    let mut ev = EventLoop::new(pool.config.clone(), system_clock(), |_| role)?;
+    let unparsed = !read_buf.is_empty();
+    let h2 = Proto::H2(Box::new(H2::new(conn, None, unparsed)));
+    ev.add(io, tls, read_buf, h2)?;
+    if let Some(reply) = expect {
+        // Registered before the loop runs: the response may be among the first bytes.
+        ev.message(Msg::Expect {
+            stream: StreamId::new(1),
+            reply,
+        });
+    }
+    let handle = Handle {
+        remote: ev.remote(),
+        slots: slots.clone(),
+    };
+    let thread = std::thread::Builder::new()
+        .name("h2-mio-client".into())
+        .spawn(move || {
+            if let Err(e) = ev.run() {
+                tracing::debug!("client loop: {e}");
+            }
+            // However the loop ended, the pool must not wait for this connection.
+            if slots.finish() {
+                signal.notify();
+            }
+        })?;
+    let mut state = pool.lock();
+    state.loops.retain(|t| !t.is_finished());
+    state.loops.push(thread);
+    drop(state);
+    pool.connections_opened.fetch_add(1, Ordering::Relaxed);
+    Ok(handle)
+}
