@@ -49,7 +49,8 @@ pub(crate) struct Responding {
 impl Responding {
     pub fn new(stream: StreamId, handler: &Handler, req: Request<Body>) -> Responding {
         let span = tracing::debug_span!("stream", id = stream.value());
-        let answer = span.in_scope(|| handler(req));
+        // Calling it only makes the future; its work happens when polled, inside the span.
+        let answer = handler(req);
         Responding {
             stream,
             answer,

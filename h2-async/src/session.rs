@@ -313,12 +313,18 @@ impl Session {
     }
 
     fn answered(&mut self, stream: StreamId, answer: Answer, now: Instant) {
-        self.cancels.remove(&stream);
+        // Only handlers that had to wait have an entry (most answer at once).
+        if !self.cancels.is_empty() {
+            self.cancels.remove(&stream);
+        }
         match answer {
             Answer::Response(resp) => {
                 // What the handler asked for before answering (a 103 Early Hints, a push)
                 // goes first: a 1xx after the final response is refused (RFC 9113 §8.1).
-                while let Ok(cmd) = self.internal_rx.try_recv() {
+                while !self.internal_rx.is_empty() {
+                    let Ok(cmd) = self.internal_rx.try_recv() else {
+                        break;
+                    };
                     self.command(cmd, now);
                 }
                 self.respond(stream, resp)
@@ -338,7 +344,9 @@ impl Session {
 
     /// Handles one event of the core.
     pub fn event(&mut self, event: Event) {
-        if self.shared.slots.observe(&self.conn, &event) {
+        // The client pool's view of this connection (a server has no pool).
+        let client = matches!(self.role, RoleState::Client { .. });
+        if client && self.shared.slots.observe(&self.conn, &event) {
             self.shared.changed.notify_waiters();
         }
         #[cfg(feature = "test-hooks")]

@@ -162,8 +162,9 @@ impl Connection {
                 }
                 // Our side just ended (its END_STREAM is in the output) on a stream whose rest
                 // the application does not want: ask the peer to stop sending (§8.1).
-                let discarding = self.streams.get(id).is_some_and(|s| s.discard_recv);
-                if next == State::HalfClosedLocal && discarding {
+                if next == State::HalfClosedLocal
+                    && self.streams.get(id).is_some_and(|s| s.discard_recv)
+                {
                     let _ = self.reset(id, Reason::NO_ERROR);
                 }
             }

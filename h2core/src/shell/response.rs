@@ -38,12 +38,22 @@ impl ContentLength {
         head.push(Header::new("content-length", value));
     }
 
-    fn digits(&mut self, n: u64) -> Bytes {
-        use std::fmt::Write;
+    fn digits(&mut self, mut n: u64) -> Bytes {
+        // By hand rather than through `fmt`: this runs for most responses.
+        let mut ascii = [0u8; 20];
+        let mut at = ascii.len();
+        loop {
+            at -= 1;
+            ascii[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
         if self.digits.capacity() - self.digits.len() < 20 {
             self.digits.reserve(512);
         }
-        let _ = write!(self.digits, "{n}");
+        self.digits.extend_from_slice(&ascii[at..]);
         self.digits.split().freeze()
     }
 }
@@ -68,6 +78,9 @@ mod tests {
         let mut h = head("200");
         cl.apply(&mut h, Some(1234));
         assert_eq!(length(&h), Some(&b"1234"[..]));
+        let mut h = head("200");
+        cl.apply(&mut h, Some(u64::MAX));
+        assert_eq!(length(&h), Some(&b"18446744073709551615"[..]));
         let mut h = head("200");
         cl.apply(&mut h, Some(0));
         assert_eq!(
