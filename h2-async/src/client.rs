@@ -541,7 +541,7 @@ pub async fn upgrade_with<R: Runtime>(
     req: Request<Body>,
     config: Config,
 ) -> Result<(SendRequest, Response<Body>), Error> {
-    use h2core::http1;
+    use h2core::shell::{H2cUpgradeClient, UpgradeError};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut socket = R::connect(addr).await?;
     let (parts, body) = req.into_parts();
@@ -556,27 +556,17 @@ pub async fn upgrade_with<R: Runtime>(
     )?;
     socket.write_all(&out).await?;
     let mut buf = BytesMut::with_capacity(8 * 1024);
-    let limits = http1::Limits::default();
-    let head = loop {
-        match http1::parse_response(&mut buf, &limits).map_err(|e| Error::Http1(e.to_string()))? {
-            Some(head) if head.is_interim() && head.status != 101 => continue,
-            Some(head) => break head,
-            None => {
-                if socket.read_buf(&mut buf).await? == 0 {
-                    return Err(Error::Http1(
-                        "connection closed before the upgrade response".into(),
-                    ));
-                }
+    let mut switch = H2cUpgradeClient::new(config, head_request);
+    let conn = loop {
+        match switch.poll(R::now(), &mut buf) {
+            Ok(Some(conn)) => break conn,
+            Ok(None) if socket.read_buf(&mut buf).await? == 0 => {
+                return Err(Error::Http1(UpgradeError::Closed.to_string()));
             }
+            Ok(None) => {}
+            Err(e) => return Err(Error::Http1(e.to_string())),
         }
     };
-    if head.status != 101 {
-        return Err(Error::Http1(format!(
-            "the server did not switch to h2c (status {})",
-            head.status
-        )));
-    }
-    let conn = Connection::new_upgraded_client(config, R::now(), head_request);
     // Pushes on this connection are refused: nobody takes the receiver.
     let (handle, _pushes, mut driver) = start::<R, _>(conn, socket, buf);
     let (resp_tx, resp_rx) = oneshot::channel();

@@ -12,8 +12,8 @@ use crate::remote::Msg;
 use crate::response::{Pushes, Reply, Waiting};
 use bytes::{Bytes, BytesMut};
 use h2_http::{Error, OnInformational};
-use h2core::http1;
 use h2core::shell::pool::Retry;
+use h2core::shell::{H2cUpgradeClient, UpgradeError};
 use h2core::{Config, Connection, Header};
 use http::{Request, Response};
 use rustls::pki_types::ServerName;
@@ -250,32 +250,22 @@ pub fn upgrade_with(
     let mut out = BytesMut::new();
     h2_http::h2c_upgrade_request(&request, request.body(), &config.settings, &mut out)?;
     socket.write_all(&out)?;
-    let limits = http1::Limits::default();
     let mut buf = BytesMut::new();
     let mut chunk = [0u8; 16 * 1024];
-    let head = loop {
-        match http1::parse_response(&mut buf, &limits).map_err(|e| Error::Http1(e.to_string()))? {
-            Some(head) if head.is_interim() && head.status != 101 => continue,
-            Some(head) => break head,
-            None => {
+    let mut switch = H2cUpgradeClient::new(config.clone(), head_request);
+    let conn = loop {
+        match switch.poll(Instant::now(), &mut buf) {
+            Ok(Some(conn)) => break conn,
+            Ok(None) => {
                 let n = socket.read(&mut chunk)?;
                 if n == 0 {
-                    return Err(Error::Http1(
-                        "connection closed before the upgrade response".into(),
-                    ));
+                    return Err(Error::Http1(UpgradeError::Closed.to_string()));
                 }
                 buf.extend_from_slice(&chunk[..n]);
             }
+            Err(e) => return Err(Error::Http1(e.to_string())),
         }
     };
-    if head.status != 101 {
-        return Err(Error::Http1(format!(
-            "the server answered {} instead of upgrading",
-            head.status
-        )));
-    }
-    let conn =
-        Connection::new_upgraded_client(config.clone(), std::time::Instant::now(), head_request);
     let pool = Arc::new(Pool::new(addrs, config, Transport::Cleartext));
     let (reply, rx) = mpsc::channel();
     let handle = spawn(socket, None, buf, conn, &pool, Some(reply))?;

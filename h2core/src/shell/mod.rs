@@ -5,7 +5,7 @@
 //! - [`Accept`]: what an accepted server socket speaks (the h2 preface, HTTP/1.1, or TLS ALPN's
 //!   choice), decided within the handshake deadline (RFC 9113 §3);
 //! - [`H2cSwitch`]: answering `Upgrade: h2c` (RFC 7540 §3.2): which requests, 101, the request
-//!   as stream 1;
+//!   as stream 1; [`H2cUpgradeClient`]: the client's side, reading the answer up to the 101;
 //! - [`Http1Timer`]: an HTTP/1.1 server connection's idle and request-head deadlines;
 //! - [`Transport`]: the write queue, and the close sequence (flush grace, FIN, linger);
 //! - [`ContentLength`]: response framing, the content-length a known body gets (RFC 9110 §8.6);
@@ -27,4 +27,4 @@ pub use response::ContentLength;
 pub use transport::{
     CloseAction, Transport, TransportState, CLOSE_FLUSH_GRACE, LINGER, READ_CHUNK,
 };
-pub use upgrade::{H2cSwitch, MAX_UPGRADE_BODY};
+pub use upgrade::{H2cSwitch, H2cUpgradeClient, UpgradeError, MAX_UPGRADE_BODY};

@@ -1,5 +1,7 @@
-//! Answering `Upgrade: h2c` on a server (RFC 7540 §3.2): which requests are upgraded, and the
-//! switch itself (101, then the request as stream 1 of a new HTTP/2 connection).
+//! `Upgrade: h2c` (RFC 7540 §3.2) on both sides. A server ([`H2cSwitch`]): which requests are
+//! upgraded, and the switch itself (101, then the request as stream 1 of a new HTTP/2
+//! connection). A client ([`H2cUpgradeClient`]): reading the server's answer up to the 101, and
+//! the connection whose stream 1 carries the response.
 //!
 //! The request's body comes over HTTP/1.1 before the client's preface, so it is read whole
 //! first; a request whose body is larger than [`MAX_UPGRADE_BODY`] or not delimited by
@@ -9,7 +11,7 @@ use crate::config::Config;
 use crate::conn::Connection;
 use crate::error::ConnectionError;
 use crate::hpack::Header;
-use crate::http1::{BodyKind, IncomingRequest, SWITCHING_PROTOCOLS};
+use crate::http1::{self, BodyKind, Http1Error, IncomingRequest, SWITCHING_PROTOCOLS};
 use bytes::{Bytes, BytesMut};
 use std::time::Instant;
 
@@ -64,6 +66,88 @@ impl H2cSwitch {
         let conn =
             Connection::new_upgraded_server(config, now, self.settings_payload, self.headers)?;
         Ok((SWITCHING_PROTOCOLS, conn, self.body.freeze()))
+    }
+}
+
+/// Why an `Upgrade: h2c` request did not switch to HTTP/2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpgradeError {
+    /// The server answered over HTTP/1.1 with this final status instead of 101 (RFC 7540
+    /// §3.2: a server may ignore the upgrade).
+    NotSwitched(u16),
+    /// The server's answer was not valid HTTP/1.1.
+    Malformed(Http1Error),
+    /// The connection closed before the answer.
+    Closed,
+}
+
+impl std::fmt::Display for UpgradeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UpgradeError::NotSwitched(status) => {
+                write!(
+                    f,
+                    "the server answered {status} instead of switching to h2c"
+                )
+            }
+            UpgradeError::Malformed(e) => write!(f, "the upgrade response: {e}"),
+            UpgradeError::Closed => f.write_str("connection closed before the upgrade response"),
+        }
+    }
+}
+
+impl std::error::Error for UpgradeError {}
+
+/// A client that sent a request with `Upgrade: h2c` (with `HTTP2-Settings` made from its
+/// `config.settings`), reading the server's answer (RFC 7540 §3.2): interim responses other
+/// than 101 are skipped; 101 switches, and the response to the request arrives on stream 1 of
+/// the returned connection; any final status means the server stayed with HTTP/1.1.
+#[derive(Debug)]
+pub struct H2cUpgradeClient {
+    config: Option<Config>,
+    head_request: bool,
+    limits: http1::Limits,
+}
+
+impl H2cUpgradeClient {
+    /// After sending the request; `head_request`: it was HEAD (its response has no content).
+    pub fn new(config: Config, head_request: bool) -> H2cUpgradeClient {
+        H2cUpgradeClient {
+            config: Some(config),
+            head_request,
+            limits: http1::Limits::default(),
+        }
+    }
+
+    /// Reads the answer from `buf`, everything received so far. `Ok(None)`: read more.
+    /// `Ok(Some(conn))`: switched; what followed the 101 (the server's HTTP/2 preface) is left
+    /// in `buf` for the connection. Called again after that, `Ok(None)`.
+    pub fn poll(
+        &mut self,
+        now: Instant,
+        buf: &mut BytesMut,
+    ) -> Result<Option<Connection>, UpgradeError> {
+        if self.config.is_none() {
+            return Ok(None);
+        }
+        loop {
+            let head = match http1::parse_response(buf, &self.limits) {
+                Ok(Some(head)) => head,
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(UpgradeError::Malformed(e)),
+            };
+            if head.status == 101 {
+                let config = self.config.take().expect("checked above");
+                return Ok(Some(Connection::new_upgraded_client(
+                    config,
+                    now,
+                    self.head_request,
+                )));
+            }
+            if !head.is_interim() {
+                return Err(UpgradeError::NotSwitched(head.status));
+            }
+        }
     }
 }
 
@@ -123,5 +207,44 @@ mod tests {
         assert!(H2cSwitch::offer(&req, false).is_none());
         let (_, _, req) = request(BodyKind::Chunked, &[]);
         assert!(H2cSwitch::offer(&req, false).is_none());
+    }
+
+    #[test]
+    fn a_client_skips_interim_answers_and_switches_on_101() {
+        let mut c = H2cUpgradeClient::new(Config::client(), false);
+        let now = Instant::now();
+        let mut buf = BytesMut::from(&b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switch"[..]);
+        assert!(
+            c.poll(now, &mut buf).unwrap().is_none(),
+            "101 not whole yet"
+        );
+        buf.extend_from_slice(b"ing Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
+        buf.extend_from_slice(b"\0\0\0\x04\0\0\0\0\0");
+        let conn = c.poll(now, &mut buf).unwrap().expect("switched");
+        assert_eq!(
+            &buf[..],
+            b"\0\0\0\x04\0\0\0\0\0",
+            "the server's SETTINGS stay"
+        );
+        assert_eq!(
+            conn.stream_state(StreamId::new(1)),
+            Some(crate::StreamState::HalfClosedLocal)
+        );
+        assert!(c.poll(now, &mut buf).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_server_that_stays_with_http1_is_an_error_naming_its_status() {
+        let mut c = H2cUpgradeClient::new(Config::client(), false);
+        let mut buf = BytesMut::from(&b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"[..]);
+        assert_eq!(
+            c.poll(Instant::now(), &mut buf).unwrap_err(),
+            UpgradeError::NotSwitched(200)
+        );
+        let mut buf = BytesMut::from(&b"HTTP/9 nonsense\r\n\r\n"[..]);
+        assert!(matches!(
+            H2cUpgradeClient::new(Config::client(), false).poll(Instant::now(), &mut buf),
+            Err(UpgradeError::Malformed(_))
+        ));
     }
 }
