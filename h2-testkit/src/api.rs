@@ -206,6 +206,26 @@ macro_rules! __api_test_list {
             use $crate::api::{get, trailers};
             use std::sync::{Arc, Mutex};
 
+            /// Serves `handler` on `server` (bound to port 0): its address, its shutdown handle
+            /// and the task that runs `serve`.
+            macro_rules! serving {
+                ($server:expr, $handler:expr) => {{
+                    let server = $server;
+                    let addr = server.local_addr().expect("local_addr");
+                    let shutdown = server.shutdown_handle();
+                    let served = spawn_task!({ aw!(server.serve($handler)) });
+                    (addr, shutdown, served)
+                }};
+            }
+
+            /// Shuts the server down and checks that `serve` returned.
+            macro_rules! stop {
+                ($shutdown:ident, $served:ident) => {
+                    $shutdown.shutdown();
+                    join_task!($served).expect("serve");
+                };
+            }
+
             /// `ShutdownHandle` is a plain value shared across threads.
             fn _shutdown_handle_is_send_sync_clone(h: &ShutdownHandle) -> impl Send + Sync + Clone {
                 h.clone()
@@ -259,14 +279,12 @@ macro_rules! __api_test_list {
             #[test]
             fn client_connect_with_sends_many_and_closes() {
                 block_on!({
-                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind");
-                    let addr = server.local_addr().expect("local_addr");
-                    let shutdown = server.shutdown_handle();
-                    let served = spawn_task!({
-                        aw!(server.serve(handler!([] |req| {
-                            Response::new(Body::from(req.uri().path().to_owned()))
-                        })))
-                    });
+                    let (addr, shutdown, served) = serving!(
+                        aw!(Server::bind("127.0.0.1:0")).expect("bind"),
+                        handler!([] |req| {
+                        Response::new(Body::from(req.uri().path().to_owned()))
+                    })
+                    );
                     let client = aw!(Client::connect_with(addr, Config::client())).expect("connect");
                     for path in ["/a", "/b", "/c"] {
                         let response = aw!(client.send(get("http", addr, path))).expect("send");
@@ -284,33 +302,30 @@ macro_rules! __api_test_list {
                     assert_eq!(stats.retries, 0);
                     aw!(client.close());
                     aw!(shorter.close());
-                    shutdown.shutdown();
-                    join_task!(served).expect("serve");
+                    stop!(shutdown, served);
                 })
             }
 
             #[test]
             fn streamed_request_body_is_echoed_while_it_is_read() {
                 block_on!({
-                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind");
-                    let addr = server.local_addr().expect("local_addr");
-                    let shutdown = server.shutdown_handle();
-                    let served = spawn_task!({
-                        aw!(server.serve(handler!([] |req| {
-                            let mut request_body = req.into_body();
-                            let (mut tx, body) = Body::channel();
-                            // Detached: it ends with the request body.
-                            let _ = spawn_task!({
-                                while let Some(chunk) = aw!(request_body.data()) {
-                                    let chunk = chunk.expect("request chunk");
-                                    if aw!(tx.send_data(chunk)).is_err() {
-                                        break;
-                                    }
+                    let (addr, shutdown, served) = serving!(
+                        aw!(Server::bind("127.0.0.1:0")).expect("bind"),
+                        handler!([] |req| {
+                        let mut request_body = req.into_body();
+                        let (mut tx, body) = Body::channel();
+                        // Detached: it ends with the request body.
+                        let _ = spawn_task!({
+                            while let Some(chunk) = aw!(request_body.data()) {
+                                let chunk = chunk.expect("request chunk");
+                                if aw!(tx.send_data(chunk)).is_err() {
+                                    break;
                                 }
-                            });
-                            Response::new(body)
-                        })))
-                    });
+                            }
+                        });
+                        Response::new(body)
+                    })
+                    );
                     let client = aw!(Client::connect(addr)).expect("connect");
                     let (mut tx, body) = Body::channel();
                     let request = Request::post(format!("http://{addr}/echo"))
@@ -327,28 +342,25 @@ macro_rules! __api_test_list {
                     drop(tx);
                     assert!(aw!(echoed.data()).is_none(), "the echo ends with the request");
                     aw!(client.close());
-                    shutdown.shutdown();
-                    join_task!(served).expect("serve");
+                    stop!(shutdown, served);
                 })
             }
 
             #[test]
             fn trailers_go_both_ways() {
                 block_on!({
-                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind");
-                    let addr = server.local_addr().expect("local_addr");
-                    let shutdown = server.shutdown_handle();
-                    let served = spawn_task!({
-                        aw!(server.serve(handler!([] |req| {
-                            let (data, got) = aw!(req.into_body().collect()).expect("collect");
-                            let got = got.expect("request trailers");
-                            assert_eq!(got["x-client"], "1");
-                            let (mut tx, body) = Body::channel();
-                            aw!(tx.send_data(data)).expect("send_data");
-                            aw!(tx.send_trailers(trailers("x-server", "2"))).expect("trailers");
-                            Response::new(body)
-                        })))
-                    });
+                    let (addr, shutdown, served) = serving!(
+                        aw!(Server::bind("127.0.0.1:0")).expect("bind"),
+                        handler!([] |req| {
+                        let (data, got) = aw!(req.into_body().collect()).expect("collect");
+                        let got = got.expect("request trailers");
+                        assert_eq!(got["x-client"], "1");
+                        let (mut tx, body) = Body::channel();
+                        aw!(tx.send_data(data)).expect("send_data");
+                        aw!(tx.send_trailers(trailers("x-server", "2"))).expect("trailers");
+                        Response::new(body)
+                    })
+                    );
                     let client = aw!(Client::connect(addr)).expect("connect");
                     let (mut tx, body) = Body::channel();
                     aw!(tx.send_data(Bytes::from_static(b"payload"))).expect("send_data");
@@ -369,25 +381,22 @@ macro_rules! __api_test_list {
                     assert_eq!(data, b"payload");
                     assert_eq!(seen.expect("response trailers")["x-server"], "2");
                     aw!(client.close());
-                    shutdown.shutdown();
-                    join_task!(served).expect("serve");
+                    stop!(shutdown, served);
                 })
             }
 
             #[test]
             fn body_sender_abort_reaches_the_client_as_a_reset_with_its_reason() {
                 block_on!({
-                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind");
-                    let addr = server.local_addr().expect("local_addr");
-                    let shutdown = server.shutdown_handle();
-                    let served = spawn_task!({
-                        aw!(server.serve(handler!([] |_req| {
-                            let (mut tx, body) = Body::channel();
-                            aw!(tx.send_data(Bytes::from_static(b"partial"))).expect("send");
-                            aw!(tx.abort(Reason::ENHANCE_YOUR_CALM)).expect("abort");
-                            Response::new(body)
-                        })))
-                    });
+                    let (addr, shutdown, served) = serving!(
+                        aw!(Server::bind("127.0.0.1:0")).expect("bind"),
+                        handler!([] |_req| {
+                        let (mut tx, body) = Body::channel();
+                        aw!(tx.send_data(Bytes::from_static(b"partial"))).expect("send");
+                        aw!(tx.abort(Reason::ENHANCE_YOUR_CALM)).expect("abort");
+                        Response::new(body)
+                    })
+                    );
                     let client = aw!(Client::connect(addr)).expect("connect");
                     let response = aw!(client.send(get("http", addr, "/abort"))).expect("head");
                     let mut body = response.into_body();
@@ -403,39 +412,36 @@ macro_rules! __api_test_list {
                         "{err:?}"
                     );
                     aw!(client.close());
-                    shutdown.shutdown();
-                    join_task!(served).expect("serve");
+                    stop!(shutdown, served);
                 })
             }
 
             #[test]
             fn stream_handle_sends_103_and_pushes() {
                 block_on!({
-                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind");
-                    let addr = server.local_addr().expect("local_addr");
-                    let shutdown = server.shutdown_handle();
-                    let served = spawn_task!({
-                        aw!(server.serve(handler!([] |req| {
-                            let stream = req
-                                .extensions()
-                                .get::<StreamHandle>()
-                                .cloned()
-                                .expect("a StreamHandle");
-                            let hints = Response::builder()
-                                .status(StatusCode::EARLY_HINTS)
-                                .header("link", "</style.css>; rel=preload")
-                                .body(())
-                                .expect("103");
-                            stream.informational(hints).expect("informational");
-                            let authority = req.uri().authority().expect("authority").clone();
-                            let promised = Request::get(format!("http://{authority}/style.css"))
-                                .body(())
-                                .expect("promised request");
-                            let pushed = Response::new(Body::from("body { color: red }"));
-                            aw!(stream.push(promised, pushed)).expect("push");
-                            Response::new(Body::from("<html>"))
-                        })))
-                    });
+                    let (addr, shutdown, served) = serving!(
+                        aw!(Server::bind("127.0.0.1:0")).expect("bind"),
+                        handler!([] |req| {
+                        let stream = req
+                            .extensions()
+                            .get::<StreamHandle>()
+                            .cloned()
+                            .expect("a StreamHandle");
+                        let hints = Response::builder()
+                            .status(StatusCode::EARLY_HINTS)
+                            .header("link", "</style.css>; rel=preload")
+                            .body(())
+                            .expect("103");
+                        stream.informational(hints).expect("informational");
+                        let authority = req.uri().authority().expect("authority").clone();
+                        let promised = Request::get(format!("http://{authority}/style.css"))
+                            .body(())
+                            .expect("promised request");
+                        let pushed = Response::new(Body::from("body { color: red }"));
+                        aw!(stream.push(promised, pushed)).expect("push");
+                        Response::new(Body::from("<html>"))
+                    })
+                    );
                     let client = aw!(Client::connect(addr)).expect("connect");
                     let mut pushes = client.pushes();
                     let seen: Arc<Mutex<Vec<StatusCode>>> = Arc::default();
@@ -454,38 +460,35 @@ macro_rules! __api_test_list {
                     let css = aw!(pushed.into_body().bytes()).expect("pushed body");
                     assert_eq!(css, "body { color: red }");
                     aw!(client.close());
-                    shutdown.shutdown();
-                    join_task!(served).expect("serve");
+                    stop!(shutdown, served);
                 })
             }
 
             #[test]
             fn stream_handle_over_http1_sends_an_interim_response_and_refuses_push() {
                 block_on!({
-                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind");
-                    let addr = server.local_addr().expect("local_addr");
-                    let shutdown = server.shutdown_handle();
-                    let served = spawn_task!({
-                        aw!(server.serve(handler!([] |req| {
-                            let stream = req
-                                .extensions()
-                                .get::<StreamHandle>()
-                                .cloned()
-                                .expect("a StreamHandle over HTTP/1.1 too");
-                            let hints = Response::builder()
-                                .status(StatusCode::EARLY_HINTS)
-                                .header("link", "</style.css>; rel=preload")
-                                .body(())
-                                .expect("103");
-                            stream.informational(hints).expect("informational");
-                            let promised = Request::get("http://localhost/style.css")
-                                .body(())
-                                .expect("promised request");
-                            let pushed = aw!(stream.push(promised, Response::new(Body::empty())));
-                            let answer = if pushed.is_err() { "no push" } else { "pushed" };
-                            Response::new(Body::from(answer))
-                        })))
-                    });
+                    let (addr, shutdown, served) = serving!(
+                        aw!(Server::bind("127.0.0.1:0")).expect("bind"),
+                        handler!([] |req| {
+                        let stream = req
+                            .extensions()
+                            .get::<StreamHandle>()
+                            .cloned()
+                            .expect("a StreamHandle over HTTP/1.1 too");
+                        let hints = Response::builder()
+                            .status(StatusCode::EARLY_HINTS)
+                            .header("link", "</style.css>; rel=preload")
+                            .body(())
+                            .expect("103");
+                        stream.informational(hints).expect("informational");
+                        let promised = Request::get("http://localhost/style.css")
+                            .body(())
+                            .expect("promised request");
+                        let pushed = aw!(stream.push(promised, Response::new(Body::empty())));
+                        let answer = if pushed.is_err() { "no push" } else { "pushed" };
+                        Response::new(Body::from(answer))
+                    })
+                    );
                     let got = $crate::api::http1_exchange(
                         addr,
                         "GET / HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n",
@@ -493,8 +496,7 @@ macro_rules! __api_test_list {
                     assert!(got.starts_with("HTTP/1.1 103"), "{got}");
                     let final_head = got.find("HTTP/1.1 200").expect("the final response");
                     assert!(got[final_head..].ends_with("no push"), "{got}");
-                    shutdown.shutdown();
-                    join_task!(served).expect("serve");
+                    stop!(shutdown, served);
                 })
             }
 
@@ -506,15 +508,13 @@ macro_rules! __api_test_list {
                         .expect("server config");
                     let client_tls =
                         $a::tls::client_config_with_roots(&pem.cert).expect("client config");
-                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind").tls(server_tls);
-                    let addr = server.local_addr().expect("local_addr");
-                    let shutdown = server.shutdown_handle();
-                    let served = spawn_task!({
-                        aw!(server.serve(handler!([] |req| {
-                            let scheme = req.uri().scheme_str().unwrap_or("none").to_owned();
-                            Response::new(Body::from(scheme))
-                        })))
-                    });
+                    let (addr, shutdown, served) = serving!(
+                        aw!(Server::bind("127.0.0.1:0")).expect("bind").tls(server_tls),
+                        handler!([] |req| {
+                        let scheme = req.uri().scheme_str().unwrap_or("none").to_owned();
+                        Response::new(Body::from(scheme))
+                    })
+                    );
                     let client = aw!(Client::connect_tls_with(
                         addr,
                         "localhost",
@@ -525,22 +525,19 @@ macro_rules! __api_test_list {
                     let response = aw!(client.send(get("https", addr, "/"))).expect("send");
                     assert_eq!(aw!(response.into_body().bytes()).expect("body"), "https");
                     aw!(client.close());
-                    shutdown.shutdown();
-                    join_task!(served).expect("serve");
+                    stop!(shutdown, served);
                 })
             }
 
             #[test]
             fn upgrade_with_switches_to_h2c_and_sends_more() {
                 block_on!({
-                    let server = aw!(Server::bind("127.0.0.1:0")).expect("bind");
-                    let addr = server.local_addr().expect("local_addr");
-                    let shutdown = server.shutdown_handle();
-                    let served = spawn_task!({
-                        aw!(server.serve(handler!([] |req| {
-                            Response::new(Body::from(req.uri().path().to_owned()))
-                        })))
-                    });
+                    let (addr, shutdown, served) = serving!(
+                        aw!(Server::bind("127.0.0.1:0")).expect("bind"),
+                        handler!([] |req| {
+                        Response::new(Body::from(req.uri().path().to_owned()))
+                    })
+                    );
                     let first = get("http", addr, "/first");
                     let (conn, response) =
                         aw!($a::client::upgrade_with(addr, first, Config::client()))
@@ -552,8 +549,7 @@ macro_rules! __api_test_list {
                     let body = aw!(response.into_body().bytes()).expect("body");
                     assert_eq!(body, "/second");
                     drop(conn);
-                    shutdown.shutdown();
-                    join_task!(served).expect("serve");
+                    stop!(shutdown, served);
                 })
             }
         }
