@@ -6,7 +6,7 @@
 //! are sent again (RFC 9113 §8.7).
 
 use crate::body::Body;
-use crate::connections::{connect_std, resolve, spawn, spawn_io, wait_ready, Pool, Transport};
+use crate::connections::{connect_std, nonblocking, resolve, spawn, wait_ready, Pool, Transport};
 use crate::io::Io;
 use crate::remote::Msg;
 use crate::response::{Pushes, Reply, Waiting};
@@ -218,7 +218,7 @@ impl Client {
 pub fn handshake(io: impl Io + 'static, config: Config) -> Result<Client, Error> {
     let pool = Arc::new(Pool::new(Vec::new(), config.clone(), Transport::Cleartext));
     let conn = Connection::new(config, Instant::now());
-    let handle = spawn_io(Box::new(io), None, BytesMut::new(), conn, &pool, None)?;
+    let handle = spawn(Box::new(io), None, BytesMut::new(), conn, &pool, None)?;
     wait_ready(&handle, &pool.signal)?;
     pool.lock().conns.push(handle);
     Ok(Client { pool })
@@ -268,7 +268,7 @@ pub fn upgrade_with(
     };
     let pool = Arc::new(Pool::new(addrs, config, Transport::Cleartext));
     let (reply, rx) = mpsc::channel();
-    let handle = spawn(socket, None, buf, conn, &pool, Some(reply))?;
+    let handle = spawn(nonblocking(socket)?, None, buf, conn, &pool, Some(reply))?;
     // Stream 1 is not sent again: its request went over HTTP/1.1.
     let response = match rx.recv() {
         Ok(Reply::Head(response)) => response,

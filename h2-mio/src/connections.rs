@@ -144,7 +144,7 @@ impl Pool {
             Transport::Tls(config, name) => Some(tls_handshake(&mut socket, config, name)?),
         };
         let conn = Connection::new(self.config.clone(), Instant::now());
-        let handle = spawn(socket, tls, BytesMut::new(), conn, self, None)?;
+        let handle = spawn(nonblocking(socket)?, tls, BytesMut::new(), conn, self, None)?;
         wait_ready(&handle, &self.signal)?;
         Ok(handle)
     }
@@ -315,23 +315,15 @@ pub(crate) fn tls_handshake(
     Ok(rustls::Connection::Client(session))
 }
 
-/// Starts the loop thread over `socket`, already speaking HTTP/2 through `conn`, as a
-/// connection of `pool` (not yet in its list).
-pub(crate) fn spawn(
-    socket: std::net::TcpStream,
-    tls: Option<rustls::Connection>,
-    read_buf: BytesMut,
-    conn: Connection,
-    pool: &Pool,
-    expect: Option<ReplyTx>,
-) -> Result<Handle, Error> {
+/// A connected socket as the loop drives it: non-blocking.
+pub(crate) fn nonblocking(socket: std::net::TcpStream) -> Result<Box<dyn Io>, Error> {
     socket.set_nonblocking(true)?;
-    let io = mio::net::TcpStream::from_std(socket);
-    spawn_io(Box::new(io), tls, read_buf, conn, pool, expect)
+    Ok(Box::new(mio::net::TcpStream::from_std(socket)))
 }
 
-/// As [`spawn`], over any transport the loop can drive.
-pub(crate) fn spawn_io(
+/// Starts the loop thread over `io`, already speaking HTTP/2 through `conn`, as a connection
+/// of `pool` (not yet in its list).
+pub(crate) fn spawn(
     io: Box<dyn Io>,
     tls: Option<rustls::Connection>,
     read_buf: BytesMut,
