@@ -352,21 +352,3 @@ pub fn h2c_upgrade_request<B>(
     out.extend_from_slice(body);
     Ok(())
 }
-
-/// Drops the first `n` bytes of a write queue of chunks (what a vectored write took): whole
-/// chunks are popped, a chunk written in part keeps its rest (a slice, no copy).
-///
-/// # Panics
-/// If the queue holds fewer than `n` bytes: a writer never reports more than it was given.
-pub fn consume_written(queue: &mut std::collections::VecDeque<Bytes>, mut n: usize) {
-    while n > 0 {
-        let front = queue.front_mut().expect("wrote queued bytes");
-        if n >= front.len() {
-            n -= front.len();
-            queue.pop_front();
-        } else {
-            let _ = front.split_to(n);
-            n = 0;
-        }
-    }
-}
