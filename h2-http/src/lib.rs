@@ -4,6 +4,10 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod body;
+mod pipe;
+pub mod reply;
+pub mod session;
 #[cfg(feature = "tls")]
 pub mod tls;
 

@@ -5,12 +5,14 @@
 //! reached or a connection is going away (GOAWAY), and requests the server refused unprocessed
 //! are sent again (RFC 9113 §8.7).
 
-use crate::body::Body;
 use crate::connections::{connect_std, nonblocking, resolve, spawn, wait_ready, Pool, Transport};
 use crate::io::Io;
 use crate::remote::Msg;
-use crate::response::{Pushes, Reply, Waiting};
+use crate::response::Pushes;
+use crate::Body;
 use bytes::{Bytes, BytesMut};
+use h2_http::body::Blocking;
+use h2_http::reply::{self, Pending, Reply};
 use h2_http::{Error, OnInformational};
 use h2core::shell::pool::Retry;
 use h2core::shell::{H2cUpgradeClient, UpgradeError};
@@ -58,7 +60,7 @@ pub struct PendingResponse {
     /// A body given whole, kept to send again (cheap: `Bytes` is shared).
     whole: Option<Bytes>,
     on_informational: Option<OnInformational>,
-    waiting: Waiting,
+    waiting: Pending<Blocking>,
     retry: Retry,
 }
 
@@ -69,7 +71,7 @@ impl PendingResponse {
     /// taken yet.
     pub fn wait(mut self) -> Result<Response<Body>, Error> {
         loop {
-            let (err, back) = match self.waiting.recv() {
+            let (err, back) = match self.waiting.wait() {
                 Reply::Head(response) => return Ok(response),
                 Reply::Failed(e, back) => (e, back),
             };
@@ -267,13 +269,12 @@ pub fn upgrade_with(
         }
     };
     let pool = Arc::new(Pool::new(addrs, config, Transport::Cleartext));
-    let (reply, rx) = mpsc::channel();
+    let (reply, mut pending) = reply::channel(None);
     let handle = spawn(nonblocking(socket)?, None, buf, conn, &pool, Some(reply))?;
     // Stream 1 is not sent again: its request went over HTTP/1.1.
-    let response = match rx.recv() {
-        Ok(Reply::Head(response)) => response,
-        Ok(Reply::Failed(e, _)) => return Err(e),
-        Err(_) => return Err(Error::ConnectionGone),
+    let response = match pending.wait() {
+        Reply::Head(response) => response,
+        Reply::Failed(e, _) => return Err(e),
     };
     // Usually already there: the server's SETTINGS come first after the 101.
     if wait_ready(&handle, &pool.signal).is_ok() {

@@ -8,7 +8,14 @@ use crate::http1::H1;
 use crate::io::Socket;
 use crate::remote::Ctx;
 use h2core::shell::{Accept, Accepted, Http1Timer};
+use h2core::Connection;
 use std::time::Instant;
+
+/// How a connection joins the loop: still to be accepted, or speaking HTTP/2 already.
+pub(crate) enum Start {
+    Accept(Box<Accept>),
+    Http2(Box<Connection>),
+}
 
 /// What a connection speaks.
 pub(crate) enum Proto {
@@ -33,9 +40,16 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    pub(crate) fn new(id: u64, sock: Socket, proto: Proto) -> Conn {
+    pub(crate) fn new(ctx: &Ctx<'_>, sock: Socket, start: Start) -> Conn {
+        let proto = match start {
+            Start::Accept(a) => Proto::Accept(a),
+            Start::Http2(conn) => {
+                let h2 = H2::new(ctx, *conn, None).unparsed(!sock.read_buf.is_empty());
+                Proto::H2(Box::new(h2))
+            }
+        };
         Conn {
-            id,
+            id: ctx.key.id,
             sock,
             proto,
             timer: None,
@@ -51,7 +65,7 @@ impl Conn {
             _ if self.sock.transport.is_closing() => None,
             Proto::Accept(a) => a.poll_timeout(),
             Proto::H1(h1) => h1.poll_timeout(),
-            Proto::H2(h2) => h2.conn.poll_timeout(),
+            Proto::H2(h2) => h2.session.conn.poll_timeout(),
             Proto::Gone => None,
         })
     }
@@ -71,7 +85,7 @@ impl Conn {
                 self.decide(ctx, accepted);
             }
             Proto::H1(h1) => h1.handle_timeout(&mut self.sock, ctx.now),
-            Proto::H2(h2) => h2.conn.handle_timeout(ctx.now),
+            Proto::H2(h2) => h2.conn().handle_timeout(ctx.now),
             Proto::Gone => {}
         }
     }
@@ -82,11 +96,11 @@ impl Conn {
             None => return,
             Some(Accepted::Http2(conn)) => {
                 let unparsed = !self.sock.read_buf.is_empty();
-                Proto::H2(Box::new(H2::new(*conn, None, unparsed)))
+                Proto::H2(Box::new(H2::new(ctx, *conn, None).unparsed(unparsed)))
             }
             Some(Accepted::Http1 { secure }) => {
                 let timer = Http1Timer::new(ctx.config, ctx.now);
-                Proto::H1(Box::new(H1::new(secure, timer)))
+                Proto::H1(Box::new(H1::new(ctx, secure, timer)))
             }
             Some(Accepted::Close) => {
                 self.done = true;
@@ -147,7 +161,7 @@ impl Conn {
             }
             let refilled = match &mut self.proto {
                 Proto::H2(h2) if self.sock.transport.is_empty() => {
-                    self.sock.transport.pump(&mut h2.conn, ctx.now)
+                    self.sock.transport.pump(h2.conn(), ctx.now)
                 }
                 _ => false,
             };

@@ -3,21 +3,21 @@
 //! shell's pool rules (`h2core::shell::pool`): a new connection at the server's
 //! SETTINGS_MAX_CONCURRENT_STREAMS or after GOAWAY, requests waiting for the one being opened.
 
-use crate::body::Body;
-use crate::conn::Proto;
+use crate::conn::Start;
 use crate::event_loop::{system_clock, EventLoop};
-use crate::h2::H2;
 use crate::io::Io;
-use crate::remote::{next_request_id, Msg, PushSink, Remote, Role};
-use crate::response::{ReplyTx, Waiting};
+use crate::remote::{Msg, PushSink, Remote, Role};
+use crate::Body;
 use bytes::BytesMut;
+use h2_http::body::Blocking;
+use h2_http::reply::{self, Pending, ReplyTx};
 use h2_http::{Error, OnInformational};
 use h2core::shell::pool::{self, Pick, Slots, MAX_ATTEMPTS, OPEN_TIMEOUT};
 use h2core::{Config, Connection, Header, StreamId};
 use rustls::pki_types::ServerName;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
 /// Wakes the threads waiting on the pool: a connection became ready, went away, or finished
@@ -186,21 +186,23 @@ impl Pool {
     }
 
     /// Sends a request on a reserved slot; its response comes through the returned
-    /// [`Waiting`], which cancels the stream if dropped before the head.
+    /// [`Pending`], which cancels the stream if dropped before the head.
     pub(crate) fn dispatch(
         &self,
         head: &[Header],
         mut body: Body,
         on_informational: &Option<OnInformational>,
-    ) -> Result<Waiting, Error> {
+    ) -> Result<Pending<Blocking>, Error> {
         // Bounded: a connection that is gone before taking the request is dropped from the
         // pool, so each round opens or finds another.
         for _ in 0..MAX_ATTEMPTS {
             let conn = self.pick()?;
-            let (reply, rx) = mpsc::channel();
-            let id = next_request_id();
+            let remote = conn.remote.clone();
+            let cancel = Box::new(move || {
+                let _ = remote.send(Msg::Abandoned);
+            });
+            let (reply, pending) = reply::channel(Some(cancel));
             let msg = Msg::Request {
-                id,
                 head: head.to_vec(),
                 body,
                 reply,
@@ -208,13 +210,7 @@ impl Pool {
                 reserved: true,
             };
             match conn.remote.try_send(msg) {
-                Ok(()) => {
-                    let remote = conn.remote.clone();
-                    let forget = Box::new(move || {
-                        let _ = remote.send(Msg::Forget { id });
-                    });
-                    return Ok(Waiting::new(rx, forget));
-                }
+                Ok(()) => return Ok(pending),
                 Err(msg) => {
                     conn.slots.release();
                     conn.slots.finish();
@@ -329,7 +325,7 @@ pub(crate) fn spawn(
     read_buf: BytesMut,
     conn: Connection,
     pool: &Pool,
-    expect: Option<ReplyTx>,
+    expect: Option<ReplyTx<Blocking>>,
 ) -> Result<Handle, Error> {
     let slots = Arc::new(Slots::new());
     let signal = pool.signal.clone();
@@ -341,9 +337,7 @@ pub(crate) fn spawn(
         header_bytes: pool.header_bytes.clone(),
     };
     let mut ev = EventLoop::new(pool.config.clone(), system_clock(), |_| role)?;
-    let unparsed = !read_buf.is_empty();
-    let h2 = Proto::H2(Box::new(H2::new(conn, None, unparsed)));
-    ev.add(io, tls, read_buf, h2)?;
+    ev.add(io, tls, read_buf, Start::Http2(Box::new(conn)))?;
     if let Some(reply) = expect {
         // Registered before the loop runs: the response may be among the first bytes.
         ev.message(Msg::Expect {

@@ -4,11 +4,11 @@
 //! shell's [`Accept`] decides what it speaks), then HTTP/1.1 or HTTP/2; it has no protocol rule
 //! of its own.
 
-use crate::conn::{Conn, Proto};
+use crate::conn::{Conn, Proto, Start};
 use crate::io::{Io, Socket};
 use crate::remote::{Ctx, Key, Msg, Remote, Role};
-use crate::response::Reply;
 use bytes::BytesMut;
+use h2_http::reply::Reply;
 use h2_http::Error;
 use h2core::shell::pool::Slots;
 use h2core::shell::Accept;
@@ -111,19 +111,25 @@ impl EventLoop {
         mut io: Box<dyn Io>,
         tls: Option<rustls::Connection>,
         read_buf: BytesMut,
-        proto: Proto,
+        start: Start,
     ) -> io::Result<()> {
-        let entry = self.conns.vacant_entry();
-        let slot = entry.key();
+        let slot = self.conns.vacant_key();
         self.poll
             .registry()
             .register(&mut *io, Token(slot), Interest::READABLE)?;
         self.next_id += 1;
-        entry.insert(Conn::new(
-            self.next_id,
-            Socket::new(io, tls, read_buf),
-            proto,
-        ));
+        let ctx = Ctx {
+            now: (self.clock)(),
+            key: Key {
+                slot,
+                id: self.next_id,
+            },
+            role: &self.role,
+            config: &self.config,
+            remote: &self.remote,
+        };
+        let conn = Conn::new(&ctx, Socket::new(io, tls, read_buf), start);
+        self.conns.insert(conn);
         self.dirty.push(slot);
         Ok(())
     }
@@ -218,13 +224,13 @@ impl EventLoop {
                     let (now, config) = ((self.clock)(), self.config.clone());
                     let added = match &self.tls {
                         None => {
-                            let accept = Proto::Accept(Box::new(Accept::cleartext(config, now)));
+                            let accept = Start::Accept(Box::new(Accept::cleartext(config, now)));
                             self.add(Box::new(stream), None, BytesMut::new(), accept)
                         }
                         Some(tls) => match rustls::ServerConnection::new(tls.clone()) {
                             Ok(session) => {
                                 let session = Some(rustls::Connection::Server(session));
-                                let accept = Proto::Accept(Box::new(Accept::tls(config, now)));
+                                let accept = Start::Accept(Box::new(Accept::tls(config, now)));
                                 self.add(Box::new(stream), session, BytesMut::new(), accept)
                             }
                             Err(e) => Err(io::Error::other(e)),
@@ -247,7 +253,6 @@ impl EventLoop {
 
     pub(crate) fn message(&mut self, msg: Msg) {
         let now = (self.clock)();
-        let remote = self.remote.clone();
         let key = match &msg {
             Msg::Respond { key, .. }
             | Msg::Push { key, .. }
@@ -264,7 +269,7 @@ impl EventLoop {
             for (slot, c) in self.conns.iter_mut() {
                 match &mut c.proto {
                     Proto::H2(h2) => {
-                        let _ = h2.conn.shutdown(now);
+                        let _ = h2.conn().shutdown(now);
                     }
                     Proto::H1(h1) => h1.closing = true,
                     _ => c.sock.transport.close(now),
@@ -283,52 +288,40 @@ impl EventLoop {
         let Some((slot, c)) = conn_for(&mut self.conns, key) else {
             return gone(msg);
         };
-        let ctx = Ctx {
-            now,
-            key: Key { slot, id: c.id },
-            role: &self.role,
-            config: &self.config,
-            remote: &remote,
-        };
         match (msg, &mut c.proto) {
             (Msg::Body { .. }, _) => {}
             (
                 Msg::Respond {
-                    stream,
-                    response,
-                    key,
+                    stream, response, ..
                 },
                 Proto::H2(h2),
-            ) => h2.respond(key, &remote, stream, response),
-            (Msg::Respond { response, key, .. }, Proto::H1(h1)) => {
-                h1.respond(&mut c.sock, key, &remote, response)
-            }
+            ) => h2.session.send_response(stream, response),
+            (Msg::Respond { response, .. }, Proto::H1(h1)) => h1.respond(&mut c.sock, response),
             (Msg::Informational { stream, head, .. }, Proto::H2(h2)) => {
                 // Before the handler's response (sent after this, from the same thread).
-                let _ = h2.conn.send_informational(stream, head);
+                let _ = h2.conn().send_informational(stream, head);
             }
             (Msg::Informational { head, .. }, Proto::H1(h1)) => {
                 h1.informational(&mut c.sock, &head)
             }
             (
                 Msg::Push {
-                    key,
                     parent,
                     request,
                     response,
                     reply,
+                    ..
                 },
                 Proto::H2(h2),
             ) => {
-                let r = h2.conn.push_promise(parent, request).map_err(Error::User);
-                let _ = reply.send(r.map(|id| h2.respond(key, &remote, id, response)));
+                let _ = reply.send(h2.session.push(parent, request, response));
             }
             (
                 Msg::Consumed {
                     stream, consumed, ..
                 },
                 Proto::H2(h2),
-            ) => h2.consumed(stream, consumed),
+            ) => h2.session.consumed(stream, consumed),
             (
                 Msg::Consumed {
                     stream, consumed, ..
@@ -337,7 +330,6 @@ impl EventLoop {
             ) => h1.consumed(&mut c.sock, stream, consumed),
             (
                 Msg::Request {
-                    id,
                     head,
                     body,
                     reply,
@@ -346,15 +338,17 @@ impl EventLoop {
                 },
                 Proto::H2(h2),
             ) => {
-                h2.request(&ctx, id, head, body, reply, on_informational);
+                h2.session.send_request(head, body, reply, on_informational);
                 if let Role::Client { slots, wake, .. } = &self.role {
-                    if slots.update(&h2.conn) {
+                    if slots.update(h2.conn()) {
                         wake();
                     }
                 }
             }
-            (Msg::Expect { stream, reply }, Proto::H2(h2)) => h2.expect(stream, reply),
-            (Msg::Forget { id }, Proto::H2(h2)) => h2.forget(id),
+            (Msg::Expect { stream, reply }, Proto::H2(h2)) => {
+                h2.session.expect_response(stream, reply)
+            }
+            (Msg::Abandoned, Proto::H2(h2)) => h2.session.abandoned(),
             (msg, _) => gone(msg),
         }
         self.dirty.push(slot);
@@ -366,7 +360,7 @@ impl EventLoop {
         let now = (self.clock)();
         if let Some((slot, c)) = conn_for(&mut self.conns, None) {
             if let Proto::H2(h2) = &mut c.proto {
-                call(&mut h2.conn, now);
+                call(h2.conn(), now);
             }
             self.dirty.push(slot);
         }
@@ -407,11 +401,9 @@ impl EventLoop {
     fn finish(&mut self, slot: usize) {
         let c = &mut self.conns[slot];
         if c.is_done() {
+            // Dropped with it: every body sender and reader of its streams fails.
             let mut c = self.conns.remove(slot);
             let _ = self.poll.registry().deregister(&mut *c.sock.io);
-            if let Proto::H2(h2) = &mut c.proto {
-                h2.abandon();
-            }
             if self.stopping && self.conns.is_empty() {
                 self.listener = None;
             }
@@ -470,11 +462,11 @@ fn gone(msg: Msg) {
         // Not started here: the pool may send it elsewhere, with its body.
         Msg::Request { reply, body, .. } => {
             let err = Error::User(h2core::UserError::ConnectionClosed);
-            let _ = reply.send(Reply::Failed(err, Some(body)));
+            reply.send(Reply::Failed(err, Some(body)));
         }
         Msg::Body { .. }
         | Msg::Consumed { .. }
-        | Msg::Forget { .. }
+        | Msg::Abandoned
         | Msg::Expect { .. }
         | Msg::Shutdown => {}
     }

@@ -8,18 +8,18 @@
 //! waits for the handler, so TCP's own flow control slows a client the handler does not keep
 //! up with.
 
-use crate::body::{Body, Out};
 use crate::h2::H2;
 use crate::io::Socket;
-use crate::pipe::{Consumed, Item, Pipe};
-use crate::remote::{Ctx, Key, Remote, Role};
+use crate::remote::{Ctx, Role};
+use crate::Body;
 use bytes::{Bytes, BytesMut};
+use h2_http::body::{Chunk, Consumed, Inbox, Outgoing};
 use h2_http::Error;
 use h2core::http1::{self, BodyEvent, BodyKind, Http1Error, IncomingRequest, ServerConn};
 use h2core::shell::{Expired, H2cSwitch, Http1Timer, REQUEST_TIMEOUT};
 use h2core::StreamId;
 use http::Response;
-use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 /// Bytes read ahead of the handler (request body it has not consumed, or pipelined requests
@@ -45,6 +45,8 @@ pub(crate) struct H1 {
     exchanges: u32,
     /// No more requests: close once the queue is written.
     pub(crate) closing: bool,
+    /// Brings the loop back when the response body has more.
+    waker: Waker,
 }
 
 enum State {
@@ -65,7 +67,7 @@ struct Exchange {
     reading: bool,
     /// Where it goes; `None` once complete, or dropped by the handler (the rest is
     /// discarded as it arrives).
-    body: Option<Arc<Pipe>>,
+    body: Option<Inbox>,
     /// Delivered to the handler and not yet consumed.
     unread: usize,
     response: Sending,
@@ -75,15 +77,16 @@ enum Sending {
     /// The handler runs.
     Handling,
     /// The response body goes out.
-    Body(Out),
+    Body(Outgoing),
     /// The response is complete.
     Done,
 }
 
 impl H1 {
     /// `secure`: the connection is TLS.
-    pub(crate) fn new(secure: bool, timer: Http1Timer) -> H1 {
+    pub(crate) fn new(ctx: &Ctx<'_>, secure: bool, timer: Http1Timer) -> H1 {
         H1 {
+            waker: ctx.remote.body_waker(ctx.key),
             sc: ServerConn::new(http1::Limits::default()),
             state: State::Idle,
             secure,
@@ -191,13 +194,13 @@ impl H1 {
                     if s.read_closed && x.reading {
                         // Not complete, and nothing more can come (RFC 9112 §8).
                         x.reading = false;
-                        if let Some(p) = x.body.take() {
-                            p.deliver(Item::Fail(Error::Http1("request body incomplete".into())));
+                        if let Some(inbox) = x.body.take() {
+                            inbox.fail(Error::Http1("request body incomplete".into()));
                         }
                         self.closing = true;
                     }
                     if let Sending::Body(out) = &mut x.response {
-                        match pump(&mut self.sc, s, out) {
+                        match pump(&mut self.sc, s, out, &self.waker) {
                             Pumped::Waiting => {}
                             Pumped::Done => {
                                 *progress = true;
@@ -262,9 +265,9 @@ impl H1 {
             BodyKind::Empty | BodyKind::ContentLength(0) => (None, Body::empty()),
             _ => {
                 // 100 Continue goes out when the handler first reads (`consumed`).
-                let release = ctx.remote.release(ctx.key, tag);
-                let pipe = Arc::new(Pipe::received(release, req.expect_continue));
-                (Some(pipe.clone()), Body::pipe(pipe))
+                let release = ctx.remote.release(ctx.key);
+                let (inbox, body) = Body::received(tag, release, req.expect_continue);
+                (Some(inbox), body)
             }
         };
         self.state = State::Exchange(Exchange {
@@ -286,7 +289,8 @@ impl H1 {
         match switch.switch(ctx.config.clone(), ctx.now) {
             Ok((answer, conn, body)) => {
                 s.transport.push(Bytes::from_static(answer));
-                Some(H2::new(conn, Some(body), !s.read_buf.is_empty()))
+                let h2 = H2::new(ctx, conn, Some(body)).unparsed(!s.read_buf.is_empty());
+                Some(h2)
             }
             Err(e) => {
                 tracing::debug!("upgrade: {}", e.detail);
@@ -332,13 +336,7 @@ impl H1 {
     }
 
     /// The handler answered.
-    pub(crate) fn respond(
-        &mut self,
-        s: &mut Socket,
-        key: Key,
-        remote: &Remote,
-        resp: Response<Body>,
-    ) {
+    pub(crate) fn respond(&mut self, s: &mut Socket, resp: Response<Body>) {
         let State::Exchange(x) = &mut self.state else {
             return;
         };
@@ -357,7 +355,7 @@ impl H1 {
         let head = h2_http::response_to_h2(&resp);
         let body = resp.into_body();
         let length = body.size_hint();
-        let out = Out::from_body(body);
+        let out = body.into_outgoing();
         let mut dst = BytesMut::new();
         let written = http1::response_head_from_h2(&head).and_then(|(status, fields)| {
             self.sc
@@ -370,9 +368,6 @@ impl H1 {
             return;
         }
         s.transport.push(dst.freeze());
-        if let Out::Pipe(r) = &out {
-            r.0.attach(remote.body_notify(key));
-        }
         x.response = Sending::Body(out);
     }
 
@@ -390,8 +385,8 @@ impl H1 {
     /// being sent is dropped (its sender fails). Always `None`: no upgrade.
     fn close(&mut self) -> Option<H2> {
         if let State::Exchange(x) = std::mem::replace(&mut self.state, State::Closed) {
-            if let Some(p) = x.body {
-                p.deliver(Item::Fail(Error::ConnectionGone));
+            if let Some(inbox) = x.body {
+                inbox.fail(Error::ConnectionGone);
             }
         }
         self.closing = true;
@@ -417,16 +412,16 @@ fn read_request_body(
                 Ok(None) => return Ok(()),
                 Err(e) => {
                     x.reading = false;
-                    if let Some(p) = x.body.take() {
-                        p.deliver(Item::Fail(Error::Http1(e.to_string())));
+                    if let Some(inbox) = x.body.take() {
+                        inbox.fail(Error::Http1(e.to_string()));
                     }
                     return Err(e);
                 }
             },
             Err(e) => {
                 x.reading = false;
-                if let Some(p) = x.body.take() {
-                    p.deliver(Item::Fail(Error::Http1(e.to_string())));
+                if let Some(inbox) = x.body.take() {
+                    inbox.fail(Error::Http1(e.to_string()));
                 }
                 return Err(e);
             }
@@ -436,22 +431,22 @@ fn read_request_body(
             BodyEvent::Data(d) => {
                 let n = d.len();
                 match &x.body {
-                    Some(p) if p.deliver(Item::Data(d)) => x.unread += n,
+                    Some(inbox) if inbox.data(d) => x.unread += n,
                     _ => x.body = None,
                 }
             }
             BodyEvent::Trailers(t) => {
-                if let Some(p) = x.body.take() {
-                    p.deliver(match h2_http::fields_to_map(&t) {
-                        Ok(t) => Item::Trailers(t),
-                        Err(e) => Item::Fail(e.into()),
-                    });
+                if let Some(inbox) = x.body.take() {
+                    match h2_http::fields_to_map(&t) {
+                        Ok(t) => inbox.trailers(t),
+                        Err(e) => inbox.fail(e.into()),
+                    }
                 }
             }
             BodyEvent::End => {
                 x.reading = false;
-                if let Some(p) = x.body.take() {
-                    p.deliver(Item::End);
+                if let Some(inbox) = x.body.take() {
+                    inbox.end();
                 }
             }
         }
@@ -466,21 +461,21 @@ enum Pumped {
 }
 
 /// Writes response body bytes while the write queue is short.
-fn pump(sc: &mut ServerConn, s: &mut Socket, out: &mut Out) -> Pumped {
+fn pump(sc: &mut ServerConn, s: &mut Socket, out: &mut Outgoing, waker: &Waker) -> Pumped {
+    let mut cx = Context::from_waker(waker);
     loop {
         if s.transport.queued() >= WRITE_HIGH_WATER {
             return Pumped::Waiting;
         }
-        let (data, end) = match out {
-            Out::Full(b) => (std::mem::take(b), Some(None)),
-            Out::Pipe(r) => match r.0.pop(true) {
-                None => return Pumped::Waiting,
-                Some(Item::Data(d)) => (d, None),
-                Some(Item::Trailers(t)) => (Bytes::new(), Some(Some(t))),
-                Some(Item::End) => (Bytes::new(), Some(None)),
-                // Unfinished: the client sees the message incomplete (RFC 9112 §8).
-                Some(Item::Fail(_)) => return Pumped::Failed,
-            },
+        let Poll::Ready(chunk) = out.poll_chunk(&mut cx, true) else {
+            return Pumped::Waiting;
+        };
+        let (data, end) = match chunk {
+            Chunk::Data(d, last) => (d, last.then_some(None)),
+            Chunk::Trailers(t) => (Bytes::new(), Some(Some(t))),
+            Chunk::End => (Bytes::new(), Some(None)),
+            // Unfinished: the client sees the message incomplete (RFC 9112 §8).
+            Chunk::Abort(_) => return Pumped::Failed,
         };
         if !data.is_empty() {
             match sc.send_data(data) {

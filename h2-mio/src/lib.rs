@@ -24,7 +24,6 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod body;
 pub mod client;
 mod conn;
 mod connections;
@@ -32,7 +31,6 @@ mod event_loop;
 mod h2;
 mod http1;
 mod io;
-mod pipe;
 mod remote;
 mod response;
 pub mod server;
@@ -42,8 +40,12 @@ mod workers;
 #[cfg(feature = "test-hooks")]
 pub mod testing;
 
-pub use body::{Body, BodySender, Frame};
+/// A message body, read and produced by threads that block (see `h2_http::body`).
+pub type Body = h2_http::body::Body<h2_http::body::Blocking>;
+/// Feeds a [`Body::channel`] from any thread; dropping it ends the body.
+pub type BodySender = h2_http::body::BodySender<h2_http::body::Blocking>;
 pub use client::{Client, ClientStats, PendingResponse};
+pub use h2_http::body::Frame;
 pub use io::Io;
 pub use response::{PushPromise, PushedResponse, Pushes};
 pub use server::{Server, ShutdownHandle, StreamHandle};

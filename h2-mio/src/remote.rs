@@ -1,15 +1,17 @@
 //! Who a loop works for ([`Role`]) and how other threads reach it: messages through a channel
 //! with a `mio::Waker`, each naming its connection by a [`Key`].
 
-use crate::body::Body;
-use crate::pipe::{Consumed, Notify, Release};
-use crate::response::{PushPromise, ReplyTx};
+use crate::response::PushPromise;
+use crate::Body;
+use h2_http::body::{Blocking, Consumed, Release};
+use h2_http::reply::ReplyTx;
 use h2_http::{Error, OnInformational};
 use h2core::shell::pool::Slots;
 use h2core::{Config, Header, StreamId};
 use http::{Request, Response};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{mpsc, Arc, Mutex};
+use std::task::{Wake, Waker};
 use std::time::Instant;
 
 /// Names one connection; `id` tells a reused slab slot from the connection a message meant.
@@ -25,12 +27,6 @@ pub(crate) type Dispatch = Arc<dyn Fn(Key, StreamId, Request<Body>) + Send + Syn
 
 /// Client: where promised responses go while someone listens ([`crate::Client::pushes`]).
 pub(crate) type PushSink = Arc<Mutex<Option<mpsc::Sender<PushPromise>>>>;
-
-/// A client request's number, unique in the process: how a caller that gives up names it.
-pub(crate) fn next_request_id() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
-}
 
 /// What reaches the loop from other threads.
 pub(crate) enum Msg {
@@ -62,18 +58,20 @@ pub(crate) enum Msg {
     },
     /// Client: start a request on the (only) connection.
     Request {
-        id: u64,
         head: Vec<Header>,
         body: Body,
-        reply: ReplyTx,
+        reply: ReplyTx<Blocking>,
         on_informational: Option<OnInformational>,
         /// The pool reserved a slot for it, released once the stream is open (or failed).
         reserved: bool,
     },
-    /// Client: the caller of request `id` gave up before the response head.
-    Forget { id: u64 },
+    /// Client: a caller gave up before the response head.
+    Abandoned,
     /// Client: the response on `stream` (stream 1 after an upgrade) goes to `reply`.
-    Expect { stream: StreamId, reply: ReplyTx },
+    Expect {
+        stream: StreamId,
+        reply: ReplyTx<Blocking>,
+    },
     /// Graceful shutdown of every connection (GOAWAY, RFC 9113 §6.8).
     Shutdown,
 }
@@ -98,18 +96,21 @@ impl Remote {
         Ok(())
     }
 
-    /// Tells the loop when a body of connection `key` it sends has something new.
-    pub(crate) fn body_notify(&self, key: Key) -> Notify {
-        let remote = self.clone();
-        Box::new(move || {
-            let _ = remote.send(Msg::Body { key });
-        })
+    /// Brings the loop back to connection `key` when a body it sends has something new.
+    pub(crate) fn body_waker(&self, key: Key) -> Waker {
+        struct BodyWake(Remote, Key);
+        impl Wake for BodyWake {
+            fn wake(self: Arc<Self>) {
+                let _ = self.0.send(Msg::Body { key: self.1 });
+            }
+        }
+        Waker::from(Arc::new(BodyWake(self.clone(), key)))
     }
 
-    /// Tells the loop what the reader of `stream`'s received body consumed.
-    pub(crate) fn release(&self, key: Key, stream: StreamId) -> Release {
+    /// Tells the loop what the readers of connection `key`'s received bodies consumed.
+    pub(crate) fn release(&self, key: Key) -> Release {
         let remote = self.clone();
-        Box::new(move |consumed| {
+        Arc::new(move |stream, consumed| {
             let _ = remote.send(Msg::Consumed {
                 key,
                 stream,

@@ -2,13 +2,12 @@
 //! knowledge, HTTP/1.1 and `Upgrade: h2c` (and, with TLS, ALPN's choice of `h2` or
 //! `http/1.1`).
 
-use crate::body::Body;
-use crate::conn::Proto;
+use crate::conn::Start;
 use crate::event_loop::{system_clock, EventLoop};
-use crate::h2::H2;
 use crate::io::Io;
 use crate::remote::{Dispatch, Key, Msg, Remote, Role};
 use crate::workers::Workers;
+use crate::Body;
 use bytes::BytesMut;
 use h2_http::Error;
 use h2core::{Config, Connection, StreamId};
@@ -193,8 +192,12 @@ where
     let mut ev = EventLoop::new(config, clock, |remote| Role::Server {
         dispatch: dispatch(handler, workers, remote.clone()),
     })?;
-    let h2 = Proto::H2(Box::new(H2::new(conn, None, false)));
-    ev.add(Box::new(io), None, BytesMut::new(), h2)?;
+    ev.add(
+        Box::new(io),
+        None,
+        BytesMut::new(),
+        Start::Http2(Box::new(conn)),
+    )?;
     ev.run()
 }
 

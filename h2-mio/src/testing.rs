@@ -3,9 +3,8 @@
 //! adapter's own. The loop is turned by the caller, on the caller's thread, with the caller's
 //! clock.
 
-use crate::conn::Proto;
+use crate::conn::Start;
 use crate::event_loop::EventLoop;
-use crate::h2::H2;
 use crate::remote::Role;
 use bytes::BytesMut;
 use h2core::{Config, Connection, Event};
@@ -28,8 +27,7 @@ impl Tap {
         let now = clock();
         let mut ev = EventLoop::new(config.clone(), clock, |_| Role::Tap { events: tx })?;
         let conn = Connection::new(config, now);
-        let h2 = Proto::H2(Box::new(H2::new(conn, None, false)));
-        ev.add(io, None, BytesMut::new(), h2)?;
+        ev.add(io, None, BytesMut::new(), Start::Http2(Box::new(conn)))?;
         let mut tap = Tap { ev, events };
         tap.settle();
         Ok(tap)

@@ -1,0 +1,445 @@
+//! Message bodies, one type on every runtime: what a handler reads from a request and returns
+//! in a response, what a client sends and receives. A body is whole (`Body::from(bytes)`),
+//! produced through a [`BodySender`], or received from the peer; a received body is read as
+//! it arrives and its bytes go back to flow control as they are read (RFC 9113 §5.2), so a
+//! slow reader slows the sender and nothing buffers without bound (see `pipe`).
+//!
+//! The mode parameter says how a user waits: [`Async`] bodies are read and fed with `.await`
+//! (tokio, async-std), [`Blocking`] ones from threads (mio). Each adapter names one:
+//! `type Body = h2_http::body::Body<Async>`.
+
+use crate::pipe::{Item, Pipe};
+use crate::Error;
+use bytes::{Bytes, BytesMut};
+use h2core::{Reason, StreamId};
+use http::HeaderMap;
+use std::future::poll_fn;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+pub use crate::pipe::{Consumed, Release, HIGH_WATER};
+
+/// How the user of a body waits: [`Async`] or [`Blocking`].
+pub trait Mode: Send + Sync + 'static {}
+
+/// Bodies read and produced with `.await`.
+#[derive(Debug)]
+pub enum Async {}
+impl Mode for Async {}
+
+/// Bodies read and produced by threads that block.
+#[derive(Debug)]
+pub enum Blocking {}
+impl Mode for Blocking {}
+
+/// One piece of a body.
+#[derive(Debug)]
+pub enum Frame {
+    /// Content.
+    Data(Bytes),
+    /// Trailers (RFC 9113 §8.1, RFC 9112 §7.1.2); they end the body.
+    Trailers(HeaderMap),
+}
+
+/// A message body: empty, whole, produced by a [`BodySender`], or received from the peer.
+///
+/// Dropping a received body before its end tells the peer it is not wanted: over HTTP/2 the
+/// stream is reset with CANCEL (RFC 9113 §8.1; a server that already sent its whole response
+/// uses NO_ERROR), over HTTP/1.1 the rest is read and discarded.
+pub struct Body<M: Mode> {
+    kind: Kind,
+    mode: PhantomData<fn() -> M>,
+}
+
+enum Kind {
+    Full(Option<Bytes>),
+    Pipe(Reader),
+}
+
+/// The reading end of a [`Pipe`]; closes it when dropped.
+struct Reader(Arc<Pipe>);
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.0.close_reader();
+    }
+}
+
+impl<M: Mode> Body<M> {
+    fn of(kind: Kind) -> Body<M> {
+        Body {
+            kind,
+            mode: PhantomData,
+        }
+    }
+
+    /// No content (HTTP/2: the head carries END_STREAM).
+    pub fn empty() -> Body<M> {
+        Body::of(Kind::Full(None))
+    }
+
+    /// A body produced from the returned sender; dropping the sender ends it.
+    pub fn channel() -> (BodySender<M>, Body<M>) {
+        let pipe = Arc::new(Pipe::default());
+        let sender = BodySender {
+            pipe: pipe.clone(),
+            mode: PhantomData,
+        };
+        (sender, Body::of(Kind::Pipe(Reader(pipe))))
+    }
+
+    /// For adapters: a body the connection receives on `stream` (`StreamId::ZERO` over
+    /// HTTP/1.1), filled through the returned [`Inbox`]; what its reader consumes is reported
+    /// to `release`, and with `ask` its first read too (HTTP/1.1: `Expect: 100-continue`).
+    pub fn received(stream: StreamId, release: Release, ask: bool) -> (Inbox, Body<M>) {
+        let pipe = Arc::new(Pipe::received(stream, release, ask));
+        (Inbox(pipe.clone()), Body::of(Kind::Pipe(Reader(pipe))))
+    }
+
+    /// True when the body is known to have no content at all.
+    pub fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Full(b) => b.as_ref().is_none_or(|b| b.is_empty()),
+            Kind::Pipe(_) => false,
+        }
+    }
+
+    /// The exact length, when known in advance.
+    pub fn size_hint(&self) -> Option<u64> {
+        match &self.kind {
+            Kind::Full(b) => Some(b.as_ref().map_or(0, |b| b.len() as u64)),
+            Kind::Pipe(_) => None,
+        }
+    }
+
+    /// A copy of a body given whole (`Bytes` are shared, not copied), e.g. to send it again.
+    pub fn whole(&self) -> Option<Bytes> {
+        match &self.kind {
+            Kind::Full(b) => Some(b.clone().unwrap_or_default()),
+            Kind::Pipe(_) => None,
+        }
+    }
+
+    /// For adapters: the body as the connection sends it.
+    pub fn into_outgoing(self) -> Outgoing {
+        Outgoing {
+            kind: self.kind,
+            touched: false,
+        }
+    }
+
+    /// The next frame, or `cx` is woken when there is one.
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame, Error>>> {
+        match &mut self.kind {
+            Kind::Full(b) => Poll::Ready(b.take().filter(|b| !b.is_empty()).map(data)),
+            Kind::Pipe(r) => r.0.poll_pop(cx, true).map(|i| i.and_then(frame)),
+        }
+    }
+}
+
+fn data(b: Bytes) -> Result<Frame, Error> {
+    Ok(Frame::Data(b))
+}
+
+fn frame(item: Item) -> Option<Result<Frame, Error>> {
+    match item {
+        Item::Data(d) => Some(Ok(Frame::Data(d))),
+        Item::Trailers(t) => Some(Ok(Frame::Trailers(t))),
+        Item::End => None,
+        Item::Fail(e) => Some(Err(e)),
+    }
+}
+
+impl Body<Async> {
+    /// Polls the next frame (data or trailers); `None` at the end. An error means the body
+    /// ended unfinished: the stream was reset ([`Error::Reset`]), the connection failed, or
+    /// the sender aborted.
+    pub fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame, Error>>> {
+        self.poll_next(cx)
+    }
+
+    /// The next frame (data or trailers); `None` at the end (see [`Body::poll_frame`]).
+    pub async fn frame(&mut self) -> Option<Result<Frame, Error>> {
+        poll_fn(|cx| self.poll_next(cx)).await
+    }
+
+    /// The next chunk of data, skipping trailers; `None` at the end.
+    pub async fn data(&mut self) -> Option<Result<Bytes, Error>> {
+        loop {
+            match self.frame().await? {
+                Ok(Frame::Data(d)) => return Some(Ok(d)),
+                Ok(Frame::Trailers(_)) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+
+    /// Reads the whole body into memory (and its trailers, if any).
+    pub async fn collect(mut self) -> Result<(Bytes, Option<HeaderMap>), Error> {
+        let mut all = Collected::default();
+        while let Some(frame) = self.frame().await {
+            all.add(frame?);
+        }
+        Ok(all.done())
+    }
+
+    /// Reads the whole body into memory, dropping trailers.
+    pub async fn bytes(self) -> Result<Bytes, Error> {
+        Ok(self.collect().await?.0)
+    }
+}
+
+impl Body<Blocking> {
+    /// The next frame (data or trailers), waiting for it; `None` at the end. An error means
+    /// the body ended unfinished: the stream was reset ([`Error::Reset`]), the connection
+    /// failed, or the sender aborted.
+    pub fn frame(&mut self) -> Option<Result<Frame, Error>> {
+        match &mut self.kind {
+            Kind::Full(b) => b.take().filter(|b| !b.is_empty()).map(data),
+            Kind::Pipe(r) => frame(r.0.next_blocking()?),
+        }
+    }
+
+    /// The next chunk of data, skipping trailers; `None` at the end.
+    pub fn data(&mut self) -> Option<Result<Bytes, Error>> {
+        loop {
+            match self.frame()? {
+                Ok(Frame::Data(d)) => return Some(Ok(d)),
+                Ok(Frame::Trailers(_)) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+
+    /// Reads the whole body into memory (and its trailers, if any).
+    pub fn collect(mut self) -> Result<(Bytes, Option<HeaderMap>), Error> {
+        let mut all = Collected::default();
+        while let Some(frame) = self.frame() {
+            all.add(frame?);
+        }
+        Ok(all.done())
+    }
+
+    /// Reads the whole body into memory, dropping trailers.
+    pub fn bytes(self) -> Result<Bytes, Error> {
+        Ok(self.collect()?.0)
+    }
+}
+
+/// A body being read whole: one chunk is kept as it is, more are joined.
+#[derive(Default)]
+struct Collected {
+    first: Option<Bytes>,
+    rest: BytesMut,
+    trailers: Option<HeaderMap>,
+}
+
+impl Collected {
+    fn add(&mut self, frame: Frame) {
+        match frame {
+            Frame::Data(d) if self.first.is_none() => self.first = Some(d),
+            Frame::Data(d) => self.rest.extend_from_slice(&d),
+            Frame::Trailers(t) => self.trailers = Some(t),
+        }
+    }
+
+    fn done(self) -> (Bytes, Option<HeaderMap>) {
+        let data = match self.first {
+            Some(first) if self.rest.is_empty() => first,
+            Some(first) => {
+                let mut all = BytesMut::with_capacity(first.len() + self.rest.len());
+                all.extend_from_slice(&first);
+                all.extend_from_slice(&self.rest);
+                all.freeze()
+            }
+            None => Bytes::new(),
+        };
+        (data, self.trailers)
+    }
+}
+
+impl<M: Mode> Default for Body<M> {
+    fn default() -> Body<M> {
+        Body::empty()
+    }
+}
+
+impl<M: Mode> From<Bytes> for Body<M> {
+    fn from(b: Bytes) -> Body<M> {
+        Body::of(Kind::Full(Some(b)))
+    }
+}
+
+impl<M: Mode> From<Vec<u8>> for Body<M> {
+    fn from(v: Vec<u8>) -> Body<M> {
+        Body::from(Bytes::from(v))
+    }
+}
+
+impl<M: Mode> From<String> for Body<M> {
+    fn from(s: String) -> Body<M> {
+        Body::from(Bytes::from(s))
+    }
+}
+
+impl<M: Mode> From<&'static str> for Body<M> {
+    fn from(s: &'static str) -> Body<M> {
+        Body::from(Bytes::from_static(s.as_bytes()))
+    }
+}
+
+impl<M: Mode> std::fmt::Debug for Body<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.kind {
+            Kind::Full(_) => "full",
+            Kind::Pipe(_) => "streamed",
+        };
+        f.debug_struct("Body").field("kind", &kind).finish()
+    }
+}
+
+/// Feeds a [`Body::channel`]. Dropping it ends the body.
+pub struct BodySender<M: Mode> {
+    pipe: Arc<Pipe>,
+    mode: PhantomData<fn() -> M>,
+}
+
+impl BodySender<Async> {
+    /// Queues `data`; waits while more than [`HIGH_WATER`] bytes of this body wait to be
+    /// written (the peer reads slowly or its flow-control window is closed, RFC 9113 §5.2).
+    /// Fails with [`Error::BodyDropped`] once the stream is gone (reset by the peer,
+    /// connection closed, the reader dropped the body).
+    pub async fn send_data(&mut self, data: Bytes) -> Result<(), Error> {
+        poll_fn(|cx| self.pipe.poll_room(cx)).await?;
+        self.pipe.push(Item::Data(data), false)
+    }
+
+    /// Ends the body with trailers (HTTP/2 HEADERS with END_STREAM, RFC 9113 §8.1; HTTP/1.1
+    /// chunked trailer section).
+    pub async fn send_trailers(self, trailers: HeaderMap) -> Result<(), Error> {
+        self.pipe.push(Item::Trailers(trailers), false)
+    }
+
+    /// Ends the body unfinished: over HTTP/2 the stream is reset with `reason` (RST_STREAM,
+    /// RFC 9113 §6.4; what was sent before still arrives); over HTTP/1.1 the connection closes
+    /// without completing the message, so the peer sees it incomplete (RFC 9112 §8).
+    pub async fn abort(self, reason: Reason) -> Result<(), Error> {
+        self.pipe.push(Item::Fail(Error::Reset(reason)), false)
+    }
+}
+
+impl BodySender<Blocking> {
+    /// Queues `data`; blocks while more than [`HIGH_WATER`] bytes of this body wait to be
+    /// written (the peer reads slowly or its flow-control window is closed, RFC 9113 §5.2).
+    /// Fails with [`Error::BodyDropped`] once the stream is gone (reset by the peer,
+    /// connection closed, the reader dropped the body).
+    pub fn send_data(&mut self, data: Bytes) -> Result<(), Error> {
+        self.pipe.push(Item::Data(data), true)
+    }
+
+    /// Ends the body with trailers (HTTP/2 HEADERS with END_STREAM, RFC 9113 §8.1; HTTP/1.1
+    /// chunked trailer section).
+    pub fn send_trailers(self, trailers: HeaderMap) -> Result<(), Error> {
+        self.pipe.push(Item::Trailers(trailers), false)
+    }
+
+    /// Ends the body unfinished: over HTTP/2 the stream is reset with `reason` (RST_STREAM,
+    /// RFC 9113 §6.4; what was sent before still arrives); over HTTP/1.1 the connection closes
+    /// without completing the message, so the peer sees it incomplete (RFC 9112 §8).
+    pub fn abort(self, reason: Reason) -> Result<(), Error> {
+        self.pipe.push(Item::Fail(Error::Reset(reason)), false)
+    }
+}
+
+impl<M: Mode> Drop for BodySender<M> {
+    fn drop(&mut self) {
+        // After trailers or an abort this is refused: the body already ended.
+        let _ = self.pipe.push(Item::End, false);
+    }
+}
+
+impl<M: Mode> std::fmt::Debug for BodySender<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BodySender").finish_non_exhaustive()
+    }
+}
+
+/// For adapters: the connection's end of a body it receives. Never waits: the peer cannot
+/// send more than the windows advertised. Dropped before the body's end, the reader sees
+/// [`Error::ConnectionGone`].
+pub struct Inbox(Arc<Pipe>);
+
+impl Inbox {
+    /// Delivers a chunk; false when nobody will read it (give it back to flow control).
+    pub fn data(&self, data: Bytes) -> bool {
+        self.0.deliver(Item::Data(data))
+    }
+
+    /// Ends the body with trailers.
+    pub fn trailers(self, trailers: HeaderMap) {
+        self.0.deliver(Item::Trailers(trailers));
+    }
+
+    /// Ends the body.
+    pub fn end(self) {
+        self.0.deliver(Item::End);
+    }
+
+    /// Ends the body unfinished: the reader sees `error`.
+    pub fn fail(self, error: Error) {
+        self.0.deliver(Item::Fail(error));
+    }
+}
+
+impl Drop for Inbox {
+    fn drop(&mut self) {
+        // Refused when the body already ended.
+        self.0.deliver(Item::Fail(Error::ConnectionGone));
+    }
+}
+
+/// For adapters: a body as the connection sends it, taken only as flow control allows.
+pub struct Outgoing {
+    kind: Kind,
+    touched: bool,
+}
+
+/// What the connection sends next of an [`Outgoing`] body.
+#[derive(Debug)]
+pub enum Chunk {
+    /// Content; `last` when nothing follows (END_STREAM may go with it).
+    Data(Bytes, bool),
+    /// Trailers end the body.
+    Trailers(HeaderMap),
+    /// The body is complete.
+    End,
+    /// The body ended unfinished: reset the stream with this reason (RFC 9113 §5.4.2): the
+    /// one given to [`BodySender::abort`], else INTERNAL_ERROR.
+    Abort(Reason),
+}
+
+impl Outgoing {
+    /// The next chunk, or `cx` is woken when there is one; data only when `data` (the stream
+    /// has send capacity).
+    pub fn poll_chunk(&mut self, cx: &mut Context<'_>, data: bool) -> Poll<Chunk> {
+        let chunk = match &mut self.kind {
+            Kind::Full(b) => Chunk::Data(b.take().unwrap_or_default(), true),
+            Kind::Pipe(r) => match r.0.poll_pop(cx, data) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None | Some(Item::End)) => Chunk::End,
+                Poll::Ready(Some(Item::Data(d))) => Chunk::Data(d, false),
+                Poll::Ready(Some(Item::Trailers(t))) => Chunk::Trailers(t),
+                Poll::Ready(Some(Item::Fail(Error::Reset(reason)))) => Chunk::Abort(reason),
+                Poll::Ready(Some(Item::Fail(_))) => Chunk::Abort(Reason::INTERNAL_ERROR),
+            },
+        };
+        self.touched = true;
+        Poll::Ready(chunk)
+    }
+
+    /// Back to a body, to send it again elsewhere, if none of it was taken yet.
+    pub fn untouched<M: Mode>(self) -> Option<Body<M>> {
+        (!self.touched).then(|| Body::of(self.kind))
+    }
+}

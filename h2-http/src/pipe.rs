@@ -1,0 +1,360 @@
+//! The bounded queue under every streamed [`Body`](crate::body::Body), in both directions and
+//! on every runtime.
+//!
+//! One end belongs to the connection (a task or an event loop), which never waits; the other
+//! to the user, who waits either as a task (a `Waker`) or as a thread (the `Condvar`):
+//! - a body the connection sends (`Body::channel`): the user's sender pushes and waits above
+//!   [`HIGH_WATER`]; the connection pops only while the stream has send capacity, and its
+//!   waker is woken (once per batch) when something arrives;
+//! - a body the connection receives: it delivers each DATA payload as the core gave it (no
+//!   copy) and never waits, since the peer cannot send more than the receive windows we
+//!   advertised (RFC 9113 §5.2); what the reader consumes goes back to the connection as a
+//!   [`Consumed`] report, which it hands to `Connection::release_capacity`. Until then the
+//!   window stays closed, so unread bytes are bounded by the windows, not by the peer.
+
+use crate::Error;
+use bytes::Bytes;
+use h2core::StreamId;
+use http::HeaderMap;
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+/// Bytes a produced body may hold before its sender waits: four 16 KiB chunks. A peer that
+/// opens many streams and reads none (CVE-2019-9511, -9517) pins at most this much produced
+/// body per stream.
+pub const HIGH_WATER: usize = 64 * 1024;
+
+/// Consumed bytes are reported once this many gathered, or when the reader drained the queue:
+/// one report per batch, not per frame.
+const RELEASE_BATCH: usize = 64 * 1024;
+
+/// One piece of a body in the queue.
+pub(crate) enum Item {
+    Data(Bytes),
+    /// Trailers end the body.
+    Trailers(HeaderMap),
+    /// The body is complete.
+    End,
+    /// The body ends unfinished: the reader sees this error.
+    Fail(Error),
+}
+
+/// How the connection learns what the reader of a body it receives did: called with the
+/// stream (`StreamId::ZERO` over HTTP/1.1) and a [`Consumed`] report. One per connection,
+/// shared by its bodies.
+pub type Release = Arc<dyn Fn(StreamId, Consumed) + Send + Sync>;
+
+/// What the reader of a received body gives back to the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Consumed {
+    /// Bytes read (or dropped unread) since the last report: flow-control credit (RFC 9113
+    /// §6.9).
+    pub n: usize,
+    /// The reader dropped the body before its end.
+    pub dropped: bool,
+    /// The reader asked for data for the first time (HTTP/1.1: time for 100 Continue, RFC
+    /// 9110 §10.1.1).
+    pub first: bool,
+}
+
+#[derive(Default)]
+pub(crate) struct Pipe {
+    state: Mutex<State>,
+    /// Threads wait here: blocking readers for items, blocking writers for room.
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    items: VecDeque<Item>,
+    /// Data bytes in `items`.
+    queued: usize,
+    /// The writer put the last item.
+    ended: bool,
+    /// The reader is gone: writers fail, deliveries are refused.
+    reader_gone: bool,
+    /// The reader took the last item.
+    reader_done: bool,
+    /// A task reading (the connection, or an async user) waits for items.
+    reader: Option<Waker>,
+    /// A task writing waits for room.
+    writer: Option<Waker>,
+    /// Threads waiting on `changed` (a notify costs a system call, so only when needed).
+    blocked: usize,
+    /// The connection filling this body, told what the reader consumed.
+    release: Option<(StreamId, Release)>,
+    consumed: usize,
+    /// The reader has not asked for data yet, and the connection wants to know when it does.
+    ask: bool,
+}
+
+impl Pipe {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait<'a>(&'a self, mut s: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        s.blocked += 1;
+        let mut s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        s.blocked -= 1;
+        s
+    }
+
+    /// Wakes whoever waits on the other end.
+    fn notify(&self, s: &mut State, reader: bool) {
+        let waker = if reader { &mut s.reader } else { &mut s.writer };
+        if let Some(w) = waker.take() {
+            w.wake();
+        }
+        if s.blocked > 0 {
+            self.changed.notify_all();
+        }
+    }
+
+    /// A body the connection fills; `ask`: report the reader's first read (even of nothing).
+    pub(crate) fn received(stream: StreamId, release: Release, ask: bool) -> Pipe {
+        Pipe {
+            state: Mutex::new(State {
+                release: Some((stream, release)),
+                ask,
+                ..State::default()
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    // ---- the reader ----
+
+    /// The next item without waiting, else `Pending` with `cx`'s waker registered; data only
+    /// when `data` (the stream can send now), while trailers and the end always go.
+    pub(crate) fn poll_pop(&self, cx: &mut Context<'_>, data: bool) -> Poll<Option<Item>> {
+        let mut s = self.lock();
+        if std::mem::take(&mut s.ask) {
+            self.report(&mut s, false, true);
+        }
+        if s.reader_done {
+            return Poll::Ready(None);
+        }
+        let held = !data && matches!(s.items.front(), Some(Item::Data(_)));
+        match if held { None } else { s.items.pop_front() } {
+            Some(item) => {
+                self.took(&mut s, &item);
+                Poll::Ready(Some(item))
+            }
+            None => {
+                if !s.reader.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    s.reader = Some(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    /// The next item, waiting for it; `None` after the end.
+    pub(crate) fn next_blocking(&self) -> Option<Item> {
+        let mut s = self.lock();
+        if std::mem::take(&mut s.ask) {
+            self.report(&mut s, false, true);
+        }
+        loop {
+            if s.reader_done {
+                return None;
+            }
+            if let Some(item) = s.items.pop_front() {
+                self.took(&mut s, &item);
+                return Some(item);
+            }
+            s = self.wait(s);
+        }
+    }
+
+    /// Accounting after an item left the queue: room for the writer, credit for the
+    /// connection.
+    fn took(&self, s: &mut State, item: &Item) {
+        match item {
+            Item::Data(d) => {
+                let before = s.queued;
+                s.queued -= d.len();
+                s.consumed += d.len();
+                if before > HIGH_WATER && s.queued <= HIGH_WATER {
+                    self.notify(s, false);
+                }
+                if s.release.is_some() && (s.queued == 0 || s.consumed >= RELEASE_BATCH) {
+                    self.report(s, false, false);
+                }
+            }
+            _ => {
+                s.reader_done = true;
+                if s.consumed > 0 {
+                    self.report(s, false, false);
+                }
+            }
+        }
+    }
+
+    /// Tells the connection what was consumed (the count is taken under the lock, so no
+    /// report is lost or counted twice).
+    fn report(&self, s: &mut State, dropped: bool, first: bool) {
+        let n = std::mem::take(&mut s.consumed);
+        if let Some((stream, release)) = &s.release {
+            release(*stream, Consumed { n, dropped, first });
+        }
+    }
+
+    /// The reader is gone: writers fail from now on; a received body's unread bytes go back
+    /// to flow control, and the connection learns whether it ended early.
+    pub(crate) fn close_reader(&self) {
+        let mut s = self.lock();
+        if s.reader_gone {
+            return;
+        }
+        s.reader_gone = true;
+        let unread = s.queued;
+        s.items.clear();
+        s.queued = 0;
+        s.reader = None;
+        s.consumed += unread;
+        let early = !s.reader_done;
+        if s.release.is_some() && (early || s.consumed > 0) {
+            self.report(&mut s, early, false);
+        }
+        s.release = None;
+        self.notify(&mut s, false);
+    }
+
+    // ---- the writer ----
+
+    /// Ready when an item may be pushed: at most [`HIGH_WATER`] is queued (else `cx` is woken
+    /// when there is room); an error once the reader is gone.
+    pub(crate) fn poll_room(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let mut s = self.lock();
+        if s.reader_gone {
+            return Poll::Ready(Err(Error::BodyDropped));
+        }
+        if s.queued <= HIGH_WATER {
+            return Poll::Ready(Ok(()));
+        }
+        s.writer = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Pushes `item`; with `wait`, first waits while more than [`HIGH_WATER`] is queued.
+    pub(crate) fn push(&self, item: Item, wait: bool) -> Result<(), Error> {
+        let mut s = self.lock();
+        while wait && !s.reader_gone && s.queued > HIGH_WATER {
+            s = self.wait(s);
+        }
+        if s.reader_gone {
+            return Err(Error::BodyDropped);
+        }
+        if s.ended {
+            return Err(Error::Malformed("body already ended"));
+        }
+        self.put(&mut s, item);
+        Ok(())
+    }
+
+    /// The connection's delivery: never waits. False when the reader is gone (the caller
+    /// gives the bytes back to flow control at once) or the body already ended.
+    pub(crate) fn deliver(&self, item: Item) -> bool {
+        let mut s = self.lock();
+        if s.reader_gone || s.ended {
+            return false;
+        }
+        self.put(&mut s, item);
+        true
+    }
+
+    fn put(&self, s: &mut State, item: Item) {
+        match &item {
+            Item::Data(d) => s.queued += d.len(),
+            _ => s.ended = true,
+        }
+        s.items.push_back(item);
+        self.notify(s, true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn data(n: usize) -> Item {
+        Item::Data(Bytes::from(vec![0; n]))
+    }
+
+    #[test]
+    fn the_reading_task_is_woken_once_per_batch() {
+        let pipe = Pipe::default();
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(pipe.poll_pop(&mut cx, true).is_pending());
+        pipe.push(data(10), false).unwrap();
+        pipe.push(data(10), false).unwrap();
+        assert_eq!(count.0.load(Ordering::Relaxed), 1);
+        assert!(matches!(
+            pipe.poll_pop(&mut cx, true),
+            Poll::Ready(Some(Item::Data(_)))
+        ));
+        assert!(matches!(
+            pipe.poll_pop(&mut cx, true),
+            Poll::Ready(Some(Item::Data(_)))
+        ));
+        // Data waits while the stream has no capacity; the end does not.
+        pipe.push(data(1), false).unwrap();
+        assert!(pipe.poll_pop(&mut cx, false).is_pending());
+        assert!(matches!(
+            pipe.poll_pop(&mut cx, true),
+            Poll::Ready(Some(Item::Data(_)))
+        ));
+        drop(pipe.push(Item::End, false));
+        assert!(matches!(
+            pipe.poll_pop(&mut cx, false),
+            Poll::Ready(Some(Item::End))
+        ));
+        assert!(matches!(pipe.poll_pop(&mut cx, false), Poll::Ready(None)));
+    }
+
+    #[test]
+    fn a_writer_waits_above_high_water_and_fails_once_the_reader_is_gone() {
+        let pipe = Pipe::default();
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        pipe.push(data(HIGH_WATER + 1), false).unwrap();
+        assert!(pipe.poll_room(&mut cx).is_pending());
+        assert!(matches!(pipe.poll_pop(&mut cx, true), Poll::Ready(Some(_))));
+        assert_eq!(count.0.load(Ordering::Relaxed), 1, "room wakes the writer");
+        assert!(pipe.poll_room(&mut cx).is_ready());
+        pipe.close_reader();
+        assert!(matches!(pipe.push(data(1), true), Err(Error::BodyDropped)));
+    }
+
+    #[test]
+    fn received_bytes_are_released_as_read_and_all_of_them_when_dropped() {
+        let reports = Arc::new(Mutex::new(Vec::new()));
+        let r = reports.clone();
+        let release: Release = Arc::new(move |id, c| r.lock().unwrap().push((id, c)));
+        let stream = StreamId::new(1);
+        let pipe = Pipe::received(stream, release, true);
+        assert!(pipe.deliver(data(100)));
+        assert!(pipe.deliver(data(50)));
+        assert!(matches!(pipe.next_blocking(), Some(Item::Data(_))));
+        pipe.close_reader();
+        assert!(!pipe.deliver(data(1)), "refused once the reader is gone");
+        let got: Vec<_> = reports.lock().unwrap().iter().map(|(_, c)| *c).collect();
+        let c = |n, dropped, first| Consumed { n, dropped, first };
+        assert_eq!(got, [c(0, false, true), c(150, true, false)]);
+    }
+}
