@@ -2,15 +2,15 @@
 //! on one connection, a new connection when the server's SETTINGS_MAX_CONCURRENT_STREAMS is
 //! reached, refused requests retried (RFC 9113 §8.7), pushed responses delivered to the user.
 
-use crate::body::Body;
 use crate::command::Command;
-use crate::convert;
 use crate::driver::Driver;
 use crate::handle::{PushPromise, Pushes};
 use crate::rt::{self, AsyncRead, AsyncWrite, Runtime};
 use crate::session::RoleState;
 use crate::shared::Shared;
+use crate::Body;
 use bytes::BytesMut;
+use h2_http::reply::{self, Reply};
 use h2_http::{Error, OnInformational};
 use h2core::shell::pool::{self, Failure, Pick, Retry, OPEN_TIMEOUT};
 use h2core::shell::ALPN_H2;
@@ -37,67 +37,46 @@ impl SendRequest {
     /// the returned future before the head arrives resets the stream with CANCEL (RFC 9113
     /// §8.1), as does dropping the response's body before its end.
     pub async fn send(&self, req: Request<Body>) -> Result<Response<Body>, Error> {
-        let head = convert::request_to_h2(&req, "http");
+        let head = h2_http::request_to_h2(&req, "http");
         let informational = req.extensions().get::<OnInformational>().cloned();
-        let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Command::Request {
-                head,
-                body: req.into_body(),
-                tx,
-                pool: None,
-                informational,
-            })
-            .map_err(|_| Error::ConnectionGone)?;
-        self.wait(rx).await
+        self.send_head(head, req.into_body(), informational, false)
+            .await
+            .0
     }
 
-    /// Sends on a slot reserved in `Slots`; also returns the body when it came back unread
-    /// (the request was not sent, or was refused).
-    async fn send_reserved(
+    /// Sends a request (on a slot reserved in `Slots` when `reserved`); also returns the body
+    /// when it came back unread (the request was not sent, or was refused).
+    async fn send_head(
         &self,
         head: Vec<Header>,
         body: Body,
         informational: Option<OnInformational>,
+        reserved: bool,
     ) -> (Result<Response<Body>, Error>, Option<Body>) {
-        let (tx, rx) = oneshot::channel();
-        let (back_tx, mut back_rx) = oneshot::channel();
+        let abandon = self.tx.clone();
+        let (tx, pending) = reply::channel(Some(Box::new(move || {
+            let _ = abandon.send(Command::Abandoned);
+        })));
         let cmd = Command::Request {
             head,
             body,
             tx,
-            pool: Some(back_tx),
+            reserved,
             informational,
         };
         if let Err(mpsc::error::SendError(cmd)) = self.tx.send(cmd) {
-            self.shared.slots.release();
+            if reserved {
+                self.shared.slots.release();
+            }
             let Command::Request { body, .. } = cmd else {
                 unreachable!("sent a request")
             };
             return (Err(Error::ConnectionGone), Some(body));
         }
-        let result = self.wait(rx).await;
-        (result, back_rx.try_recv().ok())
-    }
-
-    /// Waits for the response head; if this is dropped first, the task is told to cancel the
-    /// stream nobody waits for.
-    async fn wait(
-        &self,
-        rx: oneshot::Receiver<Result<Response<Body>, Error>>,
-    ) -> Result<Response<Body>, Error> {
-        struct Abandon<'a>(Option<&'a mpsc::UnboundedSender<Command>>);
-        impl Drop for Abandon<'_> {
-            fn drop(&mut self) {
-                if let Some(tx) = self.0 {
-                    let _ = tx.send(Command::Abandoned);
-                }
-            }
+        match pending.await {
+            Reply::Head(response) => (Ok(response), None),
+            Reply::Failed(e, back) => (Err(e), back),
         }
-        let mut abandon = Abandon(Some(&self.tx));
-        let result = rx.await;
-        abandon.0 = None;
-        result.unwrap_or(Err(Error::ConnectionGone))
     }
 
     /// Measures a round trip with PING (RFC 9113 §6.7).
@@ -420,7 +399,7 @@ impl<R: Runtime> Client<R> {
     /// Sends `req` on a connection with room for it; retries it when the server refused it
     /// unprocessed, or, for a bodiless idempotent request, once when its connection failed.
     pub async fn send(&self, req: Request<Body>) -> Result<Response<Body>, Error> {
-        let head = convert::request_to_h2(&req, "http");
+        let head = h2_http::request_to_h2(&req, "http");
         let idempotent = req.method().is_idempotent();
         let informational = req.extensions().get::<OnInformational>().cloned();
         let mut body = req.into_body();
@@ -429,7 +408,7 @@ impl<R: Runtime> Client<R> {
         loop {
             let conn = self.pick().await?;
             let (result, unsent) = conn
-                .send_reserved(head.clone(), body, informational.clone())
+                .send_head(head.clone(), body, informational.clone(), true)
                 .await;
             let err = match result {
                 Ok(response) => return Ok(response),
@@ -569,9 +548,11 @@ pub async fn upgrade_with<R: Runtime>(
     };
     // Pushes on this connection are refused: nobody takes the receiver.
     let (handle, _pushes, mut driver) = start::<R, _>(conn, socket, buf);
-    let (resp_tx, resp_rx) = oneshot::channel();
+    let (resp_tx, pending) = reply::channel(None);
     driver.expect_response(h2core::StreamId::new(1), resp_tx);
     spawn_driver(driver);
-    let response = resp_rx.await.map_err(|_| Error::ConnectionGone)??;
-    Ok((handle, response))
+    match pending.await {
+        Reply::Head(response) => Ok((handle, response)),
+        Reply::Failed(e, _) => Err(e),
+    }
 }

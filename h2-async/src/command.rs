@@ -1,7 +1,9 @@
 //! What the user's handles (a client's `SendRequest`, a handler's `StreamHandle`) ask the
 //! connection task to do; the task turns each into calls on the core.
 
-use crate::body::Body;
+use crate::Body;
+use h2_http::body::Async;
+use h2_http::reply::ReplyTx;
 use h2_http::Error;
 use h2core::{Header, StreamId};
 use http::Response;
@@ -14,11 +16,11 @@ pub(crate) enum Command {
     Request {
         head: Vec<Header>,
         body: Body,
-        tx: oneshot::Sender<Result<Response<Body>, Error>>,
-        /// Set by the client pool: the request holds a reserved slot (`pool::Slots`), and its
-        /// body comes back here if the stream is refused before any of it was read (RFC 9113
-        /// §8.7), so it can be sent elsewhere.
-        pool: Option<oneshot::Sender<Body>>,
+        /// Where the response head goes; a request refused before any of its body was read
+        /// (RFC 9113 §8.7) fails there with the body given back, to be sent elsewhere.
+        tx: ReplyTx<Async>,
+        /// Set by the client pool: the request holds a reserved slot (`pool::Slots`).
+        reserved: bool,
         /// Called with each 1xx response before the final one (RFC 9113 §8.1).
         informational: Option<h2_http::OnInformational>,
     },
@@ -27,12 +29,11 @@ pub(crate) enum Command {
     Abandoned,
     /// A 1xx response before the final one (RFC 9113 §8.1).
     Informational { stream: StreamId, head: Vec<Header> },
-    /// PUSH_PROMISE `request` on `parent`, then `head` and `body` on the promised stream (§8.4).
+    /// PUSH_PROMISE `request` on `parent`, then `response` on the promised stream (§8.4).
     Push {
         parent: StreamId,
         request: Vec<Header>,
-        head: Vec<Header>,
-        body: Body,
+        response: Response<Body>,
         tx: oneshot::Sender<Result<(), Error>>,
     },
     /// Graceful shutdown (GOAWAY, §6.8).

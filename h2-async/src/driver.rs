@@ -3,16 +3,16 @@
 //! one timer. What the bytes mean to the user's streams is the session's (`session.rs`); no
 //! HTTP/2 rule lives here.
 
-use crate::body::Body;
 use crate::command::Command;
 use crate::rt::{Runtime, Sleep};
 use crate::session::{RoleState, Session};
 use crate::shared::Shared;
 use bytes::{Bytes, BytesMut};
+use h2_http::body::Async;
+use h2_http::reply::ReplyTx;
 use h2_http::Error;
 use h2core::shell::{CloseAction, Transport};
 use h2core::{Connection, StreamId};
-use http::Response;
 use std::future::Future;
 use std::io::IoSlice;
 use std::pin::Pin;
@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 /// Slices handed to one vectored write.
 const MAX_SLICES: usize = 64;
@@ -81,16 +81,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
 
     /// Stream 1's request body, received over HTTP/1.1 before an upgrade.
     pub(crate) fn upgrade_body(&mut self, body: Bytes) {
-        self.session.upgrade_body(body);
+        self.session.streams.upgrade_body(body);
     }
 
     /// The response on `stream` (stream 1 after an upgrade) goes to `tx`.
-    pub(crate) fn expect_response(
-        &mut self,
-        stream: StreamId,
-        tx: oneshot::Sender<Result<Response<Body>, Error>>,
-    ) {
-        self.session.expect_response(stream, tx);
+    pub(crate) fn expect_response(&mut self, stream: StreamId, tx: ReplyTx<Async>) {
+        self.session.streams.expect_response(stream, tx);
     }
 
     /// Start a graceful shutdown when `signal` completes.
@@ -107,7 +103,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
 
     /// Feeds what the peer sent to the core; true if anything happened.
     fn read(&mut self, cx: &mut Context<'_>) -> bool {
-        let conn = &mut self.session.conn;
+        let conn = self.session.conn();
         if self.unparsed {
             // Fed here, as one read, rather than when the task was made: the replies they
             // cause must be handed out (`poll_transmit`) before the next read queues more, or
@@ -122,14 +118,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
         match self.poll_read(cx) {
             Poll::Ready(Ok(0)) => {
                 self.read_closed = true;
-                self.session.conn.handle_eof(R::now());
+                self.session.conn().handle_eof(R::now());
             }
             Poll::Ready(Ok(_)) => {
-                let _ = self.session.conn.handle_input(R::now(), &mut self.read_buf);
+                let _ = self
+                    .session
+                    .conn()
+                    .handle_input(R::now(), &mut self.read_buf);
             }
             Poll::Ready(Err(e)) => {
                 self.read_closed = true;
-                self.session.conn.handle_eof(R::now());
+                self.session.conn().handle_eof(R::now());
                 self.session.error.get_or_insert(Error::Io(e));
             }
             Poll::Pending => return false,
@@ -160,7 +159,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<bool>> {
         let mut wrote = false;
         loop {
-            let _ = self.transport.pump(&mut self.session.conn, R::now());
+            let _ = self.transport.pump(self.session.conn(), R::now());
             if self.transport.is_empty() {
                 return Poll::Ready(Ok(wrote));
             }
@@ -226,15 +225,15 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Future for Driver<IO, R> {
             if let Some(signal) = this.shutdown.as_mut() {
                 if signal.as_mut().poll(cx).is_ready() {
                     this.shutdown = None;
-                    let _ = this.session.conn.shutdown(R::now());
+                    let _ = this.session.conn().shutdown(R::now());
                     progress = true;
                 }
             }
             progress |= this.session.poll_commands(cx, R::now());
             progress |= this.session.poll_bodies(cx);
             progress |= this.read(cx);
-            while let Some(e) = this.session.conn.poll_event() {
-                this.transport.observe(&this.session.conn, &e);
+            while let Some(e) = this.session.conn().poll_event() {
+                this.transport.observe(&this.session.streams.conn, &e);
                 this.session.event(e);
                 progress = true;
             }
@@ -248,8 +247,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Future for Driver<IO, R> {
                 Poll::Ready(Err(e)) => {
                     // The peer stopped reading: nothing more can be delivered.
                     this.transport.handle_write_error();
-                    this.session.conn.handle_eof(R::now());
-                    while let Some(ev) = this.session.conn.poll_event() {
+                    this.session.conn().handle_eof(R::now());
+                    while let Some(ev) = this.session.conn().poll_event() {
                         this.session.event(ev);
                     }
                     return Poll::Ready(Err(this.session.error.take().unwrap_or(Error::Io(e))));
@@ -261,9 +260,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Future for Driver<IO, R> {
                 if this.poll_close(cx).is_ready() {
                     return Poll::Ready(this.session.error.take().map_or(Ok(()), Err));
                 }
-            } else if let Some(deadline) = this.session.conn.poll_timeout() {
+            } else if let Some(deadline) = this.session.conn().poll_timeout() {
                 if this.timer(cx, deadline) {
-                    this.session.conn.handle_timeout(R::now());
+                    this.session.conn().handle_timeout(R::now());
                     progress = true;
                 }
             }

@@ -1,9 +1,8 @@
 //! Handles on one stream: a server handler's (1xx responses, server push), and a client's
 //! pushed response.
 
-use crate::body::Body;
 use crate::command::Command;
-use crate::convert;
+use crate::Body;
 use h2_http::Error;
 use h2core::StreamId;
 use http::{Request, Response};
@@ -29,7 +28,7 @@ impl StreamHandle {
         self.tx
             .send(Command::Informational {
                 stream: self.stream,
-                head: convert::response_to_h2(&response),
+                head: h2_http::response_to_h2(&response),
             })
             .map_err(|_| Error::ConnectionGone)
     }
@@ -42,13 +41,11 @@ impl StreamHandle {
             return Err(Error::Malformed("server push needs HTTP/2"));
         }
         let (tx, rx) = oneshot::channel();
-        let head = convert::response_to_h2(&response);
         self.tx
             .send(Command::Push {
                 parent: self.stream,
-                request: convert::request_to_h2(&request, "http"),
-                head,
-                body: response.into_body(),
+                request: h2_http::request_to_h2(&request, "http"),
+                response,
                 tx,
             })
             .map_err(|_| Error::ConnectionGone)?;
@@ -57,30 +54,11 @@ impl StreamHandle {
 }
 
 /// A pushed response promised by the server (client side, RFC 9113 §8.4).
-pub struct PushPromise {
-    /// The promised request (what the server says the client would have asked).
-    pub request: Request<()>,
-    /// The pushed response, when it arrives.
-    pub response: PushedResponse,
-}
+pub type PushPromise = h2_http::reply::PushPromise<h2_http::body::Async>;
 
-impl std::fmt::Debug for PushPromise {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PushPromise")
-            .field("request", &self.request)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A pushed response on its way.
-pub struct PushedResponse(pub(crate) oneshot::Receiver<Result<Response<Body>, Error>>);
-
-impl PushedResponse {
-    /// Waits until the pushed response's head arrives; its body streams.
-    pub async fn wait(self) -> Result<Response<Body>, Error> {
-        self.0.await.map_err(|_| Error::ConnectionGone)?
-    }
-}
+/// A pushed response on its way; [`PushedResponse::wait`] for its head. Dropping it before the
+/// head resets the promised stream with CANCEL (RFC 9113 §8.4).
+pub type PushedResponse = h2_http::reply::PushedResponse<h2_http::body::Async>;
 
 /// The responses a server pushes (RFC 9113 §8.4), from `Client::pushes` or a client
 /// handshake.

@@ -1,6 +1,6 @@
 //! The server's request handler, and one call of it polled inside the connection task.
 
-use crate::body::Body;
+use crate::Body;
 use h2core::StreamId;
 use http::{Request, Response};
 use std::future::Future;

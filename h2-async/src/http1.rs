@@ -2,13 +2,13 @@
 //! `h2core::http1` (heads with httparse, body framing, keep-alive, 100-continue); this module
 //! moves bytes and hands requests to the handler. `Upgrade: h2c` switches to HTTP/2 here.
 
-use crate::body::{Body, Flow, Frame, Recv};
 use crate::command::Command;
-use crate::convert;
 use crate::handle::StreamHandle;
 use crate::handler::Handler;
 use crate::rt::{self, Runtime};
+use crate::{Body, Frame};
 use bytes::{Bytes, BytesMut};
+use h2_http::body::Consumed;
 use h2_http::Error;
 use h2core::http1::{self, BodyEvent, BodyKind, IncomingRequest, ServerConn};
 use h2core::shell::{Expired, H2cSwitch, Http1Timer, REQUEST_TIMEOUT};
@@ -198,32 +198,33 @@ where
             return Err(Error::Http1(e.to_string()));
         }
     };
-    let (body_tx, body_rx) = mpsc::unbounded_channel();
-    let (flow_tx, mut flow_rx) = mpsc::unbounded_channel::<Flow>();
+    let (flow_tx, mut flow_rx) = mpsc::unbounded_channel::<Consumed>();
     let mut reading = !matches!(req.body, BodyKind::Empty | BodyKind::ContentLength(0));
-    let body = if reading {
-        Body::recv(Recv {
-            rx: body_rx,
-            polled: false,
-            flow: Some((StreamId::ZERO, flow_tx)),
-        })
+    // The handler's first read is reported too: 100 Continue goes out then (RFC 9110 §10.1.1).
+    let release = std::sync::Arc::new(move |_, c| {
+        let _ = flow_tx.send(c);
+    });
+    let (mut body_tx, body) = if reading {
+        let (inbox, body) = Body::received(StreamId::ZERO, release, true);
+        (Some(inbox), body)
     } else {
-        Body::empty()
+        (None, Body::empty())
     };
-    let mut body_tx = Some(body_tx);
     // The handler's StreamHandle: over HTTP/1.1 it sends interim (1xx) responses only.
     let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel();
-    let request = convert::request_from_h2(&headers).map(|mut parts| {
-        parts.version = match version {
-            http1::Version::Http10 => http::Version::HTTP_10,
-            http1::Version::Http11 => http::Version::HTTP_11,
-        };
-        parts.extensions.insert(head_len);
-        parts
-            .extensions
-            .insert(StreamHandle::new(StreamId::ZERO, cmd_tx));
-        http::Request::from_parts(parts, body)
-    });
+    let request = h2_http::request_from_h2(&headers)
+        .map_err(Error::from)
+        .map(|mut parts| {
+            parts.version = match version {
+                http1::Version::Http10 => http::Version::HTTP_10,
+                http1::Version::Http11 => http::Version::HTTP_11,
+            };
+            parts.extensions.insert(head_len);
+            parts
+                .extensions
+                .insert(StreamHandle::new(StreamId::ZERO, cmd_tx));
+            http::Request::from_parts(parts, body)
+        });
     let request = match request {
         Ok(r) => r,
         Err(e) => {
@@ -283,46 +284,49 @@ where
                     match ev {
                         Ok(BodyEvent::Data(d)) => {
                             unread += d.len();
-                            if let Some(tx) = &body_tx {
-                                if tx.send(Ok(Frame::Data(d))).is_err() {
+                            if let Some(inbox) = &body_tx {
+                                if !inbox.data(d) {
                                     discard = true;
                                 }
                             }
                         }
                         Ok(BodyEvent::Trailers(t)) => {
-                            if let Some(tx) = &body_tx {
-                                let _ = tx.send(convert::fields_to_map(&t).map(Frame::Trailers));
+                            if let Some(inbox) = body_tx.take() {
+                                match h2_http::fields_to_map(&t) {
+                                    Ok(t) => inbox.trailers(t),
+                                    Err(e) => inbox.fail(e.into()),
+                                }
                             }
                         }
                         Ok(BodyEvent::End) => {
                             reading = false;
-                            body_tx = None;
+                            if let Some(inbox) = body_tx.take() {
+                                inbox.end();
+                            }
                         }
                         Err(e) => {
                             // A truncated or malformed body: the handler sees the error.
                             reading = false;
-                            if let Some(tx) = body_tx.take() {
-                                let _ = tx.send(Err(Error::Http1(e.to_string())));
+                            if let Some(inbox) = body_tx.take() {
+                                inbox.fail(Error::Http1(e.to_string()));
                             }
                         }
                     }
                 }
             }
-            Some(flow) = flow_rx.recv() => match flow {
-                Flow::Consumed { n, .. } => {
-                    unread = unread.saturating_sub(n);
-                    // The handler reads the body: now the client may send it (RFC 9110 §10.1.1).
-                    if let Some(c) = sc.take_continue() {
-                        io.write_all(&c).await?;
-                    }
-                }
-                // The handler no longer reads: the rest of the body is read and dropped, so
-                // the connection can take its next request.
-                Flow::Dropped { .. } => {
+            Some(c) = flow_rx.recv() => {
+                unread = unread.saturating_sub(c.n);
+                if c.dropped {
+                    // The handler no longer reads: the rest of the body is read and dropped,
+                    // so the connection can take its next request.
                     discard = true;
                     body_tx = None;
+                } else if let Some(c) = sc.take_continue() {
+                    // The handler reads the body: now the client may send it (RFC 9110
+                    // §10.1.1).
+                    io.write_all(&c).await?;
                 }
-            },
+            }
             Some(cmd) = cmd_rx.recv(), if !head_written => {
                 interim(io, sc, cmd, &mut out).await?;
             }
@@ -333,7 +337,7 @@ where
                     interim(io, sc, cmd, &mut out).await?;
                 }
                 let resp = resp.map_err(|_| Error::Http1("handler panicked".into()))?;
-                let h2_head = convert::response_to_h2(&resp);
+                let h2_head = h2_http::response_to_h2(&resp);
                 let body = resp.into_body();
                 let (status, fields) = http1::response_head_from_h2(&h2_head).map_err(|e| Error::Http1(e.to_string()))?;
                 out.clear();
@@ -349,7 +353,7 @@ where
                         rt::write_all_vectored(io, &[chunk.prefix, chunk.data, chunk.suffix]).await?;
                     }
                     Some(Ok(Frame::Trailers(t))) => {
-                        let trailers = convert::trailers_to_h2(&t);
+                        let trailers = h2_http::trailers_to_h2(&t);
                         finish(io, sc, Some(&trailers)).await?;
                         response_body = None;
                     }

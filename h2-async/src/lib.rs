@@ -16,10 +16,8 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod body;
 pub mod client;
 mod command;
-mod convert;
 mod driver;
 mod handle;
 mod handler;
@@ -35,11 +33,15 @@ pub mod tls;
 #[doc(hidden)]
 pub mod testing;
 
-pub use body::{Body, BodySender, Frame};
+/// A message body, read and produced with `.await` (see `h2_http::body`).
+pub type Body = h2_http::body::Body<h2_http::body::Async>;
+/// Feeds a [`Body::channel`]; dropping it ends the body.
+pub type BodySender = h2_http::body::BodySender<h2_http::body::Async>;
 pub use client::{Client, ClientStats, SendRequest};
 #[cfg(feature = "test-hooks")]
 pub use command::CoreCall;
 pub use driver::Driver;
+pub use h2_http::body::Frame;
 pub use handle::{PushPromise, PushedResponse, Pushes};
 pub use server::{Http1HeadLen, Server, ShutdownHandle, StreamHandle};
 

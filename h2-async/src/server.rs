@@ -1,11 +1,11 @@
 //! The server: one port for HTTP/2 by prior knowledge, HTTP/1.1 and `Upgrade: h2c`
 //! (and, with TLS, ALPN's choice of `h2` or `http/1.1`).
 
-use crate::body::Body;
 use crate::driver::Driver;
 use crate::handler::{boxed, Handler};
 use crate::http1::Http1End;
 use crate::rt::{self, AsyncRead, AsyncWrite, Runtime};
+use crate::Body;
 use bytes::BytesMut;
 use h2_http::Error;
 use h2core::shell::{Accept, Accepted};
