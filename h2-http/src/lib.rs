@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod body;
+pub mod http1;
 mod pipe;
 pub mod reply;
 pub mod session;

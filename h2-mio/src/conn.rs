@@ -7,7 +7,7 @@ use crate::h2::H2;
 use crate::http1::H1;
 use crate::io::Socket;
 use crate::remote::Ctx;
-use h2core::shell::{Accept, Accepted, Http1Timer};
+use h2core::shell::{Accept, Accepted};
 use h2core::Connection;
 use std::time::Instant;
 
@@ -64,7 +64,7 @@ impl Conn {
         self.sock.transport.poll_timeout().or(match &self.proto {
             _ if self.sock.transport.is_closing() => None,
             Proto::Accept(a) => a.poll_timeout(),
-            Proto::H1(h1) => h1.poll_timeout(),
+            Proto::H1(h1) => h1.server.poll_timeout(),
             Proto::H2(h2) => h2.session.conn.poll_timeout(),
             Proto::Gone => None,
         })
@@ -84,7 +84,7 @@ impl Conn {
                 let accepted = a.handle_timeout(ctx.now, &self.sock.read_buf);
                 self.decide(ctx, accepted);
             }
-            Proto::H1(h1) => h1.handle_timeout(&mut self.sock, ctx.now),
+            Proto::H1(h1) => h1.server.handle_timeout(&mut self.sock.transport, ctx.now),
             Proto::H2(h2) => h2.conn().handle_timeout(ctx.now),
             Proto::Gone => {}
         }
@@ -98,10 +98,7 @@ impl Conn {
                 let unparsed = !self.sock.read_buf.is_empty();
                 Proto::H2(Box::new(H2::new(ctx, *conn, None).unparsed(unparsed)))
             }
-            Some(Accepted::Http1 { secure }) => {
-                let timer = Http1Timer::new(ctx.config, ctx.now);
-                Proto::H1(Box::new(H1::new(ctx, secure, timer)))
-            }
+            Some(Accepted::Http1 { secure }) => Proto::H1(Box::new(H1::new(ctx, secure))),
             Some(Accepted::Close) => {
                 self.done = true;
                 Proto::Gone
@@ -135,7 +132,7 @@ impl Conn {
                 if let Some(upgraded) = h1.step(&mut self.sock, ctx, scratch, &mut progress) {
                     proto = Proto::H2(Box::new(upgraded));
                     progress = true;
-                } else if h1.is_over() {
+                } else if h1.server.is_over() {
                     self.sock.transport.close(ctx.now);
                 }
             }

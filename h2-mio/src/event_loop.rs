@@ -271,7 +271,7 @@ impl EventLoop {
                     Proto::H2(h2) => {
                         let _ = h2.conn().shutdown(now);
                     }
-                    Proto::H1(h1) => h1.closing = true,
+                    Proto::H1(h1) => h1.server.shutdown(),
                     _ => c.sock.transport.close(now),
                 }
                 self.dirty.push(slot);
@@ -296,13 +296,15 @@ impl EventLoop {
                 },
                 Proto::H2(h2),
             ) => h2.session.send_response(stream, response),
-            (Msg::Respond { response, .. }, Proto::H1(h1)) => h1.respond(&mut c.sock, response),
+            (Msg::Respond { response, .. }, Proto::H1(h1)) => {
+                h1.server.respond(&mut c.sock.transport, Some(response))
+            }
             (Msg::Informational { stream, head, .. }, Proto::H2(h2)) => {
                 // Before the handler's response (sent after this, from the same thread).
                 let _ = h2.conn().send_informational(stream, head);
             }
             (Msg::Informational { head, .. }, Proto::H1(h1)) => {
-                h1.informational(&mut c.sock, &head)
+                h1.server.informational(&mut c.sock.transport, &head)
             }
             (
                 Msg::Push {
@@ -327,7 +329,7 @@ impl EventLoop {
                     stream, consumed, ..
                 },
                 Proto::H1(h1),
-            ) => h1.consumed(&mut c.sock, stream, consumed),
+            ) => h1.server.consumed(&mut c.sock.transport, stream, consumed),
             (
                 Msg::Request {
                     head,
