@@ -63,14 +63,6 @@ pub async fn timeout_at<R: Runtime, F: Future>(deadline: Instant, fut: F) -> Opt
     }
 }
 
-/// Sleeps until `deadline`, or forever without one.
-pub(crate) async fn sleep_until<R: Runtime>(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => R::sleep_until(d).await,
-        None => std::future::pending().await,
-    }
-}
-
 /// Writes every byte of `parts` with vectored writes, however the writer splits them: an
 /// HTTP/1.1 chunk's size line, its data (the application's buffer, not a copy) and its CRLF
 /// go out in one syscall.
