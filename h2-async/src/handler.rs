@@ -47,6 +47,7 @@ pub(crate) struct Responding {
 }
 
 impl Responding {
+    #[inline]
     pub fn new(stream: StreamId, handler: &Handler, req: Request<Body>) -> Responding {
         let span = tracing::debug_span!("stream", id = stream.value());
         // Calling it only makes the future; its work happens when polled, inside the span.

@@ -10,9 +10,11 @@
 //! `Transport` and one timer. An adapter implements [`rt::Runtime`] and names the types
 //! (`type Server = h2_async::Server<Tokio>`); it holds no connection logic of its own.
 //!
-//! Modules form a tree (none imports one that imports it back): `body`, `command`,
-//! `handler` and `handle` are leaves or near-leaves; `session` (streams) uses them, `driver`
-//! (bytes and time) uses `session`; `http1`, `server` and `client` sit on top.
+//! Bodies, answers, the stream table and the HTTP/1.1 exchanges are `h2_http`'s, the same on
+//! every runtime; this crate adds what a task needs. Modules form a tree (none imports one
+//! that imports it back): `command`, `handler` and `handle` are leaves or near-leaves;
+//! `session` (the task's side of the streams) uses them, `driver` (bytes and time) uses
+//! `session`; `http1`, `server` and `client` sit on top.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

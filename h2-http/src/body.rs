@@ -438,6 +438,16 @@ impl Outgoing {
         Poll::Ready(chunk)
     }
 
+    /// The body's end, if that is all it has now: its trailers (`Some(Some)`) or its plain end
+    /// (`Some(None)`). A response whose body is no more than that goes as one HEADERS frame
+    /// with END_STREAM (RFC 9113 §8.1; gRPC's trailers-only response).
+    pub fn take_end(&mut self) -> Option<Option<HeaderMap>> {
+        match &self.kind {
+            Kind::Full(_) => None,
+            Kind::Pipe(r) => r.0.take_end(),
+        }
+    }
+
     /// Back to a body, to send it again elsewhere, if none of it was taken yet.
     pub fn untouched<M: Mode>(self) -> Option<Body<M>> {
         (!self.touched).then(|| Body::of(self.kind))

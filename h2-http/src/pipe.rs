@@ -151,6 +151,21 @@ impl Pipe {
         }
     }
 
+    /// The body's end when nothing precedes it: its trailers (`Some(Some)`), or its plain end
+    /// (`Some(None)`); `None` (and nothing taken) when data comes first or nothing is queued.
+    pub(crate) fn take_end(&self) -> Option<Option<HeaderMap>> {
+        let mut s = self.lock();
+        let end = match s.items.front()? {
+            Item::Trailers(_) | Item::End => s.items.pop_front()?,
+            _ => return None,
+        };
+        s.reader_done = true;
+        match end {
+            Item::Trailers(t) => Some(Some(t)),
+            _ => Some(None),
+        }
+    }
+
     /// The next item, waiting for it; `None` after the end.
     pub(crate) fn next_blocking(&self) -> Option<Item> {
         let mut s = self.lock();

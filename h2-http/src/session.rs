@@ -160,18 +160,33 @@ impl<M: Mode> Session<M> {
         self.send_head_and_body(stream, head, body);
     }
 
-    fn send_head_and_body(&mut self, stream: StreamId, head: Vec<Header>, body: Body<M>) {
+    fn send_head_and_body(&mut self, stream: StreamId, mut head: Vec<Header>, body: Body<M>) {
         let end_stream = body.is_end_stream();
+        let whole = body.whole();
+        let mut out = body.into_outgoing();
+        if let Some(trailers) = out.take_end() {
+            // Nothing but the end (trailers, if any) by the time the head goes: one HEADERS
+            // frame with END_STREAM carries both (a trailers-only response, as gRPC sends for
+            // an error), rather than an empty body between two header blocks.
+            head.extend(
+                trailers
+                    .as_ref()
+                    .map(crate::trailers_to_h2)
+                    .unwrap_or_default(),
+            );
+            let _ = self.conn.send_response(stream, head, true);
+            return;
+        }
         if self.conn.send_response(stream, head, end_stream).is_err() || end_stream {
             return;
         }
-        if let Some(whole) = body.whole() {
+        if let Some(whole) = whole {
             // Given whole: all of it goes to the core now, which cuts it into DATA frames as
             // the windows allow (no copy), with END_STREAM on the last.
             let _ = self.conn.send_data(stream, whole, true);
             return;
         }
-        self.streams.entry(stream).or_default().out = Some(body.into_outgoing());
+        self.streams.entry(stream).or_default().out = Some(out);
     }
 
     /// Server: promises `request` on `parent` and sends `response` on the promised stream
@@ -209,6 +224,7 @@ impl<M: Mode> Session<M> {
 
     /// Handles one event of the core; a request that arrived (server) comes back, for the
     /// adapter's handler.
+    #[inline]
     pub fn event(&mut self, event: Event) -> Option<(StreamId, Request<Body<M>>)> {
         match event {
             Event::RequestReceived {
@@ -294,6 +310,7 @@ impl<M: Mode> Session<M> {
         body
     }
 
+    #[inline]
     fn request_received(
         &mut self,
         stream: StreamId,

@@ -386,6 +386,31 @@ macro_rules! __api_test_list {
             }
 
             #[test]
+            fn a_body_of_trailers_only_goes_in_the_response_head() {
+                // gRPC's trailers-only response (an error before any message): one HEADERS
+                // frame with END_STREAM, so the client finds the fields in the head and an
+                // empty body, without content-length (RFC 9113 §8.1).
+                block_on!({
+                    let (addr, shutdown, served) = serving!(
+                        aw!(Server::bind("127.0.0.1:0")).expect("bind"),
+                        handler!([] |_req| {
+                        let (tx, body) = Body::channel();
+                        aw!(tx.send_trailers(trailers("grpc-status", "7"))).expect("trailers");
+                        Response::new(body)
+                    })
+                    );
+                    let client = aw!(Client::connect(addr)).expect("connect");
+                    let response = aw!(client.send(get("http", addr, "/denied"))).expect("head");
+                    assert_eq!(response.headers()["grpc-status"], "7");
+                    assert!(response.headers().get("content-length").is_none());
+                    let (data, trailers) = aw!(response.into_body().collect()).expect("body");
+                    assert!(data.is_empty() && trailers.is_none(), "{data:?} {trailers:?}");
+                    aw!(client.close());
+                    stop!(shutdown, served);
+                })
+            }
+
+            #[test]
             fn body_sender_abort_reaches_the_client_as_a_reset_with_its_reason() {
                 block_on!({
                     let (addr, shutdown, served) = serving!(
