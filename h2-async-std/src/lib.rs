@@ -9,8 +9,9 @@
 //!   [`smol::Server`] on smol. One cleartext port serves HTTP/1.1, h2c by prior knowledge
 //!   and `Upgrade: h2c`; with [`h2_async::Server::tls`], ALPN picks `h2` or `http/1.1`.
 //! - Client: [`Client::connect`]`(addr)` then `send(request)` ([`smol::Client`] on smol).
-//! - Lower level: [`server::handshake`]`(runtime, io, handler)` and
-//!   [`client::handshake`]`(runtime, io, config)` over any futures-io stream.
+//! - Lower level: [`server::handshake`]`(io, handler)` and [`client::handshake`]`(io, config)`
+//!   over any futures-io stream (`smol::server` and `smol::client` on smol), as on every
+//!   adapter.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -42,7 +43,76 @@ pub type Server = h2_async::Server<AsyncStd>;
 #[cfg(feature = "async-std")]
 pub type Client = h2_async::Client<AsyncStd>;
 
-/// The same types on smol.
+/// `server::handshake` and `handshake_with` on the runtime `$rt`, with the names and
+/// arguments every adapter has.
+macro_rules! server_handshakes {
+    ($rt:ty) => {
+        use futures_io::{AsyncRead, AsyncWrite};
+        use h2_async::rt::Compat;
+        use http::{Request, Response};
+        use std::future::Future;
+        use $crate::{Body, Config, Driver};
+
+        /// Serves HTTP/2 (prior knowledge) on `io`: await (or spawn) the returned task.
+        pub fn handshake<IO, F, Fut>(io: IO, handler: F) -> Driver<IO, $rt>
+        where
+            IO: AsyncRead + AsyncWrite + Unpin,
+            F: Fn(Request<Body>) -> Fut + Send + Sync + 'static,
+            Fut: Future<Output = Response<Body>> + Send + 'static,
+        {
+            h2_async::server::handshake::<$rt, _, _, _>(Compat(io), handler)
+        }
+
+        /// As [`handshake`], with `config` (SETTINGS, limits, timeouts).
+        pub fn handshake_with<IO, F, Fut>(io: IO, config: Config, handler: F) -> Driver<IO, $rt>
+        where
+            IO: AsyncRead + AsyncWrite + Unpin,
+            F: Fn(Request<Body>) -> Fut + Send + Sync + 'static,
+            Fut: Future<Output = Response<Body>> + Send + 'static,
+        {
+            h2_async::server::handshake_with::<$rt, _, _, _>(Compat(io), config, handler)
+        }
+    };
+}
+
+/// `client::handshake`, `upgrade` and `upgrade_with` on the runtime `$rt`, with the names and
+/// arguments every adapter has.
+macro_rules! client_handshakes {
+    ($rt:ty) => {
+        use futures_io::{AsyncRead, AsyncWrite};
+        use h2_async::rt::Compat;
+        use $crate::{Body, Config, Error};
+
+        /// Starts HTTP/2 (prior knowledge) as a client on `io`. Spawn (or await) the returned
+        /// driver; send requests with the handle. Pushed responses arrive on the receiver.
+        pub fn handshake<IO>(io: IO, config: Config) -> h2_async::client::Handshake<Compat<IO>, $rt>
+        where
+            IO: AsyncRead + AsyncWrite + Unpin,
+        {
+            h2_async::client::handshake::<$rt, _>(Compat(io), config)
+        }
+
+        /// Sends `req` over HTTP/1.1 asking for `Upgrade: h2c` (RFC 7540 §3.2); see
+        /// [`h2_async::client::upgrade`].
+        pub async fn upgrade(
+            addr: std::net::SocketAddr,
+            req: http::Request<Body>,
+        ) -> Result<(SendRequest, http::Response<Body>), Error> {
+            h2_async::client::upgrade::<$rt>(addr, req).await
+        }
+
+        /// As [`upgrade`], with `config` for the connection.
+        pub async fn upgrade_with(
+            addr: std::net::SocketAddr,
+            req: http::Request<Body>,
+            config: Config,
+        ) -> Result<(SendRequest, http::Response<Body>), Error> {
+            h2_async::client::upgrade_with::<$rt>(addr, req, config).await
+        }
+    };
+}
+
+/// The same types and calls on smol.
 #[cfg(feature = "smol")]
 pub mod smol {
     /// The server, on smol.
@@ -50,107 +120,34 @@ pub mod smol {
     /// The client, on smol.
     pub type Client = h2_async::Client<crate::Smol>;
 
-    /// `Upgrade: h2c` on smol (see [`crate::client::upgrade`]).
-    pub async fn upgrade(
-        addr: std::net::SocketAddr,
-        req: http::Request<crate::Body>,
-    ) -> Result<(crate::SendRequest, http::Response<crate::Body>), crate::Error> {
-        h2_async::client::upgrade::<crate::Smol>(addr, req).await
+    /// The server side over any futures-io stream, on smol (see [`crate::server`]).
+    pub mod server {
+        server_handshakes!(crate::Smol);
     }
 
-    /// `Upgrade: h2c` on smol with `config` (see [`crate::client::upgrade_with`]).
-    pub async fn upgrade_with(
-        addr: std::net::SocketAddr,
-        req: http::Request<crate::Body>,
-        config: crate::Config,
-    ) -> Result<(crate::SendRequest, http::Response<crate::Body>), crate::Error> {
-        h2_async::client::upgrade_with::<crate::Smol>(addr, req, config).await
+    /// The client side over any futures-io stream, on smol (see [`crate::client`]).
+    pub mod client {
+        pub use h2_async::client::{ClientStats, SendRequest};
+        client_handshakes!(crate::Smol);
     }
 }
+
 /// One connection's task over the futures-io stream `IO`: spawn it or await it.
 pub type Driver<IO, R> = h2_async::Driver<Compat<IO>, R>;
 
-/// The server side over any futures-io stream.
+/// The server side over any futures-io stream, on async-std (`smol::server` on smol).
 pub mod server {
     pub use h2_async::server::{Http1HeadLen, ShutdownHandle, StreamHandle};
-
-    use crate::{Body, Config, Driver};
-    use futures_io::{AsyncRead, AsyncWrite};
-    use h2_async::rt::{Compat, Runtime};
-    use http::{Request, Response};
-    use std::future::Future;
-
-    /// Serves HTTP/2 (prior knowledge) on `io` with `runtime`'s timer and spawner: await (or
-    /// spawn) the returned task.
-    pub fn handshake<R, IO, F, Fut>(_runtime: R, io: IO, handler: F) -> Driver<IO, R>
-    where
-        R: Runtime,
-        IO: AsyncRead + AsyncWrite + Unpin,
-        F: Fn(Request<Body>) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Response<Body>> + Send + 'static,
-    {
-        h2_async::server::handshake::<R, _, _, _>(Compat(io), handler)
-    }
-
-    /// As [`handshake`], with `config` (SETTINGS, limits, timeouts).
-    pub fn handshake_with<R, IO, F, Fut>(
-        _runtime: R,
-        io: IO,
-        config: Config,
-        handler: F,
-    ) -> Driver<IO, R>
-    where
-        R: Runtime,
-        IO: AsyncRead + AsyncWrite + Unpin,
-        F: Fn(Request<Body>) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Response<Body>> + Send + 'static,
-    {
-        h2_async::server::handshake_with::<R, _, _, _>(Compat(io), config, handler)
-    }
+    #[cfg(feature = "async-std")]
+    server_handshakes!(crate::AsyncStd);
 }
 
-/// The client side over any futures-io stream, and `Upgrade: h2c`.
+/// The client side over any futures-io stream, and `Upgrade: h2c`, on async-std
+/// (`smol::client` on smol).
 pub mod client {
     pub use h2_async::client::{ClientStats, SendRequest};
-
-    use futures_io::{AsyncRead, AsyncWrite};
-    use h2_async::rt::{Compat, Runtime};
-    use h2core::Config;
-
-    /// Starts HTTP/2 (prior knowledge) as a client on `io` with `runtime`'s timer. Spawn (or
-    /// await) the returned driver; send requests with the handle. Pushed responses arrive on
-    /// the receiver.
-    pub fn handshake<R, IO>(
-        _runtime: R,
-        io: IO,
-        config: Config,
-    ) -> h2_async::client::Handshake<Compat<IO>, R>
-    where
-        R: Runtime,
-        IO: AsyncRead + AsyncWrite + Unpin,
-    {
-        h2_async::client::handshake::<R, _>(Compat(io), config)
-    }
-
-    /// Sends `req` over HTTP/1.1 asking for `Upgrade: h2c` (RFC 7540 §3.2), on async-std
-    /// (`smol::upgrade` on smol); see [`h2_async::client::upgrade`].
     #[cfg(feature = "async-std")]
-    pub async fn upgrade(
-        addr: std::net::SocketAddr,
-        req: http::Request<crate::Body>,
-    ) -> Result<(SendRequest, http::Response<crate::Body>), crate::Error> {
-        h2_async::client::upgrade::<crate::AsyncStd>(addr, req).await
-    }
-
-    /// As [`upgrade`], with `config` for the connection.
-    #[cfg(feature = "async-std")]
-    pub async fn upgrade_with(
-        addr: std::net::SocketAddr,
-        req: http::Request<crate::Body>,
-        config: Config,
-    ) -> Result<(SendRequest, http::Response<crate::Body>), crate::Error> {
-        h2_async::client::upgrade_with::<crate::AsyncStd>(addr, req, config).await
-    }
+    client_handshakes!(crate::AsyncStd);
 }
 
 /// Hooks for the shared scenario corpus (feature `test-hooks`); not part of the supported API.
