@@ -7,6 +7,7 @@
 pub mod body;
 pub mod http1;
 mod pipe;
+pub mod pool;
 pub mod reply;
 pub mod session;
 #[cfg(feature = "tls")]

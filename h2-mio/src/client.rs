@@ -21,7 +21,6 @@ use http::{Request, Response};
 use rustls::pki_types::ServerName;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
@@ -40,17 +39,7 @@ pub struct Client {
     pool: Arc<Pool>,
 }
 
-/// Counters of a [`Client`] since it was created.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ClientStats {
-    /// Connections opened, the first one included.
-    pub connections_opened: u64,
-    /// HEADERS + CONTINUATION payload bytes (compressed header blocks) sent on all of them.
-    pub header_bytes_sent: u64,
-    /// Requests sent again after a refusal or a failed connection.
-    pub retries: u64,
-}
+pub use h2_http::pool::ClientStats;
 
 /// A response still on its way. Dropping it before the head arrived resets the stream with
 /// CANCEL (RFC 9113 §8.1).
@@ -82,7 +71,7 @@ impl PendingResponse {
             let Some(body) = body.filter(|_| self.retry.again(err.failure(), true)) else {
                 return Err(err);
             };
-            self.pool.retries.fetch_add(1, Ordering::Relaxed);
+            self.pool.members.retried();
             self.waiting = self
                 .pool
                 .dispatch(&self.head, body, &self.on_informational)?;
@@ -133,7 +122,7 @@ impl Client {
     ) -> Result<Client, Error> {
         let pool = Arc::new(Pool::new(addrs, config, transport));
         let first = pool.open()?;
-        pool.lock().conns.push(first);
+        pool.members.add(first);
         Ok(Client { pool })
     }
 
@@ -176,18 +165,12 @@ impl Client {
 
     /// How many connections are open and take new requests.
     pub fn connections(&self) -> usize {
-        let mut state = self.pool.lock();
-        state.conns.retain(|c| !c.slots.is_closing());
-        state.conns.len()
+        self.pool.members.connections()
     }
 
     /// The counters since the client was created.
     pub fn stats(&self) -> ClientStats {
-        ClientStats {
-            connections_opened: self.pool.connections_opened.load(Ordering::Relaxed),
-            header_bytes_sent: self.pool.header_bytes.load(Ordering::Relaxed),
-            retries: self.pool.retries.load(Ordering::Relaxed),
-        }
+        self.pool.members.stats()
     }
 
     /// Closes every connection gracefully and waits until each has ended (RFC 9113 §6.8):
@@ -197,16 +180,21 @@ impl Client {
     /// last frames are answered rather than cut off.
     pub fn close(&self) {
         self.shutdown();
-        let loops = std::mem::take(&mut self.pool.lock().loops);
-        for thread in loops {
-            let _ = thread.join();
+        let signal = self.pool.signal();
+        loop {
+            let seen = signal.generation();
+            if signal.running_count() == 0 {
+                return;
+            }
+            // Each loop ends within its drain deadline (`Config::drain_timeout`) and says so.
+            signal.wait_timeout(seen, std::time::Duration::from_secs(60));
         }
     }
 
     /// Closes every connection gracefully (GOAWAY; requests in flight finish), without
     /// waiting (see [`Client::close`]). Requests started afterwards open a new connection.
     pub fn shutdown(&self) {
-        for c in self.pool.lock().conns.drain(..) {
+        for c in self.pool.members.take_all() {
             let _ = c.remote.send(Msg::Shutdown);
         }
     }
@@ -221,8 +209,8 @@ pub fn handshake(io: impl Io + 'static, config: Config) -> Result<Client, Error>
     let pool = Arc::new(Pool::new(Vec::new(), config.clone(), Transport::Cleartext));
     let conn = Connection::new(config, Instant::now());
     let handle = spawn(Box::new(io), None, BytesMut::new(), conn, &pool, None)?;
-    wait_ready(&handle, &pool.signal)?;
-    pool.lock().conns.push(handle);
+    wait_ready(&handle, pool.signal())?;
+    pool.members.add(handle);
     Ok(Client { pool })
 }
 
@@ -277,8 +265,8 @@ pub fn upgrade_with(
         Reply::Failed(e, _) => return Err(e),
     };
     // Usually already there: the server's SETTINGS come first after the 101.
-    if wait_ready(&handle, &pool.signal).is_ok() {
-        pool.lock().conns.push(handle);
+    if wait_ready(&handle, pool.signal()).is_ok() {
+        pool.members.add(handle);
     }
     Ok((Client { pool }, response))
 }

@@ -10,51 +10,27 @@ use crate::remote::{Msg, PushSink, Remote, Role};
 use crate::Body;
 use bytes::BytesMut;
 use h2_http::body::Blocking;
+use h2_http::pool::{Choice, Member, Signal};
 use h2_http::reply::{self, Pending, ReplyTx};
 use h2_http::{Error, OnInformational};
-use h2core::shell::pool::{self, Pick, Slots, MAX_ATTEMPTS, OPEN_TIMEOUT};
+use h2core::shell::pool::{Slots, MAX_ATTEMPTS, OPEN_TIMEOUT};
 use h2core::{Config, Connection, Header, StreamId};
 use rustls::pki_types::ServerName;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
-
-/// Wakes the threads waiting on the pool: a connection became ready, went away, or finished
-/// opening. A generation counter, so a wake between a check and the wait is not lost.
-#[derive(Default)]
-pub(crate) struct Signal {
-    pub(crate) generation: Mutex<u64>,
-    pub(crate) changed: Condvar,
-}
-
-impl Signal {
-    pub(crate) fn generation(&self) -> u64 {
-        *self.generation.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub(crate) fn notify(&self) {
-        *self.generation.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-        self.changed.notify_all();
-    }
-
-    /// Waits until something changed since `seen`; false once `deadline` passed.
-    pub(crate) fn wait(&self, seen: u64, deadline: Instant) -> bool {
-        let guard = self.generation.lock().unwrap_or_else(|e| e.into_inner());
-        let left = deadline.saturating_duration_since(Instant::now());
-        let (guard, _) = self
-            .changed
-            .wait_timeout_while(guard, left, |g| *g == seen)
-            .unwrap_or_else(|e| e.into_inner());
-        *guard != seen
-    }
-}
 
 /// One connection of the pool.
 #[derive(Clone)]
 pub(crate) struct Handle {
     pub(crate) remote: Remote,
     pub(crate) slots: Arc<Slots>,
+}
+
+impl Member for Handle {
+    fn slots(&self) -> &Slots {
+        &self.slots
+    }
 }
 
 /// How connections of a pool are made.
@@ -69,44 +45,18 @@ pub(crate) struct Pool {
     pub(crate) addrs: Vec<SocketAddr>,
     pub(crate) config: Config,
     pub(crate) transport: Transport,
-    pub(crate) state: Mutex<PoolState>,
-    pub(crate) signal: Arc<Signal>,
-    pub(crate) connections_opened: AtomicU64,
-    pub(crate) retries: AtomicU64,
-    /// HEADERS + CONTINUATION payload bytes sent on every connection (each loop adds its own).
-    pub(crate) header_bytes: Arc<AtomicU64>,
+    /// The connections, the counters, and what waiting requests block on.
+    pub(crate) members: h2_http::pool::Pool<Handle>,
     pub(crate) pushes: PushSink,
-}
-
-#[derive(Default)]
-pub(crate) struct PoolState {
-    /// Connections that may take new requests.
-    pub(crate) conns: Vec<Handle>,
-    /// Connections being opened (at most one at a time: the others wait for it).
-    pub(crate) opening: usize,
-    /// The loop thread of every connection opened, for [`Client::close`] to wait on.
-    pub(crate) loops: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Drop for Pool {
     fn drop(&mut self) {
         // Every handle and pending response is gone: close gracefully once the streams are
         // done (GOAWAY, RFC 9113 §6.8).
-        let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
-        for c in state.conns.drain(..) {
+        for c in self.members.take_all() {
             let _ = c.remote.send(Msg::Shutdown);
         }
-    }
-}
-
-/// Counts a connection being opened; on drop (done or failed) wakes the requests that waited
-/// for it.
-pub(crate) struct Opening<'a>(&'a Pool);
-
-impl Drop for Opening<'_> {
-    fn drop(&mut self) {
-        self.0.lock().opening -= 1;
-        self.0.signal.notify();
     }
 }
 
@@ -116,17 +66,13 @@ impl Pool {
             addrs,
             config,
             transport,
-            state: Mutex::default(),
-            signal: Arc::default(),
-            connections_opened: AtomicU64::new(0),
-            retries: AtomicU64::new(0),
-            header_bytes: Arc::default(),
+            members: h2_http::pool::Pool::default(),
             pushes: PushSink::default(),
         }
     }
 
-    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn signal(&self) -> &Arc<Signal> {
+        self.members.signal()
     }
 
     pub(crate) fn scheme(&self) -> &'static str {
@@ -145,7 +91,7 @@ impl Pool {
         };
         let conn = Connection::new(self.config.clone(), Instant::now());
         let handle = spawn(nonblocking(socket)?, tls, BytesMut::new(), conn, self, None)?;
-        wait_ready(&handle, &self.signal)?;
+        wait_ready(&handle, self.signal())?;
         Ok(handle)
     }
 
@@ -155,34 +101,21 @@ impl Pool {
         // Bounded: whoever opens gives up after its own timeouts and wakes us.
         let deadline = Instant::now() + 4 * OPEN_TIMEOUT;
         loop {
-            let seen = self.signal.generation();
-            {
-                let mut state = self.lock();
-                state.conns.retain(|c| !c.slots.is_closing());
-                let slots = state.conns.iter().map(|c| &*c.slots);
-                match pool::pick(slots, state.opening) {
-                    Pick::Use(i) => return Ok(state.conns[i].clone()),
-                    Pick::Open => {
-                        state.opening += 1;
-                        break;
+            match self.members.choose() {
+                Choice::Use(conn) => return Ok(conn),
+                Choice::Open(opening) => {
+                    let conn = self.open()?;
+                    opening.done(conn.clone());
+                    return Ok(conn);
+                }
+                Choice::Wait(seen) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if !self.signal().wait_timeout(seen, left) {
+                        return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
                     }
-                    Pick::Wait => {}
                 }
             }
-            if !self.signal.wait(seen, deadline) {
-                return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
-            }
         }
-        let opening = Opening(self);
-        let conn = self.open()?;
-        // Ours before the waiters (woken when `opening` drops) take the rest. A server that
-        // allows no stream at all: the core queues the request until it does.
-        if !conn.slots.try_reserve() {
-            conn.slots.force_reserve();
-        }
-        self.lock().conns.push(conn.clone());
-        drop(opening);
-        Ok(conn)
     }
 
     /// Sends a request on a reserved slot; its response comes through the returned
@@ -233,7 +166,7 @@ pub(crate) fn wait_ready(handle: &Handle, signal: &Signal) -> Result<(), Error> 
         if handle.slots.is_ready() {
             break;
         }
-        if !signal.wait(seen, deadline) {
+        if !signal.wait_timeout(seen, deadline.saturating_duration_since(Instant::now())) {
             let _ = handle.remote.send(Msg::Shutdown);
             return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
         }
@@ -328,13 +261,13 @@ pub(crate) fn spawn(
     expect: Option<ReplyTx<Blocking>>,
 ) -> Result<Handle, Error> {
     let slots = Arc::new(Slots::new());
-    let signal = pool.signal.clone();
+    let signal = pool.signal().clone();
     let wake = signal.clone();
     let role = Role::Client {
         slots: slots.clone(),
         wake: Arc::new(move || wake.notify()),
         pushes: pool.pushes.clone(),
-        header_bytes: pool.header_bytes.clone(),
+        header_bytes: pool.members.header_bytes(),
     };
     let mut ev = EventLoop::new(pool.config.clone(), system_clock(), |_| role)?;
     ev.add(io, tls, read_buf, Start::Http2(Box::new(conn)))?;
@@ -349,7 +282,9 @@ pub(crate) fn spawn(
         remote: ev.remote(),
         slots: slots.clone(),
     };
-    let thread = std::thread::Builder::new()
+    // Counted until the loop ends, so `Client::close` can wait for it.
+    let running = signal.running();
+    std::thread::Builder::new()
         .name("h2-mio-client".into())
         .spawn(move || {
             if let Err(e) = ev.run() {
@@ -359,11 +294,7 @@ pub(crate) fn spawn(
             if slots.finish() {
                 signal.notify();
             }
+            drop(running);
         })?;
-    let mut state = pool.lock();
-    state.loops.retain(|t| !t.is_finished());
-    state.loops.push(thread);
-    drop(state);
-    pool.connections_opened.fetch_add(1, Ordering::Relaxed);
     Ok(handle)
 }
