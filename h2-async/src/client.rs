@@ -10,12 +10,14 @@ use crate::session::RoleState;
 use crate::shared::Shared;
 use crate::Body;
 use bytes::BytesMut;
+use h2_http::pool::{Choice, Member, Pool, Running};
 use h2_http::reply::{self, Reply};
 use h2_http::{Error, OnInformational};
-use h2core::shell::pool::{self, Failure, Pick, Retry, OPEN_TIMEOUT};
+use h2core::shell::pool::{Failure, Retry, Slots, OPEN_TIMEOUT};
 use h2core::shell::ALPN_H2;
 use h2core::{Config, Connection, Header};
 use http::{Request, Response};
+use std::future::poll_fn;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -118,22 +120,27 @@ where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
     let conn = Connection::new(config, R::now());
-    start(conn, io, BytesMut::new())
+    start(conn, io, BytesMut::new(), Arc::default())
 }
 
 /// What a client handshake gives: the handle, the pushed responses, the connection's task.
 pub type Handshake<IO, R> = (SendRequest, Pushes, Driver<IO, R>);
 
 /// A client connection task for `conn` over `io`, whose first received bytes (after a 101)
-/// may already be in `read_buf`.
-fn start<R, IO>(conn: Connection, io: IO, read_buf: BytesMut) -> Handshake<IO, R>
+/// may already be in `read_buf`; it adds the header bytes it sends to `header_bytes`.
+fn start<R, IO>(
+    conn: Connection,
+    io: IO,
+    read_buf: BytesMut,
+    header_bytes: Arc<AtomicU64>,
+) -> Handshake<IO, R>
 where
     R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin,
 {
     let (tx, rx) = mpsc::unbounded_channel();
     let (push_tx, push_rx) = mpsc::unbounded_channel();
-    let shared = Arc::new(Shared::default());
+    let shared = Arc::new(Shared::new(header_bytes));
     let driver = Driver::new(
         conn,
         io,
@@ -147,7 +154,8 @@ where
     (SendRequest { tx, shared }, Pushes(push_rx), driver)
 }
 
-fn spawn_driver<R, IO>(driver: Driver<IO, R>)
+/// Runs a client connection's task; `running` counts it for its pool until it ends.
+fn spawn_driver<R, IO>(driver: Driver<IO, R>, running: Option<Running>)
 where
     R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -158,6 +166,7 @@ where
             if let Err(e) = driver.await {
                 tracing::debug!("client connection: {e}");
             }
+            drop(running);
         },
         span,
     ));
@@ -177,7 +186,7 @@ pub struct Client<R: Runtime> {
     addr: SocketAddr,
     config: Config,
     tls: Option<(tokio_rustls::TlsConnector, ServerName<'static>)>,
-    pool: Arc<Pool>,
+    pool: Arc<Pool<SendRequest>>,
     pushes: Arc<Mutex<Option<mpsc::UnboundedSender<PushPromise>>>>,
     runtime: PhantomData<fn() -> R>,
 }
@@ -195,47 +204,11 @@ impl<R: Runtime> Clone for Client<R> {
     }
 }
 
-/// Counters of a [`Client`] since it was created.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ClientStats {
-    /// Connections opened, the first one included.
-    pub connections_opened: u64,
-    /// HEADERS + CONTINUATION payload bytes (compressed header blocks) sent on all of them.
-    pub header_bytes_sent: u64,
-    /// Requests sent again after a refusal or a failed connection.
-    pub retries: u64,
-}
+pub use h2_http::pool::ClientStats;
 
-#[derive(Default)]
-struct Pool {
-    state: Mutex<PoolState>,
-    /// Woken when a connection finished opening (or failed to).
-    opened: tokio::sync::Notify,
-    connections_opened: AtomicU64,
-    retries: AtomicU64,
-    /// Header bytes of connections whose task ended.
-    retired_header_bytes: AtomicU64,
-}
-
-#[derive(Default)]
-struct PoolState {
-    /// Connections that may take new requests.
-    conns: Vec<SendRequest>,
-    /// Every connection whose task still runs, for the counters.
-    live: Vec<Arc<Shared>>,
-    /// Connections being opened.
-    opening: usize,
-}
-
-/// Counts a connection being opened; on drop (done, failed or cancelled) wakes the requests
-/// that waited for it.
-struct Opening<'a>(&'a Pool);
-
-impl Drop for Opening<'_> {
-    fn drop(&mut self) {
-        self.0.state.lock().expect("not poisoned").opening -= 1;
-        self.0.opened.notify_waiters();
+impl Member for SendRequest {
+    fn slots(&self) -> &Slots {
+        &self.shared.slots
     }
 }
 
@@ -286,7 +259,8 @@ impl<R: Runtime> Client<R> {
             pushes: Arc::new(Mutex::new(None)),
             runtime: PhantomData,
         };
-        client.open().await?;
+        let first = client.open().await?;
+        client.pool.add(first);
         Ok(client)
     }
 
@@ -297,14 +271,20 @@ impl<R: Runtime> Client<R> {
         Pushes(rx)
     }
 
+    /// Opens a connection and waits for the server's SETTINGS, so its limits are known
+    /// (RFC 9113 §6.5.2: until then a client that opened many streams could see them refused).
     async fn open(&self) -> Result<SendRequest, Error> {
         let socket = rt::timeout_at::<R, _>(R::now() + OPEN_TIMEOUT, R::connect(self.addr))
             .await
             .ok_or_else(|| Error::Io(std::io::ErrorKind::TimedOut.into()))??;
+        let conn = || Connection::new(self.config.clone(), R::now());
+        let counter = self.pool.header_bytes();
+        let running = Some(self.pool.signal().running());
         let (handle, mut push_rx) = match &self.tls {
             None => {
-                let (handle, push_rx, driver) = handshake::<R, _>(socket, self.config.clone());
-                spawn_driver(driver);
+                let (handle, push_rx, driver) =
+                    start::<R, _>(conn(), socket, BytesMut::new(), counter);
+                spawn_driver(driver, running);
                 (handle, push_rx)
             }
             Some((connector, name)) => {
@@ -312,8 +292,9 @@ impl<R: Runtime> Client<R> {
                 if tls.get_ref().1.alpn_protocol() != Some(ALPN_H2) {
                     return Err(Error::Malformed("ALPN: the server did not select h2"));
                 }
-                let (handle, push_rx, driver) = handshake::<R, _>(tls, self.config.clone());
-                spawn_driver(driver);
+                let (handle, push_rx, driver) =
+                    start::<R, _>(conn(), tls, BytesMut::new(), counter);
+                spawn_driver(driver, running);
                 (handle, push_rx)
             }
         };
@@ -326,13 +307,6 @@ impl<R: Runtime> Client<R> {
                 }
             }
         });
-        self.pool.connections_opened.fetch_add(1, Ordering::Relaxed);
-        {
-            let mut state = self.pool.state.lock().expect("not poisoned");
-            state.live.push(handle.shared.clone());
-        }
-        // Its limits are known once the server's SETTINGS arrived (RFC 9113 §6.5.2: until then
-        // a client that opened many streams could see them refused).
         let shared = handle.shared.clone();
         let ready = async {
             loop {
@@ -355,12 +329,6 @@ impl<R: Runtime> Client<R> {
         if handle.is_closing() {
             return Err(Error::ConnectionGone);
         }
-        self.pool
-            .state
-            .lock()
-            .expect("not poisoned")
-            .conns
-            .push(handle.clone());
         Ok(handle)
     }
 
@@ -368,32 +336,18 @@ impl<R: Runtime> Client<R> {
     /// opened once it is ready, else a new one.
     async fn pick(&self) -> Result<SendRequest, Error> {
         loop {
-            let notified = self.pool.opened.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let mut state = self.pool.state.lock().expect("not poisoned");
-                state.conns.retain(|c| !c.is_closing());
-                match pool::pick(state.conns.iter().map(|c| &c.shared.slots), state.opening) {
-                    Pick::Use(i) => return Ok(state.conns[i].clone()),
-                    Pick::Open => {
-                        state.opening += 1;
-                        break;
-                    }
-                    Pick::Wait => {}
+            match self.pool.choose() {
+                Choice::Use(conn) => return Ok(conn),
+                Choice::Open(opening) => {
+                    let conn = self.open().await?;
+                    opening.done(conn.clone());
+                    return Ok(conn);
+                }
+                Choice::Wait(seen) => {
+                    poll_fn(|cx| self.pool.signal().poll_changed(seen, cx)).await;
                 }
             }
-            notified.await;
         }
-        let opening = Opening(&self.pool);
-        let conn = self.open().await?;
-        // Ours before the waiters (woken when `opening` drops) take the rest. A server that
-        // allows no stream at all: the core queues the request until it does.
-        if !conn.shared.slots.try_reserve() {
-            conn.shared.slots.force_reserve();
-        }
-        drop(opening);
-        Ok(conn)
     }
 
     /// Sends `req` on a connection with room for it; retries it when the server refused it
@@ -424,42 +378,18 @@ impl<R: Runtime> Client<R> {
                 return Err(err);
             }
             body = unsent.unwrap_or_default();
-            self.pool.retries.fetch_add(1, Ordering::Relaxed);
+            self.pool.retried();
         }
     }
 
-    /// How many connections are open.
+    /// How many connections are open and take new requests.
     pub fn connections(&self) -> usize {
-        let mut state = self.pool.state.lock().expect("not poisoned");
-        state.conns.retain(|c| !c.is_closing());
-        state.conns.len()
+        self.pool.connections()
     }
 
     /// The counters since the client was created.
     pub fn stats(&self) -> ClientStats {
-        let mut state = self.pool.state.lock().expect("not poisoned");
-        let retired = &self.pool.retired_header_bytes;
-        state.live.retain(|s| {
-            if s.finished.load(Ordering::Acquire) {
-                retired.fetch_add(
-                    s.header_bytes_sent.load(Ordering::Relaxed),
-                    Ordering::Relaxed,
-                );
-                false
-            } else {
-                true
-            }
-        });
-        let live: u64 = state
-            .live
-            .iter()
-            .map(|s| s.header_bytes_sent.load(Ordering::Relaxed))
-            .sum();
-        ClientStats {
-            connections_opened: self.pool.connections_opened.load(Ordering::Relaxed),
-            header_bytes_sent: retired.load(Ordering::Relaxed) + live,
-            retries: self.pool.retries.load(Ordering::Relaxed),
-        }
+        self.pool.stats()
     }
 
     /// Closes every connection gracefully and waits until each has ended (RFC 9113 §6.8):
@@ -469,22 +399,19 @@ impl<R: Runtime> Client<R> {
     /// last frames are answered rather than cut off.
     pub async fn close(&self) {
         self.shutdown();
-        let live = self.pool.state.lock().expect("not poisoned").live.clone();
-        for shared in live {
-            ended(&shared).await;
+        let signal = self.pool.signal();
+        loop {
+            let seen = signal.generation();
+            if signal.running_count() == 0 {
+                return;
+            }
+            poll_fn(|cx| signal.poll_changed(seen, cx)).await;
         }
     }
 
     /// Closes every connection gracefully, without waiting (see [`Client::close`]).
     pub fn shutdown(&self) {
-        for c in self
-            .pool
-            .state
-            .lock()
-            .expect("not poisoned")
-            .conns
-            .drain(..)
-        {
+        for c in self.pool.take_all() {
             c.shutdown();
         }
     }
@@ -547,10 +474,10 @@ pub async fn upgrade_with<R: Runtime>(
         }
     };
     // Pushes on this connection are refused: nobody takes the receiver.
-    let (handle, _pushes, mut driver) = start::<R, _>(conn, socket, buf);
+    let (handle, _pushes, mut driver) = start::<R, _>(conn, socket, buf, Arc::default());
     let (resp_tx, pending) = reply::channel(None);
     driver.expect_response(h2core::StreamId::new(1), resp_tx);
-    spawn_driver(driver);
+    spawn_driver(driver, None);
     match pending.await {
         Reply::Head(response) => Ok((handle, response)),
         Reply::Failed(e, _) => Err(e),

@@ -68,7 +68,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
         handler: crate::handler::Handler,
     ) -> Driver<IO, R> {
         let (_tx, rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared::new(Default::default()));
         Driver::new(
             conn,
             io,

@@ -57,6 +57,8 @@ pub(crate) struct Session {
     fresh_handlers: Vec<Responding>,
     /// Dropping one cancels the waiting handler of its stream.
     cancels: HashMap<StreamId, oneshot::Sender<()>>,
+    /// The header bytes already added to `shared.header_bytes`.
+    header_bytes_counted: u64,
 }
 
 impl Session {
@@ -90,6 +92,7 @@ impl Session {
             handlers: FuturesUnordered::new(),
             fresh_handlers: Vec::new(),
             cancels: HashMap::new(),
+            header_bytes_counted: 0,
         }
     }
 
@@ -287,20 +290,24 @@ impl Session {
     /// After each round: forgets finished streams and publishes the counters.
     pub fn cleanup(&mut self) {
         self.streams.cleanup();
-        self.shared.header_bytes_sent.store(
-            self.streams.conn.stats().header_bytes_sent,
-            Ordering::Relaxed,
-        );
+        self.count_header_bytes();
         self.update_slots();
+    }
+
+    /// Adds the header bytes sent since the last count to the shared counter.
+    fn count_header_bytes(&mut self) {
+        let sent = self.streams.conn.stats().header_bytes_sent;
+        if sent != self.header_bytes_counted {
+            let new = sent - self.header_bytes_counted;
+            self.shared.header_bytes.fetch_add(new, Ordering::Relaxed);
+            self.header_bytes_counted = sent;
+        }
     }
 
     /// The task ends: handles waiting for this connection learn it is gone; its counters are
     /// final.
     pub fn finish(&mut self) {
-        self.shared.header_bytes_sent.store(
-            self.streams.conn.stats().header_bytes_sent,
-            Ordering::Relaxed,
-        );
+        self.count_header_bytes();
         self.shared.slots.finish();
         self.shared.finished.store(true, Ordering::Release);
         self.shared.changed.notify_waiters();
