@@ -183,9 +183,6 @@ impl<S> std::fmt::Debug for AsyncIo<S> {
 /// The async-std runtime.
 #[cfg(feature = "async-std")]
 pub type AsyncStd = AsyncIo<AsyncStdSpawn>;
-/// The async-std runtime, as a value (for the `handshake` functions).
-#[cfg(feature = "async-std")]
-pub const ASYNC_STD: AsyncStd = AsyncIo(PhantomData);
 
 /// Tasks on async-std's executor.
 #[cfg(feature = "async-std")]
@@ -203,9 +200,6 @@ impl Spawn for AsyncStdSpawn {
 /// The smol runtime.
 #[cfg(feature = "smol")]
 pub type Smol = AsyncIo<SmolSpawn>;
-/// The smol runtime, as a value (for the `handshake` functions).
-#[cfg(feature = "smol")]
-pub const SMOL: Smol = AsyncIo(PhantomData);
 
 /// Tasks on smol's global executor.
 #[cfg(feature = "smol")]

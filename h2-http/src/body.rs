@@ -55,6 +55,34 @@ pub struct Body<M: Mode> {
 enum Kind {
     Full(Option<Bytes>),
     Pipe(Reader),
+    Chunks(Chunks),
+}
+
+/// A body of known length pulled from an iterator: no task, nothing produced ahead of what
+/// the peer can take.
+struct Chunks {
+    /// Bytes still to come.
+    left: u64,
+    /// In a `Mutex` only so the body stays `Sync`; it is reached through `&mut` (`get_mut`),
+    /// never locked.
+    iter: std::sync::Mutex<Box<dyn Iterator<Item = Bytes> + Send>>,
+}
+
+impl Chunks {
+    /// The next chunk, cut to what is left; `None` at the end; an error when the iterator
+    /// gave less than announced.
+    fn next(&mut self) -> Option<Result<Bytes, Error>> {
+        if self.left == 0 {
+            return None;
+        }
+        let iter = self.iter.get_mut().unwrap_or_else(|e| e.into_inner());
+        let Some(mut chunk) = iter.next() else {
+            return Some(Err(Error::Malformed("body shorter than its length")));
+        };
+        chunk.truncate(self.left.min(chunk.len() as u64) as usize);
+        self.left -= chunk.len() as u64;
+        Some(Ok(chunk))
+    }
 }
 
 /// The reading end of a [`Pipe`]; closes it when dropped.
@@ -89,6 +117,19 @@ impl<M: Mode> Body<M> {
         (sender, Body::of(Kind::Pipe(Reader(pipe))))
     }
 
+    /// A body of exactly `len` bytes taken from `chunks` only as the peer can receive them
+    /// (flow control, RFC 9113 §5.2): no task or thread produces it and nothing is buffered
+    /// ahead, so a large body costs no memory in proportion to its length (slices of one
+    /// static buffer, say, or of a file read as it goes). Its length is announced
+    /// (`content-length`); chunks beyond it are cut, and an iterator that ends early fails
+    /// the body (the stream is reset with INTERNAL_ERROR).
+    pub fn chunks(len: u64, chunks: impl Iterator<Item = Bytes> + Send + 'static) -> Body<M> {
+        Body::of(Kind::Chunks(Chunks {
+            left: len,
+            iter: std::sync::Mutex::new(Box::new(chunks)),
+        }))
+    }
+
     /// For adapters: a body the connection receives on `stream` (`StreamId::ZERO` over
     /// HTTP/1.1), filled through the returned [`Inbox`]; what its reader consumes is reported
     /// to `release`, and with `ask` its first read too (HTTP/1.1: `Expect: 100-continue`).
@@ -102,6 +143,7 @@ impl<M: Mode> Body<M> {
         match &self.kind {
             Kind::Full(b) => b.as_ref().is_none_or(|b| b.is_empty()),
             Kind::Pipe(_) => false,
+            Kind::Chunks(c) => c.left == 0,
         }
     }
 
@@ -110,6 +152,7 @@ impl<M: Mode> Body<M> {
         match &self.kind {
             Kind::Full(b) => Some(b.as_ref().map_or(0, |b| b.len() as u64)),
             Kind::Pipe(_) => None,
+            Kind::Chunks(c) => Some(c.left),
         }
     }
 
@@ -117,7 +160,7 @@ impl<M: Mode> Body<M> {
     pub fn whole(&self) -> Option<Bytes> {
         match &self.kind {
             Kind::Full(b) => Some(b.clone().unwrap_or_default()),
-            Kind::Pipe(_) => None,
+            Kind::Pipe(_) | Kind::Chunks(_) => None,
         }
     }
 
@@ -134,6 +177,7 @@ impl<M: Mode> Body<M> {
         match &mut self.kind {
             Kind::Full(b) => Poll::Ready(b.take().filter(|b| !b.is_empty()).map(data)),
             Kind::Pipe(r) => r.0.poll_pop(cx, true).map(|i| i.and_then(frame)),
+            Kind::Chunks(c) => Poll::Ready(c.next().map(|r| r.map(Frame::Data))),
         }
     }
 }
@@ -198,6 +242,7 @@ impl Body<Blocking> {
         match &mut self.kind {
             Kind::Full(b) => b.take().filter(|b| !b.is_empty()).map(data),
             Kind::Pipe(r) => frame(r.0.next_blocking()?),
+            Kind::Chunks(c) => c.next().map(|r| r.map(Frame::Data)),
         }
     }
 
@@ -294,6 +339,7 @@ impl<M: Mode> std::fmt::Debug for Body<M> {
         let kind = match self.kind {
             Kind::Full(_) => "full",
             Kind::Pipe(_) => "streamed",
+            Kind::Chunks(_) => "chunks",
         };
         f.debug_struct("Body").field("kind", &kind).finish()
     }
@@ -433,6 +479,12 @@ impl Outgoing {
                 Poll::Ready(Some(Item::Fail(Error::Reset(reason)))) => Chunk::Abort(reason),
                 Poll::Ready(Some(Item::Fail(_))) => Chunk::Abort(Reason::INTERNAL_ERROR),
             },
+            Kind::Chunks(_) if !data => return Poll::Pending,
+            Kind::Chunks(c) => match c.next() {
+                None => Chunk::End,
+                Some(Ok(d)) => Chunk::Data(d, c.left == 0),
+                Some(Err(_)) => Chunk::Abort(Reason::INTERNAL_ERROR),
+            },
         };
         self.touched = true;
         Poll::Ready(chunk)
@@ -443,7 +495,7 @@ impl Outgoing {
     /// with END_STREAM (RFC 9113 §8.1; gRPC's trailers-only response).
     pub fn take_end(&mut self) -> Option<Option<HeaderMap>> {
         match &self.kind {
-            Kind::Full(_) => None,
+            Kind::Full(_) | Kind::Chunks(_) => None,
             Kind::Pipe(r) => r.0.take_end(),
         }
     }

@@ -47,6 +47,7 @@ fn route(req: Request<Body>) -> Response<Body> {
             }
             Body::from(demo::PUSH_PAGE)
         }
+        Route::Bytes(n) => Body::chunks(n as u64, h2_testkit::demo::fill(n)),
         _ => Body::from(route.fixed_body().unwrap_or_default()),
     };
     route.response(body)

@@ -14,6 +14,7 @@ fn handler(req: Request<Body>) -> Response<Body> {
     let route = Route::of(req.method(), req.uri());
     let body = match route {
         Route::Echo => req.into_body(),
+        Route::Bytes(n) => Body::chunks(n as u64, h2_testkit::demo::fill(n)),
         _ => Body::from(route.fixed_body().unwrap_or_default()),
     };
     route.response(body)

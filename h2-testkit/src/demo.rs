@@ -107,12 +107,13 @@ impl Route {
         }
     }
 
-    /// The whole body when the request alone determines it; `None` for [`Route::Echo`],
+    /// The whole body when the request alone determines it and it is small; `None` for
+    /// [`Route::Bytes`] (slices of one static buffer: [`fill`]), and for [`Route::Echo`],
     /// [`Route::Stream`] and [`Route::Trailers`], whose bodies the runtime produces over time.
     pub fn fixed_body(&self) -> Option<Bytes> {
         match self {
             Route::Hello => Some(Bytes::from_static(HELLO.as_bytes())),
-            Route::Bytes(n) => Some(Bytes::from(vec![BYTES_FILL; *n])),
+            Route::Bytes(_) => None,
             Route::BadLength => Some(Bytes::from_static(BAD_LENGTH.as_bytes())),
             Route::Push => Some(Bytes::from_static(PUSH_PAGE.as_bytes())),
             Route::NotFound => Some(Bytes::from_static(NOT_FOUND.as_bytes())),
@@ -428,6 +429,19 @@ pub fn client_exit(outcome: Result<bool, Box<dyn std::error::Error>>) -> ! {
     })
 }
 
+/// One buffer of [`BYTES_FILL`] that every `GET /bytes/N` body is cut from.
+static FILL: [u8; 16 * 1024] = [BYTES_FILL; 16 * 1024];
+
+/// The body of `GET /bytes/N`: `n` bytes of [`BYTES_FILL`] as slices of one static buffer, so
+/// serving it allocates nothing in proportion to `n` (for `Body::chunks`, which takes each
+/// slice only when the peer can receive it).
+pub fn fill(n: usize) -> impl Iterator<Item = Bytes> + Send + 'static {
+    let full = n / FILL.len();
+    let rest = n % FILL.len();
+    std::iter::repeat_n(Bytes::from_static(&FILL), full)
+        .chain((rest > 0).then(|| Bytes::from_static(&FILL[..rest])))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,7 +503,11 @@ mod tests {
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.headers()["trailer"], TRAILER_NAME);
         assert_eq!(trailers()[TRAILER_NAME], TRAILER_VALUE);
-        assert_eq!(Route::Bytes(3).fixed_body().as_deref(), Some(&b"xxx"[..]));
+        assert_eq!(Route::Bytes(3).fixed_body(), None);
+        let all: Vec<u8> = fill(40_000).flat_map(|b| b.to_vec()).collect();
+        assert_eq!(all.len(), 40_000);
+        assert!(all.iter().all(|&b| b == BYTES_FILL));
+        assert_eq!(fill(0).count(), 0);
         assert_eq!(Route::Echo.fixed_body(), None);
     }
 

@@ -21,6 +21,7 @@ pub async fn route<R: Runtime>(req: Request<Body>) -> Response<Body> {
             push(&req).await;
             Body::from(demo::PUSH_PAGE)
         }
+        Route::Bytes(n) => Body::chunks(n as u64, demo::fill(n)),
         _ => route.fixed_body().map(Body::from).unwrap_or_default(),
     };
     route.response(body)
