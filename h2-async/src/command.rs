@@ -3,10 +3,10 @@
 
 use crate::Body;
 use h2_http::body::Async;
+use h2_http::handle::StreamCommand;
 use h2_http::reply::ReplyTx;
 use h2_http::Error;
-use h2core::{Header, StreamId};
-use http::Response;
+use h2core::Header;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -27,15 +27,8 @@ pub(crate) enum Command {
     /// A `send` future was dropped before its response head: reset the streams nobody waits
     /// for any more with CANCEL (RFC 9113 §8.1, §5.4.2).
     Abandoned,
-    /// A 1xx response before the final one (RFC 9113 §8.1).
-    Informational { stream: StreamId, head: Vec<Header> },
-    /// PUSH_PROMISE `request` on `parent`, then `response` on the promised stream (§8.4).
-    Push {
-        parent: StreamId,
-        request: Vec<Header>,
-        response: Response<Body>,
-        tx: oneshot::Sender<Result<(), Error>>,
-    },
+    /// What a handler's `StreamHandle` asked: a 1xx response or a push (RFC 9113 §8.1, §8.4).
+    Stream(StreamCommand<Async>),
     /// Graceful shutdown (GOAWAY, §6.8).
     Shutdown,
     /// Measure a round trip (PING, §6.7).

@@ -3,13 +3,13 @@
 //! wants more, writes what it queues, runs each request's handler as a task of its own, and
 //! hands an `Upgrade: h2c` over to HTTP/2.
 
-use crate::command::Command;
 use crate::handle::StreamHandle;
 use crate::handler::Handler;
 use crate::rt::{Runtime, Sleep};
 use crate::Body;
 use bytes::{Bytes, BytesMut};
 use h2_http::body::Async;
+use h2_http::handle::Route;
 use h2_http::http1::{Http1Server, Step, Wire};
 use h2_http::Error;
 use h2core::shell::Transport;
@@ -64,6 +64,7 @@ where
     let mut sleep = R::sleep_until(R::now() + Duration::from_secs(3600));
     // The handler's StreamHandle: over HTTP/1.1 it sends interim (1xx) responses only.
     let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel();
+    let route: Route<Async> = Arc::new(move |cmd| cmd_tx.send(cmd).is_ok());
     // The running handler's answer; `Err`: it panicked.
     let mut answer: Option<oneshot::Receiver<Response<Body>>> = None;
     let mut upgraded = None;
@@ -80,9 +81,7 @@ where
                 progress = true;
             }
             while let Poll::Ready(Some(cmd)) = cmd_rx.poll_recv(cx) {
-                if let Command::Informational { head, .. } = cmd {
-                    server.informational(&mut transport, &head);
-                }
+                server.stream_command(&mut transport, cmd);
                 progress = true;
             }
             while let Poll::Ready(Some((tag, c))) = consumed_rx.poll_recv(cx) {
@@ -114,7 +113,7 @@ where
                 match server.step(&mut wire, R::now(), cx, &mut progress) {
                     Step::Idle => {}
                     Step::Request(mut req) => {
-                        let handle = StreamHandle::new(StreamId::ZERO, cmd_tx.clone());
+                        let handle = StreamHandle::new(StreamId::ZERO, route.clone());
                         req.extensions_mut().insert(handle);
                         // The handler runs as its own task; if it panics, its sender is
                         // dropped unsent.

@@ -10,6 +10,7 @@ use crate::shared::Shared;
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 use h2_http::body::{Async, Consumed};
+use h2_http::handle::Route;
 use h2_http::Error;
 use h2core::{Connection, Event, Reason, StreamId};
 use std::collections::HashMap;
@@ -42,8 +43,8 @@ pub(crate) struct Session {
     pub shared: Arc<Shared>,
     user_rx: mpsc::UnboundedReceiver<Command>,
     user_open: bool,
-    /// Commands of the handles this task gives out (`StreamHandle`).
-    internal_tx: mpsc::UnboundedSender<Command>,
+    /// How the handles this task gives out (`StreamHandle`) reach it.
+    route: Route<Async>,
     internal_rx: mpsc::UnboundedReceiver<Command>,
     /// What readers of received bodies consumed.
     consumed_rx: mpsc::UnboundedReceiver<(StreamId, Consumed)>,
@@ -69,6 +70,8 @@ impl Session {
         shared: Arc<Shared>,
     ) -> Session {
         let (internal_tx, internal_rx) = mpsc::unbounded_channel();
+        let route: Route<Async> =
+            Arc::new(move |cmd| internal_tx.send(Command::Stream(cmd)).is_ok());
         let (consumed_tx, consumed_rx) = mpsc::unbounded_channel();
         let release = Arc::new(move |stream, c| {
             let _ = consumed_tx.send((stream, c));
@@ -84,7 +87,7 @@ impl Session {
             shared,
             user_rx,
             user_open: true,
-            internal_tx,
+            route,
             internal_rx,
             consumed_rx,
             ping: None,
@@ -145,17 +148,7 @@ impl Session {
                 }
             }
             Command::Abandoned => self.streams.abandoned(),
-            Command::Informational { stream, head } => {
-                let _ = self.conn().send_informational(stream, head);
-            }
-            Command::Push {
-                parent,
-                request,
-                response,
-                tx,
-            } => {
-                let _ = tx.send(self.streams.push(parent, request, response));
-            }
+            Command::Stream(cmd) => self.streams.stream_command(cmd),
             Command::Shutdown => {
                 let _ = self.conn().shutdown(now);
             }
@@ -270,7 +263,7 @@ impl Session {
         let RoleState::Server { handler } = &self.role else {
             return;
         };
-        let handle = StreamHandle::new(stream, self.internal_tx.clone());
+        let handle = StreamHandle::new(stream, self.route.clone());
         request.extensions_mut().insert(handle);
         self.fresh_handlers
             .push(Responding::new(stream, handler, request));

@@ -10,6 +10,7 @@
 //! handler, so TCP's own flow control slows a client the handler does not keep up with.
 
 use crate::body::{Body, Chunk, Consumed, Inbox, Mode, Outgoing, Release};
+use crate::handle::StreamCommand;
 use crate::Error;
 use bytes::{Bytes, BytesMut};
 use h2core::http1::{self, BodyEvent, BodyKind, Http1Error, IncomingRequest, ServerConn};
@@ -349,9 +350,20 @@ impl<M: Mode> Http1Server<M> {
         }
     }
 
+    /// Carries out what a handler's [`StreamHandle`](crate::handle::StreamHandle) asked: a
+    /// 1xx becomes an interim response; a push fails, as HTTP/1.1 has none.
+    pub fn stream_command(&mut self, t: &mut Transport, cmd: StreamCommand<M>) {
+        match cmd {
+            StreamCommand::Informational { head, .. } => self.informational(t, &head),
+            StreamCommand::Push { done, .. } => {
+                done.send(Err(Error::Malformed("server push needs HTTP/2")))
+            }
+        }
+    }
+
     /// The handler sends a 1xx response before its final one (RFC 9110 §15.2; none to an
     /// HTTP/1.0 client); ignored once the final response started.
-    pub fn informational(&mut self, t: &mut Transport, head: &[h2core::Header]) {
+    fn informational(&mut self, t: &mut Transport, head: &[h2core::Header]) {
         let State::Exchange(x) = &self.state else {
             return;
         };

@@ -5,7 +5,9 @@
 #![forbid(unsafe_code)]
 
 pub mod body;
+pub mod handle;
 pub mod http1;
+pub mod oneshot;
 mod pipe;
 pub mod pool;
 pub mod reply;

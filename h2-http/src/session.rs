@@ -10,6 +10,7 @@
 
 use crate::body::Release;
 use crate::body::{Body, Chunk, Consumed, Inbox, Mode, Outgoing};
+use crate::handle::StreamCommand;
 use crate::reply::{self, PushPromise, PushedResponse, Reply, ReplyTx};
 use crate::{Error, OnInformational};
 use bytes::Bytes;
@@ -204,6 +205,23 @@ impl<M: Mode> Session<M> {
             .map_err(Error::User)?;
         self.send_head_and_body(promised, head, response.into_body());
         Ok(())
+    }
+
+    /// Carries out what a handler's [`StreamHandle`](crate::handle::StreamHandle) asked: a
+    /// 1xx response (refused by the core once the final response started, RFC 9113 §8.1), or
+    /// a push, whose outcome goes back to the handle.
+    pub fn stream_command(&mut self, cmd: StreamCommand<M>) {
+        match cmd {
+            StreamCommand::Informational { stream, head } => {
+                let _ = self.conn.send_informational(stream, head);
+            }
+            StreamCommand::Push {
+                parent,
+                request,
+                response,
+                done,
+            } => done.send(self.push(parent, request, response)),
+        }
     }
 
     /// The reader of `stream`'s received body consumed bytes: they go back to flow control

@@ -255,8 +255,7 @@ impl EventLoop {
         let now = (self.clock)();
         let key = match &msg {
             Msg::Respond { key, .. }
-            | Msg::Push { key, .. }
-            | Msg::Informational { key, .. }
+            | Msg::Stream { key, .. }
             | Msg::Body { key }
             | Msg::Consumed { key, .. } => Some(*key),
             _ => None,
@@ -299,24 +298,9 @@ impl EventLoop {
             (Msg::Respond { response, .. }, Proto::H1(h1)) => {
                 h1.server.respond(&mut c.sock.transport, Some(response))
             }
-            (Msg::Informational { stream, head, .. }, Proto::H2(h2)) => {
-                // Before the handler's response (sent after this, from the same thread).
-                let _ = h2.conn().send_informational(stream, head);
-            }
-            (Msg::Informational { head, .. }, Proto::H1(h1)) => {
-                h1.server.informational(&mut c.sock.transport, &head)
-            }
-            (
-                Msg::Push {
-                    parent,
-                    request,
-                    response,
-                    reply,
-                    ..
-                },
-                Proto::H2(h2),
-            ) => {
-                let _ = reply.send(h2.session.push(parent, request, response));
+            (Msg::Stream { cmd, .. }, Proto::H2(h2)) => h2.session.stream_command(cmd),
+            (Msg::Stream { cmd, .. }, Proto::H1(h1)) => {
+                h1.server.stream_command(&mut c.sock.transport, cmd)
             }
             (
                 Msg::Consumed {
@@ -457,10 +441,8 @@ fn conn_for(conns: &mut Slab<Conn>, key: Option<Key>) -> Option<(usize, &mut Con
 fn gone(msg: Msg) {
     match msg {
         // Its body is dropped with it: a sender feeding it fails.
-        Msg::Respond { .. } | Msg::Informational { .. } => {}
-        Msg::Push { reply, .. } => {
-            let _ = reply.send(Err(Error::ConnectionGone));
-        }
+        // A push's outcome is dropped with it: the handler sees the connection gone.
+        Msg::Respond { .. } | Msg::Stream { .. } => {}
         // Not started here: the pool may send it elsewhere, with its body.
         Msg::Request { reply, body, .. } => {
             let err = Error::User(h2core::UserError::ConnectionClosed);

@@ -6,8 +6,10 @@
 
 use crate::io::Socket;
 use crate::remote::{Ctx, Role};
+use crate::StreamHandle;
 use bytes::{Bytes, BytesMut};
 use h2_http::body::Blocking;
+use h2_http::handle::Route;
 use h2_http::session::Session;
 use h2core::Connection;
 use std::sync::atomic::Ordering;
@@ -17,6 +19,8 @@ pub(crate) struct H2 {
     pub(crate) session: Session<Blocking>,
     /// Brings the loop back to this connection when a body it sends has more.
     waker: Waker,
+    /// How its handlers reach it (`StreamHandle`).
+    route: Route<Blocking>,
     /// `read_buf` holds bytes not yet fed to the core (the sniffed preface, what followed 101).
     unparsed: bool,
     /// Client: the header bytes already added to the pool's count.
@@ -39,6 +43,7 @@ impl H2 {
         H2 {
             session,
             waker: ctx.remote.body_waker(ctx.key),
+            route: ctx.remote.route(ctx.key),
             unparsed: false,
             header_bytes_counted: 0,
         }
@@ -123,8 +128,10 @@ impl H2 {
                 }
                 Role::Server { .. } => {}
             }
-            if let Some((stream, request)) = self.session.event(ev) {
+            if let Some((stream, mut request)) = self.session.event(ev) {
                 if let Role::Server { dispatch } = ctx.role {
+                    let handle = StreamHandle::new(stream, self.route.clone());
+                    request.extensions_mut().insert(handle);
                     dispatch(ctx.key, stream, request);
                 }
             }

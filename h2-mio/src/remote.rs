@@ -4,6 +4,7 @@
 use crate::response::PushPromise;
 use crate::Body;
 use h2_http::body::{Blocking, Consumed, Release};
+use h2_http::handle::{Route, StreamCommand};
 use h2_http::reply::ReplyTx;
 use h2_http::{Error, OnInformational};
 use h2core::shell::pool::Slots;
@@ -35,18 +36,10 @@ pub(crate) enum Msg {
         stream: StreamId,
         response: Response<Body>,
     },
-    /// A 1xx response ahead of the final one (`StreamId::ZERO`: over HTTP/1.1).
-    Informational {
+    /// What a handler's `StreamHandle` asked: a 1xx response or a push.
+    Stream {
         key: Key,
-        stream: StreamId,
-        head: Vec<Header>,
-    },
-    Push {
-        key: Key,
-        parent: StreamId,
-        request: Vec<Header>,
-        response: Response<Body>,
-        reply: mpsc::Sender<Result<(), Error>>,
+        cmd: StreamCommand<Blocking>,
     },
     /// A body the loop sends has something new.
     Body { key: Key },
@@ -105,6 +98,12 @@ impl Remote {
             }
         }
         Waker::from(Arc::new(BodyWake(self.clone(), key)))
+    }
+
+    /// How the handlers of connection `key` reach it (`StreamHandle`).
+    pub(crate) fn route(&self, key: Key) -> Route<Blocking> {
+        let remote = self.clone();
+        Arc::new(move |cmd| remote.send(Msg::Stream { key, cmd }).is_ok())
     }
 
     /// Tells the loop what the readers of connection `key`'s received bodies consumed.

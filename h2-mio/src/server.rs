@@ -9,54 +9,14 @@ use crate::remote::{Dispatch, Key, Msg, Remote, Role};
 use crate::workers::Workers;
 use crate::Body;
 use bytes::BytesMut;
-use h2_http::Error;
 use h2core::{Config, Connection, StreamId};
 use http::{Request, Response};
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 
-/// The handler's handle on its stream, found in the request's extensions: push responses
-/// (RFC 9113 §8.4) and send 1xx informational responses (§8.1) before the final one.
-#[derive(Clone)]
-pub struct StreamHandle {
-    remote: Remote,
-    key: Key,
-    /// `StreamId::ZERO`: the request arrived over HTTP/1.1.
-    stream: StreamId,
-}
-
-impl StreamHandle {
-    /// Sends a 1xx response (e.g. 103 Early Hints, RFC 8297) ahead of the final response
-    /// (RFC 9113 §8.1; over HTTP/1.1 an interim response, RFC 9110 §15.2, which an HTTP/1.0
-    /// client does not get). Call it before the handler returns: it goes out before the
-    /// final response's head; afterwards it is ignored.
-    pub fn informational(&self, response: Response<()>) -> Result<(), Error> {
-        self.remote.send(Msg::Informational {
-            key: self.key,
-            stream: self.stream,
-            head: h2_http::response_to_h2(&response),
-        })
-    }
-
-    /// Promises `request` (a GET or HEAD with an authority) and sends `response` on the
-    /// promised stream; blocks until the loop did. Call it before returning the response of
-    /// the request it came with. Fails when the client disabled push (SETTINGS_ENABLE_PUSH = 0),
-    /// and over HTTP/1.1, which has no push.
-    pub fn push(&self, request: Request<()>, response: Response<Body>) -> Result<(), Error> {
-        if self.stream == StreamId::ZERO {
-            return Err(Error::Malformed("server push needs HTTP/2"));
-        }
-        let (reply, rx) = mpsc::channel();
-        self.remote.send(Msg::Push {
-            key: self.key,
-            parent: self.stream,
-            request: h2_http::request_to_h2(&request, "http"),
-            response,
-            reply,
-        })?;
-        rx.recv().map_err(|_| Error::ConnectionGone)?
-    }
-}
+/// The handler's handle on its stream, found in the request's extensions: 1xx responses
+/// before the final one and server push, blocking (see `h2_http::handle`).
+pub type StreamHandle = h2_http::handle::StreamHandle<h2_http::body::Blocking>;
 
 /// Stops a server gracefully: no new connections, GOAWAY on every HTTP/2 connection (RFC 9113
 /// §6.8), and `serve` returns once all of them are closed. From [`Server::shutdown_handle`];
@@ -201,19 +161,14 @@ where
     ev.run()
 }
 
-/// Runs the handler on the thread pool as soon as the request head arrived (a request over
-/// a [`StreamHandle`]); its body streams in meanwhile, its response comes back through
+/// Runs the handler on the thread pool as soon as the request head arrived (with its
+/// [`StreamHandle`]); its body streams in meanwhile, its response comes back through
 /// the loop's channel. A handler that panics answers 500.
 fn dispatch<F>(handler: Arc<F>, workers: Workers, remote: Remote) -> Dispatch
 where
     F: Fn(Request<Body>) -> Response<Body> + Send + Sync + 'static,
 {
-    Arc::new(move |key: Key, stream: StreamId, mut req: Request<Body>| {
-        req.extensions_mut().insert(StreamHandle {
-            remote: remote.clone(),
-            key,
-            stream,
-        });
+    Arc::new(move |key: Key, stream: StreamId, req: Request<Body>| {
         let (handler, remote) = (handler.clone(), remote.clone());
         workers.execute(move || {
             let run = std::panic::AssertUnwindSafe(|| handler(req));

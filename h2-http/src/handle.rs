@@ -1,0 +1,132 @@
+//! A server handler's handle on its stream, the same on every runtime: found in the request's
+//! extensions, it sends 1xx responses before the final one (RFC 9113 §8.1) and pushes
+//! responses (§8.4). What it asks goes to the connection as a [`StreamCommand`], which the
+//! adapter hands to [`Session::stream_command`](crate::session::Session::stream_command) (or,
+//! over HTTP/1.1, to [`Http1Server::stream_command`](crate::http1::Http1Server::stream_command)).
+
+use crate::body::{Async, Blocking, Body, Mode};
+use crate::oneshot;
+use crate::Error;
+use h2core::{Header, StreamId};
+use http::{Request, Response};
+use std::sync::Arc;
+
+/// What a handler's [`StreamHandle`] asks of its connection.
+pub enum StreamCommand<M: Mode> {
+    /// A 1xx response on `stream` ahead of the final one.
+    Informational {
+        /// The stream (`StreamId::ZERO` over HTTP/1.1).
+        stream: StreamId,
+        /// The response head, `:status` first.
+        head: Vec<Header>,
+    },
+    /// PUSH_PROMISE `request` on `parent`, then `response` on the promised stream; the
+    /// outcome goes to `done`.
+    Push {
+        /// The stream whose request the push belongs to.
+        parent: StreamId,
+        /// The promised request's head.
+        request: Vec<Header>,
+        /// The pushed response.
+        response: Response<Body<M>>,
+        /// Where the outcome goes.
+        done: oneshot::Sender<Result<(), Error>>,
+    },
+}
+
+/// How a handle reaches its connection: false once the connection is gone.
+pub type Route<M> = Arc<dyn Fn(StreamCommand<M>) -> bool + Send + Sync>;
+
+/// The handler's handle on its stream, found in the request's extensions: push responses
+/// (RFC 9113 §8.4) and send 1xx informational responses (§8.1) before the final one. Over
+/// HTTP/1.1 a 1xx is an interim response (RFC 9110 §15.2), and push fails.
+pub struct StreamHandle<M: Mode> {
+    stream: StreamId,
+    route: Route<M>,
+}
+
+impl<M: Mode> Clone for StreamHandle<M> {
+    fn clone(&self) -> Self {
+        StreamHandle {
+            stream: self.stream,
+            route: self.route.clone(),
+        }
+    }
+}
+
+impl<M: Mode> std::fmt::Debug for StreamHandle<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamHandle")
+            .field("stream", &self.stream)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M: Mode> StreamHandle<M> {
+    /// For adapters: the handle of `stream` (`StreamId::ZERO` over HTTP/1.1), whose commands
+    /// go through `route`.
+    pub fn new(stream: StreamId, route: Route<M>) -> StreamHandle<M> {
+        StreamHandle { stream, route }
+    }
+
+    /// Sends a 1xx response (e.g. 103 Early Hints, RFC 8297) ahead of the final response (RFC
+    /// 9113 §8.1; over HTTP/1.1 an interim response, RFC 9110 §15.2, which an HTTP/1.0 client
+    /// does not get). One sent before the handler returns goes out before the final head;
+    /// afterwards it is ignored.
+    pub fn informational(&self, response: Response<()>) -> Result<(), Error> {
+        let head = crate::response_to_h2(&response);
+        let sent = (self.route)(StreamCommand::Informational {
+            stream: self.stream,
+            head,
+        });
+        sent.then_some(()).ok_or(Error::ConnectionGone)
+    }
+
+    /// Asks for the push; the receiver gets the outcome.
+    fn start_push(
+        &self,
+        request: Request<()>,
+        response: Response<Body<M>>,
+    ) -> Result<oneshot::Receiver<Result<(), Error>>, Error> {
+        if self.stream == StreamId::ZERO {
+            return Err(Error::Malformed("server push needs HTTP/2"));
+        }
+        let (done, outcome) = oneshot::channel(None);
+        let sent = (self.route)(StreamCommand::Push {
+            parent: self.stream,
+            request: crate::request_to_h2(&request, "http"),
+            response,
+            done,
+        });
+        sent.then_some(outcome).ok_or(Error::ConnectionGone)
+    }
+}
+
+impl StreamHandle<Async> {
+    /// Promises `request` (a GET or HEAD with an authority) and sends `response` on the
+    /// promised stream (RFC 9113 §8.4). Fails when the client disabled push
+    /// (SETTINGS_ENABLE_PUSH = 0), and over HTTP/1.1, which has no push.
+    pub async fn push(
+        &self,
+        request: Request<()>,
+        response: Response<Body<Async>>,
+    ) -> Result<(), Error> {
+        let outcome = self.start_push(request, response)?;
+        outcome.await.unwrap_or(Err(Error::ConnectionGone))
+    }
+}
+
+impl StreamHandle<Blocking> {
+    /// Promises `request` (a GET or HEAD with an authority) and sends `response` on the
+    /// promised stream, blocking until the connection did (RFC 9113 §8.4). Call it before
+    /// returning the response of the request it came with. Fails when the client disabled
+    /// push (SETTINGS_ENABLE_PUSH = 0), and over HTTP/1.1, which has no push.
+    pub fn push(
+        &self,
+        request: Request<()>,
+        response: Response<Body<Blocking>>,
+    ) -> Result<(), Error> {
+        let mut outcome = self.start_push(request, response)?;
+        outcome.wait().unwrap_or(Err(Error::ConnectionGone))
+    }
+}
