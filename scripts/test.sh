@@ -45,3 +45,6 @@ cargo test --workspace --all-targets
 
 log "doc tests"
 cargo test --workspace --doc
+
+log "fuzz (20 s per target, from the seeds; skipped without nightly and cargo-fuzz)"
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"

@@ -1,7 +1,9 @@
-//! The connection as a server (RFC 9113) on any bytes: never a panic, memory bounded.
+//! cargo-fuzz target `connection_server`: the body, and the properties it checks, are
+//! `bodies::connection_server`, shared with the replay test (h2core/tests/fuzz_regressions.rs).
 #![no_main]
 
-#[path = "connection_common.rs"]
-mod common;
+#[path = "bodies.rs"]
+#[allow(dead_code)] // each binary runs one of the shared bodies
+mod bodies;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| common::run(h2core::Role::Server, data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| bodies::connection_server(data));
