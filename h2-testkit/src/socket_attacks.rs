@@ -862,7 +862,15 @@ pub fn cve_2019_9513_priority_loops_and_idle_streams_within_the_limit_leave_the_
             let mut frames = priority_loop(400);
             frames
                 .extend((0..500).map(|i| P::priority(1001 + 2 * (round * 500 + i), 3, 16, false)));
+            // The PING's ACK says the server has read the whole batch: the next one, more than
+            // a window later, cannot fall in the same window however slowly the server reads
+            // (a sleep alone would not say when it read).
+            frames.push(P::ping(*b"batch-ok"));
             a.send(&frames).await;
+            let end = a
+                .read_until(PROMPTLY, |f| f.kind == PING && f.flags & 0x1 != 0)
+                .await;
+            assert_eq!(end, End::Found, "round {round}: {}", a.last_frames());
             sleep(Duration::from_millis(250)).await;
         }
         a.send(&[P::get(1, "/")]).await;
