@@ -1,6 +1,7 @@
 //! HTTP/1.1 on the shared port has the same deadlines as HTTP/2: a head that trickles in
 //! (slowloris) gets 408 after `handshake_timeout`, and an idle keep-alive connection closes after
-//! `idle_timeout`; other connections are served meanwhile.
+//! `idle_timeout`; other connections are served meanwhile. The timeouts are short and the tests
+//! wait for their outcome (408, EOF), never asserting how long it took: CI shares its cores.
 
 use h2_tokio::{Body, Server};
 use http::{Request, Response};
@@ -18,10 +19,20 @@ async fn start(config: h2core::Config) -> SocketAddr {
     addr
 }
 
+/// A hang guard only: the server closes long before this unless the timeout is broken.
+const HANG_GUARD: Duration = Duration::from_secs(60);
+
+/// Everything the server sends until it closes the connection.
 async fn read_to_end(s: &mut TcpStream) -> Vec<u8> {
     let mut out = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
-    out
+    match tokio::time::timeout(HANG_GUARD, s.read_to_end(&mut out)).await {
+        Ok(Ok(_)) => out,
+        Ok(Err(e)) => panic!("reading to EOF: {e} (after {} bytes)", out.len()),
+        Err(_) => panic!(
+            "the server never closed the connection (hang guard {HANG_GUARD:?}); got {:?}",
+            String::from_utf8_lossy(&out)
+        ),
+    }
 }
 
 async fn get_ok(addr: SocketAddr) {
@@ -46,7 +57,6 @@ async fn a_trickling_http1_head_gets_408_after_handshake_timeout() {
     slow.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n")
         .await
         .unwrap();
-    let started = tokio::time::Instant::now();
     // Another client is served while the slow one hangs.
     get_ok(addr).await;
     let out = read_to_end(&mut slow).await;
@@ -55,7 +65,6 @@ async fn a_trickling_http1_head_gets_408_after_handshake_timeout() {
         "{}",
         String::from_utf8_lossy(&out)
     );
-    assert!(started.elapsed() < Duration::from_secs(5));
 }
 
 #[tokio::test]
@@ -67,7 +76,6 @@ async fn an_idle_http1_keep_alive_connection_closes_after_idle_timeout() {
     s.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
         .await
         .unwrap();
-    let started = tokio::time::Instant::now();
     let out = read_to_end(&mut s).await;
     // The response, then EOF once idle: no 408 for a connection between requests.
     assert!(
@@ -76,5 +84,4 @@ async fn an_idle_http1_keep_alive_connection_closes_after_idle_timeout() {
         String::from_utf8_lossy(&out)
     );
     assert!(!out.windows(3).any(|w| w == b"408"));
-    assert!(started.elapsed() < Duration::from_secs(5));
 }
