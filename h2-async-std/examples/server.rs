@@ -2,7 +2,7 @@
 //! `h2_testkit::demo`) over HTTP/1.1, h2c (prior knowledge or Upgrade) and h2 over TLS.
 //!
 //! ```sh
-//! cargo run --release -p h2-async-std --example server -- [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N]
+//! cargo run --release -p h2-async-std --example server -- [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N] [--h2-only]
 //! ```
 //! Ctrl-C shuts down gracefully.
 

@@ -72,6 +72,7 @@ pub struct Server<R: Runtime> {
     listener: R::TcpListener,
     config: Config,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    http2_only: bool,
     shutdown: Option<Box<dyn Future<Output = ()> + Send + Unpin>>,
     handle: ShutdownHandle,
 }
@@ -87,6 +88,7 @@ impl<R: Runtime> Server<R> {
             listener: R::bind(addr).await?,
             config: Config::server(),
             tls: None,
+            http2_only: false,
             shutdown: None,
             handle: ShutdownHandle(Arc::new(watch::channel(false).0)),
         })
@@ -109,6 +111,14 @@ impl<R: Runtime> Server<R> {
         self.tls = Some(tokio_rustls::TlsAcceptor::from(crate::tls::with_alpn(
             config,
         )));
+        self
+    }
+
+    /// Serves HTTP/2 only: no HTTP/1.1 on this port, whatever a client sends first is read as
+    /// the HTTP/2 preface, so anything else is a PROTOCOL_ERROR connection error (RFC 9113
+    /// §3.4); over TLS, HTTP/2 whatever ALPN chose.
+    pub fn http2_only(mut self) -> Server<R> {
+        self.http2_only = true;
         self
     }
 
@@ -163,12 +173,18 @@ impl<R: Runtime> Server<R> {
                     let config = self.config.clone();
                     let stop = stop_rx.clone();
                     let tls = self.tls.clone();
+                    // What the connection speaks is decided from the accept on (`Accept`).
+                    let accept = match &tls {
+                        None => Accept::cleartext(config.clone(), R::now()),
+                        Some(_) => Accept::tls(config.clone(), R::now()),
+                    };
+                    let accept = if self.http2_only { accept.http2_only() } else { accept };
                     let span = tracing::debug_span!("connection", %peer);
                     let task = tasks.start();
                     R::spawn(tracing::Instrument::instrument(async move {
                         let result = match tls {
-                            None => serve_connection::<R, _>(socket, config, handler, stop).await,
-                            Some(acceptor) => serve_tls::<R>(acceptor, socket, config, handler, stop).await,
+                            None => serve_connection::<R, _>(socket, accept, config, handler, stop).await,
+                            Some(acceptor) => serve_tls::<R>(acceptor, socket, accept, config, handler, stop).await,
                         };
                         if let Err(e) = result {
                             tracing::debug!("connection: {e}");
@@ -280,6 +296,7 @@ where
 /// One accepted cleartext connection: HTTP/2 by prior knowledge, or HTTP/1.1 (`Accept`).
 async fn serve_connection<R, IO>(
     mut io: IO,
+    mut accept: Accept,
     config: Config,
     handler: Handler,
     stop: watch::Receiver<bool>,
@@ -288,7 +305,6 @@ where
     R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let mut accept = Accept::cleartext(config.clone(), R::now());
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut eof = false;
     let accepted = loop {
@@ -311,11 +327,11 @@ where
 async fn serve_tls<R: Runtime>(
     acceptor: tokio_rustls::TlsAcceptor,
     socket: R::TcpStream,
+    mut accept: Accept,
     config: Config,
     handler: Handler,
     stop: watch::Receiver<bool>,
 ) -> Result<(), Error> {
-    let mut accept = Accept::tls(config.clone(), R::now());
     // A client that never completes the TLS handshake is dropped like an absent preface.
     let deadline = accept.poll_timeout().expect("undecided");
     let tls = match rt::timeout_at::<R, _>(deadline, acceptor.accept(socket)).await {

@@ -3,7 +3,7 @@
 //! served by one mio event loop thread and a pool of handler threads.
 //!
 //! ```sh
-//! cargo run --release -p h2-mio --example server -- [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N]
+//! cargo run --release -p h2-mio --example server -- [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N] [--h2-only]
 //! ```
 //! `--tls` makes a self-signed certificate for `localhost` and `127.0.0.1` at start.
 
@@ -56,6 +56,9 @@ fn route(req: Request<Body>) -> Response<Body> {
 fn main() -> std::io::Result<()> {
     let args = ServerArgs::parse(std::env::args());
     let mut server = Server::bind(&args.listen)?.config(args.config.clone());
+    if args.h2_only {
+        server = server.http2_only();
+    }
     if let Some(pem) = args.pem()? {
         let config = h2_mio::tls::server_config_from_pem(&pem.cert, &pem.key)
             .map_err(std::io::Error::other)?;

@@ -44,6 +44,8 @@ pub(crate) struct EventLoop {
     listener: Option<TcpListener>,
     /// Set for a TLS server: every accepted connection starts a handshake with it.
     tls: Option<Arc<rustls::ServerConfig>>,
+    /// Accepted connections speak HTTP/2 only (`Accept::http2_only`).
+    http2_only: bool,
     conns: Slab<Conn>,
     timers: BinaryHeap<Reverse<(Instant, usize, u64)>>,
     rx: mpsc::Receiver<Msg>,
@@ -74,6 +76,7 @@ impl EventLoop {
             events: Events::with_capacity(1024),
             listener: None,
             tls: None,
+            http2_only: false,
             conns: Slab::new(),
             timers: BinaryHeap::new(),
             rx,
@@ -102,6 +105,11 @@ impl EventLoop {
     /// Serves TLS on the listener's connections (ALPN already offered by `config`).
     pub(crate) fn serve_tls(&mut self, config: Arc<rustls::ServerConfig>) {
         self.tls = Some(config);
+    }
+
+    /// Accepted connections speak HTTP/2 only: no HTTP/1.1 on the listener.
+    pub(crate) fn serve_http2_only(&mut self) {
+        self.http2_only = true;
     }
 
     /// Adds a connection with its TLS session, if any (a client's after its handshake, a
@@ -222,16 +230,18 @@ impl EventLoop {
                     let _ = stream.set_nodelay(true);
                     tracing::trace!(%peer, "accepted");
                     let (now, config) = ((self.clock)(), self.config.clone());
+                    let only = |a: Accept| if self.http2_only { a.http2_only() } else { a };
                     let added = match &self.tls {
                         None => {
-                            let accept = Start::Accept(Box::new(Accept::cleartext(config, now)));
-                            self.add(Box::new(stream), None, BytesMut::new(), accept)
+                            let accept = only(Accept::cleartext(config, now));
+                            let start = Start::Accept(Box::new(accept));
+                            self.add(Box::new(stream), None, BytesMut::new(), start)
                         }
                         Some(tls) => match rustls::ServerConnection::new(tls.clone()) {
                             Ok(session) => {
                                 let session = Some(rustls::Connection::Server(session));
-                                let accept = Start::Accept(Box::new(Accept::tls(config, now)));
-                                self.add(Box::new(stream), session, BytesMut::new(), accept)
+                                let start = Start::Accept(Box::new(only(Accept::tls(config, now))));
+                                self.add(Box::new(stream), session, BytesMut::new(), start)
                             }
                             Err(e) => Err(io::Error::other(e)),
                         },

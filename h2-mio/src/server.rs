@@ -56,6 +56,7 @@ pub struct Server {
     listener: mio::net::TcpListener,
     config: Config,
     tls: Option<Arc<rustls::ServerConfig>>,
+    http2_only: bool,
     threads: usize,
     shutdown: ShutdownHandle,
 }
@@ -69,6 +70,7 @@ impl Server {
             listener: mio::net::TcpListener::from_std(std),
             config: Config::server(),
             tls: None,
+            http2_only: false,
             threads: std::thread::available_parallelism().map_or(4, |n| n.get() * 2),
             shutdown: ShutdownHandle::default(),
         })
@@ -92,6 +94,14 @@ impl Server {
     /// and sent its preface by then is dropped.
     pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Server {
         self.tls = Some(h2_http::tls::with_alpn(config));
+        self
+    }
+
+    /// Serves HTTP/2 only: no HTTP/1.1 on this port, whatever a client sends first is read as
+    /// the HTTP/2 preface, so anything else is a PROTOCOL_ERROR connection error (RFC 9113
+    /// §3.4); over TLS, HTTP/2 whatever ALPN chose.
+    pub fn http2_only(mut self) -> Server {
+        self.http2_only = true;
         self
     }
 
@@ -122,6 +132,9 @@ impl Server {
         })?;
         if let Some(tls) = self.tls {
             ev.serve_tls(tls);
+        }
+        if self.http2_only {
+            ev.serve_http2_only();
         }
         ev.listen(self.listener)?;
         if self.shutdown.attach(ev.remote()) {

@@ -78,6 +78,31 @@ pub fn http1_exchange(addr: std::net::SocketAddr, request: &str) -> String {
     String::from_utf8_lossy(&got).into_owned()
 }
 
+/// Writes `request` on a new TCP connection and reads until the server closes it.
+pub fn raw_exchange(addr: std::net::SocketAddr, request: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(addr).expect("connect");
+    socket.set_read_timeout(Some(TEST_BOUND)).expect("timeout");
+    socket.write_all(request).expect("write");
+    let mut got = Vec::new();
+    // A reset after the server's last bytes still leaves them in `got`.
+    let _ = socket.read_to_end(&mut got);
+    got
+}
+
+/// The error code of the first GOAWAY among the HTTP/2 frames in `bytes` (RFC 9113 §6.8).
+pub fn goaway_code(mut bytes: &[u8]) -> Option<u32> {
+    while bytes.len() >= 9 {
+        let len = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]) as usize;
+        let payload = bytes.get(9..9 + len)?;
+        if bytes[3] == 0x7 && len >= 8 {
+            return Some(u32::from_be_bytes(payload[4..8].try_into().ok()?));
+        }
+        bytes = &bytes[9 + len..];
+    }
+    None
+}
+
 /// Trailers with one field.
 pub fn trailers(name: &'static str, value: &'static str) -> http::HeaderMap {
     let mut map = http::HeaderMap::new();
@@ -203,7 +228,7 @@ macro_rules! __api_test_list {
             use $a::{Server, ShutdownHandle, StreamHandle};
             use $crate::api::bytes::Bytes;
             use $crate::api::http::{Request, Response, StatusCode};
-            use $crate::api::{get, trailers};
+            use $crate::api::{get, goaway_code, raw_exchange, trailers};
             use std::sync::{Arc, Mutex};
 
             /// Serves `handler` on `server` (bound to port 0): its address, its shutdown handle
@@ -381,6 +406,26 @@ macro_rules! __api_test_list {
                     assert_eq!(data, b"payload");
                     assert_eq!(seen.expect("response trailers")["x-server"], "2");
                     aw!(client.close());
+                    stop!(shutdown, served);
+                })
+            }
+
+            #[test]
+            fn http2_only_serves_h2_and_answers_http1_with_a_protocol_error() {
+                block_on!({
+                    let (addr, shutdown, served) = serving!(
+                        aw!(Server::bind("127.0.0.1:0")).expect("bind").http2_only(),
+                        handler!([] |_req| { Response::new(Body::from("ok")) })
+                    );
+                    let client = aw!(Client::connect(addr)).expect("connect");
+                    let response = aw!(client.send(get("http", addr, "/"))).expect("h2");
+                    assert_eq!(response.status(), 200);
+                    aw!(client.close());
+                    // No HTTP/1.1 on this port: the request line is a bad preface, a
+                    // connection error of type PROTOCOL_ERROR (RFC 9113 §3.4).
+                    let got = raw_exchange(addr, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n");
+                    assert!(!got.starts_with(b"HTTP/1.1"), "{got:?}");
+                    assert_eq!(goaway_code(&got), Some(0x1), "{got:?}");
                     stop!(shutdown, served);
                 })
             }

@@ -185,12 +185,12 @@ pub fn pushed_response<B>(body: B) -> Response<B> {
 
 /// The server's usage line, printed (after the error) with exit status 2.
 pub const SERVER_USAGE: &str =
-    "usage: server [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N]";
+    "usage: server [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N] [--h2-only]";
 /// Where the server listens without `--listen`.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 /// The demo server's command line:
-/// `[--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N]`.
+/// `[--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N] [--h2-only]`.
 #[derive(Debug, Clone)]
 pub struct ServerArgs {
     /// `--listen ADDR`, else [`DEFAULT_LISTEN`]. The tests pass `127.0.0.1:0` and read the
@@ -204,6 +204,9 @@ pub struct ServerArgs {
     pub cert: Option<PathBuf>,
     /// `--key PEM`: the private key file.
     pub key: Option<PathBuf>,
+    /// `--h2-only`: HTTP/2 by prior knowledge only, no HTTP/1.1 on the port
+    /// (`Server::http2_only`).
+    pub h2_only: bool,
 }
 
 /// A certificate chain and its private key, PEM-encoded.
@@ -235,6 +238,7 @@ impl ServerArgs {
             self_signed: false,
             cert: None,
             key: None,
+            h2_only: false,
         };
         let mut args = args.into_iter().skip(1);
         while let Some(arg) = args.next() {
@@ -248,6 +252,7 @@ impl ServerArgs {
                     a.config.settings.max_concurrent_streams = Some(n);
                 }
                 "--tls" => a.self_signed = true,
+                "--h2-only" => a.h2_only = true,
                 "--cert" => a.cert = Some(args.next().ok_or("--cert PEM")?.into()),
                 "--key" => a.key = Some(args.next().ok_or("--key PEM")?.into()),
                 other => return Err(format!("unknown argument {other}")),
@@ -531,6 +536,12 @@ mod tests {
             .expect("parses");
         assert_eq!(a.listen, "127.0.0.1:0");
         assert_eq!(a.config.settings.max_concurrent_streams, Some(7));
+        assert!(!a.h2_only);
+        assert!(
+            ServerArgs::try_parse(args("--h2-only"))
+                .expect("parses")
+                .h2_only
+        );
         let a = ServerArgs::try_parse(args("--tls")).expect("parses");
         assert!(a.tls_requested());
         let pem = a.pem().expect("generated").expect("TLS");

@@ -69,6 +69,9 @@ pub async fn serve<R: Runtime>(
     let mut server = Server::<R>::bind(&args.listen)
         .await?
         .config(args.config.clone());
+    if args.h2_only {
+        server = server.http2_only();
+    }
     if let Some(pem) = args.pem()? {
         let config = h2_async::tls::server_config_from_pem(&pem.cert, &pem.key)
             .map_err(std::io::Error::other)?;

@@ -2,7 +2,7 @@
 //! TLS.
 //!
 //! ```sh
-//! cargo run --release -p h2-tokio --example server -- [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N]
+//! cargo run --release -p h2-tokio --example server -- [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N] [--h2-only]
 //! ```
 //! Routes: `GET /` → `hello\n`; `GET /bytes/N` → N bytes; `POST|PUT /echo` → the body streamed
 //! back; `GET /stream?n=K&interval_ms=T` → headers at once, then K chunks T ms apart; `GET /push`
