@@ -1,22 +1,87 @@
-//! The demo server on async-std: the same routes and flags as every adapter's (see
-//! `h2_testkit::demo`) over HTTP/1.1, h2c (prior knowledge or Upgrade) and h2 over TLS.
+//! The demo server on async-std: the same routes over HTTP/1.1, h2c (prior knowledge or
+//! Upgrade) and h2 over TLS, every body streamed under flow control.
 //!
 //! ```sh
 //! cargo run --release -p h2-async-std --example server -- [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N] [--h2-only]
 //! ```
-//! Ctrl-C shuts down gracefully.
+//! Routes: `GET /` → `hello\n`; `GET /bytes/N` → N bytes, cut from one static buffer as the
+//! client can take them; `POST|PUT /echo` → the body streamed back as it arrives; `GET
+//! /stream?n=K&interval_ms=T` → headers at once, then K chunks T ms apart; `GET /push` → 200
+//! and a push of `/pushed.css` when the client allows; `GET /trailers` → a body then trailers;
+//! 404 otherwise (the routes as data are `h2_demo::Route`). Ctrl-C shuts down gracefully.
 
 use futures_lite::StreamExt;
-use h2_testkit::demo::ServerArgs;
+use h2_async_std::{Body, Server, StreamHandle};
+use h2_demo::{Route, ServerArgs};
+use http::{Request, Response};
+
+/// Answers `req`. The handler runs when the head arrived; bodies stream both ways.
+async fn route(req: Request<Body>) -> Response<Body> {
+    let route = Route::of(req.method(), req.uri());
+    let body = match route {
+        // A body of known length, taken from the iterator only as flow control allows: no
+        // task, nothing held in memory in proportion to N.
+        Route::Bytes(n) => Body::chunks(n as u64, h2_demo::fill(n)),
+        // The request body is the response body: each chunk goes back out as it arrives.
+        Route::Echo => req.into_body(),
+        Route::Stream { n, interval } => {
+            // Produced by a task: headers go out at once, each chunk when it is sent.
+            let (mut tx, body) = Body::channel();
+            async_std::task::spawn(async move {
+                for i in 0..n {
+                    async_std::task::sleep(interval).await;
+                    if tx.send_data(h2_demo::event(i)).await.is_err() {
+                        return; // The client went away (the stream was reset).
+                    }
+                }
+            });
+            body
+        }
+        Route::Trailers => {
+            let (mut tx, body) = Body::channel();
+            async_std::task::spawn(async move {
+                let _ = tx.send_data(h2_demo::TRAILERS_BODY.into()).await;
+                let _ = tx.send_trailers(h2_demo::trailers()).await;
+            });
+            body
+        }
+        Route::Push => {
+            // HTTP/2 requests carry a StreamHandle; a push the client refused is no error for
+            // the page itself.
+            if let Some(handle) = req.extensions().get::<StreamHandle>() {
+                let css = h2_demo::pushed_response(Body::from(h2_demo::PUSHED_CSS));
+                let _ = handle.push(h2_demo::push_request(req.uri()), css).await;
+            }
+            Body::from(h2_demo::PUSH_PAGE)
+        }
+        _ => route.fixed_body().map(Body::from).unwrap_or_default(),
+    };
+    route.response(body)
+}
 
 #[async_std::main]
 async fn main() -> std::io::Result<()> {
-    let ctrl_c = async {
+    let args = ServerArgs::parse(std::env::args());
+    let mut server = Server::bind(&args.listen)
+        .await?
+        .config(args.config.clone());
+    if args.h2_only {
+        server = server.http2_only();
+    }
+    if let Some(pem) = args.pem()? {
+        let tls = h2_async_std::tls::server_config_from_pem(&pem.cert, &pem.key)
+            .map_err(std::io::Error::other)?;
+        server = server.tls(tls);
+    }
+    let server = server.with_graceful_shutdown(async {
+        // Ctrl-C, the smol way (async-std runs on async-io).
         match async_signal::Signals::new([async_signal::Signal::Int]) {
             Ok(mut signals) => drop(signals.next().await),
             Err(_) => std::future::pending().await,
         }
-    };
-    let args = ServerArgs::parse(std::env::args());
-    h2_testkit::demo_async::serve::<h2_async_std::AsyncStd>(args, ctrl_c).await
+        eprintln!("shutting down gracefully");
+    });
+    // Tests read the port back from this line.
+    println!("listening on {}", server.local_addr()?);
+    server.serve(route).await
 }

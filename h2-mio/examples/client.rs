@@ -1,14 +1,14 @@
 //! The demo client, blocking: h2c by prior knowledge for `http://` (HTTP/1.1 `Upgrade: h2c`
 //! with `--upgrade`), ALPN `h2` for `https://`. Every request is sent, then every response
 //! awaited, so several URLs go concurrently over one connection; each body is printed as it
-//! arrives. The command line and output are `h2_testkit::demo`'s, shared by every adapter.
+//! arrives. The command line and output are `h2_demo`'s, shared by every adapter.
 //!
 //! ```sh
 //! cargo run --release -p h2-mio --example client -- [--upgrade] [--insecure] [-X METHOD] [-d DATA] URL...
 //! ```
 
+use h2_demo::{self as demo, ClientArgs};
 use h2_mio::{Body, Client, Frame};
-use h2_testkit::demo::{self, ClientArgs};
 use http::Uri;
 
 fn main() {

@@ -1,4 +1,4 @@
-//! The demo server: the same routes and flags as every adapter's (`h2_testkit::demo`), over
+//! The demo server: the same routes and flags as every adapter's (`h2_demo`), over
 //! HTTP/1.1 and h2c (prior knowledge or Upgrade), or h2 / HTTP/1.1 over TLS as ALPN selects,
 //! served by one mio event loop thread and a pool of handler threads.
 //!
@@ -7,8 +7,8 @@
 //! ```
 //! `--tls` makes a self-signed certificate for `localhost` and `127.0.0.1` at start.
 
+use h2_demo::{self as demo, Route, ServerArgs};
 use h2_mio::{Body, Server, StreamHandle};
-use h2_testkit::demo::{self, Route, ServerArgs};
 use http::{Request, Response};
 
 /// Answers `req` as every adapter's demo server does, with threads for the streamed bodies.
@@ -47,7 +47,7 @@ fn route(req: Request<Body>) -> Response<Body> {
             }
             Body::from(demo::PUSH_PAGE)
         }
-        Route::Bytes(n) => Body::chunks(n as u64, h2_testkit::demo::fill(n)),
+        Route::Bytes(n) => Body::chunks(n as u64, demo::fill(n)),
         _ => Body::from(route.fixed_body().unwrap_or_default()),
     };
     route.response(body)

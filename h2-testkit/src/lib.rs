@@ -19,7 +19,8 @@
 
 pub mod api;
 pub mod corpus;
-pub mod demo;
+/// What the demo examples share (routes, command lines, output): the `h2-demo` crate.
+pub use h2_demo as demo;
 pub mod demo_async;
 pub mod dsl;
 pub mod engine;

@@ -1,11 +1,13 @@
-//! The demo examples every adapter ships, less their runtime: the server's routes as data and
-//! the command lines of `--example server` and `--example client`.
+//! What every adapter's demo examples share, and nothing runtime-specific: the server's
+//! routes as data ([`Route`]), the command lines of `--example server` and `--example
+//! client` ([`ServerArgs`], [`ClientArgs`]), and what the client prints. Each example turns a
+//! [`Route`] into its own runtime's bodies with its adapter's public API.
 //!
-//! [`interop`](crate::interop) drives those binaries with curl, nghttp, h2load and
-//! python-hyper's `h2`, so every adapter must answer the same routes with the same bytes and
-//! accept the same flags. Keeping them here makes an adapter's example only the part that
-//! differs: turning a [`Route`] into its runtime's bodies (channels, tasks or threads, server
-//! push) and sending the requests [`ClientArgs`] describes.
+//! The interop tests (`h2-testkit`) drive those example binaries with curl, nghttp, h2load and
+//! python-hyper's `h2`, so every adapter answers the same routes with the same bytes and
+//! accepts the same flags.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 use bytes::Bytes;
 use h2core::Config;
