@@ -224,7 +224,13 @@ impl ServerArgs {
     /// Parses the process's arguments (`std::env::args()`: the first, the program, is
     /// skipped). On an unknown argument or a flag without its value, prints the error and
     /// [`SERVER_USAGE`] to stderr and exits with status 2, as a command-line tool does.
+    /// `--help` (or `-h`) prints the usage to stdout and exits 0.
     pub fn parse(args: impl IntoIterator<Item = String>) -> ServerArgs {
+        let args: Vec<String> = args.into_iter().collect();
+        if wants_help(&args) {
+            println!("{SERVER_USAGE}");
+            std::process::exit(0)
+        }
         ServerArgs::try_parse(args).unwrap_or_else(|e| {
             eprintln!("{e}");
             eprintln!("{SERVER_USAGE}");
@@ -283,6 +289,11 @@ impl ServerArgs {
     }
 }
 
+/// Whether the command line asks for the usage (`--help` or `-h`, anywhere after the program).
+fn wants_help(args: &[String]) -> bool {
+    args.iter().skip(1).any(|a| a == "--help" || a == "-h")
+}
+
 /// A self-signed certificate for `localhost` and `127.0.0.1`, made now: clients accept it only
 /// with `--insecure`, which is what the interop tests pass.
 pub fn self_signed() -> io::Result<Pem> {
@@ -332,9 +343,18 @@ impl ClientArgs {
     /// Parses the process's arguments (`std::env::args()`: the first, the program, is
     /// skipped). On an error, prints it (the usage when no URL is given) to stderr and exits
     /// with status 2.
+    /// `--help` (or `-h`) prints the usage to stdout and exits 0.
     pub fn parse(args: impl IntoIterator<Item = String>) -> ClientArgs {
+        let args: Vec<String> = args.into_iter().collect();
+        if wants_help(&args) {
+            println!("{CLIENT_USAGE}");
+            std::process::exit(0)
+        }
         ClientArgs::try_parse(args).unwrap_or_else(|e| {
             eprintln!("{e}");
+            if e != CLIENT_USAGE {
+                eprintln!("{CLIENT_USAGE}");
+            }
             std::process::exit(2)
         })
     }
@@ -356,6 +376,7 @@ impl ClientArgs {
                 "--insecure" | "-k" => a.insecure = true,
                 "-X" => method = Some(args.next().ok_or("-X METHOD")?),
                 "-d" => a.data = Some(Bytes::from(args.next().ok_or("-d DATA")?)),
+                flag if flag.starts_with('-') => return Err(format!("unknown argument {flag}")),
                 url => a.urls.push(url.parse().map_err(|e| format!("{url}: {e}"))?),
             }
         }
@@ -557,6 +578,18 @@ mod tests {
             "unknown argument --bogus"
         );
         assert!(ServerArgs::try_parse(args("--max-concurrent-streams x")).is_err());
+    }
+
+    #[test]
+    fn help_is_asked_for_anywhere_on_the_line() {
+        let line = |l: &str| args(l).collect::<Vec<_>>();
+        assert!(wants_help(&line("--help")));
+        assert!(wants_help(&line("--listen 127.0.0.1:0 -h")));
+        assert!(!wants_help(&line("--listen 127.0.0.1:0")));
+        assert_eq!(
+            ClientArgs::try_parse(args("--bogus http://a/")).unwrap_err(),
+            "unknown argument --bogus"
+        );
     }
 
     #[test]
