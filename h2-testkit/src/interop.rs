@@ -202,6 +202,11 @@ impl ServerProcess {
         self.port
     }
 
+    /// Its process id (for `/proc/PID/status`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `http://127.0.0.1:PORT{path}`, or `https://` for a server started with `--tls`.
     pub fn url(&self, path: &str) -> String {
         let scheme = if self.tls { "https" } else { "http" };
@@ -1298,6 +1303,13 @@ macro_rules! interop_tests {
         #[test]
         fn curl_prior_knowledge_get_root() {
             $crate::interop::curl_get_root(&$server);
+        }
+
+        // Memory: many downloads that are never read.
+
+        #[test]
+        fn unread_downloads_keep_the_server_small() {
+            $crate::memory::unread_downloads_keep_the_server_small(&$server);
         }
 
         #[test]

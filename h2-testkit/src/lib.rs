@@ -27,6 +27,7 @@ pub mod engine;
 mod harness;
 pub mod hyperium;
 pub mod interop;
+pub mod memory;
 pub mod pipe;
 mod runner;
 pub mod socket_attacks;
