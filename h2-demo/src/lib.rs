@@ -187,12 +187,13 @@ pub fn pushed_response<B>(body: B) -> Response<B> {
 
 /// The server's usage line, printed (after the error) with exit status 2.
 pub const SERVER_USAGE: &str =
-    "usage: server [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N] [--h2-only]";
+    "usage: server [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N] [--h2-only] [--root DIR]";
 /// Where the server listens without `--listen`.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 /// The demo server's command line:
-/// `[--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N] [--h2-only]`.
+/// `[--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N] [--h2-only]
+/// [--root DIR]`.
 #[derive(Debug, Clone)]
 pub struct ServerArgs {
     /// `--listen ADDR`, else [`DEFAULT_LISTEN`]. The tests pass `127.0.0.1:0` and read the
@@ -209,6 +210,9 @@ pub struct ServerArgs {
     /// `--h2-only`: HTTP/2 by prior knowledge only, no HTTP/1.1 on the port
     /// (`Server::http2_only`).
     pub h2_only: bool,
+    /// `--root DIR`: files under DIR are served for GET and HEAD ([`StaticFile::lookup`]);
+    /// other requests go to the demo routes.
+    pub root: Option<PathBuf>,
 }
 
 /// A certificate chain and its private key, PEM-encoded.
@@ -247,6 +251,7 @@ impl ServerArgs {
             cert: None,
             key: None,
             h2_only: false,
+            root: None,
         };
         let mut args = args.into_iter().skip(1);
         while let Some(arg) = args.next() {
@@ -261,6 +266,7 @@ impl ServerArgs {
                 }
                 "--tls" => a.self_signed = true,
                 "--h2-only" => a.h2_only = true,
+                "--root" => a.root = Some(args.next().ok_or("--root DIR")?.into()),
                 "--cert" => a.cert = Some(args.next().ok_or("--cert PEM")?.into()),
                 "--key" => a.key = Some(args.next().ok_or("--key PEM")?.into()),
                 other => return Err(format!("unknown argument {other}")),
@@ -286,6 +292,152 @@ impl ServerArgs {
             _ if self.self_signed => self_signed().map(Some),
             _ => Ok(None),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Static files (`--root DIR`).
+
+/// A file under the root that a GET or HEAD names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaticFile {
+    /// Where it is (inside the root, symbolic links resolved).
+    pub path: PathBuf,
+    /// Its length: the response's `content-length`.
+    pub len: u64,
+    /// Its `content-type`, from the extension.
+    pub content_type: &'static str,
+}
+
+/// What a request names under the root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// A file to serve (a directory's `index.html` for the directory).
+    File(StaticFile),
+    /// A path that would leave the root (`..`, an encoded slash or NUL, a symbolic link out
+    /// of it): answered 400, never looked up.
+    Refused,
+    /// Nothing there (or not GET/HEAD): the demo routes answer.
+    Missing,
+}
+
+impl StaticFile {
+    /// What `uri` names under `root`, for `method` (GET and HEAD only). The path is
+    /// percent-decoded once; `.` and empty segments are skipped; `..`, `\`, and encoded
+    /// `/`, `\` or NUL are refused; the file found is resolved (symbolic links followed) and
+    /// must still be inside the resolved root, as nghttpd's `-d` and h2o's `file.dir` keep it.
+    pub fn lookup(root: &std::path::Path, method: &Method, uri: &Uri) -> Lookup {
+        if method != Method::GET && method != Method::HEAD {
+            return Lookup::Missing;
+        }
+        let raw = uri.path();
+        let lowered = raw.to_ascii_lowercase();
+        if lowered.contains("%2f") || lowered.contains("%5c") || lowered.contains("%00") {
+            return Lookup::Refused;
+        }
+        let Some(decoded) = percent_decode(raw) else {
+            return Lookup::Refused;
+        };
+        let mut path = root.to_path_buf();
+        for segment in decoded.split('/') {
+            match segment {
+                "" | "." => {}
+                ".." => return Lookup::Refused,
+                s if s.contains('\\') || s.contains('\0') => return Lookup::Refused,
+                s => path.push(s),
+            }
+        }
+        let (Ok(root), Ok(mut found)) = (root.canonicalize(), path.canonicalize()) else {
+            return Lookup::Missing;
+        };
+        if !found.starts_with(&root) {
+            return Lookup::Refused;
+        }
+        if found.is_dir() {
+            found.push("index.html");
+        }
+        match std::fs::metadata(&found) {
+            Ok(meta) if meta.is_file() => Lookup::File(StaticFile {
+                content_type: content_type(&found),
+                len: meta.len(),
+                path: found,
+            }),
+            _ => Lookup::Missing,
+        }
+    }
+
+    /// The response head for this file around `body` (empty for HEAD): 200 with
+    /// `content-type` and `content-length` (also for HEAD, where it tells the length a GET
+    /// would have, RFC 9110 §9.3.2).
+    pub fn response<B>(&self, body: B) -> Response<B> {
+        let mut r = Response::new(body);
+        let headers = r.headers_mut();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static(self.content_type),
+        );
+        headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(self.len));
+        r
+    }
+}
+
+impl StaticFile {
+    /// The file's bytes, read from disk 16 KiB at a time as the iterator is pulled (for
+    /// `Body::chunks`, which pulls only as flow control allows: a large file is never read
+    /// whole, nor ahead of what the client takes). A read error ends it early, which fails
+    /// the body.
+    pub fn chunks(&self) -> io::Result<impl Iterator<Item = Bytes> + Send + 'static> {
+        use std::io::Read;
+        let mut file = std::fs::File::open(&self.path)?;
+        Ok(std::iter::from_fn(move || {
+            let mut buf = vec![0; 16 * 1024];
+            match file.read(&mut buf) {
+                Ok(0) | Err(_) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some(Bytes::from(buf))
+                }
+            }
+        }))
+    }
+}
+
+/// `%XX` escapes decoded; `None` when an escape is malformed or the result is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The `content-type` of a file, from its extension.
+fn content_type(path: &std::path::Path) -> &'static str {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match ext.to_ascii_lowercase().as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "css" => "text/css",
+        "js" | "mjs" => "text/javascript",
+        "json" => "application/json",
+        "txt" => "text/plain; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "wasm" => "application/wasm",
+        "pdf" => "application/pdf",
+        _ => "application/octet-stream",
     }
 }
 
@@ -578,6 +730,47 @@ mod tests {
             "unknown argument --bogus"
         );
         assert!(ServerArgs::try_parse(args("--max-concurrent-streams x")).is_err());
+    }
+
+    #[test]
+    fn static_files_stay_inside_the_root() {
+        let base = std::env::temp_dir().join(format!("h2-demo-root-{}", std::process::id()));
+        let root = base.join("root");
+        std::fs::create_dir_all(root.join("docs")).expect("dirs");
+        std::fs::write(root.join("a.css"), "body{}").expect("file");
+        std::fs::write(root.join("docs/index.html"), "<p>").expect("file");
+        std::fs::write(base.join("secret"), "no").expect("file");
+        std::os::unix::fs::symlink(base.join("secret"), root.join("out")).expect("symlink");
+        let get = |path: &str| StaticFile::lookup(&root, &Method::GET, &path.parse().expect("uri"));
+        match get("/a.css") {
+            Lookup::File(f) => {
+                assert_eq!((f.len, f.content_type), (6, "text/css"));
+                let r = f.response(());
+                assert_eq!(r.headers()["content-length"], "6");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            matches!(get("/docs/"), Lookup::File(f) if f.content_type.starts_with("text/html"))
+        );
+        assert!(
+            matches!(get("/%61.css"), Lookup::File(_)),
+            "escapes are decoded"
+        );
+        for escape in [
+            "/../secret",
+            "/docs/../../secret",
+            "/%2e%2e/secret",
+            "/docs%2F..%2Fa.css",
+            "/out",
+            "/a%00.css",
+        ] {
+            assert_eq!(get(escape), Lookup::Refused, "{escape}");
+        }
+        assert_eq!(get("/nothing"), Lookup::Missing);
+        let post = StaticFile::lookup(&root, &Method::POST, &"/a.css".parse().expect("uri"));
+        assert_eq!(post, Lookup::Missing);
+        let _ = std::fs::remove_dir_all(&base);
     }
 
     #[test]
