@@ -18,12 +18,16 @@
 //! (`h2core`'s `blocking_server` runs a subset, listed by hand.)
 //!
 //! Every test starts its own server on 127.0.0.1 port 0, so tests run in parallel. A peer that
-//! is not installed makes its test pass saying `skipping: <tool> not installed`
-//! (`scripts/test.sh` installs them). Every process a test spawns is killed when the test ends,
-//! assertion failure included, and every peer run is bounded by [`PEER_TIMEOUT`].
+//! is missing (or a curl without HTTP2) fails its test, naming the peer and how to install it
+//! (`scripts/test.sh` installs them all, Python's `h2` in a venv it hands over as
+//! [`PYTHON`]), so a green run cannot mean the peers were never reached. On a developer's
+//! machine [`ALLOW_MISSING_PEERS`]`=1` turns those failures into skips; every lookup, found or
+//! skipped, is a line of the [`PEER_LOG`], which `scripts/test.sh` sums up. Every process a test
+//! spawns is killed when the test ends, assertion failure included, and every peer run is
+//! bounded by [`PEER_TIMEOUT`].
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
@@ -377,18 +381,119 @@ fn is_executable(p: &Path) -> bool {
     p.is_file()
 }
 
-/// [`which`]`(tool)`, printing `skipping: <tool> not installed` when it is absent.
-pub fn require(tool: &str) -> Option<PathBuf> {
-    let found = which(tool);
-    if found.is_none() {
-        println!("skipping: {tool} not installed");
-    }
-    found
+/// Set to `1` to let a test whose peer is missing pass, saying so and recording the skip in the
+/// [`PEER_LOG`], instead of failing. For a developer's machine only: `scripts/test.sh` and CI
+/// leave it unset, so there a missing peer fails its test.
+pub const ALLOW_MISSING_PEERS: &str = "H2_ALLOW_MISSING_PEERS";
+
+/// The file every peer lookup appends one `ran|skipped<TAB>PEER<TAB>TEST` line to, so
+/// `scripts/test.sh` can say how many tests reached a real peer and which peers were missing.
+/// Unset, the log is `<target>/peer-log.tsv`.
+pub const PEER_LOG: &str = "H2_PEER_LOG";
+
+/// The Python interpreter that has python-hyper's `h2` (`scripts/test.sh` points it at the
+/// venv it makes, `target/peers-venv/bin/python`); unset, `python3` from `PATH`.
+pub const PYTHON: &str = "H2_PYTHON";
+
+/// True when [`ALLOW_MISSING_PEERS`] is `1`.
+pub fn missing_peers_allowed() -> bool {
+    std::env::var_os(ALLOW_MISSING_PEERS).is_some_and(|v| v == "1")
 }
 
-/// curl built with HTTP/2 (libcurl with nghttp2), else the skip message.
+/// `<package> <test binary>::<test>`, e.g. `h2-tokio interop::curl_prior_knowledge_get_root`.
+fn current_test() -> String {
+    // `cargo test` sets CARGO_PKG_NAME for the test process; libtest names each test's thread
+    // after the test.
+    let package = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "?".into());
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.file_stem()?.to_string_lossy().into_owned()))
+        .map(|stem| match stem.rsplit_once('-') {
+            Some((name, _hash)) => name.to_owned(),
+            None => stem,
+        })
+        .unwrap_or_else(|| "?".into());
+    let test = std::thread::current().name().unwrap_or("?").to_owned();
+    format!("{package} {binary}::{test}")
+}
+
+/// Appends `outcome<TAB>peer<TAB>test` to the [`PEER_LOG`].
+fn record_peer(outcome: &str, peer: &str) {
+    let path = match std::env::var_os(PEER_LOG) {
+        Some(path) => PathBuf::from(path),
+        None => {
+            // A test runs from <target>/<profile>/deps/.
+            let Some(target) = std::env::current_exe()
+                .ok()
+                .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.to_owned()))
+            else {
+                return;
+            };
+            target.join("peer-log.tsv")
+        }
+    };
+    let line = format!("{outcome}\t{peer}\t{}\n", current_test());
+    // One short write in append mode: lines of tests running in parallel do not interleave.
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut log| log.write_all(line.as_bytes()));
+    if let Err(e) = written {
+        eprintln!("cannot append to the peer log {}: {e}", path.display());
+    }
+}
+
+/// How to get `peer`.
+fn install_hint(peer: &str) -> &'static str {
+    match peer {
+        "curl" => "apt-get install curl (a build whose `curl --version` lists HTTP2 in Features)",
+        "nghttp" | "h2load" => "apt-get install nghttp2-client",
+        "nghttpd" => "apt-get install nghttp2-server",
+        "python-h2" => {
+            "python3 -m venv target/peers-venv && target/peers-venv/bin/pip install h2, then \
+             export H2_PYTHON=$PWD/target/peers-venv/bin/python (scripts/test.sh does both)"
+        }
+        _ => "see scripts/test.sh",
+    }
+}
+
+/// A peer was found: records that this test ran against it.
+fn found_peer(peer: &str, path: PathBuf) -> Option<PathBuf> {
+    record_peer("ran", peer);
+    Some(path)
+}
+
+/// A peer is missing or unusable (`why`): fails the test, naming the peer and how to install
+/// it; with [`ALLOW_MISSING_PEERS`] `=1`, records the skip and returns None instead.
+fn missing_peer(peer: &str, why: &str) -> Option<PathBuf> {
+    if !missing_peers_allowed() {
+        panic!(
+            "interop peer `{peer}` is required: {why}.\n  install: {}\n  scripts/test.sh \
+             installs every peer; {ALLOW_MISSING_PEERS}=1 turns this failure into a recorded skip",
+            install_hint(peer)
+        );
+    }
+    println!("skipping: {peer}: {why} ({ALLOW_MISSING_PEERS}=1)");
+    record_peer("skipped", peer);
+    None
+}
+
+/// [`which`]`(tool)`, recorded in the [`PEER_LOG`]. A missing tool fails the calling test
+/// unless [`ALLOW_MISSING_PEERS`] is set, when it is None and the skip is recorded.
+pub fn require(tool: &str) -> Option<PathBuf> {
+    match which(tool) {
+        Some(path) => found_peer(tool, path),
+        None => missing_peer(tool, "not found on PATH"),
+    }
+}
+
+/// curl built with HTTP/2 (libcurl with nghttp2), as [`require`]: a curl without HTTP2 counts
+/// as missing.
 pub fn require_curl() -> Option<PathBuf> {
-    let curl = require("curl")?;
+    let Some(curl) = which("curl") else {
+        return missing_peer("curl", "not found on PATH");
+    };
     let version = Command::new(&curl).arg("--version").output();
     let http2 = version.is_ok_and(|v| {
         String::from_utf8_lossy(&v.stdout)
@@ -396,25 +501,35 @@ pub fn require_curl() -> Option<PathBuf> {
             .any(|l| l.starts_with("Features:") && l.split_whitespace().any(|f| f == "HTTP2"))
     });
     if !http2 {
-        println!("skipping: curl without HTTP2 support");
-        return None;
+        let why = format!("{} has no HTTP2 in its Features", curl.display());
+        return missing_peer("curl", &why);
     }
-    Some(curl)
+    found_peer("curl", curl)
 }
 
-/// python3 with python-hyper's `h2` importable, else the skip message.
+/// A Python with python-hyper's `h2` importable ([`PYTHON`], else `python3`), as [`require`].
 pub fn require_python_h2() -> Option<PathBuf> {
-    let python = require("python3")?;
+    let python = match std::env::var_os(PYTHON) {
+        Some(python) => PathBuf::from(python),
+        None => match which("python3") {
+            Some(python) => python,
+            None => return missing_peer("python-h2", "python3 not found on PATH"),
+        },
+    };
+    if !is_executable(&python) {
+        let why = format!("{PYTHON}={} is not an executable", python.display());
+        return missing_peer("python-h2", &why);
+    }
     let probe = Command::new(&python)
         .args(["-c", "import h2"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
     if !probe.is_ok_and(|s| s.success()) {
-        println!("skipping: python h2 not installed (pip install h2)");
-        return None;
+        let why = format!("{} cannot `import h2`", python.display());
+        return missing_peer("python-h2", &why);
     }
-    Some(python)
+    found_peer("python-h2", python)
 }
 
 /// Bytes that are not all the same, so an echo that reorders or drops a chunk is caught.
@@ -448,7 +563,8 @@ pub struct Nghttpd {
 
 impl Nghttpd {
     /// Starts nghttpd and waits until it accepts connections (retrying on another port if the
-    /// one picked was taken meanwhile). None, with the skip message, if it is not installed.
+    /// one picked was taken meanwhile). Fails the test if nghttpd is not installed (None, the
+    /// skip recorded, under [`ALLOW_MISSING_PEERS`]).
     pub fn start(docroot: &Path, log: &Path) -> Option<Nghttpd> {
         let nghttpd = require("nghttpd")?;
         for _ in 0..3 {

@@ -2,7 +2,8 @@
 //! test, the upstreams are an `h2_tokio::Server` with the demo server's routes (it serves h2c
 //! and HTTP/1.1 on one port), a scripted HTTP/2 peer (a tapped connection task) for failures
 //! mid-body, and a scripted HTTP/1.1 peer for broken framing. curl and nghttp are driven as
-//! child processes when installed. Every wait is bounded.
+//! child processes (a missing one fails the test, as in `h2_testkit::interop`). Every wait is
+//! bounded.
 
 #[allow(dead_code)]
 #[path = "../examples/mesh-proxy/http1_client.rs"]
@@ -12,7 +13,7 @@ mod http1_client;
 mod proxy;
 
 use bytes::{Bytes, BytesMut};
-use h2_testkit::demo;
+use h2_testkit::{demo, interop};
 use h2_tokio::{Body, Client, Error, Server};
 use h2core::{Config, Event, Header, Reason};
 use http::{Method, Request, Response, StatusCode};
@@ -129,15 +130,6 @@ fn runtime_test(f: impl std::future::Future<Output = ()>) {
 
 // ---------------------------------------------------------------------------------------------
 // curl and nghttp
-
-fn installed(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 struct Scratch(PathBuf);
 
@@ -376,13 +368,10 @@ async fn clients_through(protocol: Protocol, curl: bool, nghttp: bool) {
 
 #[test]
 fn curl_and_nghttp_through_the_proxy_get_identical_bodies() {
-    let (curl, nghttp) = (installed("curl"), installed("nghttp"));
-    if !curl {
-        eprintln!("skipping the curl cases: curl is not installed");
-    }
-    if !nghttp {
-        eprintln!("skipping the nghttp cases: nghttp is not installed");
-    }
+    // A missing peer fails the test (under H2_ALLOW_MISSING_PEERS=1, its cases are skipped
+    // and the skip recorded).
+    let curl = interop::require_curl().is_some();
+    let nghttp = interop::require("nghttp").is_some();
     if !curl && !nghttp {
         return;
     }

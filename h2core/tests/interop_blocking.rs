@@ -2,8 +2,8 @@
 //! real peers: curl, nghttp, h2load (nghttp2) and python-hyper's sans-IO `h2`.
 //!
 //! The tests themselves live in `h2_testkit::interop`, shared with every adapter: each starts
-//! its own server on 127.0.0.1 port 0, skips saying so when its peer is not installed, and
-//! kills every process it spawns.
+//! its own server on 127.0.0.1 port 0, fails when its peer is not installed (skips, recording
+//! it, under `H2_ALLOW_MISSING_PEERS=1`), and kills every process it spawns.
 
 use h2_testkit::interop::{self, ServerSpec};
 
