@@ -403,7 +403,10 @@ impl<M: Mode> Http1Server<M> {
         }
         let head = crate::response_to_h2(&resp);
         let body = resp.into_body();
-        let length = body.size_hint();
+        // A content-length the handler set wins over the body's (a HEAD response declares
+        // the length a GET would have, RFC 9110 §9.3.2), as it does over HTTP/2.
+        let declared = head.iter().any(|h| h.name == "content-length");
+        let length = body.size_hint().filter(|_| !declared);
         let mut dst = BytesMut::new();
         let written = http1::response_head_from_h2(&head).and_then(|(status, fields)| {
             self.sc

@@ -3,13 +3,37 @@
 //! served by one mio event loop thread and a pool of handler threads.
 //!
 //! ```sh
-//! cargo run --release -p h2-mio --example server -- [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N] [--h2-only]
+//! cargo run --release -p h2-mio --example server -- [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N] [--h2-only] [--root DIR]
 //! ```
 //! `--tls` makes a self-signed certificate for `localhost` and `127.0.0.1` at start.
 
-use h2_demo::{self as demo, Route, ServerArgs};
+use h2_demo::{self as demo, Lookup, Route, ServerArgs, StaticFile};
 use h2_mio::{Body, Server, StreamHandle};
-use http::{Request, Response};
+use http::{Method, Request, Response, StatusCode};
+use std::path::Path;
+
+/// Answers `req`: a file under `root` if it names one, else a demo route.
+fn serve_file_or_route(req: Request<Body>, root: Option<&Path>) -> Response<Body> {
+    let Some(root) = root else {
+        return route(req);
+    };
+    match StaticFile::lookup(root, req.method(), req.uri()) {
+        Lookup::File(file) if req.method() == Method::HEAD => file.response(Body::empty()),
+        Lookup::File(file) => match file.chunks() {
+            // Read from disk only as flow control lets the bytes go out.
+            Ok(chunks) => file.response(Body::chunks(file.len, chunks)),
+            Err(_) => status(StatusCode::INTERNAL_SERVER_ERROR),
+        },
+        Lookup::Refused => status(StatusCode::BAD_REQUEST),
+        Lookup::Missing => route(req),
+    }
+}
+
+fn status(code: StatusCode) -> Response<Body> {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = code;
+    r
+}
 
 /// Answers `req` as every adapter's demo server does, with threads for the streamed bodies.
 /// The handler runs when the request head arrives; its body streams in meanwhile.
@@ -66,5 +90,6 @@ fn main() -> std::io::Result<()> {
     }
     // Tests read the port back from this line.
     println!("listening on {}", server.local_addr()?);
-    server.serve(route)
+    let root = args.root.clone();
+    server.serve(move |req| serve_file_or_route(req, root.as_deref()))
 }

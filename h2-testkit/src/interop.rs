@@ -656,6 +656,56 @@ pub fn curl_downloads_one_million_bytes(spec: &ServerSpec) {
     assert!(body.iter().all(|&b| b == b'x'));
 }
 
+/// `--root DIR`: curl downloads a 1 MB file byte-identical over h2c and HTTP/1.1, a HEAD
+/// over HTTP/1.1 declares its length with no body, a directory serves its index.html, a path
+/// out of the root (`..` sent as is, or percent-encoded) is refused with 400, a missing file
+/// is 404.
+pub fn curl_serves_static_files_from_root(spec: &ServerSpec) {
+    if require_curl().is_none() {
+        return;
+    }
+    let scratch = Scratch::new("curl_static");
+    let root = scratch.path("root");
+    std::fs::create_dir_all(root.join("docs")).expect("root");
+    let big = pattern(1_000_000);
+    std::fs::write(root.join("big.bin"), &big).expect("file");
+    std::fs::write(root.join("docs/index.html"), "<p>index</p>\n").expect("file");
+    std::fs::write(scratch.path("secret"), "outside").expect("file");
+    let root_arg = root.to_str().expect("utf-8 path");
+    let server = ServerProcess::start(spec, &scratch, &["--root", root_arg]);
+    for version in [PRIOR_KNOWLEDGE, "--http1.1"] {
+        let (out, body) = curl(&server, &scratch, "/big.bin", &[version]);
+        assert!(out.text().starts_with("200"), "{}", out.report(&server));
+        assert!(body == big, "{version}: {} bytes, not the file", body.len());
+    }
+    let (out, body) = curl(&server, &scratch, "/docs/", &[PRIOR_KNOWLEDGE]);
+    assert!(out.text().starts_with("200"), "{}", out.report(&server));
+    assert_eq!(body, b"<p>index</p>\n");
+    let head = run(Command::new(which("curl").expect("curl"))
+        .args(["--silent", "--head", "--http1.1", "--max-time", "20"])
+        .arg(server.url("/big.bin")));
+    let head_text = String::from_utf8_lossy(&head.stdout).to_ascii_lowercase();
+    assert!(
+        head_text.contains("content-length: 1000000"),
+        "HEAD: {head_text}"
+    );
+    for escape in ["/../secret", "/%2e%2e/secret", "/docs%2f..%2f..%2fsecret"] {
+        let (out, _) = curl(
+            &server,
+            &scratch,
+            escape,
+            &[PRIOR_KNOWLEDGE, "--path-as-is"],
+        );
+        assert!(
+            out.text().starts_with("400"),
+            "{escape}: {}",
+            out.report(&server)
+        );
+    }
+    let (out, _) = curl(&server, &scratch, "/missing.bin", &[PRIOR_KNOWLEDGE]);
+    assert!(out.text().starts_with("404"), "{}", out.report(&server));
+}
+
 /// curl `--http2-prior-knowledge` POST /echo of 3 MB: more than the 2 MiB connection window,
 /// so the upload only completes if the server returns capacity; echoed byte-identical.
 pub fn curl_post_three_megabytes_is_echoed(spec: &ServerSpec) {
@@ -1436,6 +1486,11 @@ macro_rules! interop_tests {
         #[test]
         fn curl_prior_knowledge_post_three_megabytes_is_echoed_byte_identical() {
             $crate::interop::curl_post_three_megabytes_is_echoed(&$server);
+        }
+
+        #[test]
+        fn curl_serves_static_files_from_root() {
+            $crate::interop::curl_serves_static_files_from_root(&$server);
         }
 
         #[test]

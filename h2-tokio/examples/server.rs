@@ -2,17 +2,44 @@
 //! TLS, every body streamed under flow control.
 //!
 //! ```sh
-//! cargo run --release -p h2-tokio --example server -- [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N] [--h2-only]
+//! cargo run --release -p h2-tokio --example server -- [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N] [--h2-only] [--root DIR]
 //! ```
 //! Routes: `GET /` → `hello\n`; `GET /bytes/N` → N bytes, cut from one static buffer as the
 //! client can take them; `POST|PUT /echo` → the body streamed back as it arrives; `GET
 //! /stream?n=K&interval_ms=T` → headers at once, then K chunks T ms apart; `GET /push` → 200
 //! and a push of `/pushed.css` when the client allows; `GET /trailers` → a body then trailers;
-//! 404 otherwise (the routes as data are `h2_demo::Route`). Ctrl-C shuts down gracefully.
+//! 404 otherwise (the routes as data are `h2_demo::Route`). With `--root DIR`, a GET or HEAD
+//! for a file under DIR serves it, read from disk as the client takes it. Ctrl-C shuts down
+//! gracefully.
 
-use h2_demo::{Route, ServerArgs};
+use h2_demo::{Lookup, Route, ServerArgs, StaticFile};
 use h2_tokio::{Body, Server, StreamHandle};
-use http::{Request, Response};
+use http::{Method, Request, Response, StatusCode};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Answers `req`: a file under `root` if it names one, else a demo route.
+async fn serve_file_or_route(req: Request<Body>, root: Arc<Option<PathBuf>>) -> Response<Body> {
+    let Some(root) = root.as_deref() else {
+        return route(req).await;
+    };
+    match StaticFile::lookup(root, req.method(), req.uri()) {
+        Lookup::File(file) if req.method() == Method::HEAD => file.response(Body::empty()),
+        Lookup::File(file) => match file.chunks() {
+            // Read from disk only as flow control lets the bytes go out.
+            Ok(chunks) => file.response(Body::chunks(file.len, chunks)),
+            Err(_) => status(StatusCode::INTERNAL_SERVER_ERROR),
+        },
+        Lookup::Refused => status(StatusCode::BAD_REQUEST),
+        Lookup::Missing => route(req).await,
+    }
+}
+
+fn status(code: StatusCode) -> Response<Body> {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = code;
+    r
+}
 
 /// Answers `req`. The handler runs when the head arrived; bodies stream both ways.
 async fn route(req: Request<Body>) -> Response<Body> {
@@ -78,5 +105,8 @@ async fn main() -> std::io::Result<()> {
     });
     // Tests read the port back from this line.
     println!("listening on {}", server.local_addr()?);
-    server.serve(route).await
+    let root = Arc::new(args.root.clone());
+    server
+        .serve(move |req| serve_file_or_route(req, root.clone()))
+        .await
 }
