@@ -12,6 +12,37 @@
 //! - Lower level: [`server::handshake`]`(io, handler)` and [`client::handshake`]`(io, config)`
 //!   over any futures-io stream (`smol::server` and `smol::client` on smol), as on every
 //!   adapter.
+//!
+//! A server and a client in one program:
+//! ```
+//! # #[cfg(feature = "async-std")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> { async_std::task::block_on(run()) }
+//! # #[cfg(not(feature = "async-std"))]
+//! # fn main() {}
+//! # #[cfg(feature = "async-std")]
+//! async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//!     use h2_async_std::{Body, Client, Server};
+//!     use http::{Request, Response};
+//!
+//!     let server = Server::bind("127.0.0.1:0").await?;
+//!     let addr = server.local_addr()?;
+//!     let stop = server.shutdown_handle();
+//!     let serving = async_std::task::spawn(server.serve(|req: Request<Body>| async move {
+//!         let name = req.uri().path().trim_start_matches('/').to_owned();
+//!         Response::new(Body::from(format!("hello {name}\n")))
+//!     }));
+//!
+//!     let client = Client::connect(addr).await?;
+//!     let request = Request::get(format!("http://{addr}/world")).body(Body::empty())?;
+//!     let response = client.send(request).await?;
+//!     assert_eq!(response.into_body().bytes().await?, "hello world\n");
+//!     client.close().await;
+//!
+//!     stop.shutdown();
+//!     serving.await?;
+//!     Ok(())
+//! }
+//! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -17,6 +17,35 @@
 //!   opens when the server's SETTINGS_MAX_CONCURRENT_STREAMS is reached or a connection is
 //!   going away. Pushed responses come from [`Client::pushes`].
 //!
+//! A server on its thread and a blocking client:
+//! ```
+//! use h2_mio::{Body, Client, Server};
+//! use http::{Request, Response};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = Server::bind("127.0.0.1:0")?;
+//! let addr = server.local_addr()?;
+//! let stop = server.shutdown_handle();
+//! // Handlers run on handler threads; a request body can be read as it arrives.
+//! let serving = std::thread::spawn(move || {
+//!     server.serve(|req: Request<Body>| {
+//!         let name = req.uri().path().trim_start_matches('/').to_owned();
+//!         Response::new(Body::from(format!("hello {name}\n")))
+//!     })
+//! });
+//!
+//! let client = Client::connect(addr)?;
+//! let request = Request::get(format!("http://{addr}/world")).body(Body::empty())?;
+//! let response = client.send(request)?; // returns at the head; the body streams
+//! assert_eq!(response.into_body().bytes()?, "hello world\n");
+//! client.close();
+//!
+//! stop.shutdown();
+//! serving.join().expect("server thread")?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Memory is bounded by flow control: a received body is a queue the loop fills with DATA as
 //! it arrives, and its bytes are released to the connection (WINDOW_UPDATE, RFC 9113 §6.9)
 //! only as the reader consumes them, so a peer is never more than the advertised windows

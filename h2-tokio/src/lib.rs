@@ -8,6 +8,35 @@
 //!   transport. One cleartext port serves HTTP/1.1, h2c by prior knowledge and `Upgrade: h2c`;
 //!   with [`Server::tls`], ALPN picks `h2` or `http/1.1`.
 //! - Client: [`Client::connect`]`(addr)` then `send(request)`, or [`client::handshake`].
+//!
+//! A server and a client in one program:
+//! ```
+//! use h2_tokio::{Body, Client, Server};
+//! use http::{Request, Response};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let server = Server::bind("127.0.0.1:0").await?;
+//!     let addr = server.local_addr()?;
+//!     let stop = server.shutdown_handle();
+//!     // Each request's body streams in; the response's streams out (here, given whole).
+//!     let serving = tokio::spawn(server.serve(|req: Request<Body>| async move {
+//!         let name = req.uri().path().trim_start_matches('/').to_owned();
+//!         Response::new(Body::from(format!("hello {name}\n")))
+//!     }));
+//!
+//!     let client = Client::connect(addr).await?;
+//!     let request = Request::get(format!("http://{addr}/world")).body(Body::empty())?;
+//!     let response = client.send(request).await?;
+//!     assert_eq!(response.status(), 200);
+//!     assert_eq!(response.into_body().bytes().await?, "hello world\n");
+//!     client.close().await; // GOAWAY, then wait for the server's last frames
+//!
+//!     stop.shutdown();
+//!     serving.await??;
+//!     Ok(())
+//! }
+//! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -29,6 +29,59 @@
 //! An adapter needs neither [`frame`] nor [`hpack`]: every HTTP/2 rule stays behind
 //! [`Connection`]. The rest (the §5.1 stream state table, flow-control windows, the priority
 //! scheduler, the HTTP semantics of header blocks of §8) is private.
+//!
+//! # A client and a server, in memory
+//! Bytes one side's [`Connection::poll_transmit`] hands out are what the other side's
+//! [`Connection::handle_input`] takes; an adapter moves them over a socket instead.
+//! ```
+//! use bytes::{Bytes, BytesMut};
+//! use h2core::{Config, Connection, Event, Header};
+//! use std::time::Instant;
+//!
+//! /// Moves what `from` has to write into `to`.
+//! fn deliver(from: &mut Connection, to: &mut Connection, now: Instant) {
+//!     let mut chunks = Vec::new();
+//!     while from.poll_transmit(now, &mut chunks) > 0 {
+//!         let mut wire = BytesMut::new();
+//!         chunks.drain(..).for_each(|c| wire.extend_from_slice(&c));
+//!         to.handle_input(now, &mut wire).expect("valid HTTP/2");
+//!     }
+//! }
+//!
+//! let now = Instant::now();
+//! let mut client = Connection::new(Config::client(), now);
+//! let mut server = Connection::new(Config::server(), now);
+//! let request = vec![
+//!     Header::new(":method", "GET"),
+//!     Header::new(":scheme", "https"),
+//!     Header::new(":authority", "example.com"),
+//!     Header::new(":path", "/"),
+//! ];
+//! let id = client.send_request(request, true).expect("a stream");
+//! deliver(&mut client, &mut server, now);
+//!
+//! // The server sees the request and answers it.
+//! let stream = loop {
+//!     match server.poll_event().expect("the request") {
+//!         Event::RequestReceived { stream, .. } => break stream,
+//!         _ => continue,
+//!     }
+//! };
+//! server.send_response(stream, vec![Header::new(":status", "200")], false).expect("open");
+//! server.send_data(stream, Bytes::from_static(b"hello"), true).expect("open");
+//! deliver(&mut server, &mut client, now);
+//!
+//! // The client sees the head, then the body.
+//! let mut body = Vec::new();
+//! while let Some(event) = client.poll_event() {
+//!     match event {
+//!         Event::ResponseReceived { stream, .. } => assert_eq!(stream, id),
+//!         Event::DataReceived { data, .. } => body.extend_from_slice(&data),
+//!         _ => {}
+//!     }
+//! }
+//! assert_eq!(body, b"hello");
+//! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 // `pub` means public: an item inside a private module is `pub(crate)` (unreachable_pub), and a
