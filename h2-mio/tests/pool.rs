@@ -20,15 +20,12 @@ use std::time::{Duration, Instant};
 /// Any wait longer than this fails the test instead of hanging it.
 const BOUND: Duration = Duration::from_secs(20);
 
-/// `/stream?n=K&interval_ms=T` as the demo server: headers at once, then K chunks T ms apart,
-/// so the stream stays open meanwhile.
+/// `/stream?n=K` as the demo server without its pauses: headers, then K chunks.
 fn handler(req: Request<Body>) -> Response<Body> {
     let n = demo::query(req.uri(), "n").unwrap_or(1);
-    let interval = Duration::from_millis(demo::query(req.uri(), "interval_ms").unwrap_or(0));
     let (mut tx, body) = Body::channel();
     std::thread::spawn(move || {
         for i in 0..n {
-            std::thread::sleep(interval);
             if tx.send_data(demo::event(i)).is_err() {
                 return;
             }
