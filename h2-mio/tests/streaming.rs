@@ -177,9 +177,22 @@ fn unread_uploads_stall_at_the_servers_flow_control_windows() {
         sent <= window,
         "{sent} bytes sent, more than the {window}-byte window"
     );
-    // And they stay stalled while nothing is read: no credit comes back.
-    for _ in 0..50 {
-        c.turn();
+    // And they stay stalled while nothing is read: no credit comes back. The PING's ACK says
+    // the server has read everything sent before it, and any WINDOW_UPDATE it had sent came
+    // first (frames are in order): an event, not a number of turns or a time.
+    c.conn.ping(*b"barrier!", Instant::now()).expect("ping");
+    let mut acked = false;
+    while !acked {
+        assert!(Instant::now() < deadline, "no PING ACK from the server");
+        for ev in c.turn() {
+            match ev {
+                Event::PingAckReceived { .. } => acked = true,
+                Event::StreamEnded { .. } | Event::DataReceived { .. } => {
+                    panic!("a stalled upload was answered: {ev:?}")
+                }
+                _ => {}
+            }
+        }
     }
     assert!(blocked(&c));
     assert_eq!(

@@ -47,7 +47,9 @@ const TEST_TIMEOUT: Duration = Duration::from_secs(180);
 /// Hang guard for each wait on something the server must do (answer, close): far longer than
 /// it takes even on a loaded machine, so only a hang trips it.
 const PROMPTLY: Duration = Duration::from_secs(60);
-/// A flood writer that cannot write for this long concludes the server stopped reading.
+/// A flood writer that cannot write for this long suspects the server stopped reading; it
+/// concludes so only once the server served another connection and ours still takes nothing
+/// (see [`Attacker::flood_until_stopped`]): a bound on waiting, not the evidence.
 const STALL: Duration = Duration::from_secs(2);
 
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -622,6 +624,45 @@ impl Attacker {
     }
 }
 
+impl Attacker {
+    /// [`Attacker::flood`] until the server stops reading (confirmed by an event, not by the
+    /// stall alone: the server serves a request on another connection, so it is working, and
+    /// then our socket still takes no byte), the connection fails, or `max` bytes are written.
+    async fn flood_until_stopped(
+        &mut self,
+        addr: SocketAddr,
+        unit: &[u8],
+        max: usize,
+    ) -> (usize, bool) {
+        let mut written = 0;
+        loop {
+            let (n, failed) = self.flood(unit, STALL, max - written).await;
+            written += n;
+            if failed || written >= max {
+                return (written, failed);
+            }
+            served_once(addr).await;
+            let at = self.flood_at % unit.len();
+            match self.s.try_write(&unit[at..]) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return (written, false),
+                Ok(0) | Err(_) => return (written, true),
+                // Only slow: it took more; flood on.
+                Ok(n) => {
+                    written += n;
+                    self.flood_at = (at + n) % unit.len();
+                }
+            }
+        }
+    }
+}
+
+/// One request served on a connection of its own: an event that says the server is working.
+async fn served_once(addr: SocketAddr) {
+    let mut a = Attacker::handshake(addr, vec![]).await;
+    a.send(&[P::get(1, "/")]).await;
+    a.expect_served(1).await;
+}
+
 /// Moves the whole frames at the front of `buf` to `frames`.
 fn parse(buf: &mut BytesMut, frames: &mut Vec<F>) {
     while buf.len() >= 9 {
@@ -705,10 +746,17 @@ pub fn cve_2019_9511_data_dribble_gets_frames_as_small_as_its_windows_and_nothin
             let end = a.read_until(PROMPTLY, |f| f.kind == DATA).await;
             assert_eq!(end, End::Found, "{}", a.last_frames());
         }
-        // Nothing more comes.
+        // Nothing more comes: the PING's ACK says the server read everything before it, and
+        // any DATA it let go for those updates was written first (an event, not a quiet time).
+        let data_before = a.count(|f| f.kind == DATA);
+        a.send(&[P::ping(*b"nomore!!")]).await;
+        let end = a
+            .read_until(PROMPTLY, |f| f.kind == PING && f.flags & 0x1 != 0)
+            .await;
+        assert_eq!(end, End::Found, "{}", a.last_frames());
         assert_eq!(
-            a.read_until(Duration::from_millis(500), |_| true).await,
-            End::Timeout,
+            a.count(|f| f.kind == DATA),
+            data_before,
             "{}",
             a.last_frames()
         );
@@ -739,7 +787,7 @@ async fn flood_without_reading(t: &AttackTarget, unit: &[u8]) -> Attacker {
     let started = Instant::now();
     // Until the server stops reading, or fails, or (having given up on us, it reads and drops
     // what we send until it closes) 64 MiB.
-    let (written, failed) = a.flood(unit, STALL, 64 << 20).await;
+    let (written, failed) = a.flood_until_stopped(t.addr, unit, 64 << 20).await;
     println!(
         "flooded {} KiB in {:?} (connection failed: {failed})",
         written >> 10,
@@ -1014,18 +1062,40 @@ pub fn cve_2019_9517_peer_that_never_reads_large_responses_keeps_memory_bounded(
         let t = serve(start, Config::server());
         let before = rss();
         let a = ask_and_never_read(&t, 50).await;
-        sleep(Duration::from_millis(1500)).await;
-        let produced = t.counters.produced.load(Ordering::SeqCst);
+        // Per stream: max_send_buffer (400 KiB) and the body channel; plus socket buffers.
+        const BOUND: usize = 100 << 20;
+        let produced = || t.counters.produced.load(Ordering::SeqCst);
+        // Every handler started: all 50 producers run.
+        let deadline = Instant::now() + PROMPTLY;
+        while t.counters.requests.load(Ordering::SeqCst) < 50 {
+            assert!(
+                Instant::now() < deadline,
+                "only {} of 50 requests reached the handler",
+                t.counters.requests.load(Ordering::SeqCst)
+            );
+            sleep(Duration::from_millis(20)).await;
+        }
+        // Production stops: nothing more is produced while the server serves a request on
+        // another connection (it works meanwhile; nothing it does lets a producer go on).
+        // Events, not sleeps; bounded at every look, so unbounded producers fail it.
+        let mut last = produced();
+        for round in 0.. {
+            served_once(t.addr).await;
+            let now = produced();
+            assert!(now < BOUND, "produced {now} bytes of 5 GB");
+            if now == last && now > 0 {
+                break;
+            }
+            assert!(
+                round < 1000,
+                "the producers are not held back ({} MiB)",
+                now >> 20
+            );
+            last = now;
+        }
         println!(
             "producers made {} MiB for a peer that reads nothing",
-            produced >> 20
-        );
-        // Per stream: max_send_buffer (400 KiB) and the body channel; plus socket buffers.
-        assert!(produced < 100 << 20, "produced {produced} bytes of 5 GB");
-        sleep(Duration::from_millis(300)).await;
-        assert!(
-            t.counters.produced.load(Ordering::SeqCst) < produced + (1 << 20),
-            "the producers are not held back"
+            last >> 20
         );
         assert_grew_less("RSS", before, rss(), 200 << 20);
         still_serves(t.addr).await;
@@ -1060,7 +1130,7 @@ pub fn peer_that_never_reads_after_a_flood_is_closed_without_reading_its_goaway(
         // (GOAWAY ENHANCE_YOUR_CALM waits behind them). It must still give up on us and
         // close: a PING every 100 ms then fails.
         let started = Instant::now();
-        let (mut written, _) = a.flood(&unit, STALL, 256 << 20).await;
+        let (mut written, _) = a.flood_until_stopped(t.addr, &unit, 256 << 20).await;
         println!("the server stopped reading after {:?}", started.elapsed());
         let one = encode_frames(&[P::ping(*b"neverred")]);
         // A hang guard, in PINGs (one per 100 ms at most), not an assertion on time.
@@ -1147,16 +1217,34 @@ pub fn continuation_without_end_headers_delivers_nothing_and_does_not_hold_the_c
         let t = serve(start, config);
         let mut a = Attacker::handshake(t.addr, vec![]).await;
         a.send(&[P::get(1, "/").no_end_headers()]).await;
-        let started = Instant::now();
-        for _ in 0..10 {
-            a.send(&[P::continuation(1, vec![], false)]).await;
-            sleep(Duration::from_millis(200)).await;
-        }
-        let end = a.read_to_end(PROMPTLY).await;
-        println!(
-            "closed {:?} after the block began ({end:?})",
-            started.elapsed()
+        // CONTINUATION frames keep coming until the server ends the connection (nothing else
+        // may interleave with a header block, so they are paced by a short read, not by an
+        // answer): if they kept it, no GOAWAY would come and the hang guard fails the test.
+        // The pace is no assertion: GOAWAY must come however fast or slow they arrive.
+        let continuation = encode_frames(&[P::continuation(1, vec![], false)]);
+        let mut sent = 0u64;
+        let ended = timeout(PROMPTLY, async {
+            loop {
+                if a.s.write_all(&continuation).await.is_err() {
+                    return;
+                }
+                sent += 1;
+                let end = a
+                    .read_until(Duration::from_millis(50), |f| f.kind == GOAWAY)
+                    .await;
+                if end != End::Timeout {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(
+            ended.is_ok(),
+            "{sent} CONTINUATION frames kept an idle connection open; {}",
+            a.last_frames()
         );
+        let end = a.read_to_end(PROMPTLY).await;
+        println!("closed after {sent} CONTINUATION frames ({end:?})");
         assert!(
             a.frames.iter().any(|f| f.is_goaway(Reason::NO_ERROR)),
             "{}",
@@ -1307,25 +1395,36 @@ pub fn idle_connection_is_shut_down_gracefully_and_pings_do_not_keep_it(start: S
         let mut a = Attacker::handshake(t.addr, vec![]).await;
         a.send(&[P::get(1, "/")]).await;
         a.expect_served(1).await;
-        let started = Instant::now();
-        let pinging = async {
+        // A PING as soon as the one before is answered, until the server ends the connection:
+        // the gaps are round trips, far below the idle timeout, so if PINGs kept the
+        // connection no GOAWAY would come and the hang guard fails the test.
+        let ping = encode_frames(&[P::ping(*b"stillhre")]);
+        let mut pings = 0u64;
+        let ended = timeout(PROMPTLY, async {
             loop {
-                sleep(Duration::from_millis(200)).await;
-                if a.s
-                    .write_all(&encode_frames(&[P::ping(*b"stillhre")]))
-                    .await
-                    .is_err()
-                {
-                    break;
+                if a.s.write_all(&ping).await.is_err() {
+                    return;
+                }
+                pings += 1;
+                let end = a
+                    .read_until(PROMPTLY, |f| {
+                        f.kind == GOAWAY || (f.kind == PING && f.flags & 0x1 != 0)
+                    })
+                    .await;
+                let goaway = a.frames.get(a.seen.wrapping_sub(1)).map(|f| f.kind) == Some(GOAWAY);
+                if end != End::Found || goaway {
+                    return;
                 }
             }
-        };
-        let _ = timeout(Duration::from_millis(1500), pinging).await;
-        let end = a.read_to_end(PROMPTLY).await;
-        println!(
-            "closed {:?} after the last stream ({end:?})",
-            started.elapsed()
+        })
+        .await;
+        assert!(
+            ended.is_ok(),
+            "{pings} PINGs kept an idle connection open; {}",
+            a.last_frames()
         );
+        let end = a.read_to_end(PROMPTLY).await;
+        println!("closed after {pings} PINGs ({end:?})");
         let goaways: Vec<&F> = a.frames.iter().filter(|f| f.kind == GOAWAY).collect();
         assert!(
             !goaways.is_empty() && goaways.iter().all(|g| g.is_goaway(Reason::NO_ERROR)),

@@ -40,6 +40,13 @@ fn held() -> &'static watch::Sender<u64> {
     HELD.get_or_init(|| watch::channel(0).0)
 }
 
+/// One permit per `/reset-mid-body` response: the test adds it once the partial body came
+/// through, and the upstream resets the stream then.
+fn reset_go() -> &'static tokio::sync::Semaphore {
+    static GO: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    GO.get_or_init(|| tokio::sync::Semaphore::new(0))
+}
+
 /// The demo server's routes, plus `/hold?n=N` (answers once N requests are held at once: an event,
 /// not a time, makes them concurrent) and `/reset-mid-body`.
 async fn routes(req: Request<Body>) -> Response<Body> {
@@ -55,7 +62,11 @@ async fn routes(req: Request<Body>) -> Response<Body> {
             let (mut tx, body) = Body::channel();
             tokio::spawn(async move {
                 let _ = tx.send_data(Bytes::from_static(b"partial")).await;
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                // Reset only once the client saw the partial data through the proxy: the
+                // reset is mid-body whatever the scheduling, not after a guessed pause.
+                if let Ok(go) = reset_go().acquire().await {
+                    go.forget();
+                }
                 let _ = tx.abort(Reason::CANCEL).await;
             });
             Response::new(body)
@@ -623,6 +634,22 @@ async fn expect_broken_body(resp: Response<Body>, what: &str) {
     );
 }
 
+/// A `/reset-mid-body` response: the head and the partial data arrive, then (the upstream
+/// told to reset) the body fails.
+async fn expect_reset_mid_body(resp: Response<Body>, what: &str) {
+    assert_eq!(resp.status(), StatusCode::OK, "{what}: the head arrived");
+    let mut body = resp.into_body();
+    let first = tokio::time::timeout(EXCHANGE_LIMIT, body.data())
+        .await
+        .unwrap_or_else(|_| panic!("{what}: no partial data in time"));
+    match first {
+        Some(Ok(data)) => assert_eq!(&data[..], b"partial", "{what}: the partial data first"),
+        other => panic!("{what}: want the partial data first, got {other:?}"),
+    }
+    reset_go().add_permits(1);
+    expect_broken_body(Response::new(body), what).await;
+}
+
 async fn expect_normal_service(proxy: SocketAddr, path: &str, body: &[u8]) {
     let client = Client::connect(proxy).await.expect("connect");
     let resp = tokio::time::timeout(EXCHANGE_LIMIT, client.send(get(proxy, path)))
@@ -646,13 +673,13 @@ fn upstream_reset_goaway_and_disconnect_mid_body_fail_cleanly_downstream() {
             let proxy = start_proxy(upstream, protocol).await;
             let h2 = Client::connect(proxy).await.expect("connect");
             let resp = h2.send(get(proxy, "/reset-mid-body")).await.expect("head");
-            expect_broken_body(resp, "reset, HTTP/2 client").await;
+            expect_reset_mid_body(resp, "reset, HTTP/2 client").await;
             let http1 = Http1Pool::new(proxy, Duration::from_secs(10));
             let resp = http1
                 .send(get(proxy, "/reset-mid-body"))
                 .await
                 .expect("head");
-            expect_broken_body(resp, "reset, HTTP/1.1 client").await;
+            expect_reset_mid_body(resp, "reset, HTTP/1.1 client").await;
             expect_normal_service(proxy, "/", b"hello\n").await;
         }
 
