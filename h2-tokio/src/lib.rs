@@ -57,6 +57,8 @@ pub use h2_async::{
     PushedResponse, Pushes, Reason, SendRequest,
 };
 
+pub mod http1;
+
 /// The server, on tokio.
 pub type Server = h2_async::Server<Tokio>;
 /// The client, on tokio.

@@ -1,23 +1,20 @@
-//! The mesh proxy example (examples/mesh-proxy) in process: its modules are compiled into this
-//! test, the upstreams are an `h2_tokio::Server` with the demo server's routes (it serves h2c
+//! The mesh proxy example (examples/mesh-proxy) in process: its proxy module is compiled into
+//! this test (its HTTP/1.1 pool is the library's `h2_tokio::http1`), the upstreams are an `h2_tokio::Server` with the demo server's routes (it serves h2c
 //! and HTTP/1.1 on one port), a scripted HTTP/2 peer (a tapped connection task) for failures
 //! mid-body, and a scripted HTTP/1.1 peer for broken framing. curl and nghttp are driven as
 //! child processes (a missing one fails the test, as in `h2_testkit::interop`). Every wait is
 //! bounded.
 
 #[allow(dead_code)]
-#[path = "../examples/mesh-proxy/http1_client.rs"]
-mod http1_client;
-#[allow(dead_code)]
 #[path = "../examples/mesh-proxy/proxy.rs"]
 mod proxy;
 
 use bytes::{Bytes, BytesMut};
 use h2_testkit::{demo, interop};
+use h2_tokio::http1::Http1Pool;
 use h2_tokio::{Body, Client, Error, Server};
 use h2core::{Config, Event, Header, Reason};
 use http::{Method, Request, Response, StatusCode};
-use http1_client::Http1Pool;
 use proxy::{Protocol, Proxy};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -11,7 +11,6 @@
 //! `h2c_header_bytes_out` (HEADERS/CONTINUATION payload sent upstream), and more. Ctrl-C shuts
 //! down gracefully.
 
-mod http1_client;
 mod proxy;
 
 use h2_tokio::Server;

@@ -10,7 +10,7 @@
 //! way: RST_STREAM on HTTP/2, a connection closed before the terminator on HTTP/1.1; a request
 //! that got no response head at all is answered 502.
 
-use crate::http1_client::Http1Pool;
+use h2_tokio::http1::Http1Pool;
 use h2_tokio::server::Http1HeadLen;
 use h2_tokio::{Body, Client, Error};
 use http::header::{HeaderName, HeaderValue};

@@ -1,5 +1,6 @@
-//! A keep-alive HTTP/1.1 client pool (RFC 9112) on `h2core::http1`: every framing rule is the
-//! codec's; this module moves bytes.
+//! A keep-alive HTTP/1.1 client pool on tokio (RFC 9112), for a program that talks to HTTP/1.1
+//! upstreams beside HTTP/2 ones (the mesh-proxy example does): every framing rule is
+//! `h2core::http1`'s; this module moves bytes.
 //!
 //! - A request is framed exactly: Content-Length when its length is known, else chunked ending
 //!   with the 0-chunk (and its trailers).
@@ -14,8 +15,8 @@
 //!   its reused connection closed before any response byte is sent once more on a new one
 //!   (§9.3.1: the server may close an idle connection at any time).
 
+use crate::{Body, BodySender, Error, Frame};
 use bytes::{Bytes, BytesMut};
-use h2_tokio::{Body, BodySender, Error, Frame};
 use h2core::http1::{self, BodyDecoder, BodyEncoder, BodyEvent, BodyKind, Limits};
 use h2core::{Header, Reason};
 use http::header::{HeaderName, HeaderValue};
@@ -428,7 +429,7 @@ async fn write_body(
         match frame? {
             Frame::Data(d) => {
                 let chunk = encoder.encode(d).map_err(encode_err)?;
-                h2_tokio::rt::write_all_vectored(&mut w, &[chunk.prefix, chunk.data, chunk.suffix])
+                crate::rt::write_all_vectored(&mut w, &[chunk.prefix, chunk.data, chunk.suffix])
                     .await?;
             }
             Frame::Trailers(t) => {
