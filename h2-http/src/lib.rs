@@ -1,6 +1,14 @@
-//! Between the core's header lists (RFC 9113 §8.3 pseudo-headers first) and the `http`
-//! crate's types, for every runtime adapter: what a request or response means is decided once,
-//! here and in `h2core`, never in an adapter.
+//! What every runtime adapter shares above the core, with no runtime of its own: what a
+//! request or response means is decided once, here and in `h2core`, never in an adapter.
+//!
+//! - the `http` conversions: the core's header lists (RFC 9113 §8.3, pseudo-headers first) to
+//!   and from `http` types, [`Error`], [`OnInformational`];
+//! - [`body`]: one `Body` for every runtime (`Async` or `Blocking`), bounded by flow control;
+//! - [`oneshot`] and [`reply`]: one value from a connection to a task or a thread;
+//! - [`session`]: one HTTP/2 connection's streams as a user sees them;
+//! - [`http1`]: HTTP/1.1 exchanges on the same port, sans-IO;
+//! - [`handle`]: a handler's `StreamHandle` (1xx, push); [`pool`]: a client's connections;
+//! - `tls` (feature `tls`): rustls configs offering ALPN `h2` and `http/1.1`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
