@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The one command that writes BENCHMARKS.md, all of it, from measurements of this run:
 #
-#   bash benches/run.sh               # full run: about 12 minutes on 2 idle cores
-#   BENCH_QUICK=1 bash benches/run.sh # quick run (shorter measurements, one load round)
+#   bash benches/run.sh               # full run: about 6.5 minutes on 2 cores once built
+#   BENCH_QUICK=1 bash benches/run.sh # quick run: about 2.5 minutes (shorter measurements,
+#                                     # one load round, 256 MiB bulk)
+# (measured on a busy 2-core machine; a cold target directory first builds for some minutes).
 #
 # Steps, each with its exit status and duration recorded in target/bench-results/steps.tsv
 # and its output in target/bench-results/<step>.log:
