@@ -1,31 +1,35 @@
 #!/usr/bin/env bash
-# Load test and bulk download; writes the "Load" and "Bulk download" sections of BENCHMARKS.md
-# (the other sections are kept as they are).
+# Load test, a step of benches/run.sh (which writes BENCHMARKS.md); on its own it leaves its
+# results in $BENCH_RESULTS (default target/bench-results) and writes no report.
 #
-#   bash benches/load.sh          # about 4 minutes
+#   bash benches/load.sh          # about 4 minutes with the defaults
 #
 # h2load (-t 1 -c 64 -m 32, h2c by prior knowledge) against, in interleaved rounds:
-#   - our tokio server:  h2-tokio/examples/server.rs (routes / and /bytes/N)
-#   - hyperium h2:       benches/src/bin/h2_peer_server.rs (the same routes)
-#   - nghttpd:           a directory holding index.html ("hello\n") and bytes16384
-#   - our async-std and mio servers, once those adapters exist (skipped with a note until then)
-# for the small body and the 16 KiB body; the median of the rounds goes in the report. Then
-# `bulk` (1 GiB over h2-tokio beside raw TCP). Servers bind 127.0.0.1 only and are all killed
-# on exit. With 2 or more CPUs, servers run on CPU 0 and h2load on CPU 1 (taskset), so every
-# server gets one core however many threads it would start.
+#   - our servers: the `server` examples of h2-tokio, h2-async-std and h2-mio (routes / and
+#     /bytes/N)
+#   - hyperium h2:  benches/src/bin/h2_peer_server.rs (the same routes, written like h2's
+#                   examples/server.rs)
+#   - nghttpd:      a directory holding index.html ("hello\n") and bytes16384
+# for the small body and the 16 KiB body; every round's figures go to load.tsv. Servers bind
+# 127.0.0.1 on a free port and are all stopped on exit. With 2 or more CPUs, servers run on
+# CPU 0 and h2load on CPU 1 (taskset), so every server gets one core however many threads it
+# would start.
 #
 # Besides req/s, each run records the server's CPU time (user + system, all threads, from
 # /proc/PID/stat) per request: machines here are shared, and CPU per request is much less
-# sensitive than req/s to other work stealing the server's core.
+# sensitive than req/s to other work stealing the server's core. Each server's settings are
+# read off the wire (the SETTINGS frame and connection WINDOW_UPDATEs it sends to `nghttp -nv`)
+# and its thread count from /proc/PID/status after the warm-up (settings.tsv).
 #
 # Before/after in one run: LOAD_BASELINE=DIR adds the servers DIR/h2-tokio-server,
 # DIR/h2-async-std-server and DIR/h2-mio-server (the example servers built at an earlier commit,
-# e.g. from a `git worktree`), measured in the same interleaved rounds as `base-tokio`,
-# `base-async-std` and `base-mio`.
+# e.g. from a `git worktree`), measured in the same rounds as `base-tokio`, `base-async-std`
+# and `base-mio`; the report labels them with the commit in DIR/COMMIT (or
+# LOAD_BASELINE_COMMIT), "at an unnamed commit" when neither is given.
 #
 # Environment: LOAD_DURATION seconds per h2load run (5), LOAD_WARMUP requests per server and
-# body before the rounds (20000), LOAD_ROUNDS (3), BULK_BYTES (1073741824), BULK_ROUNDS (5). Needs h2load and nghttpd (Debian: nghttp2-client,
-# nghttp2-server) and python3.
+# body before the rounds (20000), LOAD_ROUNDS (3). Needs h2load, nghttp and nghttpd (Debian:
+# nghttp2-client, nghttp2-server) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,15 +43,10 @@ done
 duration=${LOAD_DURATION:-5}
 warmup=${LOAD_WARMUP:-20000}
 rounds=${LOAD_ROUNDS:-3}
-bulk_bytes=${BULK_BYTES:-1073741824}
-bulk_rounds=${BULK_ROUNDS:-5}
 target=${CARGO_TARGET_DIR:-target}
-results="$target/bench-results"
+results=${BENCH_RESULTS:-$target/bench-results}
 mkdir -p "$results"
-# Other work on the machine skews the figures: the report states the load when the run began.
-load=$(cut -d' ' -f1-3 /proc/loadavg)
-rm -f "$results/load-meta.json"
-python3 benches/report.py --write-meta "$results/load-meta.json" --load "$load"
+rm -f "$results/load.tsv" "$results/load-meta.json" "$results/settings.tsv"
 
 work=$(mktemp -d)
 pids=()
@@ -55,7 +54,9 @@ cleanup() {
     for pid in "${pids[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
-    wait 2>/dev/null || true
+    for pid in "${pids[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -77,7 +78,9 @@ for a in "${adapters[@]}"; do
         skipped+=("$name: $package has no server example yet")
     fi
 done
+baseline_commit=
 if [[ -n ${LOAD_BASELINE:-} ]]; then
+    baseline_commit=${LOAD_BASELINE_COMMIT:-$(cat "$LOAD_BASELINE/COMMIT" 2>/dev/null || true)}
     for a in "${adapters[@]}"; do
         read -r name package <<<"$a"
         if [[ -x "$LOAD_BASELINE/$package-server" ]]; then
@@ -89,7 +92,7 @@ if [[ -n ${LOAD_BASELINE:-} ]]; then
         fi
     done
 fi
-cargo build --release -q -p benches --bin h2_peer_server --bin bulk
+cargo build --release -q -p benches --bin h2_peer_server
 servers+=(h2 nghttpd)
 
 server_pin=()
@@ -153,6 +156,10 @@ for s in "${servers[@]}"; do
             exit 1
         fi
     done
+    # What the server announces: its SETTINGS frame and the WINDOW_UPDATEs on stream 0 it sends
+    # before the response's HEADERS.
+    nghttp -nv "${small[$s]}" >"$work/$s.frames" 2>&1 || true
+    python3 benches/report.py --settings-from "$s" "$work/$s.frames" >>"$work/settings.tsv"
 done
 
 # Warm every server up (allocator, caches, connection set-up paths) before measuring.
@@ -161,6 +168,14 @@ for s in "${servers[@]}"; do
         "${client_pin[@]}" h2load -t 1 -c 64 -m 32 -n "$warmup" "$url" >/dev/null 2>&1 || true
     done
 done
+
+# Threads of each server once warm (pinned servers see one CPU).
+for s in "${servers[@]}"; do
+    threads=$(awk '/^Threads:/ { print $2 }' "/proc/${pid[$s]}/status")
+    cpus=$(awk '/^Cpus_allowed_list:/ { print $2 }' "/proc/${pid[$s]}/status")
+    printf '%s\tthreads\t%s\tcpus\t%s\n' "$s" "$threads" "$cpus" >>"$work/settings.tsv"
+done
+cp "$work/settings.tsv" "$results/settings.tsv"
 
 tsv="$results/load.tsv"
 printf 'server\tbody\tround\treq_per_s\tsucceeded\tfailed\terrored\tcpu_us_per_req\n' >"$tsv"
@@ -188,22 +203,17 @@ for round in $(seq "$rounds"); do
     done
 done
 
-python3 - "$results/load-meta.json" "$duration" "$warmup" "$rounds" "${#server_pin[@]}" "${skipped[@]}" <<'EOF'
+python3 - "$results/load-meta.json" "$duration" "$warmup" "$rounds" "${#server_pin[@]}" \
+    "$baseline_commit" "${skipped[@]}" <<'EOF'
 import json, sys
-path, duration, warmup, rounds, pinned, *skipped = sys.argv[1:]
-meta = json.load(open(path))
-meta.update({
+path, duration, warmup, rounds, pinned, baseline_commit, *skipped = sys.argv[1:]
+json.dump({
     "h2load": f"h2load -t 1 -c 64 -m 32 -D {duration}",
-    "warmup": f"h2load -t 1 -c 64 -m 32 -n {warmup} per server and body first",
+    "warmup": f"h2load -t 1 -c 64 -m 32 -n {warmup}",
     "rounds": int(rounds),
     "pinned": pinned != "0",
+    "baseline_commit": baseline_commit or None,
     "skipped": skipped,
-})
-json.dump(meta, open(path, "w"), indent=2)
+}, open(path, "w"), indent=2)
 EOF
-
-"$target/release/bulk" --bytes "$bulk_bytes" --rounds "$bulk_rounds" --json "$results/bulk.json"
-
-python3 benches/report.py --sections load,bulk --results "$results" --load "$load" \
-    --out BENCHMARKS.md --print load,bulk
-echo "wrote BENCHMARKS.md (Load, Bulk download)"
+echo "load.sh: results in $results/load.tsv, $results/settings.tsv"

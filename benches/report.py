@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
-"""Writes BENCHMARKS.md from what the benchmark runs left behind.
+"""Writes BENCHMARKS.md, all of it, from what one run of benches/run.sh left in its results
+directory (target/bench-results, emptied when the run began):
 
-Sources:
-- criterion: target/criterion/<group>/<bench>/new/{estimates,benchmark}.json (mean point
-  estimate, throughput) for the `e2e`, `hpack` and `frame` sections;
-- the Markdown table printed by `cargo run -p benches --bin hpack_size` (--size-report);
-- target/bench-results/: memory.json (bin `memory`), load.tsv and load-meta.json (load.sh),
-  bulk.json (bin `bulk`).
+- run.json: the commit, the machine, the toolchain, the load average and the configuration
+  when the run began (written by `--begin`);
+- steps.tsv: each step's exit status and duration;
+- criterion/<group>/<bench>/new/{estimates,benchmark}.json (CRITERION_HOME): e2e, hpack, frame;
+- hpack-size.md (bin hpack_size), memory.json (bin memory), mio_idle.log (h2-mio's idle test),
+  load.tsv, load-meta.json and settings.tsv (load.sh), bulk.json (bin bulk).
 
-`--sections` names the sections rendered from fresh data; every other section, and its rows of
-the goals table, is kept as it is in the existing output file. So `run.sh` (e2e, memory, hpack,
-frame) and `load.sh` (load, bulk) each refresh their own part. Called by benches/run.sh and
-benches/load.sh; it only reads what the runs left and writes one file.
+Nothing is read from an older BENCHMARKS.md. Every number in the output comes from those files;
+the prose only explains method. A goal row says "yes" only when its step exited 0 and its
+measurement met the goal; a failed or skipped step's rows say "not measured" and why.
+
+Other modes: `--begin FILE` records the run's start; `--settings-from NAME FILE` turns the
+frames `nghttp -nv` printed into a settings.tsv line (used by load.sh).
 """
 
 import argparse
@@ -31,21 +34,33 @@ GOAL_LOAD_H2 = 1.3
 GOAL_LOAD_NGHTTPD = 1.0
 GOAL_BULK = 0.9
 GOAL_CORE_BYTES = 8 * 1024
+COMMAND = "bash benches/run.sh"
 
-# Section key -> heading, in the order they appear in the file.
+# Section key -> (heading, the steps whose results it shows), in the order of the file.
 SECTIONS = {
-    "e2e": "In-memory end to end",
-    "load": "Load (h2load)",
-    "bulk": "Bulk download",
-    "memory": "Memory per idle connection",
-    "hpack": "HPACK (RFC 7541)",
-    "frame": "Frame layer (RFC 9113 §4.1, §6)",
-    # Written by hand from profiles; kept as it is by every run.
-    "profile": "Profile: what is in the way",
+    "e2e": ("In-memory end to end", ["e2e"]),
+    "load": ("Load (h2load)", ["load"]),
+    "bulk": ("Bulk download", ["bulk"]),
+    "memory": ("Memory per idle connection", ["memory", "mio_idle"]),
+    "hpack": ("HPACK (RFC 7541)", ["hpack", "hpack_size"]),
+    "frame": ("Frame layer (RFC 9113 §4.1, §6)", ["frame"]),
 }
-HAND_WRITTEN = {"profile"}
-GOALS_HEADING = "Goals (issue 8) and where we stand"
-COMMAND = "bash benches/run.sh && bash benches/load.sh"
+
+# The layers each comparison puts side by side, named in the goals table and the sections.
+E2E_OURS = "h2core client + server in memory (no I/O, no runtime, no tasks)"
+E2E_THEIRS = (
+    "hyperium `h2` client + server over `tokio::io::duplex` with tasks (the server and the "
+    "client connection each a task, the 100-stream cases sending from 100 tasks; "
+    "current-thread runtime)"
+)
+LOAD_OURS = "h2-tokio server (h2-tokio + h2core on tokio, loopback TCP)"
+LOAD_H2 = "hyperium `h2` server written like `h2`'s `examples/server.rs` (h2 on tokio, loopback TCP)"
+LOAD_NGHTTPD = "nghttpd (nghttp2 in C, its own event loop, loopback TCP)"
+BULK_OURS = (
+    "h2-tokio client + server (h2core framing and flow control, connection tasks, body "
+    "channels, tokio TCP) over a warm loopback connection"
+)
+BULK_THEIRS = "raw tokio TCP over a warm loopback connection, the same read size"
 
 
 def anchor(heading):
@@ -55,11 +70,12 @@ def anchor(heading):
 
 
 def where(key):
-    return f"[{SECTIONS[key]}]({anchor(SECTIONS[key])})"
+    heading = SECTIONS[key][0]
+    return f"[{heading}]({anchor(heading)})"
 
 
-def load(criterion, group, bench):
-    base = os.path.join(criterion, group, bench, "new")
+def crit(args, group, bench):
+    base = os.path.join(args.results, "criterion", group, bench, "new")
     try:
         with open(os.path.join(base, "estimates.json")) as f:
             mean_ns = json.load(f)["mean"]["point_estimate"]
@@ -100,179 +116,199 @@ def fmt_bytes(n):
     return f"{n:.0f} B"
 
 
-def met(ok):
-    return "yes" if ok else "**no**"
+def fmt_duration(seconds):
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
-def machine():
-    cpu = "unknown"
+def run(cmd):
     try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        rustc = subprocess.run(
-            ["rustc", "--version"], capture_output=True, text=True, check=True
-        ).stdout.strip()
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        rustc = "unknown"
-    return cpu, os.cpu_count(), rustc
-
-
-def source_state():
-    """The commit measured, and which sources had uncommitted changes."""
-    try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = [
-            d
-            for d in ("h2core/src", "h2-tokio/src")
-            if subprocess.run(
-                ["git", "status", "--porcelain", "--", d],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.strip()
-        ]
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"`{rev}`" + (f" plus uncommitted changes to {', '.join(dirty)}" if dirty else "")
-
-
-def stamp(args, data, meta=None):
-    """The line under a freshly rendered section's heading: when its data was written, how
-    loaded the machine was and which source it measured (from the run's meta file, written by
-    run.sh or load.sh when the run began; else from now)."""
-    info = read_json(os.path.join(args.results, meta)) if meta else None
-    info = info or {}
-    try:
-        t = datetime.datetime.fromtimestamp(os.path.getmtime(data), datetime.timezone.utc)
-    except OSError:
-        t = datetime.datetime.now(datetime.timezone.utc)
-    when = t.strftime("%Y-%m-%d %H:%M UTC")
-    loadavg = info.get("loadavg") or args.load
-    load = f", load average (1, 5, 15 min) {loadavg} when the run began" if loadavg else ""
-    source = info.get("source") or source_state()
-    return f"*Measured {when}{load}; source {source}.*\n"
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
-# Sections. Each returns (lines, goal rows) or None when its data is missing.
+# Steps and goal rows.
+
+
+class Steps:
+    """steps.tsv: step -> (status, seconds); status is an exit status or "skipped"."""
+
+    def __init__(self, results):
+        self.rows = {}
+        try:
+            with open(os.path.join(results, "steps.tsv")) as f:
+                for line in f.read().splitlines()[1:]:
+                    name, status, seconds = line.split("\t")
+                    self.rows[name] = (status, float(seconds))
+        except (OSError, ValueError):
+            pass
+
+    def ok(self, name):
+        return self.rows.get(name, ("missing", 0))[0] == "0"
+
+    def why_not(self, names):
+        """None when every step in `names` passed, else why their results are not shown."""
+        for name in names:
+            status = self.rows.get(name, ("not run", 0))[0]
+            if status == "skipped":
+                return f"step `{name}` was not run (BENCH_STEPS)"
+            if status == "not run":
+                return f"step `{name}` did not run"
+            if status != "0":
+                return f"step `{name}` failed (exit status {status})"
+        return None
+
+
+def goal(label, result, ok, key):
+    return f"| {label} | {result} | {'yes' if ok else '**no**'} | {where(key)} |"
+
+
+def unmeasured(label, why, key):
+    return f"| {label} | – | **not measured**: {why} | {where(key)} |"
+
+
+def log_tail(args, step, n=8):
+    try:
+        with open(os.path.join(args.results, f"{step}.log"), errors="replace") as f:
+            lines = f.read().splitlines()[-n:]
+    except OSError:
+        return []
+    return ["```", *lines, "```", ""]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections. Each takes args and returns (body lines, goal rows); it raises Missing when the
+# data its step should have left is not there.
+
+
+class Missing(Exception):
+    pass
+
+
+E2E_GOAL = (
+    f"in-memory end to end ≥ {GOAL_E2E:.0f}× in request/response pairs per second: "
+    f"{E2E_OURS} vs {E2E_THEIRS}"
+)
 
 
 def e2e_section(args):
-    cases = [
-        ("small", "6-byte body", 1),
-        ("small", "6-byte body", 100),
-        ("16k", "16 KiB body", 1),
-        ("16k", "16 KiB body", 100),
-    ]
+    cases = [("small", "6-byte body", 1), ("small", "6-byte body", 100),
+             ("16k", "16 KiB body", 1), ("16k", "16 KiB body", 100)]
     rows, ratios = [], []
     for size, what, conc in cases:
         group = f"e2e-{size}-c{conc}"
-        ours, theirs = load(args.criterion, group, OURS), load(args.criterion, group, "h2")
+        ours, theirs = crit(args, group, OURS), crit(args, group, "h2")
         if ours is None or theirs is None or not ours["elements"]:
-            continue
+            raise Missing(f"no criterion estimate for {group}")
         n = ours["elements"]
         ratio = theirs["ns"] / ours["ns"]
-        ratios.append((ratio, f"{what}, {conc} stream{'s' if conc > 1 else ''}"))
+        case = f"{what}, {conc} stream{'s' if conc > 1 else ''} in flight"
+        ratios.append((ratio, case))
         per_s = lambda r: f"{r['elements'] / (r['ns'] / 1e9) / 1e3:.0f} k/s"  # noqa: E731
         rows.append(
-            f"| {what}, {conc} stream{'s' if conc > 1 else ''} in flight | "
-            f"{fmt_time(ours['ns'] / n)} ({per_s(ours)}) | "
+            f"| {case} | {fmt_time(ours['ns'] / n)} ({per_s(ours)}) | "
             f"{fmt_time(theirs['ns'] / n)} ({per_s(theirs)}) | **{ratio:.2f}** |"
         )
-    if not rows:
-        return None
-    data = os.path.join(args.criterion, "e2e-small-c1", OURS, "new", "estimates.json")
-    out = [stamp(args, data, "run-meta.json")]
-    out.append(
-        "`benches/benches/e2e.rs` (criterion). A client and a server `h2core::Connection` wired "
-        "back to back with no I/O (`benches/src/pair.rs`: each `poll_transmit` chunk is "
-        "appended to the other side's receive buffer, the one copy a socket would make), beside "
-        "hyperium's `h2` 0.4 client and server over `tokio::io::duplex` (4 MiB) on a "
-        "current-thread runtime (`benches/src/h2peer.rs`). Both: `GET /` answered at once by "
-        "`200` + `content-length` + the body, the client releasing flow control as it reads, "
-        "h2core's default settings on both (MAX_CONCURRENT_STREAMS 100, 1 MiB stream / 2 MiB "
-        "connection windows). Connections are set up outside the timed loop; an iteration is "
-        "1,000 request/response pairs. With 100 streams, h2core keeps 100 requests open (a new "
-        "one as each response ends); `h2` runs 100 tasks of 10 sequential requests.\n"
-    )
-    out.append("| case | h2core per request | `h2` per request | `h2` time / h2core time |")
-    out.append("|---|---:|---:|---:|")
-    out.extend(rows)
-    out.append("")
+    out = [
+        "`benches/benches/e2e.rs` (criterion). The two sides do not include the same layers: "
+        f"**h2core** is {E2E_OURS}: a client and a server `h2core::Connection` wired back to "
+        "back (`benches/src/pair.rs`: each `poll_transmit` chunk is appended to the other "
+        f"side's receive buffer, the one copy a socket would make). **`h2`** is {E2E_THEIRS} "
+        "(`benches/src/h2peer.rs`, a 4 MiB duplex pipe). So the ratio is the cost of `h2` with "
+        "its runtime glue over the bare core, not of one protocol engine over another. Both: "
+        "`GET /` answered at once by `200` + `content-length` + the body, the client releasing "
+        "flow control as it reads, h2core's default settings on both (also given to `h2`). "
+        "Connections are set up outside the timed loop; an iteration is 1,000 "
+        "request/response pairs. With 100 streams, h2core keeps 100 requests open (a new one "
+        "as each response ends); `h2` runs 100 tasks of 10 sequential requests.\n",
+        "| case | h2core per request | `h2` per request | `h2` time / h2core time |",
+        "|---|---:|---:|---:|",
+        *rows,
+        "",
+    ]
     worst = min(ratios)
     goals = [
-        f"| in-memory end to end ≥ {GOAL_E2E:.0f}× `h2` (request/response pairs per second) | "
-        f"{worst[0]:.2f}× to {max(ratios)[0]:.2f}× (worst: {worst[1]}) | "
-        f"{met(worst[0] >= GOAL_E2E)} | {where('e2e')} |"
+        goal(E2E_GOAL, f"{worst[0]:.2f}× to {max(ratios)[0]:.2f}× (worst: {worst[1]})",
+             worst[0] >= GOAL_E2E, "e2e")
     ]
     return out, goals
 
 
+def load_goal_label(label, peer):
+    if peer == "h2":
+        return f"load, {label}: {LOAD_OURS} ≥ {GOAL_LOAD_H2}× {LOAD_H2}, in req/s"
+    return f"load, {label}: {LOAD_OURS} ≥ {GOAL_LOAD_NGHTTPD}× {LOAD_NGHTTPD}, in req/s"
+
+
+LOAD_BODIES = (("small", "Small body (6 bytes)", "small body"), ("16k", "16 KiB body", "16 KiB body"))
+
+
+def load_goal_labels():
+    return [load_goal_label(label, peer) for _, _, label in LOAD_BODIES for peer in ("h2", "nghttpd")]
+
+
 def load_section(args):
     path = os.path.join(args.results, "load.tsv")
-    meta = read_json(os.path.join(args.results, "load-meta.json")) or {}
+    meta = read_json(os.path.join(args.results, "load-meta.json"))
     try:
         with open(path) as f:
             lines = f.read().splitlines()[1:]
     except OSError:
-        return None
-    runs = {}  # (server, body) -> [req/s per round]
-    cpus = {}  # (server, body) -> [server CPU µs per request, per round]
-    failures = {}
+        raise Missing("no load.tsv")
+    if meta is None or not lines:
+        raise Missing("no load-meta.json or an empty load.tsv")
+    runs, cpus, failures = {}, {}, {}
     for line in lines:
         cells = line.split("\t")
-        server, body, _round, rps, _ok, failed, errored = cells[:7]
+        server, body, _round, rps, _ok, failed, errored, cpu = cells[:8]
         runs.setdefault((server, body), []).append(float(rps))
-        if len(cells) > 7 and cells[7]:
-            cpus.setdefault((server, body), []).append(float(cells[7]))
+        cpus.setdefault((server, body), []).append(float(cpu))
         failures[(server, body)] = failures.get((server, body), 0) + int(failed or 0) + int(
             errored or 0
         )
-    if not runs:
-        return None
     servers = list(dict.fromkeys(s for s, _ in runs))
+    base = meta.get("baseline_commit")
+    base = f"at `{base}`" if base else "at an unnamed older commit"
     names = {
         "ours-tokio": "h2-tokio (ours), `h2-tokio/examples/server.rs`",
-        "ours-async-std": "h2-async-std (ours)",
-        "ours-mio": "h2-mio (ours)",
+        "ours-async-std": "h2-async-std (ours), `h2-async-std/examples/server.rs`",
+        "ours-mio": "h2-mio (ours), `h2-mio/examples/server.rs`",
+        "base-tokio": f"h2-tokio {base} (LOAD_BASELINE)",
+        "base-async-std": f"h2-async-std {base} (LOAD_BASELINE)",
+        "base-mio": f"h2-mio {base} (LOAD_BASELINE)",
         "h2": "hyperium `h2` 0.4, `benches/src/bin/h2_peer_server.rs`",
         "nghttpd": "nghttpd (nghttp2 " + nghttp2_version() + ")",
     }
-    out = [stamp(args, path, "load-meta.json")]
-    out.append(
-        f"`bash benches/load.sh`: `{meta.get('h2load', 'h2load -t 1 -c 64 -m 32')}` "
-        f"(h2c by prior knowledge) after a warm-up (`{meta.get('warmup', '?')}`), "
-        f"{meta.get('rounds', '?')} rounds interleaved (each round runs every server and body "
-        "once), median of the rounds. "
+    out = [
+        f"`bash benches/load.sh` (a step of `run.sh`): `{meta['h2load']}` (h2c by prior "
+        f"knowledge; h2load's own default windows) after a warm-up of `{meta['warmup']}` per "
+        f"server and body, {meta['rounds']} round(s) interleaved (each round runs every "
+        "server and body once), median of the rounds. "
         + (
             "Servers run on CPU 0 and h2load on CPU 1 (`taskset`), so each server has one core "
-            "(our server and the `h2` peer start one tokio worker). "
+            "(thread counts below). "
             if meta.get("pinned")
             else "Not pinned to CPUs. "
         )
         + "Small body: `GET /` → `hello\\n` (nghttpd: `index.html`); 16 KiB: `GET /bytes/16384` "
-        "(nghttpd: a 16,384-byte file `/bytes16384`). Our servers and the `h2` peer allocate "
-        "the 16 KiB body per request; our async servers answer inside the connection's task, "
-        "the `h2` peer from a task per request, h2-mio on its handler threads; nghttpd reads "
-        "a file. *CPU/request* is the server's user + system time (all threads, "
-        "`/proc/PID/stat`) over the requests completed: on a shared machine it is the steadier "
-        "figure, since other work stealing the server's core lowers req/s but not CPU per "
-        "request. Ratios above 1 mean ours is faster (more req/s, less CPU per request).\n"
-    )
+        "(nghttpd: a 16,384-byte file `/bytes16384`). Layers compared: every server is a "
+        "separate process behind loopback TCP, driven by the same h2load; ours are the demo "
+        "servers of each adapter (h2-tokio and h2-async-std answer inside the connection's "
+        "task, h2-mio on its handler threads); the `h2` peer is written like `h2`'s "
+        "`examples/server.rs` (accept loop, `h2::server::handshake` with `h2`'s defaults, a "
+        "task per connection and a task per request that reads the request body, then "
+        "answers) plus TCP_NODELAY; ours and the `h2` peer allocate the 16 KiB body per "
+        "request, nghttpd reads a file. *CPU/request* is the server's user + system time (all "
+        "threads, `/proc/PID/stat`) over the requests completed: on a shared machine it is "
+        "the steadier figure. Ratios above 1 mean ours (h2-tokio) is faster (more req/s, less "
+        "CPU per request).\n"
+    ]
+    out.extend(settings_table(args, servers, names))
     goals = []
     ours = "ours-tokio"
-    for body, what, label in (
-        ("small", "Small body (6 bytes)", "small body"),
-        ("16k", "16 KiB body", "16 KiB body"),
-    ):
+    for body, what, label in LOAD_BODIES:
         out.append(f"### {what}\n")
         rounds = max(len(runs.get((s, body), [])) for s in servers)
         head = " | ".join(f"round {i + 1}" for i in range(rounds))
@@ -291,123 +327,202 @@ def load_section(args):
                 ratio = cpu_ratio = "1.00 (reference)"
             else:
                 ratio = f"**{med[ours] / med[s]:.2f}**" if ours in med else "–"
-                cpu_ratio = (
-                    f"{cpu[s] / cpu[ours]:.2f}" if s in cpu and cpu.get(ours) else "–"
-                )
-            cpu_cell = f"{cpu[s]:.2f}" if s in cpu else "–"
-            fail = f" ({failures[(s, body)]} failed)" if failures.get((s, body)) else ""
+                cpu_ratio = f"{cpu[s] / cpu[ours]:.2f}" if cpu.get(ours) else "–"
+            fail = f" ({failures[(s, body)]} requests failed)" if failures.get((s, body)) else ""
             out.append(
-                f"| {names.get(s, s)}{fail} | {cells} | {med[s]:,.0f} | {ratio} | {cpu_cell} "
-                f"| {cpu_ratio} |"
+                f"| {names.get(s, s)}{fail} | {cells} | {med[s]:,.0f} | {ratio} | "
+                f"{cpu[s]:.2f} | {cpu_ratio} |"
             )
         out.append("")
-        if ours in med:
-            for peer, goal, name in (
-                ("h2", GOAL_LOAD_H2, "hyperium `h2`"),
-                ("nghttpd", GOAL_LOAD_NGHTTPD, "nghttpd"),
-            ):
-                if peer in med:
-                    r = med[ours] / med[peer]
-                    c = (
-                        f" (CPU per request: {cpu[peer] / cpu[ours]:.2f}×)"
-                        if peer in cpu and cpu.get(ours)
-                        else ""
-                    )
-                    goals.append(
-                        f"| load, {label}: tokio server ≥ {goal}× {name} in req/s | "
-                        f"{r:.2f}×{c} | {met(r >= goal)} | {where('load')} |"
-                    )
+        for peer, goal_x in (("h2", GOAL_LOAD_H2), ("nghttpd", GOAL_LOAD_NGHTTPD)):
+            glabel = load_goal_label(label, peer)
+            if ours not in med or peer not in med:
+                goals.append(unmeasured(glabel, "a server was not measured", "load"))
+                continue
+            bad = failures.get((ours, body), 0) + failures.get((peer, body), 0)
+            r = med[ours] / med[peer]
+            c = f" (CPU per request: {cpu[peer] / cpu[ours]:.2f}×)"
+            if bad:
+                goals.append(f"| {glabel} | {r:.2f}×{c}, {bad} requests failed | **no** | "
+                             f"{where('load')} |")
+            else:
+                goals.append(goal(glabel, f"{r:.2f}×{c}", r >= goal_x, "load"))
         others = [
-            f"{names.get(s, s).split(' ')[0]} {med[s] / med['h2']:.2f}×"
+            f"{names[s].split(' ')[0]} {med[s] / med['h2']:.2f}×"
             for s in ("ours-async-std", "ours-mio")
             if s in med and "h2" in med
         ]
         if others:
             goals.append(
-                f"| load, {label}: our other servers (no goal; req/s vs hyperium `h2`) | "
+                f"| load, {label}: our other servers vs the `h2` peer (no goal; req/s) | "
                 f"{', '.join(others)} | – | {where('load')} |"
             )
     for note in meta.get("skipped", []):
         out.append(f"- not measured: {note}")
     if meta.get("skipped"):
         out.append("")
-        goals.append(
-            "| load: async-std and mio servers | not measured (adapters not written yet) | – | "
-            f"{where('load')} |"
-        )
     return out, goals
 
 
-def nghttp2_version():
+# RFC 9113 §6.5.2 initial values, for settings a server does not send.
+RFC_DEFAULTS = {
+    "HEADER_TABLE_SIZE": "4,096",
+    "ENABLE_PUSH": "1",
+    "MAX_CONCURRENT_STREAMS": "unlimited",
+    "INITIAL_WINDOW_SIZE": "65,535",
+    "MAX_FRAME_SIZE": "16,384",
+    "MAX_HEADER_LIST_SIZE": "unlimited",
+}
+
+
+def settings_table(args, servers, names):
+    path = os.path.join(args.results, "settings.tsv")
+    info = {}
     try:
-        v = subprocess.run(["nghttpd", "--version"], capture_output=True, text=True).stdout
-        return v.split("/")[-1].strip() or "?"
+        with open(path) as f:
+            for line in f.read().splitlines():
+                cells = line.split("\t")
+                d = info.setdefault(cells[0], {})
+                for k, v in zip(cells[1::2], cells[2::2]):
+                    d[k] = v
     except OSError:
-        return "?"
+        return ["Settings: not recorded (no settings.tsv).\n"]
+    keys = ["MAX_CONCURRENT_STREAMS", "INITIAL_WINDOW_SIZE", "MAX_FRAME_SIZE",
+            "HEADER_TABLE_SIZE", "MAX_HEADER_LIST_SIZE", "ENABLE_PUSH"]
+    out = [
+        "Each server's settings as it announced them to `nghttp -nv` (its SETTINGS frame; "
+        "*italic* = not sent, so the RFC 9113 initial value holds), its connection receive "
+        "window (65,535 plus the WINDOW_UPDATEs on stream 0 it sent before its first "
+        "response), and its threads and allowed CPUs after the warm-up (`/proc/PID/status`):\n",
+        "| server | " + " | ".join(k.replace("_", " ").lower() for k in keys)
+        + " | connection window | threads | CPUs |",
+        "|---|" + "---:|" * (len(keys) + 2) + "---|",
+    ]
+    for s in servers:
+        d = info.get(s, {})
+        sent = dict(kv.split("=", 1) for kv in d.get("settings", "").split(",") if "=" in kv)
+        cells = [f"{int(sent[k]):,}" if k in sent else f"*{RFC_DEFAULTS[k]}*" for k in keys]
+        window = d.get("connection_window")
+        window = f"{int(window):,}" if window else "?"
+        out.append(
+            f"| {names.get(s, s)} | " + " | ".join(cells)
+            + f" | {window} | {d.get('threads', '?')} | {d.get('cpus', '?')} |"
+        )
+    out.append("")
+    return out
+
+
+def settings_from(name, path):
+    """One settings.tsv line from `nghttp -nv` output: the first SETTINGS frame received, and
+    the stream-0 WINDOW_UPDATE increments received before the first HEADERS."""
+    settings, window, state = {}, 65535, None
+    with open(path, errors="replace") as f:
+        for line in f:
+            if re.search(r"recv SETTINGS frame .*flags=0x00", line) and not settings:
+                state = "settings"
+                continue
+            if re.search(r"recv WINDOW_UPDATE frame .*stream_id=0>", line):
+                state = "window"
+                continue
+            if re.search(r"recv HEADERS frame", line):
+                break
+            if "frame <" in line:
+                state = None
+                continue
+            m = re.search(r"\[SETTINGS_([A-Z_]+)\(0x[0-9a-f]+\):(\d+)\]", line)
+            if state == "settings" and m:
+                settings[m.group(1)] = m.group(2)
+            m = re.search(r"window_size_increment=(\d+)", line)
+            if state == "window" and m:
+                window += int(m.group(1))
+    cells = ",".join(f"{k}={v}" for k, v in settings.items())
+    print(f"{name}\tsettings\t{cells}\tconnection_window\t{window}")
+
+
+def nghttp2_version():
+    v = run(["nghttpd", "--version"])
+    return (v or "?").split("/")[-1].strip() or "?"
+
+
+BULK_GOAL = f"bulk download ≥ {GOAL_BULK}× raw TCP in bytes per second: {BULK_OURS} vs {BULK_THEIRS}"
 
 
 def bulk_section(args):
     b = read_json(os.path.join(args.results, "bulk.json"))
     if b is None:
-        return None
-    out = [stamp(args, os.path.join(args.results, "bulk.json"), "load-meta.json")]
-    out.append(
-        f"`cargo run --release -p benches --bin bulk` (run by `load.sh`): one GET of "
-        f"{b['bytes'] / (1 << 30):.2f} GiB over loopback through `h2-tokio`'s server and "
-        "client in one process (h2c, default settings), beside a raw TCP copy of the same "
-        f"bytes: the server writes {b['chunk'] // 1024} KiB chunks of one reused buffer (h2: "
-        f"`Body::channel` fed clones of one `Bytes`), the client reads {b['read_buf'] // 1024} "
-        "KiB at a time (h2-tokio's read size) and discards. One multi-thread tokio runtime "
-        f"({b.get('workers', '?')} workers) for both; connection setup is outside the clock; "
-        f"{b['rounds']} rounds alternating, median.\n"
-    )
-    out.append("| transfer | rounds (s) | median throughput |")
-    out.append("|---|---|---:|")
-    out.append(
+        raise Missing("no bulk.json")
+    gib = b["bytes"] / (1 << 30)
+    out = [
+        f"`bulk` (`benches/src/bin/bulk.rs`, a step of `run.sh`): GETs of {gib:.2f} GiB over "
+        "loopback in one process, on one multi-thread tokio runtime "
+        f"({b['workers']} workers). Layers: **h2-tokio** is {BULK_OURS}: the server's handler "
+        f"feeds a `Body::channel` {b['chunk'] // 1024} KiB clones of one `Bytes`, the client "
+        "reads the body to its end, releasing flow control as it goes; default settings. "
+        f"**raw TCP** is {BULK_THEIRS}: the server writes the same {b['chunk'] // 1024} KiB "
+        "chunks with `write_all` after a one-byte \"go\", the client reserves "
+        f"{b['read_chunk'] // 1024} KiB (`h2core::shell::READ_CHUNK`, what the h2 client's "
+        "connection task reserves before each read) in a `BytesMut` and reads into it "
+        f"(mean read this run: {b['raw_tcp_mean_read'] / 1024:.1f} KiB). Each side opens its "
+        "connection once, before the rounds (the h2 client opened "
+        f"{b['h2_connections_opened']}), and runs one untimed round on it first. The clock "
+        "runs from the request to the last byte; rounds alternate between the two; median.\n",
+        "| transfer | rounds (s) | median throughput |",
+        "|---|---|---:|",
         "| h2-tokio server → h2-tokio client | "
         + ", ".join(f"{t:.2f}" for t in b["h2_tokio_seconds"])
-        + f" | {b['h2_tokio_gib_s']:.2f} GiB/s |"
-    )
-    out.append(
+        + f" | {b['h2_tokio_gib_s']:.2f} GiB/s |",
         "| raw TCP | "
         + ", ".join(f"{t:.2f}" for t in b["raw_tcp_seconds"])
-        + f" | {b['raw_tcp_gib_s']:.2f} GiB/s |"
-    )
-    out.append(f"\nRatio h2-tokio / raw TCP: **{b['ratio']:.2f}**.\n")
-    goals = [
-        f"| bulk 1 GiB download ≥ {GOAL_BULK}× raw TCP | {b['ratio']:.2f}× | "
-        f"{met(b['ratio'] >= GOAL_BULK)} | {where('bulk')} |"
+        + f" | {b['raw_tcp_gib_s']:.2f} GiB/s |",
+        "",
+        f"Ratio h2-tokio / raw TCP: **{b['ratio']:.2f}**.\n",
     ]
-    return out, goals
+    return out, [goal(BULK_GOAL, f"{b['ratio']:.2f}×", b["ratio"] >= GOAL_BULK, "bulk")]
+
+
+CORE_GOAL = (
+    f"core heap per idle connection ≤ {GOAL_CORE_BYTES // 1024} KiB "
+    "(one `h2core::Connection`, no I/O, after the handshake)"
+)
+ADAPTER_ROW = (
+    "adapter heap per idle connection (no goal): h2-tokio server connection (connection task, "
+    "driver, buffers, h2core) vs hyperium `h2` server connection (its task and connection)"
+)
+IDLE_GOAL = (
+    "10,000 idle connections on h2-mio's demo server (a separate process; its VmRSS), then "
+    "requests still served"
+)
 
 
 def memory_section(args):
     m = read_json(os.path.join(args.results, "memory.json"))
     if m is None:
-        return None
+        raise Missing("no memory.json")
     idle, used = m["core_idle"], m["core_after_request"]
     ours, theirs = m["h2_tokio"], m["h2"]
-    out = [stamp(args, os.path.join(args.results, "memory.json"), "run-meta.json")]
-    out.append(
-        "`cargo run --release -p benches --bin memory` (run by `run.sh`): a counting "
-        "`#[global_allocator]`. Core: "
-        f"{idle['pairs']:,} client/server pairs of boxed `h2core::Connection` (the "
-        f"{idle['struct_size']:,}-byte struct counts) after the preface and SETTINGS exchange, "
-        "moved over memory; live heap split by role by dropping servers, then clients. "
-        f"Adapters: {ours['connections']:,} idle h2c connections to an in-process server "
-        "(multi-thread runtime), from blocking `std` sockets that send only the preface, "
-        "SETTINGS and the ACK (they allocate nothing): live heap delta / connections.\n"
-    )
-    out.append("| what | live heap per connection | allocated (incl. freed) | allocations |")
-    out.append("|---|---:|---:|---:|")
-    for label, d in (("core, idle after the handshake", idle), ("core, after one request/response", used)):
+    out = [
+        "`memory` (`benches/src/bin/memory.rs`, a step of `run.sh`): a counting "
+        f"`#[global_allocator]`. Core: {idle['pairs']:,} client/server pairs of boxed "
+        f"`h2core::Connection` (the {idle['struct_size']:,}-byte struct counts) after the "
+        "preface and SETTINGS exchange, moved over memory; live heap split by role by dropping "
+        f"servers, then clients. Adapters: {ours['connections']:,} idle h2c connections to "
+        "an in-process server (multi-thread runtime): h2-tokio's, and one on hyperium's `h2` "
+        "(a task per connection, h2core's default settings), from blocking `std` sockets that "
+        "send only the preface, SETTINGS and the ACK (they allocate nothing): live heap delta "
+        "/ connections.\n",
+        "| what | live heap per connection | allocated (incl. freed) | allocations |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, d in (("core, idle after the handshake", idle),
+                     ("core, after one request/response", used)):
         p = d["pair"]
         out.append(
             f"| {label}: client / server | {fmt_bytes(d['client_live'])} / "
             f"{fmt_bytes(d['server_live'])} | {fmt_bytes(p['allocated'] / 2)} | "
             f"{p['allocations'] / 2:.1f} |"
         )
-    for label, d in (("h2-tokio server connection (ours)", ours), ("hyperium `h2` server connection", theirs)):
+    for label, d in (("h2-tokio server connection (ours)", ours),
+                     ("hyperium `h2` server connection", theirs)):
         p = d["per_connection"]
         out.append(
             f"| {label} | {fmt_bytes(p['live'])} | {fmt_bytes(p['allocated'])} | "
@@ -419,8 +534,8 @@ def memory_section(args):
     steady = m.get("core_per_request") or []
     if steady:
         out.append(
-            "Core in steady state (a warm pair, 10,000 request/response pairs, client and server "
-            "together; two of the allocations are the application's cloned header lists): "
+            "Core in steady state (a warm pair, client and server together; two of the "
+            "allocations are the application's cloned header lists): "
             + "; ".join(
                 f"{d['body']}-byte body, {d['concurrency']} in flight: "
                 f"{d['allocations']:.1f} allocations, {fmt_bytes(d['bytes'])} per request"
@@ -436,41 +551,65 @@ def memory_section(args):
     out.append("")
     core = max(idle["client_live"], idle["server_live"])
     goals = [
-        f"| core heap per idle connection ≤ {GOAL_CORE_BYTES // 1024} KiB | "
-        f"{fmt_bytes(core)} | {met(core <= GOAL_CORE_BYTES)} | {where('memory')} |",
-        f"| adapter heap per idle connection (no goal; vs `h2`) | h2-tokio "
-        f"{fmt_bytes(ours['per_connection']['live'])}, `h2` "
-        f"{fmt_bytes(theirs['per_connection']['live'])} ({ratio:.2f}×) | – | {where('memory')} |",
-        mio_idle_row(args),
+        goal(CORE_GOAL, fmt_bytes(core), core <= GOAL_CORE_BYTES, "memory"),
+        f"| {ADAPTER_ROW} | h2-tokio {fmt_bytes(ours['per_connection']['live'])}, `h2` "
+        f"{fmt_bytes(theirs['per_connection']['live'])} (`h2` / ours {ratio:.2f}×) | – | "
+        f"{where('memory')} |",
     ]
     return out, goals
 
 
-def mio_idle_row(args):
-    """The goal row of h2-mio/tests/idle.rs, from the line it printed (run.sh keeps it)."""
-    path = os.path.join(args.results, "mio-idle.txt")
-    line = open(path).read().strip() if os.path.exists(path) else ""
-    m = re.search(r"\(\+(\d+) MiB, ([0-9.]+) KiB per connection\)", line)
-    if not m:
-        return "| 10,000 idle connections on mio | not measured this run | – | " + where("memory") + " |"
-    return (
-        f"| 10,000 idle connections on mio | served; VmRSS grew {m.group(1)} MiB "
-        f"(≈{m.group(2)} KiB per connection), then requests still served "
-        f"(`h2-mio/tests/idle.rs`) | yes | {where('memory')} |"
+def mio_idle(args, steps):
+    """Lines and the goal row of h2-mio/tests/idle.rs: passed only when the test exited 0,
+    printed its measurement and did not skip itself."""
+    why = steps.why_not(["mio_idle"])
+    text = ""
+    try:
+        with open(os.path.join(args.results, "mio_idle.log"), errors="replace") as f:
+            text = f.read()
+    except OSError:
+        pass
+    m = re.search(
+        r"(\d+) idle connections opened in ([^:]+): server VmRSS (\d+) KiB -> (\d+) KiB "
+        r"\(\+(\d+) MiB, ([0-9.]+) KiB per connection\)",
+        text,
     )
+    skip = re.search(r"skipping: (.*)", text)
+    out = ["### 10,000 idle connections (h2-mio)\n",
+           "`cargo test --release -p h2-mio --test idle` (a step of `run.sh`, exit status "
+           "checked): the demo server in its own process takes idle connections that each sent "
+           "the preface and SETTINGS, then serves requests over HTTP/2 and HTTP/1.1; its VmRSS "
+           "growth is printed by the test.\n"]
+    if why is None and skip:
+        why = f"the test skipped itself ({skip.group(1).strip()})"
+    if why is None and not m:
+        why = "the test passed but printed no measurement"
+    if why is not None:
+        out.append(f"Not measured: {why}.\n")
+        out.extend(log_tail(args, "mio_idle"))
+        return out, unmeasured(IDLE_GOAL, why, "memory")
+    n, opened, before, after, mib, per = m.groups()
+    out.append(
+        f"{int(n):,} connections opened in {opened}; server VmRSS {int(before):,} KiB → "
+        f"{int(after):,} KiB (+{mib} MiB, {per} KiB per connection); the test passed.\n"
+    )
+    return out, goal(IDLE_GOAL, f"VmRSS +{mib} MiB (≈{per} KiB per connection), requests "
+                     "still served", True, "memory")
 
 
-def hpack_table(criterion, group, what, out):
-    ours = load(criterion, group, OURS)
+def hpack_table(args, group, what, out):
+    ours = crit(args, group, OURS)
+    if ours is None:
+        raise Missing(f"no criterion estimate for {group}/{OURS}")
     rows = []
     best = None  # the fastest published crate: (name, ratio)
     for name in [OURS] + PEERS:
-        r = load(criterion, group, name)
+        r = crit(args, group, name)
         if r is None:
             rows.append(f"| {name} | not run | – | – |")
             continue
-        ratio = "1.00 (reference)" if name == OURS else "–"
-        if name != OURS and ours is not None:
+        ratio = "1.00 (reference)"
+        if name != OURS:
             x = r["ns"] / ours["ns"]
             ratio = f"{x:.2f}"
             if best is None or x < best[1]:
@@ -484,45 +623,42 @@ def hpack_table(criterion, group, what, out):
     return best
 
 
-def size_summary(size_report):
-    """(h2core's size as % of nghttp2's, the table lines) from hpack_size's output."""
-    lines = size_report.splitlines()
-    pct = None
-    for line in lines:
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 3 and cells[0] == OURS:
-            try:
-                pct = float(cells[2].rstrip("%"))
-            except ValueError:
-                pass
-    return pct, lines
+def hpack_goal_labels():
+    return [
+        f"HPACK decode ≥ {GOAL_HPACK}× the fastest published crate (decoders alone, in process, "
+        "same corpus)",
+        f"HPACK encode ≥ {GOAL_HPACK}× the fastest published crate (encoders alone, in process, "
+        "same corpus)",
+        "HPACK encoded size ≤ nghttp2's (h2core's encoder vs nghttp2's encodings in the corpus)",
+    ]
 
 
 def hpack_section(args):
-    if not args.size_report or load(args.criterion, "hpack-decode", OURS) is None:
-        return None
-    with open(args.size_report) as f:
-        size_pct, size_lines = size_summary(f.read())
-    data = os.path.join(args.criterion, "hpack-decode", OURS, "new", "estimates.json")
-    body = [stamp(args, data, "run-meta.json")]
-    body.append(
+    try:
+        with open(os.path.join(args.results, "hpack-size.md")) as f:
+            size_lines = f.read().strip().splitlines()
+    except OSError:
+        raise Missing("no hpack-size.md")
+    size_pct = None
+    for line in size_lines:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0] == OURS:
+            try:
+                size_pct = float(cells[2].rstrip("%"))
+            except ValueError:
+                pass
+    if size_pct is None:
+        raise Missing("no h2core row in hpack-size.md")
+    body = [
         "`benches/benches/hpack.rs` (criterion). Corpus: hpack-test-case (`$H2_HPACK_CORPUS` or "
         "`../shared/corpus/hpack-test-case`), read in place. One pass = every story of a corpus "
         "directory, a fresh decoder (or encoder) per story. Throughput counts octets of header "
-        "names and values. Ratios above 1 mean h2core is faster.\n"
-    )
-    dec_best = hpack_table(
-        args.criterion,
-        "hpack-decode",
-        "Decode: the `nghttp2` stories' wire (nghttp2's encodings)",
-        body,
-    )
-    enc_best = hpack_table(
-        args.criterion,
-        "hpack-encode",
-        "Encode: the `raw-data` stories' header lists",
-        body,
-    )
+        "names and values. Layers: the HPACK codecs alone, in this process. Ratios above 1 "
+        "mean h2core is faster.\n"
+    ]
+    dec = hpack_table(args, "hpack-decode",
+                      "Decode: the `nghttp2` stories' wire (nghttp2's encodings)", body)
+    enc = hpack_table(args, "hpack-encode", "Encode: the `raw-data` stories' header lists", body)
     body.append(
         "How each is driven (its cheapest public API; the differences are part of what is "
         "measured): h2core decodes to owned `Header`s whose literals share the block's memory; "
@@ -533,10 +669,8 @@ def hpack_section(args):
         "best-format + indexing + Huffman. `hpack` and `loona-hpack` never Huffman-code and "
         "index every new field, so their encoders do less work and compress less (see sizes). "
         "Every implementation's output is checked before timing: decoded octets match the "
-        "corpus, encoded blocks decode back with h2core to the same lists. `hpack` and "
-        "`loona-hpack` decode slowly because they build a `HashMap`-based Huffman decoder for "
-        "every Huffman-coded string (`HuffmanDecoder::new`); the goals table compares with "
-        "whichever peer is fastest.\n"
+        "corpus, encoded blocks decode back with h2core to the same lists. The goals table "
+        "compares with whichever peer is fastest in this run.\n"
     )
     body.append("### Encoded size: `raw-data` header lists\n")
     body.append(
@@ -546,26 +680,14 @@ def hpack_section(args):
     )
     body.extend(size_lines)
     body.append("")
-
+    labels = hpack_goal_labels()
     goals = []
-    for label, best in (("decode", dec_best), ("encode", enc_best)):
+    for label, best in ((labels[0], dec), (labels[1], enc)):
         if best is None:
-            goals.append(
-                f"| HPACK {label} ≥ {GOAL_HPACK}× the fastest published crate | not measured | – "
-                f"| {where('hpack')} |"
-            )
+            goals.append(unmeasured(label, "no peer crate was measured", "hpack"))
         else:
-            goals.append(
-                f"| HPACK {label} ≥ {GOAL_HPACK}× the fastest published crate | "
-                f"{best[1]:.2f}× `{best[0]}` | {met(best[1] >= GOAL_HPACK)} | {where('hpack')} |"
-            )
-    if size_pct is None:
-        goals.append(f"| HPACK encoded size ≤ nghttp2's | not measured | – | {where('hpack')} |")
-    else:
-        goals.append(
-            f"| HPACK encoded size ≤ nghttp2's | {size_pct:.2f}% of nghttp2's | "
-            f"{met(size_pct <= 100.0)} | {where('hpack')} |"
-        )
+            goals.append(goal(label, f"{best[1]:.2f}× `{best[0]}`", best[1] >= GOAL_HPACK, "hpack"))
+    goals.append(goal(labels[2], f"{size_pct:.2f}% of nghttp2's", size_pct <= 100.0, "hpack"))
     return body, goals
 
 
@@ -576,17 +698,12 @@ def frame_section(args):
         "read-data-16k": "`FrameReader::read`, 1,000 DATA × 16 KiB",
         "read-small": "`FrameReader::read`, 1,000 HEADERS + 1,000 WINDOW_UPDATE",
     }
-    if all(load(args.criterion, "frame", b) is None for b in frames):
-        return None
-    data = os.path.join(args.criterion, "frame", "head-parse", "new", "estimates.json")
-    body = [stamp(args, data, "run-meta.json")]
-    body.append("| benchmark | mean time | throughput | per frame |")
-    body.append("|---|---:|---:|---:|")
+    body = ["`benches/benches/frame.rs` (criterion); no peer, so no goal.\n",
+            "| benchmark | mean time | throughput | per frame |", "|---|---:|---:|---:|"]
     for bench, n in frames.items():
-        r = load(args.criterion, "frame", bench)
+        r = crit(args, "frame", bench)
         if r is None:
-            body.append(f"| {descr[bench]} | not run | – | – |")
-            continue
+            raise Missing(f"no criterion estimate for frame/{bench}")
         body.append(
             f"| {descr[bench]} | {fmt_time(r['ns'])} | {fmt_rate(r)} | {fmt_time(r['ns'] / n)} |"
         )
@@ -599,143 +716,152 @@ def frame_section(args):
 
 
 RENDER = {
-    "e2e": e2e_section,
-    "load": load_section,
-    "bulk": bulk_section,
-    "memory": memory_section,
-    "hpack": hpack_section,
-    "frame": frame_section,
+    "e2e": (e2e_section, [E2E_GOAL]),
+    "load": (load_section, load_goal_labels()),
+    "bulk": (bulk_section, [BULK_GOAL]),
+    "memory": (memory_section, [CORE_GOAL]),
+    "hpack": (hpack_section, hpack_goal_labels()),
+    "frame": (frame_section, []),
 }
 
 
 # ---------------------------------------------------------------------------------------------
-# Keeping what is not re-rendered.
+# The run's start, and the whole file.
 
 
-def old_sections(path):
-    """Heading -> body lines of each `## ` section of the existing file."""
+def begin(args):
+    cpu = "unknown"
     try:
-        with open(path) as f:
-            text = f.read()
+        with open("/proc/cpuinfo") as f:
+            cpu = next(
+                (line.split(":", 1)[1].strip() for line in f if line.startswith("model name")),
+                cpu,
+            )
     except OSError:
-        return {}
-    sections, current = {}, None
-    for line in text.splitlines():
-        if line.startswith("## "):
-            current = line[3:].strip()
-            sections[current] = []
-        elif current is not None:
-            sections[current].append(line)
-    return sections
+        pass
+    try:
+        status = subprocess.run(
+            ["git", "status", "--porcelain"], capture_output=True, text=True, check=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        status = "?? (git status failed)\n"
+    # BENCHMARKS.md is this run's output, not its input.
+    dirty = [line[3:] for line in status.splitlines() if line[3:] != "BENCHMARKS.md"]
+    meta = {
+        "started": datetime.datetime.now(datetime.timezone.utc).timestamp(),
+        "loadavg": open("/proc/loadavg").read().split()[:3],
+        "commit": run(["git", "rev-parse", "--short", "HEAD"]) or "unknown",
+        "dirty": dirty,
+        "cpu": cpu,
+        "nproc": os.cpu_count(),
+        "kernel": f"{platform.system()} {platform.release()}",
+        "rustc": run(["rustc", "--version"]) or "unknown",
+        "h2load": run(["h2load", "--version"]),
+        "quick": args.quick == "1",
+        "steps": args.steps,
+        "knobs": {k: os.environ.get(k) for k in args.knobs or []},
+    }
+    with open(args.begin, "w") as f:
+        json.dump(meta, f, indent=2)
 
 
-def old_goal_rows(sections):
-    """Section key -> goal rows of the existing goals table (older files: HPACK rows only)."""
-    rows = {}
-    for heading, lines in sections.items():
-        if not heading.startswith("Goals"):
-            continue
-        for line in lines:
-            if not line.startswith("| ") or line.startswith("| goal ") or line.startswith("|---"):
-                continue
-            key = next((k for k, h in SECTIONS.items() if f"[{h}]" in line), None)
-            if key is None and ("HPACK" in line or "encoded size" in line):
-                key = "hpack"
-                line = line.replace("| encoded size", "| HPACK encoded size")
-                line = line.rstrip() + f" {where('hpack')} |"
-            if key is not None:
-                rows.setdefault(key, []).append(line)
-    return rows
+def render(args):
+    meta = read_json(os.path.join(args.results, "run.json"))
+    if meta is None:
+        raise SystemExit("report.py: no run.json in the results; run benches/run.sh")
+    steps = Steps(args.results)
+    bodies, goals = {}, []
+    for key, (heading, needs) in SECTIONS.items():
+        fn, labels = RENDER[key]
+        why = steps.why_not([n for n in needs if n != "mio_idle"])
+        body = None
+        if why is None:
+            try:
+                body, rows = fn(args)
+                goals.extend(rows)
+            except (Missing, KeyError, ValueError, TypeError) as e:
+                why = f"its results are incomplete ({e})"
+        if body is None:
+            body = [f"Not measured: {why}.\n"]
+            for n in needs:
+                if n != "mio_idle" and not steps.ok(n):
+                    body.extend(log_tail(args, n))
+            goals.extend(unmeasured(label, why, key) for label in labels)
+        if key == "memory":
+            lines, row = mio_idle(args, steps)
+            body = body + lines
+            goals.append(row)
+        bodies[key] = body
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    started = datetime.datetime.fromtimestamp(meta["started"], datetime.timezone.utc)
+    end_load = open("/proc/loadavg").read().split()[:3]
+    dirty = meta["dirty"]
+    source = f"`{meta['commit']}`" + (
+        f", **plus uncommitted changes** to {', '.join(f'`{d}`' for d in dirty[:8])}"
+        + (f" and {len(dirty) - 8} more" if len(dirty) > 8 else "")
+        if dirty
+        else " (clean tree)"
+    )
+    knobs = ", ".join(f"{k}={v}" for k, v in meta["knobs"].items())
+    out = [
+        "# Benchmarks\n",
+        f"Generated, all of it, by `{COMMAND}` from the measurements of one run; nothing in "
+        "this file is written by hand or kept from an older run. A goal is met (\"yes\") only "
+        "when its step exited 0 and its measurement met the goal. The machines here are "
+        "shared: other builds and tests running at the same time make every figure noisy, so "
+        "read the load average below, and compare ratios measured in the same run rather than "
+        "absolute figures across runs. `bash benches/profile.sh` profiles the e2e bench and "
+        "the tokio server under load; its findings are not part of this file.\n",
+        f"- source: commit {source}",
+        f"- run: started {started.strftime('%Y-%m-%d %H:%M UTC')}, took "
+        f"{fmt_duration(now.timestamp() - meta['started'])}; "
+        + ("**quick configuration** (`BENCH_QUICK=1`)" if meta["quick"] else "full configuration")
+        + f": {knobs}",
+        f"- load average (1, 5, 15 min): {' '.join(meta['loadavg'])} when the run began, "
+        f"{' '.join(end_load)} when it ended",
+        f"- machine: {meta['cpu']}, {meta['nproc']} CPUs (`nproc`), {meta['kernel']}",
+        f"- toolchain: {meta['rustc']}; criterion benches in `[profile.bench]`, binaries in "
+        f"`--release`; {meta['h2load'] or 'h2load not found'}",
+        "",
+        "| step | " + " | ".join(steps.rows) + " |",
+        "|---|" + "---|" * len(steps.rows),
+        "| exit status | " + " | ".join(
+            "ok" if st == "0" else ("not run" if st == "skipped" else f"**failed ({st})**")
+            for st, _ in steps.rows.values()) + " |",
+        "| duration | " + " | ".join(fmt_duration(t) for _, t in steps.rows.values()) + " |",
+        "",
+        "## Goals\n",
+        "Each row names the layers it compares.\n",
+        "| goal | result | met | section |",
+        "|---|---|---|---|",
+        *goals,
+        "",
+    ]
+    for key, (heading, _) in SECTIONS.items():
+        out.append(f"## {heading}\n")
+        out.extend(bodies[key])
+        out.append("")
+    with open(args.out, "w") as f:
+        f.write("\n".join(out).rstrip() + "\n")
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--criterion", default="target/criterion")
     ap.add_argument("--results", default="target/bench-results")
-    ap.add_argument("--size-report")
     ap.add_argument("--out", default="BENCHMARKS.md")
-    ap.add_argument("--load", help="/proc/loadavg's 1, 5, 15 min figures when the run began")
-    ap.add_argument(
-        "--sections",
-        default=",".join(k for k in SECTIONS if k not in HAND_WRITTEN),
-        help="sections to render from fresh data (the rest is kept from --out)",
-    )
-    ap.add_argument("--print", default="", help="sections to also print to stdout")
-    ap.add_argument(
-        "--write-meta",
-        metavar="FILE",
-        help="only record --load and the source state in FILE (JSON, merged), for a run "
-        "that begins now",
-    )
+    ap.add_argument("--begin", metavar="FILE", help="record the run's start in FILE and exit")
+    ap.add_argument("--quick", default="0")
+    ap.add_argument("--steps", default="")
+    ap.add_argument("--knobs", nargs="*")
+    ap.add_argument("--settings-from", nargs=2, metavar=("NAME", "FILE"))
     args = ap.parse_args()
-    if args.write_meta:
-        meta = read_json(args.write_meta) or {}
-        meta.update({"loadavg": args.load, "source": source_state()})
-        with open(args.write_meta, "w") as f:
-            json.dump(meta, f, indent=2)
-        return
-    fresh = [s for s in args.sections.split(",") if s]
-    for s in fresh:
-        if s not in RENDER:
-            ap.error(f"unknown section {s}; known: {', '.join(RENDER)}")
-
-    old = old_sections(args.out)
-    old_goals = old_goal_rows(old)
-    bodies, goals = {}, {}
-    for key, heading in SECTIONS.items():
-        rendered = RENDER[key](args) if key in fresh and key in RENDER else None
-        if rendered is not None:
-            bodies[key], goals[key] = rendered
-            continue
-        if key in fresh:
-            print(f"report.py: no data for section {key}; keeping the previous one")
-        kept = old.get(heading)
-        if kept is None and key == "frame":
-            kept = next((v for h, v in old.items() if h.startswith("Frame layer")), None)
-        if kept is not None:
-            bodies[key] = kept
-            goals[key] = old_goals.get(key, [])
-
-    cpu, nproc, rustc = machine()
-    out = ["# Benchmarks\n"]
-    out.append(
-        f"Regenerate everything with `{COMMAND}` (about 10 minutes on 2 cores; needs `h2load` "
-        "and `nghttpd` from Debian's nghttp2-client and nghttp2-server). `run.sh` refreshes the "
-        "criterion sections and memory, `load.sh` the load and bulk sections; each section "
-        "says when it was measured. Every figure that has a goal is a ratio against a peer "
-        "measured in the same run on the same machine (machines here are shared and noisy).\n"
-    )
-    out.append(f"- machine: {cpu}, {nproc} cores (`nproc`), {platform.system()} {platform.release()}")
-    out.append(f"- toolchain: {rustc}; criterion benches in `[profile.bench]` (release + debug "
-               "info), binaries in `--release`")
-    out.append("- sources: `benches/` (criterion benches, `src/bin/` report binaries, `run.sh`, "
-               "`load.sh`, `report.py`); `bash benches/profile.sh` profiles the e2e bench and "
-               "the tokio server under load\n")
-    out.append(f"## {GOALS_HEADING}\n")
-    out.append("| goal | result | met | section |")
-    out.append("|---|---|---|---|")
-    for key in SECTIONS:
-        out.extend(goals.get(key, []))
-    out.append("")
-    for key, heading in SECTIONS.items():
-        if key not in bodies:
-            continue
-        out.append(f"## {heading}\n")
-        body = list(bodies[key])
-        while body and not body[0].strip():
-            body.pop(0)
-        while body and not body[-1].strip():
-            body.pop()
-        out.extend(body)
-        out.append("")
-
-    with open(args.out, "w") as f:
-        f.write("\n".join(out).rstrip() + "\n")
-
-    for key in [s for s in args.print.split(",") if s]:
-        if key in bodies:
-            print(f"## {SECTIONS[key]}\n")
-            print("\n".join(bodies[key]).strip() + "\n")
+    if args.begin:
+        begin(args)
+    elif args.settings_from:
+        settings_from(*args.settings_from)
+    else:
+        render(args)
 
 
 if __name__ == "__main__":

@@ -1,37 +1,125 @@
 #!/usr/bin/env bash
-# Runs the criterion benchmarks (in-memory end to end, HPACK, frame layer), the HPACK size report
-# and the memory report, and writes their sections of BENCHMARKS.md at the workspace root (the
-# load and bulk sections come from benches/load.sh and are kept).
+# The one command that writes BENCHMARKS.md, all of it, from measurements of this run:
 #
-#   bash benches/run.sh            # about 5 minutes on 2 cores
+#   bash benches/run.sh               # full run: about 6.5 minutes on 2 cores once built
+#   BENCH_QUICK=1 bash benches/run.sh # quick run: about 2.5 minutes (shorter measurements,
+#                                     # one load round, 256 MiB bulk)
+# (measured on a busy 2-core machine; a cold target directory first builds for some minutes).
 #
-# Extra arguments go to criterion, e.g. `bash benches/run.sh hpack-decode` to run one group
-# (BENCHMARKS.md then mixes fresh figures with the last ones in target/criterion).
-set -euo pipefail
+# Steps, each with its exit status and duration recorded in target/bench-results/steps.tsv
+# and its output in target/bench-results/<step>.log:
+#   build      every binary, example and criterion bench used below (release)
+#   e2e        criterion benches/benches/e2e.rs (in-memory end to end)
+#   hpack      criterion benches/benches/hpack.rs (HPACK decode and encode)
+#   frame      criterion benches/benches/frame.rs (frame layer)
+#   hpack_size bin hpack_size (encoded sizes)
+#   memory     bin memory (heap per idle connection)
+#   mio_idle   h2-mio/tests/idle.rs (10,000 idle connections)
+#   load       benches/load.sh (h2load against our servers, hyperium h2 and nghttpd)
+#   bulk       bin bulk (1 GiB over a warm connection, h2-tokio and raw TCP)
+# then benches/report.py renders every section and the goals table from those results only
+# (target/bench-results is emptied first, criterion writes into it via CRITERION_HOME), so
+# nothing is kept from an older run. A step that fails is reported as failed, its goal rows say
+# "not measured", and this script exits 1 after writing the report.
+#
+# Environment (defaults for the full run; BENCH_QUICK=1 changes the ones in parentheses):
+#   CRITERION_WARMUP seconds (1; quick 0.5), CRITERION_TIME seconds (3; quick 1)
+#   LOAD_DURATION seconds per h2load run (5; quick 2), LOAD_WARMUP requests (20000; quick 5000),
+#   LOAD_ROUNDS (3; quick 1), BULK_BYTES (1073741824; quick 268435456), BULK_ROUNDS (5; quick 3),
+#   MEMORY_CONNECTIONS (1000; quick 300), LOAD_BASELINE (see load.sh),
+#   BENCH_STEPS: comma-separated subset of the steps above (all); the report then says which
+#   were not run, so a partial run is for trying things out, not for committing.
+# Needs h2load, nghttp and nghttpd (Debian: nghttp2-client, nghttp2-server) and python3.
+set -uo pipefail
 cd "$(dirname "$0")/.."
+
+quick=${BENCH_QUICK:-0}
+if [[ $quick == 1 ]]; then
+    d_cw=0.5 d_ct=1 d_ld=2 d_lw=5000 d_lr=1 d_bb=268435456 d_br=3 d_mc=300
+else
+    d_cw=1 d_ct=3 d_ld=5 d_lw=20000 d_lr=3 d_bb=1073741824 d_br=5 d_mc=1000
+fi
+export CRITERION_WARMUP=${CRITERION_WARMUP:-$d_cw}
+export CRITERION_TIME=${CRITERION_TIME:-$d_ct}
+export LOAD_DURATION=${LOAD_DURATION:-$d_ld}
+export LOAD_WARMUP=${LOAD_WARMUP:-$d_lw}
+export LOAD_ROUNDS=${LOAD_ROUNDS:-$d_lr}
+export BULK_BYTES=${BULK_BYTES:-$d_bb}
+export BULK_ROUNDS=${BULK_ROUNDS:-$d_br}
+export MEMORY_CONNECTIONS=${MEMORY_CONNECTIONS:-$d_mc}
+all_steps=build,e2e,hpack,frame,hpack_size,memory,mio_idle,load,bulk
+steps=${BENCH_STEPS:-$all_steps}
 
 target=${CARGO_TARGET_DIR:-target}
 results="$target/bench-results"
+rm -rf "$results"
 mkdir -p "$results"
-# Other work on the machine skews the figures: the report states the load when the run began.
-load=$(cut -d' ' -f1-3 /proc/loadavg)
-rm -f "$results/run-meta.json"
-python3 benches/report.py --write-meta "$results/run-meta.json" --load "$load"
-cargo bench -p benches -- --warm-up-time 1 --measurement-time 3 "$@"
+# Criterion writes its estimates under the results directory, so an old run's cannot be read.
+export CRITERION_HOME="$PWD/$results/criterion"
+export BENCH_RESULTS="$PWD/$results"
 
-size_report=$(mktemp)
-trap 'rm -f "$size_report"' EXIT
-cargo run --release -q -p benches --bin hpack_size >"$size_report"
-cargo run --release -q -p benches --bin memory -- --json "$results/memory.json"
-# 10,000 idle connections on the mio server (its test prints the VmRSS growth).
-cargo test --release -q -p h2-mio --test idle -- --nocapture 2>/dev/null |
-    grep 'idle connections opened' >"$results/mio-idle.txt" || true
+python3 benches/report.py --begin "$results/run.json" --quick "$quick" --steps "$steps" \
+    --knobs CRITERION_WARMUP CRITERION_TIME LOAD_DURATION LOAD_WARMUP LOAD_ROUNDS BULK_BYTES \
+    BULK_ROUNDS MEMORY_CONNECTIONS
 
-python3 benches/report.py \
-    --sections e2e,memory,hpack,frame \
-    --criterion "$target/criterion" \
-    --results "$results" \
-    --size-report "$size_report" \
-    --load "$load" \
-    --out BENCHMARKS.md
-echo "wrote BENCHMARKS.md"
+printf 'step\tstatus\tseconds\n' >"$results/steps.tsv"
+failed=0
+# step NAME COMMAND...: runs COMMAND with its output in NAME.log, records status and duration.
+step() {
+    local name=$1
+    shift
+    if [[ ,$steps, != *,$name,* ]]; then
+        printf '%s\tskipped\t0\n' "$name" >>"$results/steps.tsv"
+        return
+    fi
+    echo "== $name: $*"
+    local t0 t1 rc
+    t0=$(date +%s.%N)
+    "$@" >"$results/$name.log" 2>&1
+    rc=$?
+    t1=$(date +%s.%N)
+    printf '%s\t%s\t%s\n' "$name" "$rc" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')" \
+        >>"$results/steps.tsv"
+    if ((rc != 0)); then
+        failed=1
+        echo "   $name failed (exit status $rc); last lines of $results/$name.log:"
+        tail -5 "$results/$name.log" | sed 's/^/   | /'
+    fi
+}
+
+criterion() {
+    cargo bench -p benches --bench "$1" -- --warm-up-time "$CRITERION_WARMUP" \
+        --measurement-time "$CRITERION_TIME"
+}
+
+build() {
+    cargo build --release -p benches --bins &&
+        cargo build --release -p h2-tokio -p h2-async-std -p h2-mio --examples &&
+        cargo bench -p benches --no-run &&
+        cargo test --release -p h2-mio --test idle --no-run
+}
+
+hpack_size() {
+    "$target/release/hpack_size" >"$results/hpack-size.md"
+}
+
+mio_idle() {
+    # The test opens 10,000 connections from this process to the server's: raise the soft
+    # open-files limit as far as the hard limit allows (the test skips itself below 10,500).
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    cargo test --release -p h2-mio --test idle -- --nocapture --test-threads 1
+}
+
+step build build
+step e2e criterion e2e
+step hpack criterion hpack
+step frame criterion frame
+step hpack_size hpack_size
+step memory "$target/release/memory" --connections "$MEMORY_CONNECTIONS" --json "$results/memory.json"
+step mio_idle mio_idle
+step load bash benches/load.sh
+step bulk "$target/release/bulk" --bytes "$BULK_BYTES" --rounds "$BULK_ROUNDS" --json "$results/bulk.json"
+
+python3 benches/report.py --results "$results" --out BENCHMARKS.md || failed=1
+echo "wrote BENCHMARKS.md; step results in $results/steps.tsv"
+exit "$failed"

@@ -1,21 +1,28 @@
-//! Bulk download over loopback: one GET of 1 GiB through `h2-tokio`'s server and client (h2c,
-//! RFC 9113 §3.3) beside a raw TCP copy of the same bytes with the same buffer sizes.
+//! Bulk download over loopback: GETs of 1 GiB through `h2-tokio`'s server and client (h2c,
+//! RFC 9113 §3.3) beside a raw TCP copy of the same bytes, both over one warm connection.
 //!
 //! ```sh
 //! cargo run --release -p benches --bin bulk -- [--bytes N] [--rounds R] [--json FILE]
 //! ```
 //! Both run in this process on one multi-thread tokio runtime, servers on 127.0.0.1:0.
-//! - h2: the handler answers with a `Body::channel` fed [`CHUNK`]-byte clones of one buffer
-//!   (no copy: DATA frames are slices of it); the client reads the body to the end, releasing
-//!   flow control as it goes (the adapter reads the socket [`READ_BUF`] bytes at a time).
-//! - raw TCP: the server writes the same chunks from one reused buffer with `write_all`; the
-//!   client reads into a reused [`READ_BUF`]-byte buffer and discards.
+//! - h2 (layers: `h2-tokio` client and server, `h2core` framing and flow control, their
+//!   connection tasks and body channels, tokio TCP): the handler answers with a
+//!   `Body::channel` fed [`CHUNK`]-byte clones of one buffer (no copy: DATA frames are slices
+//!   of it); the client reads the body to the end, releasing flow control as it goes. The
+//!   client's connection task reads the socket [`READ_CHUNK`] bytes at a time.
+//! - raw TCP (layers: tokio TCP only, no framing): the server writes the same chunks from one
+//!   reused buffer with `write_all` after a one-byte "go"; the client reads into a
+//!   [`READ_CHUNK`]-byte `BytesMut` the way the h2 client's connection task does (`reserve`,
+//!   `read_buf`) and discards.
 //!
-//! Connections are set up before the clock starts (the h2c handshake; for raw TCP the
-//! `connect`); the clock runs from the request (raw TCP: a one-byte "go") to the last byte.
-//! Rounds alternate between the two; the median of each is reported, and the ratio h2 / raw.
+//! Each side opens one connection before the rounds and keeps it: the h2 client's pool reuses
+//! its connection (checked: one connection opened) and the raw TCP client sends a "go" per
+//! round on the same socket. One untimed round on each warms both connections up (windows,
+//! buffers, congestion window). The clock runs from the request (raw TCP: the "go") to the
+//! last byte. Rounds alternate between the two; the median of each is reported, and the ratio
+//! h2 / raw.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use h2_tokio::{Body, Client, Server};
 use http::{Request, Response};
 use std::net::SocketAddr;
@@ -25,9 +32,9 @@ use tokio::net::TcpListener;
 
 /// Bytes per body chunk (h2) and per `write_all` (raw TCP).
 const CHUNK: usize = 64 * 1024;
-/// The read size of `h2-tokio`'s connection task (`READ_CHUNK` in its driver), used by the raw
-/// TCP reader too.
-const READ_BUF: usize = 16 * 1024;
+/// The read size of `h2-tokio`'s connection task (it reserves this much before each read),
+/// used by the raw TCP reader too.
+const READ_CHUNK: usize = h2core::shell::READ_CHUNK;
 
 struct Args {
     bytes: u64,
@@ -94,7 +101,8 @@ async fn h2_round(client: &Client, addr: SocketAddr) -> Result<(u64, Duration), 
     Ok((read, start.elapsed()))
 }
 
-/// The raw TCP server: after a one-byte "go", `total` bytes from one reused buffer, then close.
+/// The raw TCP server: after each one-byte "go", `total` bytes from one reused buffer, on the
+/// same connection.
 async fn tcp_server(total: u64) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -104,36 +112,40 @@ async fn tcp_server(total: u64) -> std::io::Result<SocketAddr> {
             tokio::spawn(async move {
                 let buf = vec![b'x'; CHUNK];
                 let mut go = [0u8; 1];
-                if socket.read_exact(&mut go).await.is_err() {
-                    return;
-                }
-                for _ in 0..total / CHUNK as u64 {
-                    if socket.write_all(&buf).await.is_err() {
-                        return;
+                while socket.read_exact(&mut go).await.is_ok() {
+                    for _ in 0..total / CHUNK as u64 {
+                        if socket.write_all(&buf).await.is_err() {
+                            return;
+                        }
                     }
                 }
-                let _ = socket.shutdown().await;
             });
         }
     });
     Ok(addr)
 }
 
-async fn tcp_round(addr: SocketAddr) -> std::io::Result<(u64, Duration)> {
-    let mut socket = tokio::net::TcpStream::connect(addr).await?;
-    let _ = socket.set_nodelay(true);
-    let mut buf = vec![0u8; READ_BUF];
+/// One round on the warm socket: "go", then exactly `total` bytes. Returns the bytes, the
+/// time and the number of reads.
+async fn tcp_round(
+    socket: &mut tokio::net::TcpStream,
+    buf: &mut BytesMut,
+    total: u64,
+) -> std::io::Result<(u64, Duration, u64)> {
     let start = Instant::now();
     socket.write_all(b"g").await?;
-    let mut read = 0;
-    loop {
-        let n = socket.read(&mut buf).await?;
+    let (mut read, mut reads) = (0, 0);
+    while read < total {
+        buf.reserve(READ_CHUNK);
+        let n = socket.read_buf(buf).await?;
         if n == 0 {
-            break;
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
         read += n as u64;
+        reads += 1;
+        buf.clear();
     }
-    Ok((read, start.elapsed()))
+    Ok((read, start.elapsed(), reads))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -151,20 +163,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let h2_addr = h2_server(a.bytes).await?;
     let tcp_addr = tcp_server(a.bytes).await?;
     let client = Client::connect(h2_addr).await?;
-    let (mut h2_s, mut tcp_s) = (Vec::new(), Vec::new());
+    let mut socket = tokio::net::TcpStream::connect(tcp_addr).await?;
+    let _ = socket.set_nodelay(true);
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    // Warm-up rounds, untimed.
+    let (n, _) = h2_round(&client, h2_addr).await?;
+    assert_eq!(n, a.bytes, "h2: short body");
+    let (n, _, _) = tcp_round(&mut socket, &mut buf, a.bytes).await?;
+    assert_eq!(n, a.bytes, "raw TCP: short read");
+    let (mut h2_s, mut tcp_s, mut tcp_reads) = (Vec::new(), Vec::new(), 0);
     for round in 1..=a.rounds {
         let (n, t) = h2_round(&client, h2_addr).await?;
         assert_eq!(n, a.bytes, "h2: short body");
         h2_s.push(t.as_secs_f64());
-        let (n, t) = tcp_round(tcp_addr).await?;
+        let (n, t, reads) = tcp_round(&mut socket, &mut buf, a.bytes).await?;
         assert_eq!(n, a.bytes, "raw TCP: short read");
         tcp_s.push(t.as_secs_f64());
+        tcp_reads += reads;
         eprintln!(
             "round {round}: h2-tokio {:.2} GiB/s, raw TCP {:.2} GiB/s",
             gib_s(a.bytes, h2_s[round - 1]),
             gib_s(a.bytes, tcp_s[round - 1])
         );
     }
+    let opened = client.stats().connections_opened;
+    assert_eq!(
+        opened, 1,
+        "h2: the client opened {opened} connections, not one"
+    );
     let (h2_med, tcp_med) = (median(h2_s.clone()), median(tcp_s.clone()));
     let ratio = tcp_med / h2_med;
     println!(
@@ -179,12 +205,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let json = serde_json::json!({
             "bytes": a.bytes,
             "chunk": CHUNK,
-            "read_buf": READ_BUF,
+            "read_chunk": READ_CHUNK,
             "rounds": a.rounds,
             "h2_tokio_seconds": h2_s,
             "raw_tcp_seconds": tcp_s,
             "h2_tokio_gib_s": gib_s(a.bytes, h2_med),
             "raw_tcp_gib_s": gib_s(a.bytes, tcp_med),
+            "raw_tcp_mean_read": (a.bytes * a.rounds as u64) as f64 / tcp_reads.max(1) as f64,
+            "h2_connections_opened": opened,
             "ratio": ratio,
             "workers": std::thread::available_parallelism().map_or(1, |n| n.get()),
         });

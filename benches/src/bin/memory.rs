@@ -9,7 +9,7 @@
 //!   tables filled, a closed stream remembered). Live heap is split by role by dropping the
 //!   servers, then the clients.
 //! - adapters: N idle h2c connections to an in-process server, `h2-tokio`'s and one on
-//!   hyperium's `h2` (the load test's peer settings). The clients are blocking `std` sockets
+//!   hyperium's `h2` (given h2core's default settings, as `benches::h2peer` does). The clients are blocking `std` sockets
 //!   on this thread that speak just the preface, an empty SETTINGS and the ACK, and allocate
 //!   nothing per connection; the live heap delta is the server's.
 
