@@ -272,6 +272,38 @@ impl Body<Blocking> {
     }
 }
 
+/// The ecosystem's body trait (http-body 1.x): hyper, axum, tonic and tower-http read a
+/// `Body<Async>` through it. Frames are the same: data, then trailers at the end.
+impl http_body::Body for Body<Async> {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Error>>> {
+        self.poll_next(cx).map(|frame| {
+            frame.map(|f| {
+                f.map(|f| match f {
+                    Frame::Data(d) => http_body::Frame::data(d),
+                    Frame::Trailers(t) => http_body::Frame::trailers(t),
+                })
+            })
+        })
+    }
+
+    fn is_end_stream(&self) -> bool {
+        Body::is_end_stream(self)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match Body::size_hint(self) {
+            Some(n) => http_body::SizeHint::with_exact(n),
+            None => http_body::SizeHint::default(),
+        }
+    }
+}
+
 /// A body being read whole: one chunk is kept as it is, more are joined.
 #[derive(Default)]
 struct Collected {
