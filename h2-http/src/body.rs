@@ -15,6 +15,7 @@ use h2core::{Reason, StreamId};
 use http::HeaderMap;
 use std::future::poll_fn;
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -56,6 +57,58 @@ enum Kind {
     Full(Option<Bytes>),
     Pipe(Reader),
     Chunks(Chunks),
+    /// Any `http_body::Body` (only a `Body<Async>` is made from one: [`Body::wrap`]). In a
+    /// `Mutex` only so the body stays `Sync`; reached through `&mut`, never locked.
+    Wrapped(std::sync::Mutex<Wrapped>),
+}
+
+/// What [`Body::wrap`] takes, boxed, its error boxed too.
+type Wrapped = http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>;
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A wrapped body read by a thread (a `Body<Async>` given back as a `Body<Blocking>` never
+/// happens in practice; this keeps the blocking API total): polls, parking between polls.
+fn block_on_wrapped(body: &mut std::sync::Mutex<Wrapped>) -> Option<Result<Frame, Error>> {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        match poll_wrapped(body, &mut cx) {
+            Poll::Ready(frame) => return frame,
+            Poll::Pending => std::thread::park(),
+        }
+    }
+}
+
+/// Polls a wrapped body for its next frame.
+fn poll_wrapped(
+    body: &mut std::sync::Mutex<Wrapped>,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Result<Frame, Error>>> {
+    use http_body::Body as _;
+    let body = body.get_mut().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let frame = match Pin::new(&mut *body).poll_frame(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(None) => return Poll::Ready(None),
+            Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(Error::Body(e)))),
+            Poll::Ready(Some(Ok(frame))) => frame,
+        };
+        match frame.into_data() {
+            Ok(d) => return Poll::Ready(Some(Ok(Frame::Data(d)))),
+            Err(frame) => {
+                if let Ok(t) = frame.into_trailers() {
+                    return Poll::Ready(Some(Ok(Frame::Trailers(t))));
+                }
+                // A frame kind HTTP has no use for: skipped.
+            }
+        }
+    }
 }
 
 /// A body of known length pulled from an iterator: no task, nothing produced ahead of what
@@ -144,6 +197,7 @@ impl<M: Mode> Body<M> {
             Kind::Full(b) => b.as_ref().is_none_or(|b| b.is_empty()),
             Kind::Pipe(_) => false,
             Kind::Chunks(c) => c.left == 0,
+            Kind::Wrapped(b) => b.lock().is_ok_and(|b| http_body::Body::is_end_stream(&*b)),
         }
     }
 
@@ -153,6 +207,10 @@ impl<M: Mode> Body<M> {
             Kind::Full(b) => Some(b.as_ref().map_or(0, |b| b.len() as u64)),
             Kind::Pipe(_) => None,
             Kind::Chunks(c) => Some(c.left),
+            Kind::Wrapped(b) => b
+                .lock()
+                .ok()
+                .and_then(|b| http_body::Body::size_hint(&*b).exact()),
         }
     }
 
@@ -160,7 +218,7 @@ impl<M: Mode> Body<M> {
     pub fn whole(&self) -> Option<Bytes> {
         match &self.kind {
             Kind::Full(b) => Some(b.clone().unwrap_or_default()),
-            Kind::Pipe(_) | Kind::Chunks(_) => None,
+            Kind::Pipe(_) | Kind::Chunks(_) | Kind::Wrapped(_) => None,
         }
     }
 
@@ -178,6 +236,7 @@ impl<M: Mode> Body<M> {
             Kind::Full(b) => Poll::Ready(b.take().filter(|b| !b.is_empty()).map(data)),
             Kind::Pipe(r) => r.0.poll_pop(cx, true).map(|i| i.and_then(frame)),
             Kind::Chunks(c) => Poll::Ready(c.next().map(|r| r.map(Frame::Data))),
+            Kind::Wrapped(b) => poll_wrapped(b, cx),
         }
     }
 }
@@ -196,6 +255,20 @@ fn frame(item: Item) -> Option<Result<Frame, Error>> {
 }
 
 impl Body<Async> {
+    /// Any `http_body::Body` (hyper's, axum's, tower-http's, `http_body_util`'s) as a body:
+    /// polled by the connection only as flow control allows, its length announced when its
+    /// size hint is exact. An error it returns resets the stream (INTERNAL_ERROR, RFC 9113
+    /// §5.4.2); a reader sees it as [`Error::Body`].
+    pub fn wrap<B>(body: B) -> Body<Async>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        use http_body_util::BodyExt;
+        let boxed = body.map_err(Into::into).boxed_unsync();
+        Body::of(Kind::Wrapped(std::sync::Mutex::new(boxed)))
+    }
+
     /// Polls the next frame (data or trailers); `None` at the end. An error means the body
     /// ended unfinished: the stream was reset ([`Error::Reset`]), the connection failed, or
     /// the sender aborted.
@@ -243,6 +316,7 @@ impl Body<Blocking> {
             Kind::Full(b) => b.take().filter(|b| !b.is_empty()).map(data),
             Kind::Pipe(r) => frame(r.0.next_blocking()?),
             Kind::Chunks(c) => c.next().map(|r| r.map(Frame::Data)),
+            Kind::Wrapped(b) => block_on_wrapped(b),
         }
     }
 
@@ -372,6 +446,7 @@ impl<M: Mode> std::fmt::Debug for Body<M> {
             Kind::Full(_) => "full",
             Kind::Pipe(_) => "streamed",
             Kind::Chunks(_) => "chunks",
+            Kind::Wrapped(_) => "wrapped",
         };
         f.debug_struct("Body").field("kind", &kind).finish()
     }
@@ -517,6 +592,14 @@ impl Outgoing {
                 Some(Ok(d)) => Chunk::Data(d, c.left == 0),
                 Some(Err(_)) => Chunk::Abort(Reason::INTERNAL_ERROR),
             },
+            Kind::Wrapped(_) if !data => return Poll::Pending,
+            Kind::Wrapped(b) => match poll_wrapped(b, cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => Chunk::End,
+                Poll::Ready(Some(Ok(Frame::Data(d)))) => Chunk::Data(d, false),
+                Poll::Ready(Some(Ok(Frame::Trailers(t)))) => Chunk::Trailers(t),
+                Poll::Ready(Some(Err(_))) => Chunk::Abort(Reason::INTERNAL_ERROR),
+            },
         };
         self.touched = true;
         Poll::Ready(chunk)
@@ -527,7 +610,7 @@ impl Outgoing {
     /// with END_STREAM (RFC 9113 §8.1; gRPC's trailers-only response).
     pub fn take_end(&mut self) -> Option<Option<HeaderMap>> {
         match &self.kind {
-            Kind::Full(_) | Kind::Chunks(_) => None,
+            Kind::Full(_) | Kind::Chunks(_) | Kind::Wrapped(_) => None,
             Kind::Pipe(r) => r.0.take_end(),
         }
     }

@@ -265,6 +265,8 @@ pub enum Error {
     ConnectionGone,
     /// The receiving side of a body was dropped.
     BodyDropped,
+    /// A body given as any `http_body::Body` ([`body::Body::wrap`]) failed with this error.
+    Body(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl std::fmt::Display for Error {
@@ -286,11 +288,20 @@ impl std::fmt::Display for Error {
             Error::Http1(what) => write!(f, "HTTP/1.1: {what}"),
             Error::ConnectionGone => f.write_str("connection closed"),
             Error::BodyDropped => f.write_str("body receiver dropped"),
+            Error::Body(e) => write!(f, "body: {e}"),
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) => Some(e),
+            Error::Body(e) => Some(&**e),
+            _ => None,
+        }
+    }
+}
 
 impl Error {
     /// What this failure of a request means to the client pool's retry rule

@@ -67,3 +67,47 @@ fn an_aborted_body_is_an_error() {
     block_on(tx.abort(h2core::Reason::CANCEL)).expect("abort");
     assert!(block_on(BodyExt::collect(body)).is_err());
 }
+
+/// An `http_body::Body` of its own: frames handed out one by one, then maybe an error.
+struct Frames(std::collections::VecDeque<Result<http_body::Frame<Bytes>, std::io::Error>>);
+
+impl http_body::Body for Frames {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        std::task::Poll::Ready(self.0.pop_front())
+    }
+}
+
+#[test]
+fn any_http_body_is_wrapped_with_its_frames_and_its_errors() {
+    let mut trailers = http::HeaderMap::new();
+    trailers.insert("x-sum", http::HeaderValue::from_static("7"));
+    let frames = Frames(
+        [
+            Ok(http_body::Frame::data(Bytes::from_static(b"ab"))),
+            Ok(http_body::Frame::data(Bytes::from_static(b"c"))),
+            Ok(http_body::Frame::trailers(trailers)),
+        ]
+        .into(),
+    );
+    let (data, trailers) = block_on(AsyncBody::wrap(frames).collect()).expect("collect");
+    assert_eq!(data, "abc");
+    assert_eq!(trailers.expect("trailers")["x-sum"], "7");
+
+    let failing = Frames([Err(std::io::Error::other("disk gone"))].into());
+    let err = block_on(AsyncBody::wrap(failing).collect()).expect_err("an error");
+    assert!(matches!(err, h2_http::Error::Body(_)), "{err:?}");
+    assert!(err.to_string().contains("disk gone"));
+
+    let full = AsyncBody::wrap(http_body_util::Full::new(Bytes::from_static(b"whole")));
+    assert_eq!(
+        full.size_hint(),
+        Some(5),
+        "an exact size hint becomes the length"
+    );
+}
