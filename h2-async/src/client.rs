@@ -430,6 +430,28 @@ async fn ended(shared: &Shared) {
     }
 }
 
+/// A `Client` is a `tower::Service`: tower layers (timeouts, retries, tracing) stack on it,
+/// and any code written against `Service<Request<Body>>` sends through it. Always ready: a
+/// request that finds every connection full waits inside its response future.
+impl<R: Runtime> tower_service::Service<Request<Body>> for Client<R> {
+    type Response = Response<Body>;
+    type Error = Error;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response<Body>, Error>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        let client = self.clone();
+        Box::pin(async move { client.send(req).await })
+    }
+}
+
 /// Starts HTTP/2 by HTTP/1.1 `Upgrade: h2c` (RFC 7540 §3.2): `req` goes as an HTTP/1.1 request
 /// (its body whole, with Content-Length) asking to switch; on `101 Switching Protocols` its
 /// response arrives on stream 1 and the returned handle sends further requests over HTTP/2.

@@ -139,6 +139,48 @@ impl<R: Runtime> Server<R> {
         self
     }
 
+    /// Serves any `tower::Service` (an axum `Router`, a tonic service, a tower-http stack):
+    /// each request is a `Request<Body>`, the response body any `http_body::Body`, streamed
+    /// under flow control ([`Body::wrap`]). A service that is not ready or fails answers 500
+    /// (the error is logged).
+    pub async fn serve_service<S, B>(self, service: S) -> std::io::Result<()>
+    where
+        S: tower_service::Service<Request<Body>, Response = Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        S::Error: std::fmt::Display,
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        self.serve(move |req| {
+            let mut service = service.clone();
+            async move {
+                // Errors become text at once, so the future is Send whatever the service's
+                // error type is.
+                let ready = std::future::poll_fn(|cx| service.poll_ready(cx))
+                    .await
+                    .map_err(|e| e.to_string());
+                let answered = match ready {
+                    Ok(()) => service.call(req).await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e),
+                };
+                match answered {
+                    Ok(response) => response.map(Body::wrap),
+                    Err(e) => {
+                        tracing::debug!("service: {e}");
+                        let mut r = Response::new(Body::empty());
+                        *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                        r
+                    }
+                }
+            }
+        })
+        .await
+    }
+
     /// Serves connections with `handler` until shut down ([`Server::shutdown_handle`],
     /// [`Server::with_graceful_shutdown`]).
     ///

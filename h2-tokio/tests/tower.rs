@@ -1,0 +1,47 @@
+//! The tower side of the ecosystem: `Server::serve_service` serves a `tower::Service` whose
+//! response body is another crate's `http_body::Body`, and the `Client` is called as a
+//! `Service` through `ServiceExt`.
+
+use bytes::Bytes;
+use h2_tokio::{Body, Client, Server};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use tower::ServiceExt;
+
+#[tokio::test]
+async fn a_tower_service_is_served_and_the_client_is_a_service() {
+    // A service as tower users write them; its body type is http_body_util's, not ours.
+    let service = tower::service_fn(|req: Request<Body>| async move {
+        if req.uri().path() == "/fail" {
+            return Err("no such thing");
+        }
+        let body = req.into_body().bytes().await.map_err(|_| "body")?;
+        let answer = format!("got {} bytes", body.len());
+        Ok::<_, &str>(Response::new(Full::new(Bytes::from(answer))))
+    });
+    let server = Server::bind("127.0.0.1:0").await.expect("bind");
+    let addr = server.local_addr().expect("addr");
+    let stop = server.shutdown_handle();
+    let serving = tokio::spawn(server.serve_service(service));
+
+    let client = Client::connect(addr).await.expect("connect");
+    let post = Request::post(format!("http://{addr}/"))
+        .body(Body::from("12345"))
+        .expect("request");
+    let response = client.clone().oneshot(post).await.expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-length"], "11");
+    let body = BodyExt::collect(response.into_body()).await.expect("body");
+    assert_eq!(body.to_bytes(), "got 5 bytes");
+
+    // A service error is a 500, and the connection goes on.
+    let fail = Request::get(format!("http://{addr}/fail"))
+        .body(Body::empty())
+        .expect("request");
+    let response = client.clone().oneshot(fail).await.expect("response");
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+
+    client.close().await;
+    stop.shutdown();
+    serving.await.expect("task").expect("serve");
+}
