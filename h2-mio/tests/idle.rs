@@ -60,6 +60,14 @@ fn ten_thousand_idle_connections_then_requests_still_served() {
     match soft_nofile_limit() {
         Some(n) if n >= IDLE as u64 + 500 => {}
         other => {
+            // Like a missing interop peer: a failure, unless the developer opted out.
+            let allowed = std::env::var("H2_ALLOW_MISSING_PEERS").is_ok_and(|v| v == "1");
+            assert!(
+                allowed,
+                "open files limit {other:?} is below {} (raise it: ulimit -n; \
+                 scripts/test.sh does; H2_ALLOW_MISSING_PEERS=1 skips)",
+                IDLE + 500
+            );
             println!(
                 "skipping: open files limit {other:?} is below {}",
                 IDLE + 500
@@ -122,16 +130,17 @@ fn ten_thousand_idle_connections_then_requests_still_served() {
     }
     let after = vm_rss_kib(pid);
     let grown = after.saturating_sub(before);
+    assert!(
+        grown < 300 * 1024,
+        "{IDLE} idle connections took {} MiB",
+        grown / 1024
+    );
+    // Printed only once the bound held (BENCHMARKS.md reports this line).
     println!(
         "{IDLE} idle connections: server VmRSS {before} KiB -> {after} KiB \
          (+{} MiB, {:.1} KiB per connection)",
         grown / 1024,
         grown as f64 / IDLE as f64
-    );
-    assert!(
-        grown < 300 * 1024,
-        "{IDLE} idle connections took {} MiB",
-        grown / 1024
     );
 
     // Requests are still served, over HTTP/2 and HTTP/1.1.
