@@ -10,9 +10,12 @@ use crate::session::RoleState;
 use crate::shared::Shared;
 use crate::Body;
 use bytes::BytesMut;
+use h2_http::body::Async;
+use h2_http::handle::{ConnectionInfo, StreamCommand};
+use h2_http::oneshot::Receiver;
 use h2_http::pool::{Choice, Member, Pool, Running};
 use h2_http::reply::{self, Reply};
-use h2_http::{Error, OnInformational};
+use h2_http::{Error, RequestOptions};
 use h2core::shell::pool::{Failure, Retry, Slots, OPEN_TIMEOUT};
 use h2core::shell::ALPN_H2;
 use h2core::{Config, Connection, Header};
@@ -23,7 +26,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio_rustls::rustls::pki_types::ServerName;
 
 /// A handle to one HTTP/2 connection; cheap to clone. The connection closes gracefully (GOAWAY,
@@ -40,8 +43,8 @@ impl SendRequest {
     /// §8.1), as does dropping the response's body before its end.
     pub async fn send(&self, req: Request<Body>) -> Result<Response<Body>, Error> {
         let head = h2_http::request_to_h2(&req, "http");
-        let informational = req.extensions().get::<OnInformational>().cloned();
-        self.send_head(head, req.into_body(), informational, false)
+        let options = RequestOptions::of(&req);
+        self.send_head(head, req.into_body(), options, false)
             .await
             .0
     }
@@ -52,7 +55,7 @@ impl SendRequest {
         &self,
         head: Vec<Header>,
         body: Body,
-        informational: Option<OnInformational>,
+        options: RequestOptions,
         reserved: bool,
     ) -> (Result<Response<Body>, Error>, Option<Body>) {
         let abandon = self.tx.clone();
@@ -64,7 +67,7 @@ impl SendRequest {
             body,
             tx,
             reserved,
-            informational,
+            options,
         };
         if let Err(mpsc::error::SendError(cmd)) = self.tx.send(cmd) {
             if reserved {
@@ -83,11 +86,23 @@ impl SendRequest {
 
     /// Measures a round trip with PING (RFC 9113 §6.7).
     pub async fn ping(&self) -> Result<Duration, Error> {
-        let (tx, rx) = oneshot::channel();
+        self.ask(StreamCommand::ping()).await
+    }
+
+    /// The connection's counters and the server's SETTINGS in force.
+    pub async fn connection_info(&self) -> Result<ConnectionInfo, Error> {
+        self.ask(StreamCommand::info()).await
+    }
+
+    /// Sends `cmd` to the connection task and waits for its answer.
+    async fn ask<T>(
+        &self,
+        (cmd, rx): (StreamCommand<Async>, Receiver<Result<T, Error>>),
+    ) -> Result<T, Error> {
         self.tx
-            .send(Command::Ping { tx })
+            .send(Command::Stream(cmd))
             .map_err(|_| Error::ConnectionGone)?;
-        rx.await.map_err(|_| Error::ConnectionGone)?
+        rx.await.unwrap_or(Err(Error::ConnectionGone))
     }
 
     /// Starts a graceful close: GOAWAY, let streams finish, drain.
@@ -355,14 +370,14 @@ impl<R: Runtime> Client<R> {
     pub async fn send(&self, req: Request<Body>) -> Result<Response<Body>, Error> {
         let head = h2_http::request_to_h2(&req, "http");
         let idempotent = req.method().is_idempotent();
-        let informational = req.extensions().get::<OnInformational>().cloned();
+        let options = RequestOptions::of(&req);
         let mut body = req.into_body();
         let bodiless = body.is_end_stream();
         let mut retry = Retry::new(idempotent, bodiless);
         loop {
             let conn = self.pick().await?;
             let (result, unsent) = conn
-                .send_head(head.clone(), body, informational.clone(), true)
+                .send_head(head.clone(), body, options.clone(), true)
                 .await;
             let err = match result {
                 Ok(response) => return Ok(response),
@@ -380,6 +395,21 @@ impl<R: Runtime> Client<R> {
             body = unsent.unwrap_or_default();
             self.pool.retried();
         }
+    }
+
+    /// Measures a round trip with PING (RFC 9113 §6.7) on one of the client's connections.
+    pub async fn ping(&self) -> Result<Duration, Error> {
+        let conn = self.pool.members().into_iter().next();
+        conn.ok_or(Error::ConnectionGone)?.ping().await
+    }
+
+    /// The counters and the server's SETTINGS of each connection that takes new requests.
+    pub async fn connection_info(&self) -> Result<Vec<ConnectionInfo>, Error> {
+        let mut all = Vec::new();
+        for conn in self.pool.members() {
+            all.push(conn.connection_info().await?);
+        }
+        Ok(all)
     }
 
     /// How many connections are open and take new requests.

@@ -5,10 +5,7 @@ use crate::Body;
 use h2_http::body::Async;
 use h2_http::handle::StreamCommand;
 use h2_http::reply::ReplyTx;
-use h2_http::Error;
 use h2core::Header;
-use std::time::Duration;
-use tokio::sync::oneshot;
 
 /// One request of a handle to the connection task.
 pub(crate) enum Command {
@@ -21,20 +18,17 @@ pub(crate) enum Command {
         tx: ReplyTx<Async>,
         /// Set by the client pool: the request holds a reserved slot (`pool::Slots`).
         reserved: bool,
-        /// Called with each 1xx response before the final one (RFC 9113 §8.1).
-        informational: Option<h2_http::OnInformational>,
+        /// Its 1xx callback and deadline (RFC 9113 §8.1).
+        options: h2_http::RequestOptions,
     },
     /// A `send` future was dropped before its response head: reset the streams nobody waits
     /// for any more with CANCEL (RFC 9113 §8.1, §5.4.2).
     Abandoned,
-    /// What a handler's `StreamHandle` asked: a 1xx response or a push (RFC 9113 §8.1, §8.4).
+    /// What a handler's `StreamHandle` asked (a 1xx response, a push, RFC 9113 §8.1, §8.4),
+    /// or a client's handle: a PING round trip (§6.7), the connection's counters.
     Stream(StreamCommand<Async>),
     /// Graceful shutdown (GOAWAY, §6.8).
     Shutdown,
-    /// Measure a round trip (PING, §6.7).
-    Ping {
-        tx: oneshot::Sender<Result<Duration, Error>>,
-    },
     /// Runs a closure on the core inside the task (the scenario corpus drives the core this
     /// way through the adapter).
     #[cfg(feature = "test-hooks")]

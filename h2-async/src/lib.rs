@@ -44,8 +44,9 @@ pub use client::{Client, ClientStats, SendRequest};
 pub use command::CoreCall;
 pub use driver::Driver;
 pub use h2_http::body::Frame;
+pub use h2_http::handle::ConnectionInfo;
 pub use handle::{PushPromise, PushedResponse, Pushes};
 pub use server::{Http1HeadLen, Server, ShutdownHandle, StreamHandle};
 
-pub use h2_http::{Error, OnInformational};
+pub use h2_http::{Error, OnInformational, RequestTimeout};
 pub use h2core::{Config, Reason};

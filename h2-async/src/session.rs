@@ -19,7 +19,7 @@ use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 pub(crate) enum RoleState {
@@ -48,7 +48,6 @@ pub(crate) struct Session {
     internal_rx: mpsc::UnboundedReceiver<Command>,
     /// What readers of received bodies consumed.
     consumed_rx: mpsc::UnboundedReceiver<(StreamId, Consumed)>,
-    ping: Option<oneshot::Sender<Result<Duration, Error>>>,
     pub error: Option<Error>,
     /// The handlers answering requests on this connection, polled inside this task: a
     /// response needs no task spawn nor channel hop, and the responses to a batch of requests
@@ -90,7 +89,6 @@ impl Session {
             route,
             internal_rx,
             consumed_rx,
-            ping: None,
             error: None,
             handlers: FuturesUnordered::new(),
             fresh_handlers: Vec::new(),
@@ -138,9 +136,9 @@ impl Session {
                 body,
                 tx,
                 reserved,
-                informational,
+                options,
             } => {
-                self.streams.send_request(head, body, tx, informational);
+                self.streams.send_request(head, body, tx, options, now);
                 if reserved {
                     // The stream now counts as active (or failed): release the reservation.
                     self.update_slots();
@@ -148,18 +146,12 @@ impl Session {
                 }
             }
             Command::Abandoned => self.streams.abandoned(),
-            Command::Stream(cmd) => self.streams.stream_command(cmd),
+            Command::Stream(cmd) => self.streams.stream_command(cmd, now),
             Command::Shutdown => {
                 let _ = self.conn().shutdown(now);
             }
             #[cfg(feature = "test-hooks")]
             Command::Core(call) => call(self.conn(), now),
-            Command::Ping { tx } => match self.conn().ping(*b"h2-async", now) {
-                Ok(()) => self.ping = Some(tx),
-                Err(e) => {
-                    let _ = tx.send(Err(Error::User(e)));
-                }
-            },
         }
     }
 
@@ -233,11 +225,6 @@ impl Session {
                 let stream = *stream;
                 self.cancels.remove(&stream);
                 self.fresh_handlers.retain(|h| h.stream != stream);
-            }
-            Event::PingAckReceived { rtt, .. } => {
-                if let Some(tx) = self.ping.take() {
-                    let _ = tx.send(Ok(*rtt));
-                }
             }
             Event::ConnectionTerminated {
                 reason,

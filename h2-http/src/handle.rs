@@ -1,15 +1,26 @@
 //! A server handler's handle on its stream, the same on every runtime: found in the request's
-//! extensions, it sends 1xx responses before the final one (RFC 9113 §8.1) and pushes
-//! responses (§8.4). What it asks goes to the connection as a [`StreamCommand`], which the
+//! extensions, it sends 1xx responses before the final one (RFC 9113 §8.1), pushes
+//! responses (§8.4) and reads its connection's counters and the peer's settings. What it asks goes to the connection as a [`StreamCommand`], which the
 //! adapter hands to [`Session::stream_command`](crate::session::Session::stream_command) (or,
 //! over HTTP/1.1, to [`Http1Server::stream_command`](crate::http1::Http1Server::stream_command)).
 
 use crate::body::{Async, Blocking, Body, Mode};
 use crate::oneshot;
 use crate::Error;
-use h2core::{Header, StreamId};
+use h2core::{Header, SettingsValues, Stats, StreamId};
 use http::{Request, Response};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// One HTTP/2 connection as it is now, client or server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionInfo {
+    /// Its counters: streams opened, refused and reset, bytes and frames in and out, GOAWAYs,
+    /// and the connection's flow-control windows (RFC 9113 §6.9).
+    pub stats: Stats,
+    /// The peer's SETTINGS in force (RFC 9113 §6.5.2).
+    pub peer_settings: SettingsValues,
+}
 
 /// What a handler's [`StreamHandle`] asks of its connection.
 pub enum StreamCommand<M: Mode> {
@@ -32,6 +43,44 @@ pub enum StreamCommand<M: Mode> {
         /// Where the outcome goes.
         done: oneshot::Sender<Result<(), Error>>,
     },
+    /// The connection's [`ConnectionInfo`] (HTTP/2 only).
+    Info {
+        /// Where it goes.
+        done: oneshot::Sender<Result<ConnectionInfo, Error>>,
+    },
+    /// A PING round trip (RFC 9113 §6.7; HTTP/2 only).
+    Ping {
+        /// Where the round-trip time goes.
+        done: oneshot::Sender<Result<Duration, Error>>,
+    },
+}
+
+impl<M: Mode> StreamCommand<M> {
+    /// Asks for the connection's [`ConnectionInfo`]; the receiver gets it.
+    pub fn info() -> (
+        StreamCommand<M>,
+        oneshot::Receiver<Result<ConnectionInfo, Error>>,
+    ) {
+        let (done, rx) = oneshot::channel(None);
+        (StreamCommand::Info { done }, rx)
+    }
+
+    /// Asks for a PING round trip; the receiver gets its time.
+    pub fn ping() -> (StreamCommand<M>, oneshot::Receiver<Result<Duration, Error>>) {
+        let (done, rx) = oneshot::channel(None);
+        (StreamCommand::Ping { done }, rx)
+    }
+
+    /// Answers a command a connection cannot carry out (HTTP/1.1 has no push, PING or
+    /// HTTP/2 counters), so its caller learns why.
+    pub fn refuse(self, why: &'static str) {
+        match self {
+            StreamCommand::Informational { .. } => {}
+            StreamCommand::Push { done, .. } => done.send(Err(Error::Malformed(why))),
+            StreamCommand::Info { done } => done.send(Err(Error::Malformed(why))),
+            StreamCommand::Ping { done } => done.send(Err(Error::Malformed(why))),
+        }
+    }
 }
 
 /// How a handle reaches its connection: false once the connection is gone.
@@ -100,6 +149,14 @@ impl<M: Mode> StreamHandle<M> {
         });
         sent.then_some(outcome).ok_or(Error::ConnectionGone)
     }
+
+    /// Sends `cmd`, whose answer comes to `rx`.
+    fn ask<T>(
+        &self,
+        (cmd, rx): (StreamCommand<M>, oneshot::Receiver<Result<T, Error>>),
+    ) -> Result<oneshot::Receiver<Result<T, Error>>, Error> {
+        (self.route)(cmd).then_some(rx).ok_or(Error::ConnectionGone)
+    }
 }
 
 impl StreamHandle<Async> {
@@ -113,6 +170,12 @@ impl StreamHandle<Async> {
     ) -> Result<(), Error> {
         let outcome = self.start_push(request, response)?;
         outcome.await.unwrap_or(Err(Error::ConnectionGone))
+    }
+
+    /// The connection's counters and the peer's settings (HTTP/2 only).
+    pub async fn connection_info(&self) -> Result<ConnectionInfo, Error> {
+        let rx = self.ask(StreamCommand::info())?;
+        rx.await.unwrap_or(Err(Error::ConnectionGone))
     }
 }
 
@@ -128,5 +191,12 @@ impl StreamHandle<Blocking> {
     ) -> Result<(), Error> {
         let mut outcome = self.start_push(request, response)?;
         outcome.wait().unwrap_or(Err(Error::ConnectionGone))
+    }
+
+    /// The connection's counters and the peer's settings (HTTP/2 only), blocking until the
+    /// connection answered.
+    pub fn connection_info(&self) -> Result<ConnectionInfo, Error> {
+        let mut rx = self.ask(StreamCommand::info())?;
+        rx.wait().unwrap_or(Err(Error::ConnectionGone))
     }
 }

@@ -355,9 +355,7 @@ impl<M: Mode> Http1Server<M> {
     pub fn stream_command(&mut self, t: &mut Transport, cmd: StreamCommand<M>) {
         match cmd {
             StreamCommand::Informational { head, .. } => self.informational(t, &head),
-            StreamCommand::Push { done, .. } => {
-                done.send(Err(Error::Malformed("server push needs HTTP/2")))
-            }
+            cmd => cmd.refuse("HTTP/2 only (this exchange is HTTP/1.1)"),
         }
     }
 

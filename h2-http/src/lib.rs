@@ -101,6 +101,37 @@ impl fmt::Debug for OnInformational {
     }
 }
 
+/// A client request's deadline: put it in the request's extensions, and the whole exchange
+/// (response head, body and trailers) must be over within this long of the connection taking
+/// the request. When it passes, the stream is reset with CANCEL (RFC 9113 §8.1, §5.4.2), so
+/// the server stops working on it, and the response future or body fails with
+/// [`Error::DeadlinePassed`]. One timer per connection serves every stream's deadline
+/// (`h2core::Connection::set_deadline`). Shared by every adapter's client (reqwest's
+/// `RequestBuilder::timeout` is the same idea).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestTimeout(pub std::time::Duration);
+
+/// What a client request asks of its connection besides its head and body, taken from its
+/// extensions ([`OnInformational`], [`RequestTimeout`]).
+#[derive(Clone, Debug, Default)]
+pub struct RequestOptions {
+    /// Called with each 1xx response.
+    pub on_informational: Option<OnInformational>,
+    /// The exchange's deadline, from when the connection takes the request.
+    pub timeout: Option<std::time::Duration>,
+}
+
+impl RequestOptions {
+    /// The options `req` carries in its extensions.
+    pub fn of<B>(req: &Request<B>) -> RequestOptions {
+        let ext = req.extensions();
+        RequestOptions {
+            on_informational: ext.get::<OnInformational>().cloned(),
+            timeout: ext.get::<RequestTimeout>().map(|t| t.0),
+        }
+    }
+}
+
 /// A request head as the core's header list. `:authority` comes from the URI, or from `Host`.
 pub fn request_to_h2<B>(req: &Request<B>, default_scheme: &str) -> Vec<Header> {
     let mut out = Vec::with_capacity(4 + req.headers().len());
@@ -267,6 +298,9 @@ pub enum Error {
     BodyDropped,
     /// A body given as any `http_body::Body` ([`body::Body::wrap`]) failed with this error.
     Body(Box<dyn std::error::Error + Send + Sync>),
+    /// The request's [`RequestTimeout`] passed before the exchange was over: the stream was
+    /// reset with CANCEL (RFC 9113 §8.1).
+    DeadlinePassed,
 }
 
 impl std::fmt::Display for Error {
@@ -289,6 +323,7 @@ impl std::fmt::Display for Error {
             Error::ConnectionGone => f.write_str("connection closed"),
             Error::BodyDropped => f.write_str("body receiver dropped"),
             Error::Body(e) => write!(f, "body: {e}"),
+            Error::DeadlinePassed => f.write_str("the request's deadline passed"),
         }
     }
 }

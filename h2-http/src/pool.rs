@@ -103,6 +103,13 @@ impl<C: Member> Pool<C> {
         s.conns.len()
     }
 
+    /// The connections that take new requests, without reserving anything on them.
+    pub fn members(&self) -> Vec<C> {
+        let mut s = self.lock();
+        s.conns.retain(|c| !c.slots().is_closing());
+        s.conns.clone()
+    }
+
     /// Takes every connection out of the pool (to shut them down): requests from now on open
     /// new ones.
     pub fn take_all(&self) -> Vec<C> {

@@ -10,15 +10,17 @@
 
 use crate::body::Release;
 use crate::body::{Body, Chunk, Consumed, Inbox, Mode, Outgoing};
-use crate::handle::StreamCommand;
+use crate::handle::{ConnectionInfo, StreamCommand};
+use crate::oneshot;
 use crate::reply::{self, PushPromise, PushedResponse, Reply, ReplyTx};
-use crate::{Error, OnInformational};
+use crate::{Error, OnInformational, RequestOptions};
 use bytes::Bytes;
 use h2core::shell::ContentLength;
 use h2core::{Connection, Event, Header, Reason, StreamId};
 use http::{Request, Response};
 use std::collections::HashMap;
 use std::task::Context;
+use std::time::{Duration, Instant};
 
 /// Where a client's pushed responses go: true if someone took it (else the promised stream
 /// is cancelled).
@@ -34,7 +36,12 @@ pub struct Session<M: Mode> {
     /// The body of an `Upgrade: h2c` request, read over HTTP/1.1, for stream 1.
     upgrade_body: Option<Bytes>,
     lengths: ContentLength,
+    /// Who waits for the round trip of our PING (`StreamCommand::Ping`).
+    ping: Option<oneshot::Sender<Result<Duration, Error>>>,
 }
+
+/// The payload of the PINGs the application asks for (RFC 9113 §6.7: opaque to the peer).
+const PING: [u8; 8] = *b"h2-http!";
 
 /// What a stream still needs from the session.
 struct Stream<M: Mode> {
@@ -91,6 +98,7 @@ impl<M: Mode> Session<M> {
             pushes: None,
             upgrade_body: None,
             lengths: ContentLength::new(),
+            ping: None,
         }
     }
 
@@ -112,7 +120,8 @@ impl<M: Mode> Session<M> {
         head: Vec<Header>,
         body: Body<M>,
         reply: ReplyTx<M>,
-        on_informational: Option<OnInformational>,
+        options: RequestOptions,
+        now: Instant,
     ) {
         if reply.is_closed() {
             // Nobody waits: not sent at all.
@@ -121,9 +130,12 @@ impl<M: Mode> Session<M> {
         let end_stream = body.is_end_stream();
         match self.conn.send_request(head, end_stream) {
             Ok(id) => {
+                if let Some(timeout) = options.timeout {
+                    let _ = self.conn.set_deadline(id, now + timeout);
+                }
                 let s = self.streams.entry(id).or_default();
                 s.reply = Some(reply);
-                s.on_informational = on_informational;
+                s.on_informational = options.on_informational;
                 if !end_stream {
                     s.out = Some(body.into_outgoing());
                 }
@@ -210,7 +222,7 @@ impl<M: Mode> Session<M> {
     /// Carries out what a handler's [`StreamHandle`](crate::handle::StreamHandle) asked: a
     /// 1xx response (refused by the core once the final response started, RFC 9113 §8.1), or
     /// a push, whose outcome goes back to the handle.
-    pub fn stream_command(&mut self, cmd: StreamCommand<M>) {
+    pub fn stream_command(&mut self, cmd: StreamCommand<M>, now: Instant) {
         match cmd {
             StreamCommand::Informational { stream, head } => {
                 let _ = self.conn.send_informational(stream, head);
@@ -221,6 +233,15 @@ impl<M: Mode> Session<M> {
                 response,
                 done,
             } => done.send(self.push(parent, request, response)),
+            StreamCommand::Info { done } => done.send(Ok(ConnectionInfo {
+                stats: self.conn.stats(),
+                peer_settings: *self.conn.remote_settings(),
+            })),
+            StreamCommand::Ping { done } => match self.conn.ping(PING, now) {
+                // One at a time: the core keeps one PING of ours outstanding.
+                Ok(()) => self.ping = Some(done),
+                Err(e) => done.send(Err(Error::User(e))),
+            },
         }
     }
 
@@ -297,6 +318,16 @@ impl<M: Mode> Session<M> {
                     s.fail(|| Error::Reset(reason));
                 }
             }
+            Event::PingAckReceived { payload: PING, rtt } => {
+                if let Some(done) = self.ping.take() {
+                    done.send(Ok(rtt));
+                }
+            }
+            Event::DeadlinePassed { stream } => {
+                if let Some(s) = self.streams.remove(&stream) {
+                    s.fail(|| Error::DeadlinePassed);
+                }
+            }
             Event::PushedStreamReceived {
                 promised, headers, ..
             } => self.promised(promised, &headers),
@@ -305,6 +336,8 @@ impl<M: Mode> Session<M> {
                 remote,
                 detail,
             } => {
+                // Whoever waits for a PING learns the connection is gone.
+                self.ping = None;
                 for (_, s) in self.streams.drain() {
                     s.fail(|| Error::Connection {
                         reason,

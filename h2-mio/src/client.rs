@@ -12,8 +12,9 @@ use crate::response::Pushes;
 use crate::Body;
 use bytes::{Bytes, BytesMut};
 use h2_http::body::Blocking;
+use h2_http::handle::{ConnectionInfo, StreamCommand};
 use h2_http::reply::{self, Pending, Reply};
-use h2_http::{Error, OnInformational};
+use h2_http::{Error, RequestOptions};
 use h2core::shell::pool::Retry;
 use h2core::shell::{H2cUpgradeClient, UpgradeError};
 use h2core::{Config, Connection, Header};
@@ -22,7 +23,7 @@ use rustls::pki_types::ServerName;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::{mpsc, Arc};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A client for one origin: opens connections as needed and spreads requests over them;
 /// cheap to clone. Connections close gracefully when every handle and pending response is
@@ -48,7 +49,7 @@ pub struct PendingResponse {
     head: Vec<Header>,
     /// A body given whole, kept to send again (cheap: `Bytes` is shared).
     whole: Option<Bytes>,
-    on_informational: Option<OnInformational>,
+    options: RequestOptions,
     waiting: Pending<Blocking>,
     retry: Retry,
 }
@@ -72,9 +73,7 @@ impl PendingResponse {
                 return Err(err);
             };
             self.pool.members.retried();
-            self.waiting = self
-                .pool
-                .dispatch(&self.head, body, &self.on_informational)?;
+            self.waiting = self.pool.dispatch(&self.head, body, &self.options)?;
         }
     }
 }
@@ -129,21 +128,22 @@ impl Client {
     /// Sends `request` without waiting for its response. Blocks only while a new connection
     /// opens, when every one is at the server's limit. Its body may be a [`Body::channel`]
     /// fed from another thread: it goes out as flow control allows. An
-    /// [`OnInformational`] in its extensions is called with each 1xx response (e.g. 103 Early
-    /// Hints, RFC 8297).
+    /// [`OnInformational`](crate::OnInformational) in its extensions is called with each 1xx
+    /// response (e.g. 103 Early Hints, RFC 8297); a [`RequestTimeout`](crate::RequestTimeout)
+    /// there bounds the whole exchange (the stream is reset with CANCEL when it passes).
     pub fn start(&self, request: Request<Body>) -> Result<PendingResponse, Error> {
         let head = h2_http::request_to_h2(&request, self.pool.scheme());
         let idempotent = request.method().is_idempotent();
-        let on_informational = request.extensions().get::<OnInformational>().cloned();
+        let options = RequestOptions::of(&request);
         let body = request.into_body();
         let retry = Retry::new(idempotent, body.is_end_stream());
         let whole = body.whole();
-        let waiting = self.pool.dispatch(&head, body, &on_informational)?;
+        let waiting = self.pool.dispatch(&head, body, &options)?;
         Ok(PendingResponse {
             pool: self.pool.clone(),
             head,
             whole,
-            on_informational,
+            options,
             waiting,
             retry,
         })
@@ -161,6 +161,23 @@ impl Client {
         let (tx, rx) = mpsc::channel();
         *self.pool.pushes.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
         Pushes(rx)
+    }
+
+    /// Measures a round trip with PING (RFC 9113 §6.7) on one of the client's connections,
+    /// blocking until the answer.
+    pub fn ping(&self) -> Result<Duration, Error> {
+        let conn = self.pool.members.members().into_iter().next();
+        conn.ok_or(Error::ConnectionGone)?
+            .ask(StreamCommand::ping())
+    }
+
+    /// The counters and the server's SETTINGS of each connection that takes new requests.
+    pub fn connection_info(&self) -> Result<Vec<ConnectionInfo>, Error> {
+        let members = self.pool.members.members();
+        members
+            .iter()
+            .map(|c| c.ask(StreamCommand::info()))
+            .collect()
     }
 
     /// How many connections are open and take new requests.

@@ -10,9 +10,11 @@ use crate::remote::{Msg, PushSink, Remote, Role};
 use crate::Body;
 use bytes::BytesMut;
 use h2_http::body::Blocking;
+use h2_http::handle::StreamCommand;
+use h2_http::oneshot;
 use h2_http::pool::{Choice, Member, Signal};
 use h2_http::reply::{self, Pending, ReplyTx};
-use h2_http::{Error, OnInformational};
+use h2_http::{Error, RequestOptions};
 use h2core::shell::pool::{Slots, MAX_ATTEMPTS, OPEN_TIMEOUT};
 use h2core::{Config, Connection, Header, StreamId};
 use rustls::pki_types::ServerName;
@@ -25,6 +27,17 @@ use std::time::Instant;
 pub(crate) struct Handle {
     pub(crate) remote: Remote,
     pub(crate) slots: Arc<Slots>,
+}
+
+impl Handle {
+    /// Sends `cmd` to the connection's loop and blocks until it answered.
+    pub(crate) fn ask<T>(
+        &self,
+        (cmd, mut rx): (StreamCommand<Blocking>, oneshot::Receiver<Result<T, Error>>),
+    ) -> Result<T, Error> {
+        self.remote.send(Msg::Stream { key: None, cmd })?;
+        rx.wait().unwrap_or(Err(Error::ConnectionGone))
+    }
 }
 
 impl Member for Handle {
@@ -124,7 +137,7 @@ impl Pool {
         &self,
         head: &[Header],
         mut body: Body,
-        on_informational: &Option<OnInformational>,
+        options: &RequestOptions,
     ) -> Result<Pending<Blocking>, Error> {
         // Bounded: a connection that is gone before taking the request is dropped from the
         // pool, so each round opens or finds another.
@@ -139,7 +152,7 @@ impl Pool {
                 head: head.to_vec(),
                 body,
                 reply,
-                on_informational: on_informational.clone(),
+                options: options.clone(),
                 reserved: true,
             };
             match conn.remote.try_send(msg) {

@@ -264,10 +264,8 @@ impl EventLoop {
     pub(crate) fn message(&mut self, msg: Msg) {
         let now = (self.clock)();
         let key = match &msg {
-            Msg::Respond { key, .. }
-            | Msg::Stream { key, .. }
-            | Msg::Body { key }
-            | Msg::Consumed { key, .. } => Some(*key),
+            Msg::Respond { key, .. } | Msg::Body { key } | Msg::Consumed { key, .. } => Some(*key),
+            Msg::Stream { key, .. } => *key,
             _ => None,
         };
         if let Msg::Shutdown = msg {
@@ -308,7 +306,7 @@ impl EventLoop {
             (Msg::Respond { response, .. }, Proto::H1(h1)) => {
                 h1.server.respond(&mut c.sock.transport, Some(response))
             }
-            (Msg::Stream { cmd, .. }, Proto::H2(h2)) => h2.session.stream_command(cmd),
+            (Msg::Stream { cmd, .. }, Proto::H2(h2)) => h2.session.stream_command(cmd, now),
             (Msg::Stream { cmd, .. }, Proto::H1(h1)) => {
                 h1.server.stream_command(&mut c.sock.transport, cmd)
             }
@@ -329,12 +327,12 @@ impl EventLoop {
                     head,
                     body,
                     reply,
-                    on_informational,
+                    options,
                     ..
                 },
                 Proto::H2(h2),
             ) => {
-                h2.session.send_request(head, body, reply, on_informational);
+                h2.session.send_request(head, body, reply, options, now);
                 if let Role::Client { slots, wake, .. } = &self.role {
                     if slots.update(h2.conn()) {
                         wake();

@@ -75,11 +75,12 @@ pub type Body = h2_http::body::Body<h2_http::body::Blocking>;
 pub type BodySender = h2_http::body::BodySender<h2_http::body::Blocking>;
 pub use client::{Client, ClientStats, PendingResponse};
 pub use h2_http::body::Frame;
+pub use h2_http::handle::ConnectionInfo;
 pub use io::Io;
 pub use response::{PushPromise, PushedResponse, Pushes};
 pub use server::{Server, ShutdownHandle, StreamHandle};
 
-pub use h2_http::{Error, OnInformational};
+pub use h2_http::{Error, OnInformational, RequestTimeout};
 pub use h2core::{Config, Reason};
 
 /// TLS configs (rustls, ring provider) with ALPN `h2` / `http/1.1`: shared with every adapter.

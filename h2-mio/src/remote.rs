@@ -6,7 +6,7 @@ use crate::Body;
 use h2_http::body::{Blocking, Consumed, Release};
 use h2_http::handle::{Route, StreamCommand};
 use h2_http::reply::ReplyTx;
-use h2_http::{Error, OnInformational};
+use h2_http::{Error, RequestOptions};
 use h2core::shell::pool::Slots;
 use h2core::{Config, Header, StreamId};
 use http::{Request, Response};
@@ -36,9 +36,10 @@ pub(crate) enum Msg {
         stream: StreamId,
         response: Response<Body>,
     },
-    /// What a handler's `StreamHandle` asked: a 1xx response or a push.
+    /// What a handler's `StreamHandle` asked (a 1xx response, a push), or a client: a PING,
+    /// the connection's counters (no key: a client loop has one connection).
     Stream {
-        key: Key,
+        key: Option<Key>,
         cmd: StreamCommand<Blocking>,
     },
     /// A body the loop sends has something new.
@@ -54,7 +55,8 @@ pub(crate) enum Msg {
         head: Vec<Header>,
         body: Body,
         reply: ReplyTx<Blocking>,
-        on_informational: Option<OnInformational>,
+        /// Its 1xx callback and deadline.
+        options: RequestOptions,
         /// The pool reserved a slot for it, released once the stream is open (or failed).
         reserved: bool,
     },
@@ -103,7 +105,14 @@ impl Remote {
     /// How the handlers of connection `key` reach it (`StreamHandle`).
     pub(crate) fn route(&self, key: Key) -> Route<Blocking> {
         let remote = self.clone();
-        Arc::new(move |cmd| remote.send(Msg::Stream { key, cmd }).is_ok())
+        Arc::new(move |cmd| {
+            remote
+                .send(Msg::Stream {
+                    key: Some(key),
+                    cmd,
+                })
+                .is_ok()
+        })
     }
 
     /// Tells the loop what the readers of connection `key`'s received bodies consumed.

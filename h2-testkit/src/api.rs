@@ -225,6 +225,7 @@ macro_rules! __api_test_list {
             #![allow(clippy::redundant_clone, unused_mut, unused_imports)]
             use super::*;
             use $a::{Body, BodySender, Client, Config, Error, Frame, OnInformational, Reason};
+            use $a::{ConnectionInfo, RequestTimeout};
             use $a::{Server, ShutdownHandle, StreamHandle};
             use $crate::api::bytes::Bytes;
             use $crate::api::http::{Request, Response, StatusCode};
@@ -481,6 +482,96 @@ macro_rules! __api_test_list {
                         matches!(err, Error::Reset(r) if r == Reason::ENHANCE_YOUR_CALM),
                         "{err:?}"
                     );
+                    aw!(client.close());
+                    stop!(shutdown, served);
+                })
+            }
+
+            #[test]
+            fn ping_and_connection_info_on_both_sides() {
+                block_on!({
+                    let mut config = Config::server();
+                    config.settings.max_concurrent_streams = Some(77);
+                    let (addr, shutdown, served) = serving!(
+                        aw!(Server::bind("127.0.0.1:0")).expect("bind").config(config),
+                        handler!([] |req| {
+                        let stream = req.extensions().get::<StreamHandle>().cloned().expect("handle");
+                        let info: ConnectionInfo = aw!(stream.connection_info()).expect("info");
+                        // What the client announced, and this request counted.
+                        Response::new(Body::from(format!(
+                            "{} {}",
+                            info.peer_settings.initial_window_size,
+                            info.stats.streams_opened
+                        )))
+                    })
+                    );
+                    let client = aw!(Client::connect(addr)).expect("connect");
+                    let response = aw!(client.send(get("http", addr, "/info"))).expect("send");
+                    let body = aw!(response.into_body().bytes()).expect("body");
+                    let window = Config::client().settings.initial_window_size;
+                    assert_eq!(body, format!("{window} 1"));
+                    aw!(client.ping()).expect("a PING round trip");
+                    let infos = aw!(client.connection_info()).expect("info");
+                    assert_eq!(infos.len(), 1);
+                    let info = infos[0];
+                    assert_eq!(info.peer_settings.max_concurrent_streams, Some(77));
+                    assert_eq!(info.stats.streams_opened, 1);
+                    assert_eq!(info.stats.data_received, body.len() as u64);
+                    assert!(info.stats.bytes_sent > 0 && info.stats.bytes_received > 0);
+                    assert_eq!(info.stats.resets_sent + info.stats.resets_received, 0);
+                    assert!(info.stats.recv_window > 0 && info.stats.send_window > 0);
+                    aw!(client.close());
+                    stop!(shutdown, served);
+                })
+            }
+
+            #[test]
+            fn a_request_timeout_resets_the_stream_and_fails_the_body() {
+                block_on!({
+                    // The handler answers at once with a body it never finishes.
+                    let held: Arc<Mutex<Vec<BodySender>>> = Arc::default();
+                    let slot = held.clone();
+                    let (addr, shutdown, served) = serving!(
+                        aw!(Server::bind("127.0.0.1:0")).expect("bind"),
+                        handler!([slot] |_req| {
+                        let (tx, body) = Body::channel();
+                        slot.lock().unwrap().push(tx);
+                        Response::new(body)
+                    })
+                    );
+                    let client = aw!(Client::connect(addr)).expect("connect");
+                    let mut request = get("http", addr, "/never-ends");
+                    request
+                        .extensions_mut()
+                        .insert(RequestTimeout(std::time::Duration::from_millis(200)));
+                    // Usually after the head, in the body; on a slow machine maybe before it.
+                    let err = match aw!(client.send(request)) {
+                        Ok(response) => aw!(response.into_body().bytes()).expect_err("deadline"),
+                        Err(e) => e,
+                    };
+                    assert!(matches!(err, Error::DeadlinePassed), "{err:?}");
+                    // The server learns it (RST_STREAM CANCEL): its sender fails, bounded by
+                    // what flow control lets it queue before that. (A handler that had not
+                    // run yet when the reset came is dropped unrun.)
+                    let sender = held.lock().unwrap().pop();
+                    if let Some(mut tx) = sender {
+                        let chunk = Bytes::from(vec![0u8; 16 * 1024]);
+                        let mut failed = false;
+                        for _ in 0..1024 {
+                            if aw!(tx.send_data(chunk.clone())).is_err() {
+                                failed = true;
+                                break;
+                            }
+                        }
+                        assert!(failed, "the server's body sender never learned of the reset");
+                    }
+                    let infos = aw!(client.connection_info()).expect("info");
+                    assert_eq!(infos[0].stats.resets_sent, 1);
+                    // The connection goes on.
+                    let fine = aw!(client.send(get("http", addr, "/next"))).expect("next");
+                    assert_eq!(fine.status(), StatusCode::OK);
+                    drop(fine);
+                    held.lock().unwrap().clear();
                     aw!(client.close());
                     stop!(shutdown, served);
                 })

@@ -565,6 +565,8 @@ pub enum ExpectEvent {
     Ended(u32),
     /// `StreamReset` with a reason, if given.
     Reset(u32, Option<Reason>),
+    /// `DeadlinePassed`.
+    DeadlinePassed(u32),
     /// `PushedStreamReceived` (parent, promised).
     Pushed(u32, u32),
     /// `WindowUpdated` for a stream (0: the connection).
@@ -624,6 +626,9 @@ impl ExpectEvent {
                 stream.value() == *id && want.as_ref().is_none_or(|w| w == data)
             }
             (ExpectEvent::Ended(id), Event::StreamEnded { stream }) => stream.value() == *id,
+            (ExpectEvent::DeadlinePassed(id), Event::DeadlinePassed { stream }) => {
+                stream.value() == *id
+            }
             (ExpectEvent::Reset(id, r), Event::StreamReset { stream, reason, .. }) => {
                 stream.value() == *id && r.is_none_or(|r| r == *reason)
             }

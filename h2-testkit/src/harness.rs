@@ -26,6 +26,8 @@ pub enum AppCommand {
     ReleaseCapacity(u32, usize),
     /// `stop_receiving`.
     StopReceiving(u32),
+    /// `set_deadline`, this long from now.
+    SetDeadline(u32, Duration),
     /// `ping`.
     Ping([u8; 8]),
     /// `shutdown` (graceful).
@@ -91,6 +93,7 @@ pub fn apply(conn: &mut Connection, cmd: &AppCommand, now: Instant) -> Result<()
             Ok(())
         }
         AppCommand::StopReceiving(s) => c.stop_receiving(id(s)),
+        AppCommand::SetDeadline(s, d) => c.set_deadline(id(s), now + d),
         AppCommand::Ping(p) => c.ping(p, now),
         AppCommand::Shutdown => c.shutdown(now),
         AppCommand::GoAway(r) => c.go_away(r, Bytes::new(), now),

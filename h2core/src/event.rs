@@ -71,6 +71,13 @@ pub enum Event {
         /// True if the peer sent the RST_STREAM or GOAWAY.
         remote: bool,
     },
+    /// The deadline the application set on the stream (`Connection::set_deadline`) passed:
+    /// we reset it with CANCEL (§8.1, §5.4.2), which also stops the peer's work on it. No
+    /// `StreamReset` follows for it.
+    DeadlinePassed {
+        /// The stream.
+        stream: StreamId,
+    },
     /// Client: the server promised a pushed response (§8.4).
     PushedStreamReceived {
         /// The stream the promise arrived on.

@@ -7,6 +7,7 @@ use crate::dsl::{get, hdrs, response, ExpectEvent as E, ExpectFrame as X, PeerFr
 use crate::{AppCommand as A, Scenario, Step};
 use bytes::Bytes;
 use h2core::Reason;
+use std::time::Duration;
 
 pub(super) fn scenarios() -> Vec<Scenario> {
     let mut v = idle();
@@ -19,6 +20,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
     v.extend(errors());
     v.extend(push_promise());
     v.extend(stop_receiving());
+    v.extend(deadlines());
     v
 }
 
@@ -787,5 +789,69 @@ fn stop_receiving() -> Vec<Scenario> {
             .events(vec![E::Response(1, Some("200")), E::Ended(1)])
             .app(A::StopReceiving(1))
             .expect_not(rst_on(1)),
+    ]
+}
+
+/// A stream's deadline (`Connection::set_deadline`): the application gives up, the peer is
+/// told with CANCEL (§8.1, §5.4.2).
+fn deadlines() -> Vec<Scenario> {
+    let s = "RFC 9113 §8.1";
+    vec![
+        client(
+            s,
+            "a request whose deadline passes is reset with CANCEL and reported",
+        )
+        .app(A::SendRequest(get("/slow"), true))
+        .app(A::SetDeadline(1, Duration::from_secs(5)))
+        .expect(vec![X::headers(1).eos()])
+        .advance(Duration::from_secs(4))
+        .expect_not(rst_on(1))
+        .no_event(E::DeadlinePassed(1))
+        .advance(Duration::from_secs(2))
+        .expect(vec![X::rst(1, Reason::CANCEL)])
+        .events(vec![E::DeadlinePassed(1)]),
+        client(
+            s,
+            "a deadline passes mid-body: the stream is reset, what came stays delivered",
+        )
+        .app(A::SendRequest(get("/big"), true))
+        .app(A::SetDeadline(1, Duration::from_secs(1)))
+        .peer(vec![P::response(1, "200"), P::data(1, "first")])
+        .events(vec![E::Response(1, Some("200")), E::Data(1, None)])
+        .advance(Duration::from_secs(2))
+        .expect(vec![X::rst(1, Reason::CANCEL)])
+        .events(vec![E::DeadlinePassed(1)]),
+        client(
+            s,
+            "a stream that ends before its deadline takes the deadline with it",
+        )
+        .app(A::SendRequest(get("/"), true))
+        .app(A::SetDeadline(1, Duration::from_secs(1)))
+        .peer(vec![P::response(1, "200"), P::data(1, "all").eos()])
+        .events(vec![E::Response(1, Some("200")), E::Ended(1)])
+        .advance(Duration::from_secs(2))
+        .expect_not(rst_on(1))
+        .no_event(E::DeadlinePassed(1)),
+        client(s, "setting the deadline again moves it")
+            .app(A::SendRequest(get("/"), true))
+            .app(A::SetDeadline(1, Duration::from_secs(1)))
+            .app(A::SetDeadline(1, Duration::from_secs(10)))
+            .advance(Duration::from_secs(2))
+            .expect_not(rst_on(1))
+            .advance(Duration::from_secs(9))
+            .expect(vec![X::rst(1, Reason::CANCEL)])
+            .events(vec![E::DeadlinePassed(1)]),
+        server(
+            s,
+            "a server may give a request a deadline too (gRPC's grpc-timeout)",
+        )
+        .peer(vec![P::headers(1, get("/rpc")).eos()])
+        .events(vec![E::Request(1, Some("/rpc")), E::Ended(1)])
+        .app(A::SetDeadline(1, Duration::from_secs(1)))
+        .advance(Duration::from_secs(2))
+        .expect(vec![X::rst(1, Reason::CANCEL)])
+        .events(vec![E::DeadlinePassed(1)]),
+        client(s, "a deadline on a stream that is not open is refused")
+            .app_err(A::SetDeadline(1, Duration::from_secs(1))),
     ]
 }

@@ -376,6 +376,20 @@ impl Connection {
         }
     }
 
+    /// The application gives up on stream `id` at `at` (a request's deadline, or a gRPC
+    /// server's `grpc-timeout`): once `at` passes, `handle_timeout` reports
+    /// [`Event::DeadlinePassed`] and resets the stream with CANCEL (§8.1, §5.4.2). One timer
+    /// (`poll_timeout`) serves every stream's deadline; setting it again moves it. A stream that
+    /// closes before its deadline takes the deadline with it.
+    pub fn set_deadline(&mut self, id: StreamId, at: Instant) -> Result<(), UserError> {
+        self.check_open()?;
+        if self.streams.set_deadline(id, at) {
+            Ok(())
+        } else {
+            Err(UserError::InactiveStream(id))
+        }
+    }
+
     /// The application will read no more of what the peer sends on `id` (it dropped the
     /// body). What follows is decided here, once for every adapter:
     /// - client: the response is no longer wanted, so the stream is reset with CANCEL
@@ -517,6 +531,9 @@ impl Connection {
     /// Reports a stream as reset to the application and closes it (no frame is sent).
     pub(crate) fn close_stream_with_event(&mut self, id: StreamId, reason: Reason, remote: bool) {
         let local = self.is_local_id(id);
+        if remote && local && reason == Reason::REFUSED_STREAM {
+            self.stats.streams_refused += 1;
+        }
         let remember = self.config.limits.max_closed_streams_remembered;
         let how = if remote {
             crate::stream::state::Closed::ResetReceived

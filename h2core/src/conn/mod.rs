@@ -83,6 +83,25 @@ pub struct Stats {
     pub header_bytes_sent: u64,
     /// Streams opened by either side.
     pub streams_opened: u64,
+    /// Bytes taken from the transport (`handle_input`), frame headers and all.
+    pub bytes_received: u64,
+    /// Bytes handed to the transport (`poll_transmit`).
+    pub bytes_sent: u64,
+    /// RST_STREAM frames sent (§6.4), refusals (REFUSED_STREAM) included.
+    pub resets_sent: u64,
+    /// RST_STREAM frames received (§6.4).
+    pub resets_received: u64,
+    /// Our streams the peer refused unprocessed: REFUSED_STREAM, or above a GOAWAY's
+    /// last-stream-id (§8.7); they may be retried.
+    pub streams_refused: u64,
+    /// GOAWAY frames sent (§6.8).
+    pub goaways_sent: u64,
+    /// GOAWAY frames received (§6.8).
+    pub goaways_received: u64,
+    /// What we may still send on the connection now (§6.9); filled in by `stats()`.
+    pub send_window: i64,
+    /// What the peer may still send on the connection now (§6.9); filled in by `stats()`.
+    pub recv_window: i64,
 }
 
 /// An HTTP/2 connection (RFC 9113), client or server, without I/O.
@@ -106,6 +125,7 @@ pub struct Stats {
 ///   GOAWAY (the peer learns why) and is also returned.
 /// - [`handle_eof(now)`](Self::handle_eof): the peer closed its side, or reading failed.
 /// - [`handle_timeout(now)`](Self::handle_timeout): the deadline given by `poll_timeout` passed.
+///   Stream deadlines set with [`set_deadline`](Self::set_deadline) are among those deadlines.
 ///
 /// # Output: what to do now
 /// - [`poll_event()`](Self::poll_event): the next [`Event`] for the application, until `None`.
@@ -304,9 +324,13 @@ impl Connection {
         &self.local
     }
 
-    /// Counters.
+    /// Counters, and the connection's flow-control windows as they are now.
     pub fn stats(&self) -> Stats {
-        self.stats
+        Stats {
+            send_window: i64::from(self.send_window.get()),
+            recv_window: i64::from(self.recv_window.window.get()),
+            ..self.stats
+        }
     }
 
     /// The state of stream `id` as §5.1 names it ([`StreamState`](crate::StreamState)), if we
@@ -414,6 +438,7 @@ impl Connection {
         min(self.ping.deadline());
         min(self.goaway.deadline());
         min(self.guard_deadline());
+        min(self.streams.next_deadline());
         if let Phase::Draining(d) = self.phase {
             min(Some(d));
         }
@@ -453,6 +478,10 @@ impl Connection {
         }
         self.ping_timeout(now);
         self.goaway_timeout(now);
+        while let Some(id) = self.streams.take_expired(now) {
+            self.events.push_back(Event::DeadlinePassed { stream: id });
+            let _ = self.reset(id, Reason::CANCEL);
+        }
     }
 
     /// The peer closed its side of the transport.

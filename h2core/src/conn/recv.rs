@@ -28,6 +28,17 @@ impl Connection {
         buf: &mut BytesMut,
     ) -> std::result::Result<(), ConnectionError> {
         self.now = now;
+        let before = buf.len();
+        let result = self.take_input(now, buf);
+        self.stats.bytes_received += (before - buf.len()) as u64;
+        result
+    }
+
+    fn take_input(
+        &mut self,
+        now: Instant,
+        buf: &mut BytesMut,
+    ) -> std::result::Result<(), ConnectionError> {
         if matches!(self.phase, Phase::Closed) {
             buf.clear();
             return Ok(());
@@ -469,6 +480,7 @@ impl Connection {
     // §6.4 RST_STREAM
     pub(super) fn recv_rst(&mut self, f: RstStream, now: Instant) -> Result {
         let id = f.stream_id;
+        self.stats.resets_received += 1;
         match self.recv_transition(id, Input::RecvReset) {
             Transition::Next(_) => {
                 self.close_stream_with_event(id, f.reason, true);
@@ -645,6 +657,7 @@ impl Connection {
             }
         }
         self.goaway.received = Some(last);
+        self.stats.goaways_received += 1;
         self.events.push_back(Event::GoAwayReceived {
             last_stream_id: last,
             error_code: f.error_code,

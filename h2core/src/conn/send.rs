@@ -66,6 +66,7 @@ impl Connection {
             }
         }
         self.after_transmit(now, total, replies);
+        self.stats.bytes_sent += total as u64;
         total
     }
 
@@ -283,6 +284,7 @@ impl Connection {
         }
         .encode(&mut self.out);
         self.stats.frames_sent += 1;
+        self.stats.resets_sent += 1;
     }
 
     pub(crate) fn write_ping(&mut self, ack: bool, payload: [u8; 8]) {
@@ -303,5 +305,6 @@ impl Connection {
         }
         .encode(&mut self.out);
         self.stats.frames_sent += 1;
+        self.stats.goaways_sent += 1;
     }
 }

@@ -66,6 +66,9 @@ pub(crate) struct Stream {
     /// back to flow control as it arrives, and our END_STREAM is followed by RST_STREAM
     /// NO_ERROR (RFC 9113 §8.1).
     pub discard_recv: bool,
+    /// When the application gives up on the stream (`Connection::set_deadline`); indexed in
+    /// `Store::deadlines`.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl Stream {
@@ -87,6 +90,7 @@ impl Stream {
             head_request: false,
             pushed: false,
             discard_recv: false,
+            deadline: None,
         }
     }
 

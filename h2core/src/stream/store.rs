@@ -4,8 +4,9 @@ use super::state::{Closed, State};
 use super::Stream;
 use crate::flow::Window;
 use crate::frame::StreamId;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::time::Instant;
 
 /// A map keyed by stream identifier, hashed with [`IdHasher`].
 pub(crate) type IdMap<V> = HashMap<u32, V, BuildHasherDefault<IdHasher>>;
@@ -60,6 +61,9 @@ pub(crate) struct Store {
     /// Active (open or half-closed) streams we initiated, and that the peer initiated (§5.1.2).
     pub active_local: u32,
     pub active_remote: u32,
+    /// The deadlines of streams not closed, earliest first: one timer serves them all (no
+    /// per-stream timer); an entry leaves with its stream.
+    deadlines: BTreeSet<(Instant, u32)>,
 }
 
 impl Store {
@@ -141,11 +145,43 @@ impl Store {
             _ => {}
         }
         if let State::Closed(how) = next {
-            self.streams.remove(&id.value());
+            if let Some(d) = self.streams.remove(&id.value()).and_then(|s| s.deadline) {
+                self.deadlines.remove(&(d, id.value()));
+            }
             self.remember_closed(id, ClosedStream { how, send_window }, remember);
             return true;
         }
         false
+    }
+
+    /// Sets (or moves) the deadline of `id`, a stream not closed; false if there is none.
+    pub(crate) fn set_deadline(&mut self, id: StreamId, at: Instant) -> bool {
+        let Some(stream) = self.streams.get_mut(&id.value()) else {
+            return false;
+        };
+        if let Some(old) = stream.deadline.replace(at) {
+            self.deadlines.remove(&(old, id.value()));
+        }
+        self.deadlines.insert((at, id.value()));
+        true
+    }
+
+    /// The earliest deadline of a stream not closed.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.deadlines.first().map(|&(at, _)| at)
+    }
+
+    /// A stream whose deadline is at or before `now`, taken out of the index.
+    pub(crate) fn take_expired(&mut self, now: Instant) -> Option<StreamId> {
+        let &(at, id) = self.deadlines.first()?;
+        if at > now {
+            return None;
+        }
+        self.deadlines.pop_first();
+        if let Some(s) = self.streams.get_mut(&id) {
+            s.deadline = None;
+        }
+        Some(StreamId::new(id))
     }
 
     /// Remembers that we reset `id`, a stream we never tracked (refused at open, or already
