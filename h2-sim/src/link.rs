@@ -1,4 +1,4 @@
-//! The simulated link: one [`Pipe`] per direction, each a bounded send queue in front of a
+//! The simulated link: one pipe per direction, each a bounded send queue in front of a
 //! serializer (the bandwidth) and a propagation delay with seeded jitter. Bytes arrive in order,
 //! as TCP delivers them; loss and retransmission are not modeled (a [`Cut`] is the only loss).
 //!
