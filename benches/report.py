@@ -7,7 +7,8 @@ directory (target/bench-results, emptied when the run began):
 - steps.tsv: each step's exit status and duration;
 - criterion/<group>/<bench>/new/{estimates,benchmark}.json (CRITERION_HOME): e2e, hpack, frame;
 - hpack-size.md (bin hpack_size), memory.json (bin memory), mio_idle.log (h2-mio's idle test),
-  load.tsv, load-meta.json and settings.tsv (load.sh), bulk.json (bin bulk).
+  load.tsv, load-meta.json and settings.tsv (load.sh), bulk.json (bin bulk), sim.json and
+  sim.log (bin sim).
 
 Nothing is read from an older BENCHMARKS.md. Every number in the output comes from those files;
 the prose only explains method. A goal row says "yes" only when its step exited 0 and its
@@ -41,6 +42,7 @@ SECTIONS = {
     "e2e": ("In-memory end to end", ["e2e"]),
     "load": ("Load (h2load)", ["load"]),
     "bulk": ("Bulk download", ["bulk"]),
+    "sim": ("Simulated link: flow control (issue 19)", ["sim"]),
     "memory": ("Memory per idle connection", ["memory", "mio_idle"]),
     "hpack": ("HPACK (RFC 7541)", ["hpack", "hpack_size"]),
     "frame": ("Frame layer (RFC 9113 §4.1, §6)", ["frame"]),
@@ -485,6 +487,59 @@ def bulk_section(args):
     return out, [goal(BULK_GOAL, f"{b['ratio']:.2f}×", b["ratio"] >= GOAL_BULK, "bulk")]
 
 
+SIM_PREFIX = "simulated link (`h2-sim`, default configurations, virtual time): "
+SIM_GOALS = [
+    SIM_PREFIX + "100 ms RTT, 1 Gbit/s: a 256 MiB download reaches 90% of link rate within 20 RTTs",
+    SIM_PREFIX + "1 ms RTT, 10 Gbit/s: a 256 MiB download uses ≥ 90% of link rate",
+    SIM_PREFIX + "1 ms RTT, 10 Gbit/s: peak stream window no larger than needed (≤ 2 × BDP)",
+    SIM_PREFIX + "100 concurrent downloads (100 ms RTT, 1 Gbit/s) use ≥ 90% of link rate",
+    SIM_PREFIX + "100 concurrent downloads: bytes held never exceed a 16 MiB budget",
+    SIM_PREFIX + "an urgency-0 request behind 10 urgency-3 downloads: first byte ≤ 2 RTT + its own transfer time",
+]
+
+
+def sim_section(args):
+    s = read_json(os.path.join(args.results, "sim.json"))
+    if s is None:
+        raise Missing("no sim.json")
+    try:
+        with open(os.path.join(args.results, "sim.log")) as f:
+            log = f.read().splitlines()
+    except OSError:
+        raise Missing("no sim.log")
+    rtts = s["rtt100_rtts_to_90pct"]
+    rtts_text = "never" if rtts is None else f"{rtts} RTTs"
+    out = [
+        "`sim` (`benches/src/bin/sim.rs`, a step of `run.sh`): an `h2core` client and server "
+        "`Connection` over a simulated link (`h2-sim`) in virtual time, each driven as the "
+        "adapters drive it (the shell's `Transport`, the adapter's turn order), default "
+        "configurations on both sides: static windows (1 MiB per stream, 2 MiB per "
+        "connection), no memory budget, RFC 7540 priorities unless both sides announce "
+        "otherwise. Link: symmetric, 1 MiB send queue each way, 16 KiB segments, no jitter. "
+        "Exact and repeatable: the figures depend on the code, not on the machine. The "
+        "binary's output:\n",
+        "```",
+        *log,
+        "```",
+        "",
+    ]
+    rows = [
+        goal(SIM_GOALS[0], f"{rtts_text} (static windows: {s['static_pct']:.1f}% of link rate)",
+             s["rtt100_met"], "sim"),
+        goal(SIM_GOALS[1], f"{s['rtt1_link_pct']:.1f}%", s["rtt1_met"], "sim"),
+        goal(SIM_GOALS[2], f"{s['rtt1_peak_window']} B (limit {s['rtt1_window_limit']} B)",
+             s["rtt1_window_met"], "sim"),
+        goal(SIM_GOALS[3], f"{s['budget_link_pct']:.1f}%", s["budget_link_met"], "sim"),
+        goal(SIM_GOALS[4],
+             f"peak held: client {s['budget_peak_client'] / 2**20:.1f} MiB, server "
+             f"{s['budget_peak_server'] / 2**20:.1f} MiB", s["budget_held"], "sim"),
+        goal(SIM_GOALS[5],
+             f"{s['urgent_first_byte_ms']:.1f} ms (limit {s['urgent_goal_ms']:.1f} ms)",
+             s["urgent_met"], "sim"),
+    ]
+    return out, rows
+
+
 CORE_GOAL = (
     f"core heap per idle connection ≤ {GOAL_CORE_BYTES // 1024} KiB "
     "(one `h2core::Connection`, no I/O, after the handshake)"
@@ -725,6 +780,7 @@ RENDER = {
     "e2e": (e2e_section, [E2E_GOAL]),
     "load": (load_section, load_goal_labels()),
     "bulk": (bulk_section, [BULK_GOAL]),
+    "sim": (sim_section, SIM_GOALS),
     "memory": (memory_section, [CORE_GOAL]),
     "hpack": (hpack_section, hpack_goal_labels()),
     "frame": (frame_section, []),

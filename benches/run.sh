@@ -17,6 +17,7 @@
 #   mio_idle   h2-mio/tests/idle.rs (10,000 idle connections)
 #   load       benches/load.sh (h2load against our servers, hyperium h2 and nghttpd)
 #   bulk       bin bulk (1 GiB over a warm connection, h2-tokio and raw TCP)
+#   sim        bin sim (flow-control figures over a simulated link, in virtual time; h2-sim)
 # then benches/report.py renders every section and the goals table from those results only
 # (target/bench-results is emptied first, criterion writes into it via CRITERION_HOME), so
 # nothing is kept from an older run. A step that fails is reported as failed, its goal rows say
@@ -47,7 +48,7 @@ export LOAD_ROUNDS=${LOAD_ROUNDS:-$d_lr}
 export BULK_BYTES=${BULK_BYTES:-$d_bb}
 export BULK_ROUNDS=${BULK_ROUNDS:-$d_br}
 export MEMORY_CONNECTIONS=${MEMORY_CONNECTIONS:-$d_mc}
-all_steps=build,e2e,hpack,frame,hpack_size,memory,mio_idle,load,bulk
+all_steps=build,e2e,hpack,frame,hpack_size,memory,mio_idle,load,bulk,sim
 steps=${BENCH_STEPS:-$all_steps}
 
 target=${CARGO_TARGET_DIR:-target}
@@ -119,6 +120,7 @@ step memory "$target/release/memory" --connections "$MEMORY_CONNECTIONS" --json 
 step mio_idle mio_idle
 step load bash benches/load.sh
 step bulk "$target/release/bulk" --bytes "$BULK_BYTES" --rounds "$BULK_ROUNDS" --json "$results/bulk.json"
+step sim "$target/release/sim" --json "$results/sim.json"
 
 python3 benches/report.py --results "$results" --out BENCHMARKS.md || failed=1
 echo "wrote BENCHMARKS.md; step results in $results/steps.tsv"
