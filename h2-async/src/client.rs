@@ -460,10 +460,16 @@ async fn ended(shared: &Shared) {
     }
 }
 
-/// A `Client` is a `tower::Service`: tower layers (timeouts, retries, tracing) stack on it,
-/// and any code written against `Service<Request<Body>>` sends through it. Always ready: a
-/// request that finds every connection full waits inside its response future.
-impl<R: Runtime> tower_service::Service<Request<Body>> for Client<R> {
+/// A `Client` is a `tower::Service` for requests with any `http_body::Body` (ours, hyper's,
+/// `http_body_util`'s, tonic's; see [`Body::wrap`]): tower layers (timeouts, retries, tracing)
+/// stack on it, and code written against `Service<Request<B>>` (a tonic client, say) sends
+/// through it. Always ready: a request that finds every connection full waits inside its
+/// response future.
+impl<R: Runtime, B> tower_service::Service<Request<B>> for Client<R>
+where
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     type Response = Response<Body>;
     type Error = Error;
     type Future =
@@ -476,8 +482,9 @@ impl<R: Runtime> tower_service::Service<Request<Body>> for Client<R> {
         std::task::Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: Request<Body>) -> Self::Future {
+    fn call(&mut self, req: Request<B>) -> Self::Future {
         let client = self.clone();
+        let req = req.map(Body::wrap);
         Box::pin(async move { client.send(req).await })
     }
 }

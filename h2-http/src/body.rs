@@ -258,13 +258,21 @@ impl Body<Async> {
     /// Any `http_body::Body` (hyper's, axum's, tower-http's, `http_body_util`'s) as a body:
     /// polled by the connection only as flow control allows, its length announced when its
     /// size hint is exact. An error it returns resets the stream (INTERNAL_ERROR, RFC 9113
-    /// §5.4.2); a reader sees it as [`Error::Body`].
+    /// §5.4.2); a reader sees it as [`Error::Body`]. A `Body` of ours comes back as it is
+    /// (no wrapping, no allocation), so generic code may wrap whatever it is given.
     pub fn wrap<B>(body: B) -> Body<Async>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         use http_body_util::BodyExt;
+        let mut body = Some(body);
+        if let Some(own) =
+            (&mut body as &mut dyn std::any::Any).downcast_mut::<Option<Body<Async>>>()
+        {
+            return own.take().expect("just put there");
+        }
+        let body = body.expect("still there");
         let boxed = body.map_err(Into::into).boxed_unsync();
         Body::of(Kind::Wrapped(std::sync::Mutex::new(boxed)))
     }

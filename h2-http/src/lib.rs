@@ -358,6 +358,15 @@ impl Error {
     }
 }
 
+/// Another crate's error (the ecosystem's `BoxError`), as a body's failure: [`Error::Body`].
+/// The other way needs nothing: `Error` is `std::error::Error + Send + Sync + 'static`, so
+/// `?` and `.into()` turn it into a `Box<dyn Error + Send + Sync>`.
+impl From<Box<dyn std::error::Error + Send + Sync>> for Error {
+    fn from(e: Box<dyn std::error::Error + Send + Sync>) -> Self {
+        Error::Body(e)
+    }
+}
+
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::Io(e)

@@ -111,3 +111,24 @@ fn any_http_body_is_wrapped_with_its_frames_and_its_errors() {
         "an exact size hint becomes the length"
     );
 }
+
+#[test]
+fn wrapping_a_body_of_ours_gives_it_back_as_it_is() {
+    // Still whole (a wrapped body would be polled frame by frame, its bytes unknown up front).
+    let body: Body<Async> = Body::wrap(Body::<Async>::from("abc"));
+    assert_eq!(body.whole(), Some(Bytes::from_static(b"abc")));
+    // Another crate's body is wrapped.
+    let other = Body::wrap(http_body_util::Full::new(Bytes::from_static(b"abc")));
+    assert_eq!(other.whole(), None);
+    assert_eq!(block_on(other.bytes()).expect("bytes"), "abc");
+}
+
+#[test]
+fn errors_convert_to_and_from_the_ecosystems_box_error() {
+    type BoxError = Box<dyn std::error::Error + Send + Sync>;
+    let ours = h2_http::Error::Reset(h2core::Reason::CANCEL);
+    let boxed: BoxError = ours.into();
+    assert!(boxed.to_string().contains("CANCEL"), "{boxed}");
+    let back = h2_http::Error::from(boxed);
+    assert!(matches!(back, h2_http::Error::Body(_)), "{back:?}");
+}

@@ -41,6 +41,15 @@ async fn a_tower_service_is_served_and_the_client_is_a_service() {
     let response = client.clone().oneshot(fail).await.expect("response");
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
 
+    // The client takes any http_body::Body as a request body: here http_body_util's, with a
+    // length the server sees as content-length.
+    let other = Request::post(format!("http://{addr}/"))
+        .body(Full::new(Bytes::from_static(b"abcdefg")))
+        .expect("request");
+    let response = client.clone().oneshot(other).await.expect("response");
+    let body = BodyExt::collect(response.into_body()).await.expect("body");
+    assert_eq!(body.to_bytes(), "got 7 bytes");
+
     client.close().await;
     stop.shutdown();
     serving.await.expect("task").expect("serve");
