@@ -1,6 +1,6 @@
 //! The demo server: the same routes and flags as every adapter's (`h2_demo`), over
 //! HTTP/1.1 and h2c (prior knowledge or Upgrade), or h2 / HTTP/1.1 over TLS as ALPN selects,
-//! served by one mio event loop thread and a pool of handler threads.
+//! served by one mio event loop thread per core, handlers running on the loops themselves.
 //!
 //! ```sh
 //! cargo run --release -p h2-mio --example server -- [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N] [--h2-only] [--root DIR]
@@ -35,8 +35,8 @@ fn status(code: StatusCode) -> Response<Body> {
     r
 }
 
-/// Answers `req` as every adapter's demo server does, with threads for the streamed bodies.
-/// The handler runs when the request head arrives; its body streams in meanwhile.
+/// Answers `req` as every adapter's demo server does, with threads for the streamed bodies:
+/// it runs on the event loop's thread when the request head arrives, so it never blocks.
 fn route(req: Request<Body>) -> Response<Body> {
     let route = Route::of(req.method(), req.uri());
     let body = match route {
@@ -65,11 +65,19 @@ fn route(req: Request<Body>) -> Response<Body> {
             body
         }
         Route::Push => {
-            if let Some(handle) = req.extensions().get::<StreamHandle>() {
-                let css = demo::pushed_response(Body::from(demo::PUSHED_CSS));
-                let _ = handle.push(demo::push_request(req.uri()), css);
-            }
-            Body::from(demo::PUSH_PAGE)
+            // A push waits for the connection to promise it, so it goes from a thread of its
+            // own (the handler runs on the event loop), and the page follows it.
+            let handle = req.extensions().get::<StreamHandle>().cloned();
+            let promised = demo::push_request(req.uri());
+            let (mut tx, body) = Body::channel();
+            std::thread::spawn(move || {
+                if let Some(handle) = handle {
+                    let css = demo::pushed_response(Body::from(demo::PUSHED_CSS));
+                    let _ = handle.push(promised, css);
+                }
+                let _ = tx.send_data(demo::PUSH_PAGE.into());
+            });
+            body
         }
         Route::Bytes(n) => Body::chunks(n as u64, demo::fill(n)),
         _ => Body::from(route.fixed_body().unwrap_or_default()),
@@ -79,7 +87,11 @@ fn route(req: Request<Body>) -> Response<Body> {
 
 fn main() -> std::io::Result<()> {
     let args = ServerArgs::parse(std::env::args());
-    let mut server = Server::bind(&args.listen)?.config(args.config.clone());
+    // One event loop per core; every handler answers at once (what takes time runs on a
+    // thread of its own), so it runs on its loop's thread, without a hop.
+    let mut server = Server::bind(&args.listen)?
+        .config(args.config.clone())
+        .handler_threads(0);
     if args.h2_only {
         server = server.http2_only();
     }

@@ -57,6 +57,12 @@ pub(crate) struct EventLoop {
     dirty: Vec<usize>,
     scratch: Box<[u8]>,
     stopping: bool,
+    /// Other loops of the same server: accepted connections go round-robin over this loop
+    /// (index 0) and these.
+    peers: Vec<Remote>,
+    next_peer: usize,
+    /// Takes connections another loop accepted (`Msg::Adopt`) until the server stops.
+    adopting: bool,
 }
 
 impl EventLoop {
@@ -87,6 +93,9 @@ impl EventLoop {
             dirty: Vec::new(),
             scratch: vec![0; h2core::shell::READ_CHUNK].into_boxed_slice(),
             stopping: false,
+            peers: Vec::new(),
+            next_peer: 0,
+            adopting: false,
         })
     }
 
@@ -100,6 +109,16 @@ impl EventLoop {
             .register(&mut listener, LISTENER, Interest::READABLE)?;
         self.listener = Some(listener);
         Ok(())
+    }
+
+    /// Shares the connections this loop accepts with `peers`, round-robin.
+    pub(crate) fn share_with(&mut self, peers: Vec<Remote>) {
+        self.peers = peers;
+    }
+
+    /// Serves the connections another loop accepts for it (`Msg::Adopt`), until shut down.
+    pub(crate) fn adopt(&mut self) {
+        self.adopting = true;
     }
 
     /// Serves TLS on the listener's connections (ALPN already offered by `config`).
@@ -150,7 +169,7 @@ impl EventLoop {
 
     /// Runs until there is no connection left (and no listener).
     pub(crate) fn run(&mut self) -> io::Result<()> {
-        while self.listener.is_some() || !self.conns.is_empty() {
+        while self.listener.is_some() || self.adopting || !self.conns.is_empty() {
             self.turn(None)?;
         }
         Ok(())
@@ -229,25 +248,12 @@ impl EventLoop {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     tracing::trace!(%peer, "accepted");
-                    let (now, config) = ((self.clock)(), self.config.clone());
-                    let only = |a: Accept| if self.http2_only { a.http2_only() } else { a };
-                    let added = match &self.tls {
-                        None => {
-                            let accept = only(Accept::cleartext(config, now));
-                            let start = Start::Accept(Box::new(accept));
-                            self.add(Box::new(stream), None, BytesMut::new(), start)
+                    self.next_peer = (self.next_peer + 1) % (self.peers.len() + 1);
+                    match self.next_peer {
+                        0 => self.serve_accepted(stream),
+                        n => {
+                            let _ = self.peers[n - 1].send(Msg::Adopt { stream });
                         }
-                        Some(tls) => match rustls::ServerConnection::new(tls.clone()) {
-                            Ok(session) => {
-                                let session = Some(rustls::Connection::Server(session));
-                                let start = Start::Accept(Box::new(only(Accept::tls(config, now))));
-                                self.add(Box::new(stream), session, BytesMut::new(), start)
-                            }
-                            Err(e) => Err(io::Error::other(e)),
-                        },
-                    };
-                    if let Err(e) = added {
-                        tracing::debug!("register: {e}");
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -261,6 +267,29 @@ impl EventLoop {
         }
     }
 
+    /// A connection accepted (here, or by another loop of the server) joins this loop.
+    fn serve_accepted(&mut self, stream: mio::net::TcpStream) {
+        let (now, config) = ((self.clock)(), self.config.clone());
+        let only = |a: Accept| if self.http2_only { a.http2_only() } else { a };
+        let added = match &self.tls {
+            None => {
+                let start = Start::Accept(Box::new(only(Accept::cleartext(config, now))));
+                self.add(Box::new(stream), None, BytesMut::new(), start)
+            }
+            Some(tls) => match rustls::ServerConnection::new(tls.clone()) {
+                Ok(session) => {
+                    let session = Some(rustls::Connection::Server(session));
+                    let start = Start::Accept(Box::new(only(Accept::tls(config, now))));
+                    self.add(Box::new(stream), session, BytesMut::new(), start)
+                }
+                Err(e) => Err(io::Error::other(e)),
+            },
+        };
+        if let Err(e) = added {
+            tracing::debug!("register: {e}");
+        }
+    }
+
     pub(crate) fn message(&mut self, msg: Msg) {
         let now = (self.clock)();
         let key = match &msg {
@@ -268,8 +297,13 @@ impl EventLoop {
             Msg::Stream { key, .. } => *key,
             _ => None,
         };
+        let msg = match msg {
+            Msg::Adopt { stream } if !self.stopping => return self.serve_accepted(stream),
+            msg => msg,
+        };
         if let Msg::Shutdown = msg {
             self.stopping = true;
+            self.adopting = false;
             if let Some(mut l) = self.listener.take() {
                 let _ = self.poll.registry().deregister(&mut l);
             }
@@ -460,7 +494,9 @@ fn gone(msg: Msg) {
         | Msg::Consumed { .. }
         | Msg::Abandoned
         | Msg::Expect { .. }
-        | Msg::Shutdown => {}
+        | Msg::Shutdown
+        // Dropped: the client sees the connection closed.
+        | Msg::Adopt { .. } => {}
     }
 }
 

@@ -132,7 +132,9 @@ impl H2 {
                 if let Role::Server { dispatch } = ctx.role {
                     let handle = StreamHandle::new(stream, self.route.clone());
                     request.extensions_mut().insert(handle);
-                    dispatch(ctx.key, stream, request);
+                    if let Some(response) = dispatch(ctx.key, stream, request) {
+                        self.session.send_response(stream, response);
+                    }
                 }
             }
         }

@@ -54,7 +54,11 @@ impl H1 {
                 let handle = StreamHandle::new(StreamId::ZERO, self.route.clone());
                 request.extensions_mut().insert(handle);
                 match ctx.role {
-                    Role::Server { dispatch } => dispatch(ctx.key, StreamId::ZERO, request),
+                    Role::Server { dispatch } => {
+                        if let Some(response) = dispatch(ctx.key, StreamId::ZERO, request) {
+                            self.server.respond(&mut s.transport, Some(response));
+                        }
+                    }
                     _ => self.server.shutdown(),
                 }
                 None

@@ -23,8 +23,16 @@ pub(crate) struct Key {
 }
 
 /// Server: runs the handler for a request whose head arrived (HTTP/1.1 requests come on
-/// stream 0); its body streams, its response comes back as [`Msg::Respond`].
-pub(crate) type Dispatch = Arc<dyn Fn(Key, StreamId, Request<Body>) + Send + Sync>;
+/// stream 0); its body streams. A handler run on the loop's thread answers at once (`Some`);
+/// one run on a handler thread answers later, as [`Msg::Respond`].
+pub(crate) type Dispatch =
+    Arc<dyn Fn(Key, StreamId, Request<Body>) -> Option<Response<Body>> + Send + Sync>;
+
+thread_local! {
+    /// Set while a handler runs on the loop's own thread: what would wait for the loop
+    /// (a push, the connection's counters) fails at once instead of waiting for ever.
+    pub(crate) static ON_LOOP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
 
 /// Client: where promised responses go while someone listens ([`crate::Client::pushes`]).
 pub(crate) type PushSink = Arc<Mutex<Option<mpsc::Sender<PushPromise>>>>;
@@ -69,6 +77,8 @@ pub(crate) enum Msg {
     },
     /// Graceful shutdown of every connection (GOAWAY, RFC 9113 §6.8).
     Shutdown,
+    /// Server: a connection another loop of the server accepted, to serve here.
+    Adopt { stream: mio::net::TcpStream },
 }
 
 /// A handle other threads use to reach the loop.
@@ -106,12 +116,16 @@ impl Remote {
     pub(crate) fn route(&self, key: Key) -> Route<Blocking> {
         let remote = self.clone();
         Arc::new(move |cmd| {
-            remote
-                .send(Msg::Stream {
-                    key: Some(key),
-                    cmd,
-                })
-                .is_ok()
+            if ON_LOOP.get() && !matches!(cmd, StreamCommand::Informational { .. }) {
+                // Its caller waits for the loop's answer, which cannot come while the loop
+                // runs that caller.
+                cmd.refuse(
+                    "waiting for the event loop on its own thread (see Server::handler_threads)",
+                );
+                return true;
+            }
+            let key = Some(key);
+            remote.send(Msg::Stream { key, cmd }).is_ok()
         })
     }
 

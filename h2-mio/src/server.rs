@@ -1,11 +1,11 @@
-//! The server: one event loop thread over every connection; one port for HTTP/2 by prior
-//! knowledge, HTTP/1.1 and `Upgrade: h2c` (and, with TLS, ALPN's choice of `h2` or
-//! `http/1.1`).
+//! The server: event loop threads (one per core by default), each over the connections dealt
+//! to it; one port for HTTP/2 by prior knowledge, HTTP/1.1 and
+//! `Upgrade: h2c` (and, with TLS, ALPN's choice of `h2` or `http/1.1`).
 
 use crate::conn::Start;
 use crate::event_loop::{system_clock, EventLoop};
 use crate::io::Io;
-use crate::remote::{Dispatch, Key, Msg, Remote, Role};
+use crate::remote::{Dispatch, Key, Msg, Remote, Role, ON_LOOP};
 use crate::workers::Workers;
 use crate::Body;
 use bytes::BytesMut;
@@ -23,8 +23,8 @@ pub type StreamHandle = h2_http::handle::StreamHandle<h2_http::body::Blocking>;
 /// a shutdown asked for before `serve` runs makes `serve` return at once.
 #[derive(Clone, Default)]
 pub struct ShutdownHandle {
-    /// Whether a shutdown was asked for, and the loop once `serve` runs it.
-    state: Arc<Mutex<(bool, Option<Remote>)>>,
+    /// Whether a shutdown was asked for, and the loops once `serve` runs them.
+    state: Arc<Mutex<(bool, Vec<Remote>)>>,
 }
 
 impl ShutdownHandle {
@@ -32,15 +32,15 @@ impl ShutdownHandle {
     pub fn shutdown(&self) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.0 = true;
-        if let Some(remote) = &state.1 {
+        for remote in &state.1 {
             let _ = remote.send(Msg::Shutdown);
         }
     }
 
-    /// Gives the running loop to the handle; true if a shutdown was already asked for.
+    /// Gives a running loop to the handle; true if a shutdown was already asked for.
     fn attach(&self, remote: Remote) -> bool {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.1 = Some(remote);
+        state.1.push(remote);
         state.0
     }
 }
@@ -53,11 +53,12 @@ impl std::fmt::Debug for ShutdownHandle {
 
 /// A listening server.
 pub struct Server {
-    listener: mio::net::TcpListener,
+    listener: std::net::TcpListener,
     config: Config,
     tls: Option<Arc<rustls::ServerConfig>>,
     http2_only: bool,
     threads: usize,
+    loops: usize,
     shutdown: ShutdownHandle,
 }
 
@@ -66,12 +67,14 @@ impl Server {
     pub fn bind(addr: impl ToSocketAddrs) -> std::io::Result<Server> {
         let std = std::net::TcpListener::bind(addr)?;
         std.set_nonblocking(true)?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(Server {
-            listener: mio::net::TcpListener::from_std(std),
+            listener: std,
             config: Config::server(),
             tls: None,
             http2_only: false,
-            threads: std::thread::available_parallelism().map_or(4, |n| n.get() * 2),
+            threads: cores * 2,
+            loops: cores,
             shutdown: ShutdownHandle::default(),
         })
     }
@@ -105,9 +108,25 @@ impl Server {
         self
     }
 
-    /// How many threads run handlers (default: twice the number of CPUs).
+    /// How many threads run handlers (default: twice the number of CPUs). `0` runs each
+    /// handler on its connection's event loop thread as the request head arrives: no thread
+    /// hop and no channel, the fastest for handlers that answer at once (a response whose body
+    /// is whole, or streamed from elsewhere: [`Body::chunks`], a [`Body::channel`] fed by a
+    /// thread of its own, the request body itself). Such a handler must not block: while it
+    /// runs, no connection of its loop moves, so reading a request body to its end would wait
+    /// for ever; [`StreamHandle::push`](h2_http::handle::StreamHandle::push) and
+    /// `connection_info` fail at once there, saying so.
     pub fn handler_threads(mut self, n: usize) -> Server {
-        self.threads = n.max(1);
+        self.threads = n;
+        self
+    }
+
+    /// How many event loop threads serve connections (default: the number of CPUs; at least
+    /// one). The first accepts and deals connections round-robin; each loop owns the
+    /// connections it was dealt, so a connection's work stays on one thread and the loops
+    /// spread over the cores.
+    pub fn event_loops(mut self, n: usize) -> Server {
+        self.loops = n.max(1);
         self
     }
 
@@ -117,30 +136,61 @@ impl Server {
         self.shutdown.clone()
     }
 
-    /// Serves connections with `handler` on this thread, until shut down
-    /// ([`Server::shutdown_handle`]). The handler runs on
-    /// the handler threads when a request's head arrived; it reads the body as it arrives
-    /// ([`Body::data`]) and returns a response whose body may be produced later from any
-    /// thread ([`Body::channel`]). A body it drops unread is refused (RFC 9113 §8.1).
+    /// Serves connections with `handler` until shut down ([`Server::shutdown_handle`]),
+    /// on this thread and `event_loops - 1` more. The handler runs when a request's head
+    /// arrived, on the handler threads (or its loop's thread: [`Server::handler_threads`]); it
+    /// reads the body as it arrives ([`Body::data`]) and returns a response whose body may be
+    /// produced later from any thread ([`Body::channel`]). A body it drops unread is refused
+    /// (RFC 9113 §8.1).
     pub fn serve<F>(self, handler: F) -> std::io::Result<()>
     where
         F: Fn(Request<Body>) -> Response<Body> + Send + Sync + 'static,
     {
-        let (handler, workers) = (Arc::new(handler), Workers::new(self.threads));
-        let mut ev = EventLoop::new(self.config, system_clock(), |remote| Role::Server {
-            dispatch: dispatch(handler, workers, remote.clone()),
-        })?;
-        if let Some(tls) = self.tls {
-            ev.serve_tls(tls);
+        let handler = Arc::new(handler);
+        let workers = (self.threads > 0).then(|| Workers::new(self.threads));
+        let mut loops = Vec::new();
+        for _ in 0..self.loops {
+            let mut ev =
+                EventLoop::new(self.config.clone(), system_clock(), |remote| Role::Server {
+                    dispatch: dispatch(handler.clone(), workers.clone(), remote.clone()),
+                })?;
+            if let Some(tls) = &self.tls {
+                ev.serve_tls(tls.clone());
+            }
+            if self.http2_only {
+                ev.serve_http2_only();
+            }
+            ev.adopt();
+            loops.push(ev);
         }
-        if self.http2_only {
-            ev.serve_http2_only();
+        // The first loop accepts and deals the connections round-robin: every loop gets its
+        // share, and a connection's work stays on the one thread that took it.
+        let peers = loops[1..].iter().map(EventLoop::remote).collect();
+        loops[0].share_with(peers);
+        loops[0].listen(mio::net::TcpListener::from_std(self.listener))?;
+        for ev in &mut loops {
+            if self.shutdown.attach(ev.remote()) {
+                ev.message(Msg::Shutdown);
+            }
         }
-        ev.listen(self.listener)?;
-        if self.shutdown.attach(ev.remote()) {
-            ev.message(Msg::Shutdown);
+        let mut first = loops.remove(0);
+        let others: Vec<_> = loops
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut ev)| {
+                std::thread::Builder::new()
+                    .name(format!("h2-mio-loop-{}", i + 1))
+                    .spawn(move || ev.run())
+            })
+            .collect::<std::io::Result<_>>()?;
+        let mut result = first.run();
+        for thread in others {
+            let ended = thread
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("loop panicked")));
+            result = result.and(ended);
         }
-        ev.run()
+        result
     }
 }
 
@@ -160,7 +210,7 @@ where
 {
     let clock = system_clock();
     let conn = Connection::new(config.clone(), clock());
-    let workers = Workers::new(4);
+    let workers = Some(Workers::new(4));
     let handler = Arc::new(handler);
     let mut ev = EventLoop::new(config, clock, |remote| Role::Server {
         dispatch: dispatch(handler, workers, remote.clone()),
@@ -174,27 +224,40 @@ where
     ev.run()
 }
 
-/// Runs the handler on the thread pool as soon as the request head arrived (with its
-/// [`StreamHandle`]); its body streams in meanwhile, its response comes back through
-/// the loop's channel. A handler that panics answers 500.
-fn dispatch<F>(handler: Arc<F>, workers: Workers, remote: Remote) -> Dispatch
+/// Runs the handler as soon as the request head arrived (with its [`StreamHandle`]), its
+/// body streaming in meanwhile: on the loop's own thread without `workers`, its response
+/// returned at once; else on the thread pool, its response coming back through the loop's
+/// channel. A handler that panics answers 500.
+fn dispatch<F>(handler: Arc<F>, workers: Option<Workers>, remote: Remote) -> Dispatch
 where
     F: Fn(Request<Body>) -> Response<Body> + Send + Sync + 'static,
 {
+    let answer = move |handler: &F, req| {
+        let run = std::panic::AssertUnwindSafe(|| handler(req));
+        std::panic::catch_unwind(run).unwrap_or_else(|_| {
+            let mut r = Response::new(Body::from("handler panicked\n"));
+            *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+            r
+        })
+    };
+    let Some(workers) = workers else {
+        return Arc::new(move |_, _, req| {
+            ON_LOOP.set(true);
+            let response = answer(&handler, req);
+            ON_LOOP.set(false);
+            Some(response)
+        });
+    };
     Arc::new(move |key: Key, stream: StreamId, req: Request<Body>| {
         let (handler, remote) = (handler.clone(), remote.clone());
         workers.execute(move || {
-            let run = std::panic::AssertUnwindSafe(|| handler(req));
-            let response = std::panic::catch_unwind(run).unwrap_or_else(|_| {
-                let mut r = Response::new(Body::from("handler panicked\n"));
-                *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-                r
-            });
+            let response = answer(&handler, req);
             let _ = remote.send(Msg::Respond {
                 key,
                 stream,
                 response,
             });
         });
+        None
     })
 }
