@@ -13,7 +13,7 @@
 //! gracefully.
 
 use futures_lite::StreamExt;
-use h2_async_std::{Body, Server, StreamHandle};
+use h2_async_std::{Body, Server, StreamHandle, Upgraded};
 use h2_demo::{Lookup, Route, ServerArgs, StaticFile};
 use http::{Method, Request, Response, StatusCode};
 use std::path::PathBuf;
@@ -44,6 +44,25 @@ fn status(code: StatusCode) -> Response<Body> {
 
 /// Answers `req`. The handler runs when the head arrived; bodies stream both ways.
 async fn route(req: Request<Body>) -> Response<Body> {
+    if let Some(accept) = h2_demo::websocket_accept(&req) {
+        // The WebSocket echo: the stream of an extended CONNECT (HTTP/2), or the connection
+        // after the 101 (HTTP/1.1), as one futures-io AsyncRead + AsyncWrite.
+        let (tx, body) = Body::channel();
+        let mut ws = Upgraded::new(req.into_body(), tx);
+        async_std::task::spawn(async move {
+            use futures_lite::{AsyncReadExt, AsyncWriteExt};
+            let mut echo = h2_demo::WsEcho::new();
+            let mut buf = vec![0; 16 * 1024];
+            while let Ok(n @ 1..) = ws.read(&mut buf).await {
+                let (out, over) = echo.input(&buf[..n]);
+                if ws.write_all(&out).await.is_err() || over {
+                    break;
+                }
+            }
+            let _ = ws.close().await;
+        });
+        return accept.map(|()| body);
+    }
     let route = Route::of(req.method(), req.uri());
     let body = match route {
         // A body of known length, taken from the iterator only as flow control allows: no
@@ -91,7 +110,8 @@ async fn main() -> std::io::Result<()> {
     let args = ServerArgs::parse(std::env::args());
     let mut server = Server::bind(&args.listen)
         .await?
-        .config(args.config.clone());
+        .config(args.config.clone())
+        .enable_connect_protocol();
     if args.h2_only {
         server = server.http2_only();
     }

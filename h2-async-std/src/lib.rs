@@ -66,6 +66,7 @@ pub use h2_async::{
     PushPromise, PushedResponse, Pushes, Reason, RequestTimeout, SendRequest,
 };
 pub use h2_async::{Http1HeadLen, ShutdownHandle, StreamHandle};
+pub use h2_async::{Protocol, Upgraded};
 
 /// The server, on async-std.
 #[cfg(feature = "async-std")]

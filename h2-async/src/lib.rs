@@ -29,6 +29,7 @@ pub mod server;
 mod session;
 mod shared;
 pub mod tls;
+pub mod upgrade;
 
 /// Hooks for the shared scenario corpus (feature `test-hooks`); not part of the supported API.
 #[cfg(feature = "test-hooks")]
@@ -48,5 +49,6 @@ pub use h2_http::handle::ConnectionInfo;
 pub use handle::{PushPromise, PushedResponse, Pushes};
 pub use server::{Http1HeadLen, Server, ShutdownHandle, StreamHandle};
 
-pub use h2_http::{Error, OnInformational, RequestTimeout};
+pub use h2_http::{Error, OnInformational, Protocol, RequestTimeout};
 pub use h2core::{Config, Reason};
+pub use upgrade::Upgraded;

@@ -105,6 +105,18 @@ impl<R: Runtime> Server<R> {
         self
     }
 
+    /// Accepts extended CONNECT (RFC 8441): every connection announces
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, and a `CONNECT` with `:protocol` (e.g. a
+    /// WebSocket, §5) reaches the handler with [`Protocol`](crate::Protocol) in its
+    /// extensions; answer 200 and use the stream as an [`Upgraded`](crate::Upgraded). Without
+    /// it, such a request is malformed and reset with PROTOCOL_ERROR (§3). Call after
+    /// [`Server::config`], which replaces the SETTINGS. (hyperium h2's
+    /// `server::Builder::enable_connect_protocol`.)
+    pub fn enable_connect_protocol(mut self) -> Server<R> {
+        self.config.settings.enable_connect_protocol = true;
+        self
+    }
+
     /// Serves TLS with this rustls config; ALPN picks `h2` or `http/1.1` (both are offered if
     /// the config lists none).
     pub fn tls(mut self, config: Arc<tokio_rustls::rustls::ServerConfig>) -> Server<R> {

@@ -622,6 +622,125 @@ pub fn fill(n: usize) -> impl Iterator<Item = Bytes> + Send + 'static {
         .chain((rest > 0).then(|| Bytes::from_static(&FILL[..rest])))
 }
 
+// ---------------------------------------------------------------------------------------------
+// `/ws`: a WebSocket echo over HTTP/2 (extended CONNECT) and HTTP/1.1 (`Upgrade`).
+
+/// The path of the WebSocket echo.
+pub const WS_PATH: &str = "/ws";
+
+/// The response that accepts a WebSocket on [`WS_PATH`], if `req` opens one: an extended
+/// CONNECT with `:protocol websocket` (RFC 8441 §5: 200, the stream is the WebSocket), or a
+/// GET with `Upgrade: websocket` and a `Sec-WebSocket-Key` (RFC 6455 §4.2: 101 with
+/// `Sec-WebSocket-Accept`, the connection is the WebSocket). The runtime answers with this
+/// head around a streamed body and runs a [`WsEcho`] between the request body and that body.
+pub fn websocket_accept<B>(req: &Request<B>) -> Option<Response<()>> {
+    if req.uri().path() != WS_PATH {
+        return None;
+    }
+    let websocket = |v: &[u8]| v.eq_ignore_ascii_case(b"websocket");
+    if req.method() == Method::CONNECT {
+        let protocol = req.extensions().get::<h2_http::Protocol>()?;
+        return websocket(protocol.as_bytes()).then(|| Response::new(()));
+    }
+    let upgrade = req.headers().get(http::header::UPGRADE)?;
+    let key = req.headers().get(http::header::SEC_WEBSOCKET_KEY)?;
+    if req.method() != Method::GET || !websocket(upgrade.as_bytes()) {
+        return None;
+    }
+    let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(http::header::UPGRADE, "websocket")
+        .header(http::header::CONNECTION, "upgrade")
+        .header(http::header::SEC_WEBSOCKET_ACCEPT, accept)
+        .body(())
+        .ok()
+}
+
+/// The server side of one WebSocket that echoes every text and binary message, sans-IO: fed
+/// what the peer sent, it gives what to send back (RFC 6455 frames; pings are answered, a
+/// close is echoed and ends it). Every runtime drives it between a request body and a
+/// response body.
+pub struct WsEcho {
+    ws: tungstenite::WebSocket<Buffers>,
+}
+
+/// The bytes between [`WsEcho`] and the connection: reading finds what was fed (or
+/// `WouldBlock`), writing collects what to send.
+#[derive(Default)]
+struct Buffers {
+    input: std::collections::VecDeque<u8>,
+    output: Vec<u8>,
+}
+
+impl io::Read for Buffers {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.input.is_empty() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        io::Read::read(&mut self.input, buf)
+    }
+}
+
+impl io::Write for Buffers {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.output.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Default for WsEcho {
+    fn default() -> Self {
+        WsEcho::new()
+    }
+}
+
+impl WsEcho {
+    /// A WebSocket whose handshake is done (the 101 or 200 was sent).
+    pub fn new() -> WsEcho {
+        let ws = tungstenite::WebSocket::from_raw_socket(
+            Buffers::default(),
+            tungstenite::protocol::Role::Server,
+            None,
+        );
+        WsEcho { ws }
+    }
+
+    /// Takes bytes the peer sent; gives the bytes to send back, and true once the WebSocket
+    /// is over (the close was echoed, or the peer broke the protocol): then end our side.
+    pub fn input(&mut self, data: &[u8]) -> (Bytes, bool) {
+        use tungstenite::{Error, Message};
+        self.ws.get_mut().input.extend(data);
+        let mut over = false;
+        loop {
+            match self.ws.read() {
+                Ok(m @ (Message::Text(_) | Message::Binary(_))) => {
+                    // Buffered in memory: never blocks.
+                    if self.ws.write(m).is_err() {
+                        over = true;
+                        break;
+                    }
+                }
+                // Pings are answered and a close is echoed by tungstenite itself.
+                Ok(_) => {}
+                Err(Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    over = true;
+                    break;
+                }
+            }
+        }
+        let _ = self.ws.flush();
+        over |= !self.ws.can_write();
+        let out = std::mem::take(&mut self.ws.get_mut().output);
+        (Bytes::from(out), over)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

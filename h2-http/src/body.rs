@@ -513,6 +513,18 @@ impl BodySender<Blocking> {
     }
 }
 
+impl<M: Mode> BodySender<M> {
+    /// Ready when data may be queued (see [`BodySender::send_data`]).
+    pub(crate) fn poll_room(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.pipe.poll_room(cx)
+    }
+
+    /// Queues `data`; with `wait`, first blocks the thread while the queue is full.
+    pub(crate) fn push_data(&self, data: Bytes, wait: bool) -> Result<(), Error> {
+        self.pipe.push(Item::Data(data), wait)
+    }
+}
+
 impl<M: Mode> Drop for BodySender<M> {
     fn drop(&mut self) {
         // After trailers or an abort this is refused: the body already ended.

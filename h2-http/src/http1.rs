@@ -86,8 +86,23 @@ enum State {
     Upgrade(H2cSwitch),
     /// A request is answered; its body may still arrive while the response goes out.
     Exchange(Exchange),
+    /// The handler answered `101 Switching Protocols` to an `Upgrade` (RFC 9110 §7.8): the
+    /// connection's bytes are its tunnel both ways.
+    Tunnel(Tunnel),
     /// Nothing more on this connection.
     Closed,
+}
+
+/// An upgraded connection (`101`): what is read goes to the handler's request body, what its
+/// response body gives is written as it is, no HTTP/1.1 framing either way.
+struct Tunnel {
+    tag: StreamId,
+    /// Where read bytes go; `None` once the peer closed its side or the handler dropped it.
+    inbox: Option<Inbox>,
+    /// Delivered to the handler and not yet consumed.
+    unread: usize,
+    /// Our side; `None` once it ended.
+    out: Option<Outgoing>,
 }
 
 struct Exchange {
@@ -101,6 +116,9 @@ struct Exchange {
     /// Delivered to the handler and not yet consumed.
     unread: usize,
     response: Sending,
+    /// An `Upgrade` request the handler may accept with `101`: where the connection's bytes
+    /// go after it (the request's body), ended empty if it answers otherwise.
+    upgrade: Option<Inbox>,
 }
 
 enum Sending {
@@ -137,6 +155,7 @@ impl<M: Mode> Http1Server<M> {
 
     /// True once the connection should close: no more requests, and none in progress.
     pub fn is_over(&self) -> bool {
+        // A tunnel ends with the connection, at a graceful shutdown too.
         self.closing && !matches!(self.state, State::Exchange(_))
     }
 
@@ -145,6 +164,7 @@ impl<M: Mode> Http1Server<M> {
         let wants = match &self.state {
             State::Idle | State::Upgrade(_) => true,
             State::Exchange(x) => x.reading && (x.body.is_none() || x.unread < READ_AHEAD),
+            State::Tunnel(t) => t.inbox.is_none() || t.unread < READ_AHEAD,
             State::Closed => false,
         };
         wants && buffered < READ_AHEAD
@@ -264,9 +284,27 @@ impl<M: Mode> Http1Server<M> {
                     }
                     self.timer.await_head(now);
                 }
+                State::Tunnel(t) => {
+                    return match tunnel(w, t, cx, progress) {
+                        Some(true) => Step::Idle,
+                        Some(false) => self.close(),
+                        None => self.fail_tunnel(),
+                    };
+                }
                 State::Closed => return Step::Idle,
             }
         }
+    }
+
+    /// The tunnel's response body failed: the connection ends without its end (the peer sees
+    /// the stream cut, RFC 9112 §8).
+    fn fail_tunnel(&mut self) -> Step<M> {
+        if let State::Tunnel(t) = &mut self.state {
+            if let Some(inbox) = t.inbox.take() {
+                inbox.fail(Error::ConnectionGone);
+            }
+        }
+        self.close()
     }
 
     /// A request head arrived: the request for the handler, unless it is an upgrade.
@@ -299,8 +337,24 @@ impl<M: Mode> Http1Server<M> {
         parts.extensions.insert(Http1HeadLen(req.head_len));
         self.exchanges = self.exchanges.wrapping_add(1);
         let tag = StreamId::new(self.exchanges);
+        let mut upgrade = None;
         let (inbox, body) = match req.body {
-            BodyKind::Empty | BodyKind::ContentLength(0) => (None, Body::empty()),
+            BodyKind::Empty | BodyKind::ContentLength(0) => match upgrade_protocol(&req) {
+                Some(protocol) => {
+                    // The handler sees what is asked (`Upgrade` and `Connection` are hop-by-hop
+                    // and left out of the fields otherwise), and, if it answers 101, reads the
+                    // connection as this body.
+                    parts.headers.insert(http::header::UPGRADE, protocol);
+                    parts.headers.insert(
+                        http::header::CONNECTION,
+                        http::HeaderValue::from_static("upgrade"),
+                    );
+                    let (inbox, body) = Body::received(tag, self.release.clone(), false);
+                    upgrade = Some(inbox);
+                    (None, body)
+                }
+                None => (None, Body::empty()),
+            },
             _ => {
                 // 100 Continue goes out when the handler first reads (`consumed`).
                 let release = self.release.clone();
@@ -314,6 +368,7 @@ impl<M: Mode> Http1Server<M> {
             body: inbox,
             unread: 0,
             response: Sending::Handling,
+            upgrade,
         });
         Some(Request::from_parts(parts, body))
     }
@@ -334,6 +389,15 @@ impl<M: Mode> Http1Server<M> {
 
     /// The handler consumed bytes of its request body (exchange `tag`), or dropped it.
     pub fn consumed(&mut self, t: &mut Transport, tag: StreamId, c: Consumed) {
+        if let State::Tunnel(tunnel) = &mut self.state {
+            if tunnel.tag == tag {
+                tunnel.unread = tunnel.unread.saturating_sub(c.n);
+                if c.dropped {
+                    tunnel.inbox = None;
+                }
+            }
+            return;
+        }
         let State::Exchange(x) = &mut self.state else {
             return;
         };
@@ -399,6 +463,22 @@ impl<M: Mode> Http1Server<M> {
                 t.push(b);
             }
         }
+        if let Some(inbox) = x.upgrade.take() {
+            if resp.status() == http::StatusCode::SWITCHING_PROTOCOLS {
+                // RFC 9110 §7.8: the connection is the new protocol's from the empty line that
+                // ends the 101 on; no HTTP/1.1 exchange follows.
+                t.push(switching_protocols(&resp));
+                self.state = State::Tunnel(Tunnel {
+                    tag: x.tag,
+                    inbox: Some(inbox),
+                    unread: 0,
+                    out: Some(resp.into_body().into_outgoing()),
+                });
+                return;
+            }
+            // Not upgraded: the request had no body.
+            inbox.end();
+        }
         let head = crate::response_to_h2(&resp);
         let body = resp.into_body();
         // A content-length the handler set wins over the body's (a HEAD response declares
@@ -441,6 +521,93 @@ impl<M: Mode> Http1Server<M> {
         self.closing = true;
         Step::Idle
     }
+}
+
+/// The protocol an `Upgrade` request asks for (RFC 9110 §7.8: `Upgrade`, listed in
+/// `Connection`), other than h2c (which `H2cSwitch` handles, and TLS ignores).
+fn upgrade_protocol(req: &IncomingRequest) -> Option<http::HeaderValue> {
+    let protocol = req.head.header("upgrade")?;
+    let listed = req.head.header("connection").is_some_and(|c| {
+        c.split(|&b| b == b',')
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"upgrade"))
+    });
+    if !listed || req.head.method_is("CONNECT") || protocol.eq_ignore_ascii_case(b"h2c") {
+        return None;
+    }
+    http::HeaderValue::from_maybe_shared(protocol.clone()).ok()
+}
+
+/// A `101 Switching Protocols` head with the handler's fields (`Upgrade`, and e.g.
+/// `Sec-WebSocket-Accept`), and `Connection: upgrade` (RFC 9110 §7.8).
+fn switching_protocols<B>(resp: &Response<B>) -> Bytes {
+    let mut head = BytesMut::from(&b"HTTP/1.1 101 Switching Protocols\r\n"[..]);
+    let mut connection = false;
+    for (name, value) in resp.headers() {
+        connection |= name == http::header::CONNECTION;
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    if !connection {
+        head.extend_from_slice(b"connection: upgrade\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    head.freeze()
+}
+
+/// Moves a tunnel's bytes: what was read to the handler while it keeps up, what its body gives
+/// to the write queue while that is short. `Some(true)` while it goes on, `Some(false)` once
+/// both sides ended, `None` if the handler's side failed.
+fn tunnel(
+    w: &mut Wire<'_>,
+    t: &mut Tunnel,
+    cx: &mut Context<'_>,
+    progress: &mut bool,
+) -> Option<bool> {
+    match &t.inbox {
+        // The handler no longer reads: what arrives is dropped.
+        None => w.read_buf.clear(),
+        Some(inbox) if !w.read_buf.is_empty() && t.unread < READ_AHEAD => {
+            let data = w.read_buf.split().freeze();
+            let n = data.len();
+            *progress = true;
+            if inbox.data(data) {
+                t.unread += n;
+            } else {
+                t.inbox = None;
+            }
+        }
+        Some(_) => {}
+    }
+    if w.read_closed && w.read_buf.is_empty() {
+        if let Some(inbox) = t.inbox.take() {
+            *progress = true;
+            inbox.end();
+        }
+    }
+    while let Some(out) = t.out.as_mut() {
+        if w.transport.queued() >= WRITE_HIGH_WATER {
+            break;
+        }
+        let Poll::Ready(chunk) = out.poll_chunk(cx, true) else {
+            break;
+        };
+        *progress = true;
+        match chunk {
+            Chunk::Data(d, last) => {
+                if !d.is_empty() {
+                    w.transport.push(d);
+                }
+                if last {
+                    t.out = None;
+                }
+            }
+            Chunk::Trailers(_) | Chunk::End => t.out = None,
+            Chunk::Abort(_) => return None,
+        }
+    }
+    Some(t.out.is_some() || t.inbox.is_some())
 }
 
 /// Decodes the request body into the handler's inbox while it keeps up (all of it when

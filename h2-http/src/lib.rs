@@ -8,6 +8,7 @@
 //! - [`session`]: one HTTP/2 connection's streams as a user sees them;
 //! - [`http1`]: HTTP/1.1 exchanges on the same port, sans-IO;
 //! - [`handle`]: a handler's `StreamHandle` (1xx, push); [`pool`]: a client's connections;
+//! - [`upgrade`]: an exchange as a two-way byte stream (extended CONNECT, `101`), [`Protocol`];
 //! - `tls` (feature `tls`): rustls configs offering ALPN `h2` and `http/1.1`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -22,6 +23,7 @@ pub mod reply;
 pub mod session;
 #[cfg(feature = "tls")]
 pub mod tls;
+pub mod upgrade;
 
 use h2core::Reason;
 use std::fmt;
@@ -132,6 +134,44 @@ impl RequestOptions {
     }
 }
 
+/// The `:protocol` pseudo-header of an extended CONNECT request (RFC 8441 §4), e.g.
+/// `websocket`. A server finds it in the extensions of such a request (it accepts them only
+/// when configured to: `Config::settings.enable_connect_protocol`, which it announces with
+/// SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, §3); a client puts it in the extensions of a
+/// `CONNECT` request to send one, which then carries `:scheme` and `:path` too. The same as
+/// hyper's `ext::Protocol` and hyperium h2's `ext::Protocol`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Protocol(Bytes);
+
+impl Protocol {
+    /// A protocol name such as `websocket`.
+    pub const fn from_static(name: &'static str) -> Protocol {
+        Protocol(Bytes::from_static(name.as_bytes()))
+    }
+
+    /// The name, as the request carried it.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The name's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<&'static str> for Protocol {
+    fn from(name: &'static str) -> Protocol {
+        Protocol::from_static(name)
+    }
+}
+
+impl fmt::Debug for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 /// A request head as the core's header list. `:authority` comes from the URI, or from `Host`.
 pub fn request_to_h2<B>(req: &Request<B>, default_scheme: &str) -> Vec<Header> {
     let mut out = Vec::with_capacity(4 + req.headers().len());
@@ -140,7 +180,13 @@ pub fn request_to_h2<B>(req: &Request<B>, default_scheme: &str) -> Vec<Header> {
         ":method",
         Bytes::copy_from_slice(req.method().as_str().as_bytes()),
     ));
-    let is_connect = req.method() == Method::CONNECT;
+    // A plain CONNECT names only the tunnel's peer (RFC 9113 §8.5); an extended one
+    // (`Protocol` in the extensions) also carries :protocol, :scheme and :path (RFC 8441 §4).
+    let protocol = req.extensions().get::<Protocol>();
+    if let Some(p) = protocol.filter(|_| req.method() == Method::CONNECT) {
+        out.push(Header::new(":protocol", p.0.clone()));
+    }
+    let is_connect = req.method() == Method::CONNECT && protocol.is_none();
     let authority = uri.authority().map(|a| a.as_str().to_owned()).or_else(|| {
         req.headers()
             .get(http::header::HOST)
@@ -247,6 +293,9 @@ pub fn request_from_h2(headers: &[Header]) -> Result<http::request::Parts, Malfo
     parts.uri = uri;
     parts.version = http::Version::HTTP_2;
     parts.headers = fields_to_map(headers)?;
+    if let Some(p) = pseudo(headers, ":protocol") {
+        parts.extensions.insert(Protocol(p.clone()));
+    }
     Ok(parts)
 }
 

@@ -90,6 +90,17 @@ impl Server {
         self
     }
 
+    /// Accepts extended CONNECT (RFC 8441): every HTTP/2 connection announces
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, and a `CONNECT` with `:protocol` reaches the
+    /// handler with [`Protocol`](crate::Protocol) in its extensions; it answers 200 with a
+    /// [`Body::channel`] and runs an [`Upgraded`](crate::Upgraded) (blocking `Read + Write`)
+    /// on a thread. Without it such a request is reset with PROTOCOL_ERROR (§3). Call after
+    /// [`Server::config`], which replaces the SETTINGS.
+    pub fn enable_connect_protocol(mut self) -> Server {
+        self.config.settings.enable_connect_protocol = true;
+        self
+    }
+
     /// Serves TLS with this rustls config instead of cleartext: ALPN `h2` selects HTTP/2 (RFC
     /// 9113 §3.2), `http/1.1` or no ALPN the HTTP/1.1 path, with the same handler. Both are
     /// offered if the config lists none ([`crate::tls::with_alpn`]). The handshake counts

@@ -12,6 +12,9 @@ use tokio::sync::oneshot;
 
 /// Answers `req` as every adapter's demo server does.
 pub async fn route<R: Runtime>(req: Request<Body>) -> Response<Body> {
+    if let Some(accept) = demo::websocket_accept(&req) {
+        return accept.map(|()| websocket::<R>(req.into_body()));
+    }
     let route = Route::of(req.method(), req.uri());
     let body = match route {
         Route::Echo => req.into_body(),
@@ -34,6 +37,24 @@ fn stream<R: Runtime>(n: u64, interval: Duration) -> Body {
         for i in 0..n {
             R::sleep_until(R::now() + interval).await;
             if tx.send_data(demo::event(i)).await.is_err() {
+                return;
+            }
+        }
+    });
+    body
+}
+
+/// The `/ws` echo: what the peer sends on `rx` (the request body: the extended CONNECT's
+/// stream, or the connection after a 101) goes through a [`demo::WsEcho`], its answer out on
+/// the returned response body; ending that body ends the WebSocket's side (END_STREAM, or the
+/// connection's close).
+fn websocket<R: Runtime>(mut rx: Body) -> Body {
+    let (mut tx, body) = Body::channel();
+    R::spawn(async move {
+        let mut echo = demo::WsEcho::new();
+        while let Some(Ok(data)) = rx.data().await {
+            let (out, over) = echo.input(&data);
+            if !out.is_empty() && tx.send_data(out).await.is_err() || over {
                 return;
             }
         }
@@ -68,7 +89,8 @@ pub async fn serve<R: Runtime>(
 ) -> std::io::Result<()> {
     let mut server = Server::<R>::bind(&args.listen)
         .await?
-        .config(args.config.clone());
+        .config(args.config.clone())
+        .enable_connect_protocol();
     if args.h2_only {
         server = server.http2_only();
     }

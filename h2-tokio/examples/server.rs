@@ -7,16 +7,17 @@
 //! Routes: `GET /` → `hello\n`; `GET /bytes/N` → N bytes, cut from one static buffer as the
 //! client can take them; `POST|PUT /echo` → the body streamed back as it arrives; `GET
 //! /stream?n=K&interval_ms=T` → headers at once, then K chunks T ms apart; `GET /push` → 200
-//! and a push of `/pushed.css` when the client allows; `GET /trailers` → a body then trailers;
+//! and a push of `/pushed.css` when the client allows; `GET /trailers` → a body then trailers; `/ws` → a WebSocket echo over HTTP/2 (extended CONNECT) or HTTP/1.1 (`Upgrade`);
 //! 404 otherwise (the routes as data are `h2_demo::Route`). With `--root DIR`, a GET or HEAD
 //! for a file under DIR serves it, read from disk as the client takes it. Ctrl-C shuts down
 //! gracefully.
 
 use h2_demo::{Lookup, Route, ServerArgs, StaticFile};
-use h2_tokio::{Body, Server, StreamHandle};
+use h2_tokio::{Body, Server, StreamHandle, Upgraded};
 use http::{Method, Request, Response, StatusCode};
 use std::path::PathBuf;
 use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Answers `req`: a file under `root` if it names one, else a demo route.
 async fn serve_file_or_route(req: Request<Body>, root: Arc<Option<PathBuf>>) -> Response<Body> {
@@ -43,6 +44,24 @@ fn status(code: StatusCode) -> Response<Body> {
 
 /// Answers `req`. The handler runs when the head arrived; bodies stream both ways.
 async fn route(req: Request<Body>) -> Response<Body> {
+    if let Some(accept) = h2_demo::websocket_accept(&req) {
+        // The WebSocket echo: the stream of an extended CONNECT (HTTP/2), or the connection
+        // after the 101 (HTTP/1.1), as one AsyncRead + AsyncWrite.
+        let (tx, body) = Body::channel();
+        let mut ws = Upgraded::new(req.into_body(), tx);
+        tokio::spawn(async move {
+            let mut echo = h2_demo::WsEcho::new();
+            let mut buf = vec![0; 16 * 1024];
+            while let Ok(n @ 1..) = ws.read(&mut buf).await {
+                let (out, over) = echo.input(&buf[..n]);
+                if ws.write_all(&out).await.is_err() || over {
+                    break;
+                }
+            }
+            let _ = ws.shutdown().await;
+        });
+        return accept.map(|()| body);
+    }
     let route = Route::of(req.method(), req.uri());
     let body = match route {
         // A body of known length, taken from the iterator only as flow control allows: no
@@ -90,7 +109,8 @@ async fn main() -> std::io::Result<()> {
     let args = ServerArgs::parse(std::env::args());
     let mut server = Server::bind(&args.listen)
         .await?
-        .config(args.config.clone());
+        .config(args.config.clone())
+        .enable_connect_protocol();
     if args.h2_only {
         server = server.http2_only();
     }

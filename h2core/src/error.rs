@@ -116,6 +116,9 @@ pub enum UserError {
     InvalidArgument(&'static str),
     /// A PING is already outstanding.
     PingPending,
+    /// An extended CONNECT (`:protocol`, RFC 8441 §4) to a peer whose SETTINGS did not set
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL to 1 (§3): nothing was sent.
+    ExtendedConnectDisabled,
 }
 
 impl fmt::Display for UserError {
@@ -130,6 +133,9 @@ impl fmt::Display for UserError {
             UserError::ConnectionClosed => f.write_str("connection closed"),
             UserError::InvalidArgument(why) => write!(f, "invalid argument: {why}"),
             UserError::PingPending => f.write_str("a PING is already outstanding"),
+            UserError::ExtendedConnectDisabled => f.write_str(
+                "the peer did not enable extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL)",
+            ),
         }
     }
 }

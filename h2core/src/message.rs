@@ -112,7 +112,7 @@ impl fmt::Display for Malformed {
 impl std::error::Error for Malformed {}
 
 /// The reasons carried by [`Malformed`], one per rule.
-mod reason {
+pub(crate) mod reason {
     pub(super) const EMPTY_NAME: &str = "empty field name";
     pub(super) const UPPERCASE_NAME: &str = "uppercase character in field name";
     pub(super) const INVALID_NAME: &str = "invalid character in field name";
@@ -130,7 +130,7 @@ mod reason {
     pub(super) const DUPLICATE_PSEUDO: &str = "pseudo-header field repeated";
     pub(super) const REQUEST_PSEUDO_IN_RESPONSE: &str = "request pseudo-header field in a response";
     pub(super) const RESPONSE_PSEUDO_IN_REQUEST: &str = "response pseudo-header field in a request";
-    pub(super) const PROTOCOL_NOT_ENABLED: &str =
+    pub(crate) const PROTOCOL_NOT_ENABLED: &str =
         ":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL";
     pub(super) const PROTOCOL_WITHOUT_CONNECT: &str = ":protocol in a request that is not CONNECT";
     pub(super) const EMPTY_PROTOCOL: &str = "empty :protocol";

@@ -608,6 +608,22 @@ fn connect() -> Vec<Scenario> {
             "a :protocol request without SETTINGS_ENABLE_CONNECT_PROTOCOL is malformed",
             websocket_request(true),
         ),
+        extended_connect_server(":protocol on a method other than CONNECT is malformed")
+            .peer(vec![P::headers(1, {
+                let mut h = websocket_request(true);
+                h[0] = Header::new(":method", "GET");
+                h
+            })])
+            .expect_rst(1, PROTOCOL_ERROR)
+            .no_event(E::Request(1, None)),
+        extended_connect_server("an extended CONNECT without :scheme is malformed")
+            .peer(vec![P::headers(1, {
+                let mut h = websocket_request(true);
+                h.retain(|f| f.name != ":scheme");
+                h
+            })])
+            .expect_rst(1, PROTOCOL_ERROR)
+            .no_event(E::Request(1, None)),
         extended_connect_server("an extended CONNECT without :path is malformed")
             .peer(vec![P::headers(1, websocket_request(false))])
             .expect_rst(1, PROTOCOL_ERROR)

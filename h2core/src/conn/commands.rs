@@ -46,8 +46,13 @@ impl Connection {
         if self.goaway.received.is_some() || self.goaway.sent.is_some() {
             return Err(UserError::ConnectionClosed);
         }
-        let info = message::check_outgoing(Kind::Request, &headers, &self.check_opts())
-            .map_err(|m| UserError::MalformedHeaders(m.0))?;
+        let info =
+            message::check_outgoing(Kind::Request, &headers, &self.check_opts()).map_err(|m| {
+                match m.0 {
+                    message::reason::PROTOCOL_NOT_ENABLED => UserError::ExtendedConnectDisabled,
+                    why => UserError::MalformedHeaders(why),
+                }
+            })?;
         let id = self.next_local_id.ok_or(UserError::StreamsExhausted)?;
         self.next_local_id = id.next_id();
         let mut stream = Stream::new(

@@ -1,0 +1,113 @@
+//! WebSockets over HTTP/2 (RFC 8441) and HTTP/1.1 (RFC 6455) on the demo server's `/ws`, on
+//! one port: our client opens an extended CONNECT once the server's SETTINGS allow it and runs
+//! a real WebSocket client (tokio-tungstenite) over the stream; the same client over
+//! `Upgrade: websocket` on a plain TCP connection; a server that did not enable extended
+//! CONNECT makes our client fail with a typed error and nothing is sent.
+
+use futures_util::{SinkExt, StreamExt};
+use h2_testkit::demo::ServerArgs;
+use h2_tokio::{Body, Client, Error, Protocol, Server, Tokio, Upgraded};
+use http::{Method, Request};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+/// The demo server on a free port (extended CONNECT enabled, as the examples have it).
+async fn demo_server() -> SocketAddr {
+    let server = Server::bind("127.0.0.1:0").await.expect("bind");
+    let addr = server.local_addr().expect("addr");
+    drop(server);
+    let args = ServerArgs::parse(["server".to_owned(), "--listen".into(), addr.to_string()]);
+    tokio::spawn(h2_testkit::demo_async::serve::<Tokio>(
+        args,
+        std::future::pending(),
+    ));
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return addr;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("demo server did not start");
+}
+
+/// Sends several messages, text and binary, and reads each echo; then closes.
+async fn exchange<S>(mut ws: WebSocketStream<S>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    for i in 0..5 {
+        let text = Message::text(format!("message {i}"));
+        ws.send(text.clone()).await.expect("send text");
+        assert_eq!(ws.next().await.expect("echo").expect("echo"), text);
+        let big = Message::binary(vec![i as u8; 100_000]);
+        ws.send(big.clone()).await.expect("send binary");
+        assert_eq!(ws.next().await.expect("echo").expect("echo"), big);
+    }
+    ws.close(None).await.expect("close");
+    // The server echoes the close and ends its side.
+    while let Some(Ok(m)) = ws.next().await {
+        assert!(m.is_close(), "{m:?}");
+    }
+}
+
+fn extended_connect(addr: SocketAddr, body: Body) -> Request<Body> {
+    let mut req = Request::builder()
+        .method(Method::CONNECT)
+        .uri(format!("http://{addr}/ws"))
+        .body(body)
+        .expect("request");
+    req.extensions_mut()
+        .insert(Protocol::from_static("websocket"));
+    req
+}
+
+#[tokio::test]
+async fn websocket_echo_over_h2_extended_connect_and_http1_upgrade_on_one_port() {
+    let addr = demo_server().await;
+
+    // HTTP/2: the server's SETTINGS said ENABLE_CONNECT_PROTOCOL = 1.
+    let client = Client::connect(addr).await.expect("connect");
+    let info = client.connection_info().await.expect("info");
+    assert!(info[0].peer_settings.enable_connect_protocol);
+    for _ in 0..2 {
+        // Two WebSockets, one after the other, on one connection: streams, not connections.
+        let (tx, body) = Body::channel();
+        let response = client
+            .send(extended_connect(addr, body))
+            .await
+            .expect("response");
+        assert_eq!(response.status(), 200);
+        let stream = Upgraded::new(response.into_body(), tx);
+        exchange(WebSocketStream::from_raw_socket(stream, Role::Client, None).await).await;
+    }
+    client.close().await;
+
+    // HTTP/1.1: `Upgrade: websocket`, 101, then the connection is the WebSocket.
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("tcp");
+    let (ws, response) = tokio_tungstenite::client_async(format!("ws://{addr}/ws"), tcp)
+        .await
+        .expect("handshake");
+    assert_eq!(response.status(), 101);
+    exchange(ws).await;
+}
+
+#[tokio::test]
+async fn extended_connect_to_a_server_that_did_not_enable_it_fails_typed() {
+    let server = Server::bind("127.0.0.1:0").await.expect("bind");
+    let addr = server.local_addr().expect("addr");
+    tokio::spawn(server.serve(|_req: Request<Body>| async { http::Response::new(Body::empty()) }));
+    let client = Client::connect(addr).await.expect("connect");
+    let (_tx, body) = Body::channel();
+    let err = client
+        .send(extended_connect(addr, body))
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(err, Error::User(h2core::UserError::ExtendedConnectDisabled)),
+        "{err:?}"
+    );
+    client.close().await;
+}
