@@ -292,7 +292,7 @@ impl<R: Runtime> Client<R> {
         let socket = rt::timeout_at::<R, _>(R::now() + OPEN_TIMEOUT, R::connect(self.addr))
             .await
             .ok_or_else(|| Error::Io(std::io::ErrorKind::TimedOut.into()))??;
-        let conn = || Connection::new(self.config.clone(), R::now());
+        let conn = || Connection::new(self.pool.config(&self.config), R::now());
         let counter = self.pool.header_bytes();
         let running = Some(self.pool.signal().running());
         let (handle, mut push_rx) = match &self.tls {

@@ -5,7 +5,7 @@
 //! thread blocks on and a task polls.
 
 use h2core::shell::pool::{self, Pick, Slots};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -35,6 +35,8 @@ pub struct Pool<C: Member> {
     opened: AtomicU64,
     retries: AtomicU64,
     header_bytes: Arc<AtomicU64>,
+    /// Connections the server told `too_many_pings` (`h2core::shell::pool::keepalive_backoff`).
+    ping_backoffs: AtomicU32,
 }
 
 struct State<C> {
@@ -65,6 +67,7 @@ impl<C: Member> Default for Pool<C> {
             opened: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             header_bytes: Arc::default(),
+            ping_backoffs: AtomicU32::new(0),
         }
     }
 }
@@ -74,11 +77,30 @@ impl<C: Member> Pool<C> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Drops the connections that take no more requests; one the server told
+    /// `too_many_pings` makes the next connections ping half as often.
+    fn prune(&self, conns: &mut Vec<C>) {
+        conns.retain(|c| {
+            let slots = c.slots();
+            if slots.is_closing() && slots.too_many_pings() {
+                self.ping_backoffs.fetch_add(1, Ordering::Relaxed);
+            }
+            !slots.is_closing()
+        });
+    }
+
+    /// The config of the next connection to open: `base`, its keepalive backed off as servers
+    /// asked (`h2core::shell::pool::keepalive_backoff`).
+    pub fn config(&self, base: &h2core::Config) -> h2core::Config {
+        let backoffs = self.ping_backoffs.load(Ordering::Relaxed);
+        pool::keepalive_backoff(base, backoffs)
+    }
+
     /// Where a request goes (see [`Choice`]).
     pub fn choose(&self) -> Choice<'_, C> {
         let seen = self.signal.generation();
         let mut s = self.lock();
-        s.conns.retain(|c| !c.slots().is_closing());
+        self.prune(&mut s.conns);
         match pool::pick(s.conns.iter().map(|c| c.slots()), s.opening) {
             Pick::Use(i) => Choice::Use(s.conns[i].clone()),
             Pick::Open => {
@@ -99,14 +121,14 @@ impl<C: Member> Pool<C> {
     /// Connections that take new requests.
     pub fn connections(&self) -> usize {
         let mut s = self.lock();
-        s.conns.retain(|c| !c.slots().is_closing());
+        self.prune(&mut s.conns);
         s.conns.len()
     }
 
     /// The connections that take new requests, without reserving anything on them.
     pub fn members(&self) -> Vec<C> {
         let mut s = self.lock();
-        s.conns.retain(|c| !c.slots().is_closing());
+        self.prune(&mut s.conns);
         s.conns.clone()
     }
 

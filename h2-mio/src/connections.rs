@@ -102,7 +102,7 @@ impl Pool {
             Transport::Cleartext => None,
             Transport::Tls(config, name) => Some(tls_handshake(&mut socket, config, name)?),
         };
-        let conn = Connection::new(self.config.clone(), Instant::now());
+        let conn = Connection::new(self.members.config(&self.config), Instant::now());
         let handle = spawn(nonblocking(socket)?, tls, BytesMut::new(), conn, self, None)?;
         wait_ready(&handle, self.signal())?;
         Ok(handle)

@@ -384,6 +384,14 @@ impl ExpectFrame {
         }
     }
 
+    /// GOAWAY with `reason` and exactly this debug data.
+    pub fn goaway_with(reason: Reason, debug: &'static [u8]) -> ExpectFrame {
+        ExpectFrame {
+            data: Some(Bytes::from_static(debug)),
+            ..ExpectFrame::goaway(reason)
+        }
+    }
+
     /// Any GOAWAY.
     pub fn any_goaway() -> ExpectFrame {
         ExpectFrame::any(FrameType::GOAWAY)
@@ -537,6 +545,7 @@ impl ExpectFrame {
                     && self
                         .last_stream
                         .is_none_or(|l| l == g.last_stream_id.value())
+                    && self.data.as_ref().is_none_or(|b| *b == g.debug_data)
             }
             Frame::WindowUpdate(w) => self.increment.is_none_or(|i| i == w.increment),
             Frame::PushPromise(p) => {

@@ -13,6 +13,34 @@ pub enum Role {
     Server,
 }
 
+/// How often a peer may send PINGs (RFC 9113 §6.7 leaves it to us; §10.5 lets us refuse
+/// abuse), as gRPC servers enforce keepalive: a PING sooner than `min_interval` after the
+/// previous one (or, with no stream active and `permit_without_streams` false, sooner than
+/// two hours after it) is a strike; a PING after we sent HEADERS or DATA clears the strikes;
+/// more than `max_strikes` ends the connection with GOAWAY ENHANCE_YOUR_CALM and the debug
+/// data `too_many_pings`, which gRPC clients take as a sign to back off their keepalive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PingPolicy {
+    /// The least time between two PINGs that is not a strike.
+    pub min_interval: Duration,
+    /// PINGs with no stream active are held to `min_interval` too (else to two hours).
+    pub permit_without_streams: bool,
+    /// Strikes tolerated; one more ends the connection.
+    pub max_strikes: u32,
+}
+
+impl PingPolicy {
+    /// gRPC's defaults (grpc-go's `keepalive.EnforcementPolicy`): five minutes, no PINGs
+    /// without streams, two strikes.
+    pub const fn grpc() -> PingPolicy {
+        PingPolicy {
+            min_interval: Duration::from_secs(300),
+            permit_without_streams: false,
+            max_strikes: 2,
+        }
+    }
+}
+
 /// Everything a [`Connection`](crate::Connection) needs to know before the first byte.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -32,6 +60,9 @@ pub struct Config {
     pub keepalive_interval: Option<Duration>,
     /// Fail the connection if a keepalive PING is not answered within this time.
     pub keepalive_timeout: Duration,
+    /// How often the peer may PING us before it is told to stop (None: no policy). Off by
+    /// default; gRPC servers keep one ([`PingPolicy::grpc`]).
+    pub ping_policy: Option<PingPolicy>,
     /// How long a graceful shutdown waits between the first GOAWAY (2^31-1) and the final one,
     /// when no PING round trip completes first.
     pub shutdown_grace: Duration,
@@ -150,6 +181,7 @@ impl Config {
             settings_timeout: Duration::from_secs(10),
             keepalive_interval: None,
             keepalive_timeout: Duration::from_secs(20),
+            ping_policy: None,
             shutdown_grace: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(2),
             handshake_timeout: Duration::from_secs(10),

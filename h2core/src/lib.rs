@@ -103,7 +103,7 @@ mod settings;
 pub mod shell;
 mod stream;
 
-pub use config::{Config, Limits, Role};
+pub use config::{Config, Limits, PingPolicy, Role};
 pub use conn::{h2c_settings_payload, Connection, SendState, ShutdownState, Stats};
 pub use error::{ConnectionError, ProtocolError, StreamError, UserError};
 pub use event::Event;

@@ -12,6 +12,7 @@ const LAST: u32 = 0x7fff_ffff;
 
 pub(super) fn scenarios() -> Vec<Scenario> {
     let mut v = ping();
+    v.extend(ping_policy());
     v.extend(goaway());
     v.extend(graceful_shutdown());
     v
@@ -292,5 +293,118 @@ fn graceful_shutdown() -> Vec<Scenario> {
             .app(A::SendResponse(1, response("200"), false))
             .expect(vec![X::headers(1)])
             .step(Step::ExpectOpen),
+    ]
+}
+
+/// `Config::ping_policy`, as gRPC servers enforce keepalive: PINGs too close together are
+/// strikes; beyond the allowed strikes, GOAWAY ENHANCE_YOUR_CALM "too_many_pings"
+/// (RFC 9113 §6.7, §10.5); our HEADERS or DATA clear the strikes.
+fn ping_policy() -> Vec<Scenario> {
+    let s = "RFC 9113 §10.5";
+    let policy = |permit_without_streams| {
+        move |c: &mut h2core::Config| {
+            c.ping_policy = Some(h2core::PingPolicy {
+                min_interval: Duration::from_secs(10),
+                permit_without_streams,
+                max_strikes: 2,
+            });
+        }
+    };
+    let calm = || X::goaway_with(Reason::ENHANCE_YOUR_CALM, b"too_many_pings");
+    let ping = |p: &[u8; 8]| P::ping(*p);
+    vec![
+        Scenario::server(
+            s,
+            "PINGs closer than the policy allows: two strikes pass, the third ends the connection",
+        )
+        .config(policy(true))
+        .handshake()
+        .peer(vec![ping(b"ping-one")])
+        .expect(vec![X::ping_ack(*b"ping-one")])
+        .advance(Duration::from_secs(1))
+        .peer(vec![ping(b"ping-two")])
+        .expect(vec![X::ping_ack(*b"ping-two")])
+        .advance(Duration::from_secs(1))
+        .peer(vec![ping(b"ping-thr")])
+        .expect(vec![X::ping_ack(*b"ping-thr")])
+        .expect_not(X::any_goaway())
+        .advance(Duration::from_secs(1))
+        .peer(vec![ping(b"ping-fou")])
+        .expect_not(X::ping_ack(*b"ping-fou"))
+        .expect(vec![calm()])
+        .step(Step::ExpectClosed),
+        Scenario::server(s, "PINGs the policy's interval apart are never strikes")
+            .config(policy(true))
+            .handshake()
+            .peer(vec![ping(b"ping-one")])
+            .advance(Duration::from_secs(10))
+            .peer(vec![ping(b"ping-two")])
+            .advance(Duration::from_secs(10))
+            .peer(vec![ping(b"ping-thr")])
+            .advance(Duration::from_secs(10))
+            .peer(vec![ping(b"ping-fou")])
+            .expect(vec![X::ping_ack(*b"ping-fou")])
+            .expect_not(X::any_goaway()),
+        Scenario::server(
+            s,
+            "our HEADERS or DATA since the last PING clear the strikes",
+        )
+        .config(policy(true))
+        .handshake()
+        .peer(vec![
+            ping(b"ping-one"),
+            ping(b"ping-two"),
+            ping(b"ping-thr"),
+        ])
+        .expect(vec![X::ping_ack(*b"ping-thr")])
+        .peer(vec![P::headers(1, get("/")).eos()])
+        .events(vec![E::Request(1, Some("/")), E::Ended(1)])
+        .app(A::SendResponse(1, response("200"), false))
+        .app(A::SendData(1, bytes::Bytes::from_static(b"x"), true))
+        .expect(vec![X::headers(1), X::data(1).eos()])
+        .peer(vec![
+            ping(b"ping-fou"),
+            ping(b"ping-fiv"),
+            ping(b"ping-six"),
+        ])
+        .expect(vec![X::ping_ack(*b"ping-six")])
+        .expect_not(X::any_goaway()),
+        Scenario::server(
+            s,
+            "without streams, PINGs under two hours apart are strikes unless permitted",
+        )
+        .config(policy(false))
+        .handshake()
+        .peer(vec![ping(b"ping-one")])
+        .advance(Duration::from_secs(60))
+        .peer(vec![ping(b"ping-two")])
+        .advance(Duration::from_secs(60))
+        .peer(vec![ping(b"ping-thr")])
+        .advance(Duration::from_secs(60))
+        .peer(vec![ping(b"ping-fou")])
+        .expect(vec![calm()])
+        .step(Step::ExpectClosed),
+        server(
+            s,
+            "with no policy (the default) a peer may PING as often as it likes",
+        )
+        .peer(
+            (0..20)
+                .map(|i| {
+                    ping(&[
+                        b'p',
+                        b'i',
+                        b'n',
+                        b'g',
+                        b'-',
+                        b'0',
+                        b'0' + i / 10,
+                        b'0' + i % 10,
+                    ])
+                })
+                .collect(),
+        )
+        .expect(vec![X::ping_ack(*b"ping-019")])
+        .expect_not(X::any_goaway()),
     ]
 }

@@ -624,6 +624,9 @@ impl Connection {
     // §6.7 PING
     pub(super) fn recv_ping(&mut self, f: Ping, now: Instant) -> Result {
         if !f.ack {
+            if self.ping_strikes_out(now) {
+                return Err(conn_err(Reason::ENHANCE_YOUR_CALM, "too_many_pings"));
+            }
             // §6.7: answer with the same payload, ahead of other traffic.
             self.write_ping(true, f.payload);
             return self.check_reply_queue();

@@ -120,6 +120,7 @@ impl Connection {
             self.scheduler.sent(id.value(), n);
             self.scheduler.set_ready(id.value(), still_ready);
             self.stats.data_sent += n as u64;
+            self.ping.answered_since = true;
             self.stats.frames_sent += 1;
             Head {
                 length: n as u32,
@@ -181,6 +182,7 @@ impl Connection {
         self.encoder.encode(headers.iter(), &mut self.hpack_buf);
         let mut block = self.hpack_buf.split().freeze();
         self.stats.header_bytes_sent += block.len() as u64;
+        self.ping.answered_since = true;
         let max = self.remote.max_frame_size as usize;
         let first_room = match &kind {
             BlockKind::Headers {

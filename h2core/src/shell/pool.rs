@@ -14,12 +14,17 @@
 //!   last-stream-id, §8.7) is sent again, up to [`MAX_ATTEMPTS`] in all, if none of its body
 //!   was read; a request without a body and with an idempotent method (RFC 9110 §9.2.2) is also
 //!   sent again once when its connection failed before the response ([`Retry`]).
+//! - A connection the server told its PINGs come too often (GOAWAY ENHANCE_YOUR_CALM with
+//!   `too_many_pings`, as gRPC servers do) makes the next ones ping half as often
+//!   ([`keepalive_backoff`]).
 //!
 //! [`Slots`] is shared between the thread or task that drives a connection and those that
 //! send requests, so its counters are atomics; it never blocks and reads no clock.
 
+use crate::config::Config;
 use crate::conn::{Connection, ShutdownState};
 use crate::event::Event;
+use crate::frame::Reason;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -43,6 +48,8 @@ pub struct Slots {
     ready: AtomicBool,
     /// No new request may start here.
     closing: AtomicBool,
+    /// The server said our PINGs come too often (GOAWAY ENHANCE_YOUR_CALM "too_many_pings").
+    too_many_pings: AtomicBool,
 }
 
 impl Default for Slots {
@@ -60,6 +67,7 @@ impl Slots {
             reserved: AtomicU32::new(0),
             ready: AtomicBool::new(false),
             closing: AtomicBool::new(false),
+            too_many_pings: AtomicBool::new(false),
         }
     }
 
@@ -119,9 +127,26 @@ impl Slots {
                 self.ready.store(true, Ordering::Release);
                 true
             }
-            Event::GoAwayReceived { .. } | Event::ConnectionTerminated { .. } => self.finish(),
+            Event::GoAwayReceived {
+                error_code,
+                debug_data,
+                ..
+            } => {
+                if *error_code == Reason::ENHANCE_YOUR_CALM && debug_data[..] == *b"too_many_pings"
+                {
+                    self.too_many_pings.store(true, Ordering::Release);
+                }
+                self.finish()
+            }
+            Event::ConnectionTerminated { .. } => self.finish(),
             _ => false,
         }
+    }
+
+    /// The server told this connection its PINGs come too often: the pool's next
+    /// connections ping half as often ([`keepalive_backoff`]).
+    pub fn too_many_pings(&self) -> bool {
+        self.too_many_pings.load(Ordering::Acquire)
     }
 
     /// Driver: called after each step with the core's count of our streams. True when the
@@ -225,4 +250,17 @@ impl Retry {
     pub fn attempts(&self) -> u32 {
         self.attempt
     }
+}
+
+/// The keepalive a client's next connection uses after `backoffs` of its connections were
+/// told `too_many_pings`: the interval doubles each time (gRPC clients do the same), up to a
+/// day; no keepalive stays none.
+pub fn keepalive_backoff(config: &Config, backoffs: u32) -> Config {
+    let mut config = config.clone();
+    config.keepalive_interval = config.keepalive_interval.map(|i| {
+        let factor = 1u32 << backoffs.min(16);
+        i.saturating_mul(factor)
+            .min(Duration::from_secs(24 * 60 * 60))
+    });
+    config
 }
