@@ -3,7 +3,7 @@
 //! generated from the same route_guide.proto at test time (grpcio-tools). A Python without
 //! grpcio and grpcio-tools fails these tests (`H2_ALLOW_MISSING_PEERS=1` skips them).
 
-use h2_testkit::interop::{require_python_grpc, run, Scratch, ServerProcess};
+use h2_testkit::interop::{require, require_python_grpc, run, Scratch, ServerProcess};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -91,4 +91,56 @@ fn our_client_makes_all_four_calls_to_python_grpc_server() {
     ] {
         assert!(text.contains(line), "{line:?} missing:\n{text}");
     }
+}
+
+/// tonic answers an unknown method with a Status error: on the wire that must be gRPC's
+/// trailers-only response, one HEADERS frame with END_STREAM and no content-length.
+#[test]
+fn a_status_error_goes_as_one_headers_frame_without_content_length() {
+    let Some(nghttp) = require("nghttp") else {
+        return;
+    };
+    let scratch = Scratch::new("grpc_trailers_only");
+    let empty = scratch.path("empty");
+    std::fs::write(&empty, b"").expect("write empty request body");
+    let mut ours = Command::new(GRPC);
+    ours.args(["--listen", "127.0.0.1:0"]);
+    let server = ServerProcess::spawn(ours, "grpc", &scratch);
+    let out = run(Command::new(nghttp)
+        .args([
+            "-v",
+            "-H",
+            "content-type: application/grpc",
+            "-H",
+            "te: trailers",
+            "-d",
+        ])
+        .arg(&empty)
+        .arg(server.url("/routeguide.RouteGuide/NoSuchMethod")));
+    assert!(out.status.success(), "nghttp:\n{}", out.report(&server));
+    let text = out.text();
+    let received: Vec<&str> = text.lines().filter(|l| l.contains("] recv ")).collect();
+    let headers_frames: Vec<&&str> = received
+        .iter()
+        .filter(|l| l.contains("recv HEADERS frame"))
+        .collect();
+    assert_eq!(headers_frames.len(), 1, "{text}");
+    // flags 0x05: END_STREAM and END_HEADERS.
+    assert!(headers_frames[0].contains("flags=0x05"), "{text}");
+    assert!(
+        !received.iter().any(|l| l.contains("recv DATA frame")),
+        "{text}"
+    );
+    let fields: Vec<&&str> = received
+        .iter()
+        .filter(|l| l.contains("recv (stream_id="))
+        .collect();
+    assert!(
+        fields.iter().any(|l| l.ends_with("grpc-status: 12")),
+        "{text}"
+    );
+    assert!(
+        !fields.iter().any(|l| l.contains("content-length")),
+        "{text}"
+    );
 }
