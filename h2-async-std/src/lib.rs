@@ -62,8 +62,8 @@ use std::time::Instant;
 #[doc(hidden)]
 pub use h2_async::CoreCall;
 pub use h2_async::{
-    tls, Body, BodySender, ClientStats, Config, Error, Frame, OnInformational, PushPromise,
-    PushedResponse, Pushes, Reason, SendRequest,
+    tls, Body, BodySender, ClientStats, Config, Deadline, Error, Frame, OnInformational,
+    PushPromise, PushedResponse, Pushes, Reason, SendRequest,
 };
 pub use h2_async::{Http1HeadLen, ShutdownHandle, StreamHandle};
 

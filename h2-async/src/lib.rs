@@ -47,5 +47,5 @@ pub use h2_http::body::Frame;
 pub use handle::{PushPromise, PushedResponse, Pushes};
 pub use server::{Http1HeadLen, Server, ShutdownHandle, StreamHandle};
 
-pub use h2_http::{Error, OnInformational};
+pub use h2_http::{Deadline, Error, OnInformational};
 pub use h2core::{Config, Reason};

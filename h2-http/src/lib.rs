@@ -8,11 +8,13 @@
 //! - [`session`]: one HTTP/2 connection's streams as a user sees them;
 //! - [`http1`]: HTTP/1.1 exchanges on the same port, sans-IO;
 //! - [`handle`]: a handler's `StreamHandle` (1xx, push); [`pool`]: a client's connections;
+//! - [`deadline`]: a request's [`Deadline`] from gRPC's `grpc-timeout`;
 //! - `tls` (feature `tls`): rustls configs offering ALPN `h2` and `http/1.1`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod body;
+pub mod deadline;
 pub mod handle;
 pub mod http1;
 pub mod oneshot;
@@ -23,6 +25,7 @@ pub mod session;
 #[cfg(feature = "tls")]
 pub mod tls;
 
+pub use deadline::Deadline;
 use h2core::Reason;
 use std::fmt;
 

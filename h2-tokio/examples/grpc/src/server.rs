@@ -4,6 +4,8 @@
 use crate::routeguide::route_guide_server::{RouteGuide, RouteGuideServer};
 use crate::routeguide::{Feature, Point, Rectangle, RouteNote, RouteSummary};
 use futures_util::stream::{self, BoxStream, StreamExt};
+use h2_tokio::Deadline;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 use tonic::{Request, Response, Status, Streaming};
@@ -74,11 +76,13 @@ impl RouteGuide for RouteGuideService {
         &self,
         request: Request<Streaming<Point>>,
     ) -> Result<Response<RouteSummary>, Status> {
+        // The caller waits until its grpc-timeout passes, and so do we.
+        let deadline = request.extensions().get::<Deadline>().copied();
         let mut points = request.into_inner();
         let started = Instant::now();
         let (mut point_count, mut feature_count, mut distance) = (0, 0, 0.0);
         let mut previous: Option<Point> = None;
-        while let Some(point) = points.message().await? {
+        while let Some(point) = before(deadline, points.message()).await? {
             point_count += 1;
             if self.feature_at(&point).is_some() {
                 feature_count += 1;
@@ -127,6 +131,21 @@ impl RouteGuide for RouteGuideService {
     }
 }
 
+/// `next`, unless the caller's deadline passes first: then DEADLINE_EXCEEDED, as a gRPC server
+/// answers once the `grpc-timeout` of a call has passed.
+async fn before<T>(
+    deadline: Option<Deadline>,
+    next: impl Future<Output = Result<T, Status>>,
+) -> Result<T, Status> {
+    let Some(deadline) = deadline else {
+        return next.await;
+    };
+    let at = tokio::time::Instant::from_std(deadline.instant());
+    tokio::time::timeout_at(at, next)
+        .await
+        .unwrap_or_else(|_| Err(Status::deadline_exceeded("grpc-timeout passed")))
+}
+
 /// The great-circle distance in metres (haversine), as route_guide computes it.
 fn metres_between(a: &Point, b: &Point) -> f64 {
     const E7: f64 = 1e7;
@@ -158,6 +177,46 @@ pub async fn run(addr: &str) -> Result<(), Box<dyn std::error::Error>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use h2_tokio::{Body, Client, Server};
+
+    #[tokio::test]
+    async fn record_route_past_its_grpc_timeout_answers_deadline_exceeded() {
+        let server = Server::bind("127.0.0.1:0").await.expect("bind");
+        let addr = server.local_addr().expect("addr");
+        let stop = server.shutdown_handle();
+        let service = RouteGuideServer::new(RouteGuideService::new(crate::db::features()));
+        let serving = tokio::spawn(server.serve_service(service));
+
+        let client = Client::connect(addr).await.expect("connect");
+        // A request stream that never ends: only the server's deadline can end the call (our
+        // client has none of its own).
+        let (_points, body) = Body::channel();
+        let request =
+            http::Request::post(format!("http://{addr}/routeguide.RouteGuide/RecordRoute"))
+                .header("content-type", "application/grpc")
+                .header("te", "trailers")
+                .header("grpc-timeout", "100m")
+                .body(body)
+                .expect("request");
+        // Bounded, should the deadline never be kept.
+        let answered = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            let response = client.send(request).await.expect("response head");
+            let head = response.headers().clone();
+            let (_, trailers) = response.into_body().collect().await.expect("body");
+            // Trailers-only (the error came before any message) or trailers after the head.
+            trailers
+                .as_ref()
+                .unwrap_or(&head)
+                .get("grpc-status")
+                .cloned()
+        })
+        .await
+        .expect("the call ended");
+        assert_eq!(answered.as_ref().map(|v| v.as_bytes()), Some(&b"4"[..]));
+        client.close().await;
+        stop.shutdown();
+        serving.await.expect("join").expect("serve");
+    }
 
     #[test]
     fn distance_between_two_features_is_the_haversine_in_metres() {
