@@ -15,7 +15,9 @@
 //! );
 //! ```
 //!
-//! (`h2core`'s `blocking_server` runs a subset, listed by hand.)
+//! (`h2core`'s `blocking_server` runs a subset, listed by hand.) The tonic example
+//! (`h2-grpc-example`) starts its own binary with [`ServerProcess::spawn`] and takes gRPC's
+//! Python implementation as its peer ([`require_python_grpc`]).
 //!
 //! Every test starts its own server on 127.0.0.1 port 0, so tests run in parallel. A peer that
 //! is missing (or a curl without HTTP2) fails its test, naming the peer and how to install it
