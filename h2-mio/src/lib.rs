@@ -79,7 +79,7 @@ pub use io::Io;
 pub use response::{PushPromise, PushedResponse, Pushes};
 pub use server::{Server, ShutdownHandle, StreamHandle};
 
-pub use h2_http::{Error, OnInformational};
+pub use h2_http::{Deadline, Error, OnInformational};
 pub use h2core::{Config, Reason};
 
 /// TLS configs (rustls, ring provider) with ALPN `h2` / `http/1.1`: shared with every adapter.

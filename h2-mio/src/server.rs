@@ -175,13 +175,15 @@ where
 }
 
 /// Runs the handler on the thread pool as soon as the request head arrived (with its
-/// [`StreamHandle`]); its body streams in meanwhile, its response comes back through
-/// the loop's channel. A handler that panics answers 500.
+/// [`StreamHandle`], and its [`Deadline`](crate::Deadline) when it has a `grpc-timeout`); its
+/// body streams in meanwhile, its response comes back through the loop's channel. A handler
+/// that panics answers 500.
 fn dispatch<F>(handler: Arc<F>, workers: Workers, remote: Remote) -> Dispatch
 where
     F: Fn(Request<Body>) -> Response<Body> + Send + Sync + 'static,
 {
-    Arc::new(move |key: Key, stream: StreamId, req: Request<Body>| {
+    Arc::new(move |key: Key, stream: StreamId, mut req: Request<Body>| {
+        crate::Deadline::mark(&mut req, std::time::Instant::now());
         let (handler, remote) = (handler.clone(), remote.clone());
         workers.execute(move || {
             let run = std::panic::AssertUnwindSafe(|| handler(req));

@@ -487,6 +487,40 @@ macro_rules! __api_test_list {
             }
 
             #[test]
+            fn a_grpc_timeout_reaches_the_handler_as_a_deadline() {
+                // gRPC's `grpc-timeout` becomes a Deadline in the request's extensions, no
+                // later than arrival + timeout; none without one, or with a malformed one.
+                block_on!({
+                    let (addr, shutdown, served) = serving!(
+                        aw!(Server::bind("127.0.0.1:0")).expect("bind"),
+                        handler!([] |req| {
+                        let seen = match req.extensions().get::<$a::Deadline>() {
+                            Some(d) if d.remaining(std::time::Instant::now())
+                                <= std::time::Duration::from_secs(60) => "deadline",
+                            Some(_) => "too late a deadline",
+                            None => "none",
+                        };
+                        Response::new(Body::from(seen))
+                    })
+                    );
+                    let client = aw!(Client::connect(addr)).expect("connect");
+                    let cases = [(Some("60S"), "deadline"), (None, "none"), (Some("1x"), "none")];
+                    for (timeout, want) in cases {
+                        let mut req = Request::post(format!("http://{addr}/svc/Method"));
+                        if let Some(timeout) = timeout {
+                            req = req.header("grpc-timeout", timeout);
+                        }
+                        let req = req.body(Body::empty()).expect("request");
+                        let response = aw!(client.send(req)).expect("response");
+                        let body = aw!(response.into_body().bytes()).expect("body");
+                        assert_eq!(&body[..], want.as_bytes(), "grpc-timeout {timeout:?}");
+                    }
+                    aw!(client.close());
+                    stop!(shutdown, served);
+                })
+            }
+
+            #[test]
             fn body_sender_abort_reaches_the_client_as_a_reset_with_its_reason() {
                 block_on!({
                     let (addr, shutdown, served) = serving!(
