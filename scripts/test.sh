@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace, as CI does. Installs the interop tests' real peers first:
 # curl (with HTTP2), nghttp and h2load (nghttp2-client), nghttpd (nghttp2-server), and
-# Python's h2 in a venv of our own (target/peers-venv, handed to the tests as H2_PYTHON).
+# Python's h2 and gRPC (grpcio, grpcio-tools) in a venv of our own (target/peers-venv, handed
+# to the tests as H2_PYTHON).
 #   scripts/test.sh                  everything; a peer that cannot be installed fails the run
 #   H2_SKIP_INSTALL=1 ...            install nothing (the peers must be there already)
 #   H2_ALLOW_MISSING_PEERS=1 ...     a missing peer skips its tests instead of failing them; for
@@ -47,18 +48,21 @@ install_system_peers() {
     fi
 }
 
-# Python's h2 goes into a venv: whatever python3 this is (pyenv's does not see Debian's
-# python3-h2; Debian's refuses a system-wide pip install), the venv's python imports it.
-install_python_h2() {
-    "$venv/bin/python" -c 'import h2' 2>/dev/null && return 0
-    log "installing Python h2 into $venv"
+# The Python peers go into a venv: whatever python3 this is (pyenv's does not see Debian's
+# python3-h2; Debian's refuses a system-wide pip install), the venv's python imports them.
+# grpcio and grpcio-tools are the gRPC peer of the tonic example (h2-grpc-example).
+python_peers='import h2, grpc, grpc_tools.protoc'
+install_python_peers() {
+    "$venv/bin/python" -c "$python_peers" 2>/dev/null && return 0
+    log "installing Python h2, grpcio and grpcio-tools into $venv"
     rm -rf "$venv"
     if ! python3 -m venv "$venv" && can_apt; then
         # Debian's python3 makes venvs only with python3-venv.
         rm -rf "$venv"
         apt_install python3-venv && python3 -m venv "$venv" || echo "python3 -m venv failed"
     fi
-    "$venv/bin/pip" install -q h2 || echo "cannot install h2 into $venv"
+    "$venv/bin/pip" install -q h2 grpcio grpcio-tools \
+        || echo "cannot install h2, grpcio and grpcio-tools into $venv"
 }
 
 # Fails early, naming what is missing, rather than in the middle of the tests.
@@ -71,6 +75,8 @@ check_peers() {
     done
     "${H2_PYTHON:-python3}" -c 'import h2' 2>/dev/null \
         || missing_peer "Python h2 for ${H2_PYTHON:-python3} (python3 -m venv $venv && $venv/bin/pip install h2)"
+    "${H2_PYTHON:-python3}" -c 'import grpc, grpc_tools.protoc' 2>/dev/null \
+        || missing_peer "Python grpcio and grpcio-tools for ${H2_PYTHON:-python3} ($venv/bin/pip install grpcio grpcio-tools)"
 }
 
 if [ "${H2_SKIP_INSTALL:-0}" = 1 ]; then
@@ -78,7 +84,7 @@ if [ "${H2_SKIP_INSTALL:-0}" = 1 ]; then
     if [ -x "$venv/bin/python" ]; then export H2_PYTHON=$venv/bin/python; fi
 else
     install_system_peers
-    install_python_h2
+    install_python_peers
     export H2_PYTHON=$venv/bin/python
 fi
 check_peers

@@ -62,8 +62,8 @@ use std::time::Instant;
 #[doc(hidden)]
 pub use h2_async::CoreCall;
 pub use h2_async::{
-    tls, Body, BodySender, ClientStats, Config, ConnectionInfo, Error, Frame, OnInformational,
-    PushPromise, PushedResponse, Pushes, Reason, RequestTimeout, SendRequest,
+    tls, Body, BodySender, ClientStats, Config, ConnectionInfo, Deadline, Error, Frame,
+    OnInformational, PushPromise, PushedResponse, Pushes, Reason, RequestTimeout, SendRequest,
 };
 pub use h2_async::{Http1HeadLen, ShutdownHandle, StreamHandle};
 pub use h2_async::{Protocol, Upgraded};

@@ -9,11 +9,13 @@
 //! - [`http1`]: HTTP/1.1 exchanges on the same port, sans-IO;
 //! - [`handle`]: a handler's `StreamHandle` (1xx, push); [`pool`]: a client's connections;
 //! - [`upgrade`]: an exchange as a two-way byte stream (extended CONNECT, `101`), [`Protocol`];
+//! - [`deadline`]: a request's [`Deadline`] from gRPC's `grpc-timeout`;
 //! - `tls` (feature `tls`): rustls configs offering ALPN `h2` and `http/1.1`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod body;
+pub mod deadline;
 pub mod handle;
 pub mod http1;
 pub mod oneshot;
@@ -25,6 +27,7 @@ pub mod session;
 pub mod tls;
 pub mod upgrade;
 
+pub use deadline::Deadline;
 use h2core::Reason;
 use std::fmt;
 

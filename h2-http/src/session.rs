@@ -164,12 +164,16 @@ impl<M: Mode> Session<M> {
     }
 
     /// Server: sends a handler's response on `stream`: its head now (with the content-length
-    /// the body implies, `ContentLength`), its body as flow control allows. A stream that is
-    /// gone drops the body, which fails its sender.
+    /// a non-empty body implies, `ContentLength`), its body as flow control allows. A stream
+    /// that is gone drops the body, which fails its sender.
     pub fn send_response(&mut self, stream: StreamId, response: Response<Body<M>>) {
         let mut head = crate::response_to_h2(&response);
         let body = response.into_body();
-        self.lengths.apply(&mut head, body.size_hint());
+        // An empty body ends the stream with the HEADERS frame: END_STREAM already says there
+        // is no content (RFC 9113 §8.1), so no content-length is implied. gRPC's trailers-only
+        // response (an error, grpc-status in the head) must be exactly that.
+        self.lengths
+            .apply(&mut head, body.size_hint().filter(|&len| len > 0));
         self.send_head_and_body(stream, head, body);
     }
 

@@ -235,8 +235,9 @@ where
     ev.run()
 }
 
-/// Runs the handler as soon as the request head arrived (with its [`StreamHandle`]), its
-/// body streaming in meanwhile: on the loop's own thread without `workers`, its response
+/// Runs the handler as soon as the request head arrived (with its [`StreamHandle`], and its
+/// [`Deadline`](crate::Deadline) when it has a `grpc-timeout`), its body streaming in
+/// meanwhile: on the loop's own thread without `workers`, its response
 /// returned at once; else on the thread pool, its response coming back through the loop's
 /// channel. A handler that panics answers 500.
 fn dispatch<F>(handler: Arc<F>, workers: Option<Workers>, remote: Remote) -> Dispatch
@@ -252,14 +253,16 @@ where
         })
     };
     let Some(workers) = workers else {
-        return Arc::new(move |_, _, req| {
+        return Arc::new(move |_, _, mut req| {
+            crate::Deadline::mark(&mut req, std::time::Instant::now());
             ON_LOOP.set(true);
             let response = answer(&handler, req);
             ON_LOOP.set(false);
             Some(response)
         });
     };
-    Arc::new(move |key: Key, stream: StreamId, req: Request<Body>| {
+    Arc::new(move |key: Key, stream: StreamId, mut req: Request<Body>| {
+        crate::Deadline::mark(&mut req, std::time::Instant::now());
         let (handler, remote) = (handler.clone(), remote.clone());
         workers.execute(move || {
             let response = answer(&handler, req);

@@ -457,6 +457,71 @@ macro_rules! __api_test_list {
             }
 
             #[test]
+            fn an_empty_body_ends_in_the_head_without_content_length() {
+                // What tonic answers for a Status error: grpc-status in the head and an empty
+                // body, which must go as gRPC's trailers-only response (one HEADERS frame with
+                // END_STREAM, no content-length).
+                block_on!({
+                    let (addr, shutdown, served) = serving!(
+                        aw!(Server::bind("127.0.0.1:0")).expect("bind"),
+                        handler!([] |_req| {
+                        let mut response = Response::new(Body::empty());
+                        response
+                            .headers_mut()
+                            .insert("grpc-status", $crate::api::http::HeaderValue::from_static("12"));
+                        response
+                    })
+                    );
+                    let client = aw!(Client::connect(addr)).expect("connect");
+                    let response = aw!(client.send(get("http", addr, "/nothing"))).expect("head");
+                    assert_eq!(response.headers()["grpc-status"], "12");
+                    assert!(
+                        response.headers().get("content-length").is_none(),
+                        "{:?}",
+                        response.headers()
+                    );
+                    let (data, trailers) = aw!(response.into_body().collect()).expect("body");
+                    assert!(data.is_empty() && trailers.is_none(), "{data:?} {trailers:?}");
+                    aw!(client.close());
+                    stop!(shutdown, served);
+                })
+            }
+
+            #[test]
+            fn a_grpc_timeout_reaches_the_handler_as_a_deadline() {
+                // gRPC's `grpc-timeout` becomes a Deadline in the request's extensions, no
+                // later than arrival + timeout; none without one, or with a malformed one.
+                block_on!({
+                    let (addr, shutdown, served) = serving!(
+                        aw!(Server::bind("127.0.0.1:0")).expect("bind"),
+                        handler!([] |req| {
+                        let seen = match req.extensions().get::<$a::Deadline>() {
+                            Some(d) if d.remaining(std::time::Instant::now())
+                                <= std::time::Duration::from_secs(60) => "deadline",
+                            Some(_) => "too late a deadline",
+                            None => "none",
+                        };
+                        Response::new(Body::from(seen))
+                    })
+                    );
+                    let client = aw!(Client::connect(addr)).expect("connect");
+                    let cases = [(Some("60S"), "deadline"), (None, "none"), (Some("1x"), "none")];
+                    for (timeout, want) in cases {
+                        let mut req = Request::post(format!("http://{addr}/svc/Method"));
+                        if let Some(timeout) = timeout {
+                            req = req.header("grpc-timeout", timeout);
+                        }
+                        let req = req.body(Body::empty()).expect("request");
+                        let response = aw!(client.send(req)).expect("response");
+                        let body = aw!(response.into_body().bytes()).expect("body");
+                        assert_eq!(&body[..], want.as_bytes(), "grpc-timeout {timeout:?}");
+                    }
+                    aw!(client.close());
+                    stop!(shutdown, served);
+                })
+            }
+
+            #[test]
             fn body_sender_abort_reaches_the_client_as_a_reset_with_its_reason() {
                 block_on!({
                     let (addr, shutdown, served) = serving!(

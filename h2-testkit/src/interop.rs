@@ -15,7 +15,9 @@
 //! );
 //! ```
 //!
-//! (`h2core`'s `blocking_server` runs a subset, listed by hand.)
+//! (`h2core`'s `blocking_server` runs a subset, listed by hand.) The tonic example
+//! (`h2-grpc-example`) starts its own binary with [`ServerProcess::spawn`] and takes gRPC's
+//! Python implementation as its peer ([`require_python_grpc`]).
 //!
 //! Every test starts its own server on 127.0.0.1 port 0, so tests run in parallel. A peer that
 //! is missing (or a curl without HTTP2) fails its test, naming the peer and how to install it
@@ -150,16 +152,25 @@ impl ServerProcess {
     /// Starts `spec` on 127.0.0.1 port 0 with `args` added (e.g. `--tls`) and reads its port.
     pub fn start(spec: &ServerSpec, scratch: &Scratch, args: &[&str]) -> ServerProcess {
         let bin = example_binary(spec.package, spec.example);
-        let stderr_path = scratch.path(&format!("{}.stderr", spec.example));
+        let mut cmd = Command::new(&bin);
+        cmd.args(["--listen", "127.0.0.1:0"]).args(args);
+        let mut server = ServerProcess::spawn(cmd, spec.example, scratch);
+        server.tls = args.contains(&"--tls");
+        server
+    }
+
+    /// Starts `cmd`, any server (a workspace binary, a peer's server script) whose first line
+    /// on stdout is `listening on HOST:PORT`, and reads its port. `name` names its stderr file
+    /// in `scratch` and the server in failure messages.
+    pub fn spawn(mut cmd: Command, name: &str, scratch: &Scratch) -> ServerProcess {
+        let stderr_path = scratch.path(&format!("{name}.stderr"));
         let stderr = std::fs::File::create(&stderr_path).expect("create server stderr file");
-        let mut child = Command::new(&bin)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
-            .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
+            .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
         let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
         // Read the first line on a thread, so a server that never prints cannot hang the test.
         let (tx, rx) = mpsc::channel();
@@ -176,8 +187,7 @@ impl ServerProcess {
                 let _ = child.wait();
                 let _ = reader.join();
                 panic!(
-                    "{} did not print its address ({other:?}); stderr:\n{}",
-                    spec.example,
+                    "{name} did not print its address ({other:?}); stderr:\n{}",
                     std::fs::read_to_string(&stderr_path).unwrap_or_default()
                 );
             }
@@ -190,12 +200,12 @@ impl ServerProcess {
         let Some(port) = port else {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("unexpected first line from {}: {line:?}", spec.example);
+            panic!("unexpected first line from {name}: {line:?}");
         };
         ServerProcess {
             child,
             port,
-            tls: args.contains(&"--tls"),
+            tls: false,
             stderr_path,
             _stdout: stdout,
         }
@@ -391,7 +401,8 @@ pub const ALLOW_MISSING_PEERS: &str = "H2_ALLOW_MISSING_PEERS";
 /// Unset, the log is `<target>/peer-log.tsv`.
 pub const PEER_LOG: &str = "H2_PEER_LOG";
 
-/// The Python interpreter that has python-hyper's `h2` (`scripts/test.sh` points it at the
+/// The Python interpreter that has python-hyper's `h2`, and gRPC's `grpcio` and
+/// `grpcio-tools` (`scripts/test.sh` points it at the
 /// venv it makes, `target/peers-venv/bin/python`); unset, `python3` from `PATH`.
 pub const PYTHON: &str = "H2_PYTHON";
 
@@ -453,6 +464,11 @@ fn install_hint(peer: &str) -> &'static str {
         "python-h2" => {
             "python3 -m venv target/peers-venv && target/peers-venv/bin/pip install h2, then \
              export H2_PYTHON=$PWD/target/peers-venv/bin/python (scripts/test.sh does both)"
+        }
+        "python-grpcio" => {
+            "python3 -m venv target/peers-venv && target/peers-venv/bin/pip install grpcio \
+             grpcio-tools, then export H2_PYTHON=$PWD/target/peers-venv/bin/python \
+             (scripts/test.sh does both)"
         }
         _ => "see scripts/test.sh",
     }
@@ -530,6 +546,32 @@ pub fn require_python_h2() -> Option<PathBuf> {
         return missing_peer("python-h2", &why);
     }
     found_peer("python-h2", python)
+}
+
+/// A Python with gRPC's `grpcio` and `grpcio-tools` importable ([`PYTHON`], else `python3`),
+/// as [`require`]: the gRPC peer of the tonic example's interop tests (its stubs are generated
+/// at test time with `python -m grpc_tools.protoc`).
+pub fn require_python_grpc() -> Option<PathBuf> {
+    let python = match std::env::var_os(PYTHON) {
+        Some(python) => PathBuf::from(python),
+        None => match which("python3") {
+            Some(python) => python,
+            None => return missing_peer("python-grpcio", "python3 not found on PATH"),
+        },
+    };
+    let probe = Command::new(&python)
+        .args(["-c", "import grpc, grpc_tools.protoc"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        let why = format!(
+            "{} cannot `import grpc, grpc_tools.protoc`",
+            python.display()
+        );
+        return missing_peer("python-grpcio", &why);
+    }
+    found_peer("python-grpcio", python)
 }
 
 /// Bytes that are not all the same, so an echo that reorders or drops a chunk is caught.

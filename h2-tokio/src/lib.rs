@@ -53,8 +53,8 @@ use std::time::Instant;
 pub use h2_async::CoreCall;
 pub use h2_async::{rt, Http1HeadLen, ShutdownHandle, StreamHandle};
 pub use h2_async::{
-    tls, Body, BodySender, ClientStats, Config, ConnectionInfo, Error, Frame, OnInformational,
-    PushPromise, PushedResponse, Pushes, Reason, RequestTimeout, SendRequest,
+    tls, Body, BodySender, ClientStats, Config, ConnectionInfo, Deadline, Error, Frame,
+    OnInformational, PushPromise, PushedResponse, Pushes, Reason, RequestTimeout, SendRequest,
 };
 pub use h2_async::{Protocol, Upgraded};
 

@@ -54,3 +54,43 @@ async fn a_tower_service_is_served_and_the_client_is_a_service() {
     stop.shutdown();
     serving.await.expect("task").expect("serve");
 }
+
+#[tokio::test]
+async fn a_requests_grpc_timeout_reaches_the_service_as_a_deadline() {
+    // gRPC's `grpc-timeout: 60S` becomes Deadline(arrival + 60 s) in the extensions; a
+    // request without one (or with a malformed one) has none.
+    let service = tower::service_fn(|req: Request<Body>| async move {
+        let seen = match req.extensions().get::<h2_tokio::Deadline>() {
+            Some(d) => {
+                let left = d.remaining(std::time::Instant::now());
+                assert!(left <= std::time::Duration::from_secs(60), "{left:?}");
+                "deadline"
+            }
+            None => "none",
+        };
+        Ok::<_, &str>(Response::new(Full::new(Bytes::from(seen))))
+    });
+    let server = Server::bind("127.0.0.1:0").await.expect("bind");
+    let addr = server.local_addr().expect("addr");
+    let stop = server.shutdown_handle();
+    let serving = tokio::spawn(server.serve_service(service));
+
+    let client = Client::connect(addr).await.expect("connect");
+    for (timeout, seen) in [
+        (Some("60S"), "deadline"),
+        (None, "none"),
+        (Some("60"), "none"),
+    ] {
+        let mut req = Request::post(format!("http://{addr}/routeguide.RouteGuide/GetFeature"));
+        if let Some(timeout) = timeout {
+            req = req.header("grpc-timeout", timeout);
+        }
+        let req = req.body(Body::empty()).expect("request");
+        let response = client.send(req).await.expect("response");
+        let body = response.into_body().bytes().await.expect("body");
+        assert_eq!(body, seen, "grpc-timeout {timeout:?}");
+    }
+    client.close().await;
+    stop.shutdown();
+    serving.await.expect("task").expect("serve");
+}
