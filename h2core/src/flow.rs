@@ -295,7 +295,11 @@ impl Bdp {
         self.max_bandwidth = bandwidth;
         // The product over the path's own round trip: a round trip stretched by queues (ours
         // or the link's) carries more bytes without needing a larger window.
-        let product = (bandwidth * self.min_rtt) as u64;
+        let product = if rtt <= self.min_rtt {
+            sample
+        } else {
+            (sample as f64 * self.min_rtt / rtt) as u64
+        };
         if product * 3 < self.estimate as u64 * 2 {
             return None;
         }
