@@ -360,4 +360,49 @@ mod tests {
         );
         assert_eq!(rw.window.get(), 100);
     }
+
+    #[test]
+    fn a_shrunk_window_returns_less_then_grows_back() {
+        let policy = WindowPolicy::default();
+        let mut rw = RecvWindow::new(100);
+        rw.grow_to(400);
+        assert_eq!(rw.release(0, &policy), Some(300));
+        assert!(rw.window.consume(400));
+        assert_eq!(rw.unread(), 400);
+        // The reader fell behind: back to 100, so releasing all 400 returns only 100.
+        rw.shrink_to(100);
+        assert_eq!(rw.release(400, &policy), Some(100));
+        assert_eq!((rw.window.get(), rw.unread(), rw.debt), (100, 0, 0));
+        rw.grow_to(400);
+        assert_eq!(rw.release(0, &policy), Some(300));
+        assert_eq!(rw.window.get(), 400);
+    }
+
+    #[test]
+    fn the_bdp_estimate_doubles_while_the_window_limits_and_rests_when_stable() {
+        let t0 = Instant::now();
+        let rtt = Duration::from_millis(100);
+        let mut bdp = Bdp::new(1000, 10_000);
+        // One sample at a time: the first DATA starts it, later DATA adds to it.
+        assert!(bdp.on_data(500, t0));
+        assert!(!bdp.on_data(500, t0 + rtt / 2));
+        // The whole window arrived in one round trip: twice the sample.
+        assert_eq!(bdp.on_ack(t0 + rtt), Some(2000));
+        // The next sample waits one round trip, for the grown window to show.
+        assert!(!bdp.on_data(100, t0 + rtt + rtt / 2));
+        let t1 = t0 + 2 * rtt;
+        assert!(bdp.on_data(2000, t1));
+        assert_eq!(bdp.on_ack(t1 + rtt), Some(4000));
+        // The same bandwidth with a longer round trip (a queue) is no growth.
+        let t2 = t1 + 3 * rtt;
+        assert!(bdp.on_data(3000, t2));
+        assert_eq!(bdp.on_ack(t2 + 3 * rtt / 2), None);
+        assert!(bdp.on_data(100, t2 + 2 * rtt));
+        assert_eq!(bdp.on_ack(t2 + 3 * rtt), None);
+        // Two stable samples: the next waits a round trip.
+        assert!(!bdp.on_data(100, t2 + 3 * rtt + rtt / 2));
+        // Never beyond the cap.
+        assert!(bdp.on_data(20_000, t2 + 4 * rtt));
+        assert_eq!(bdp.on_ack(t2 + 5 * rtt), Some(10_000));
+    }
 }
