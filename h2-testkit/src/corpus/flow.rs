@@ -84,14 +84,14 @@ fn adaptive() -> Vec<Scenario> {
         {
             // 45 full frames (737,280 bytes) in one 100 ms round trip: at least two thirds of
             // the 1 MiB estimate, so it grows to twice the sample, and the connection window
-            // to twice that: 2,949,120, i.e. +851,968 over the initial 2 MiB.
+            // to four times that: 5,898,240, i.e. +3,801,088 over the initial 2 MiB.
             let frames = (0..45).map(|_| P::data(1, body(16_384))).collect();
             upload("adaptive windows: a full BDP sample grows the connection window")
                 .peer(frames)
                 .expect(vec![bdp_ping()])
                 .advance(std::time::Duration::from_millis(100))
                 .peer(vec![P::ping_ack(BDP_PING)])
-                .expect(vec![X::window_update(0).increment(851_968)])
+                .expect(vec![X::window_update(0).increment(3_801_088)])
         },
         upload("adaptive windows off: DATA starts no PING")
             .config(|c| c.adaptive_windows = false)

@@ -106,8 +106,9 @@ impl Connection {
         }
     }
 
-    /// Our BDP PING was answered: if the estimate grew, so does the connection window (twice
-    /// the estimate, within the cap and what the memory budget leaves); streams grow toward
+    /// Our BDP PING was answered: if the estimate grew, so does the connection window (four
+    /// times the estimate: it serves every stream; within the cap and what the memory budget
+    /// leaves, which bound what it can hold anyway); streams grow toward
     /// the estimate as their application reads (`adapt_stream_window`).
     pub(crate) fn bdp_acked(&mut self, now: Instant) -> bool {
         let Some(bdp) = &mut self.ping.bdp else {
@@ -120,7 +121,7 @@ impl Connection {
         let Some(estimate) = bdp.on_ack(now) else {
             return true;
         };
-        let want = (estimate as u64 * 2).min(self.config.recv_window_cap() as u64) as usize;
+        let want = (estimate as u64 * 4).min(self.config.recv_window_cap() as u64) as usize;
         let room = self
             .config
             .memory_budget
