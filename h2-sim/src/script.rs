@@ -15,6 +15,14 @@ pub enum Read {
     Rate(u64),
     /// Consumes this many bytes, then stops reading for good (the stream stays open).
     StopAfter(u64),
+    /// Consumes `after` bytes as they arrive, then nothing until virtual time `resume_at`,
+    /// then everything as it arrives again.
+    PauseUntil {
+        /// Bytes consumed before the pause.
+        after: u64,
+        /// When the reader comes back.
+        resume_at: Duration,
+    },
 }
 
 /// One request of the client's script: `GET /bytes/{response_size}`.

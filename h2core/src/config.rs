@@ -53,6 +53,25 @@ pub struct Config {
     pub connection_window: u32,
     /// When to return consumed bytes to the peer.
     pub window_policy: WindowPolicy,
+    /// Adaptive receive windows (on by default): while DATA flows, one PING per round trip at
+    /// most (none while idle) measures the bandwidth-delay product, and the windows we grant
+    /// grow toward it (up to `max_stream_window` and `max_connection_window`), starting from
+    /// `settings.initial_window_size` and `connection_window`. A stream whose application
+    /// falls behind (half its window received and unread) shrinks back to the initial window:
+    /// its next releases are not all returned to the peer. The PING carries its own payload
+    /// and its ACK is no event. Off: the windows stay as configured (RFC 9113 §6.9 only).
+    pub adaptive_windows: bool,
+    /// The largest window an adaptive stream window grows to (hyper's BDP limit: 16 MiB).
+    pub max_stream_window: u32,
+    /// The largest adaptive connection window; never more than seven eighths of
+    /// `memory_budget` (the rest is kept for data queued to send).
+    pub max_connection_window: u32,
+    /// The bytes one connection may hold on the application's behalf: received and not yet
+    /// released (bounded by the connection window we grant, which is sized within the
+    /// budget) plus DATA queued to send and frames not yet written
+    /// ([`Connection::send_capacity`](crate::Connection::send_capacity) shrinks to stay
+    /// within it). Header blocks and control frames are not counted.
+    pub memory_budget: usize,
     /// §6.5.3: if the peer does not ACK our SETTINGS within this time, the connection fails
     /// with SETTINGS_TIMEOUT.
     pub settings_timeout: Duration,
@@ -178,6 +197,10 @@ impl Config {
             settings,
             connection_window: 2 << 20,
             window_policy: WindowPolicy::default(),
+            adaptive_windows: true,
+            max_stream_window: 16 << 20,
+            max_connection_window: 32 << 20,
+            memory_budget: 32 << 20,
             settings_timeout: Duration::from_secs(10),
             keepalive_interval: None,
             keepalive_timeout: Duration::from_secs(20),
@@ -190,6 +213,15 @@ impl Config {
             initial_stream_id: None,
             limits: Limits::default(),
         }
+    }
+
+    /// The most the connection window we grant may reach: `max_connection_window`, within
+    /// seven eighths of `memory_budget`, never below the §6.9.2 initial 65,535.
+    pub(crate) fn recv_window_cap(&self) -> u32 {
+        let budget = (self.memory_budget / 8 * 7).min(crate::frame::MAX_WINDOW_SIZE as usize);
+        self.max_connection_window
+            .min(budget as u32)
+            .max(crate::flow::DEFAULT_WINDOW)
     }
 
     /// A client with defaults.

@@ -1,7 +1,9 @@
 //! The flow-control figures of issue 19, measured in the simulator (`h2-sim`): a client and a
 //! server `h2core::Connection` over a modeled link in virtual time, default configurations
-//! on both sides (today: static windows, 1 MiB per stream and 2 MiB per connection; no
-//! memory budget; RFC 7540 priorities unless both sides announce otherwise).
+//! on both sides (adaptive windows from 1 MiB per stream and 2 MiB per connection; RFC 7540
+//! priorities unless both sides announce otherwise), each adaptive figure beside the same
+//! run with static windows (`Config::adaptive_windows` off). The budget scenario sets
+//! `Config::memory_budget` to 16 MiB on both sides.
 //!
 //! ```sh
 //! cargo run --release -p benches --bin sim -- [--json FILE]
@@ -13,6 +15,7 @@
 //! is 1 MiB each way, segments 16 KiB, no jitter (seed 0).
 
 use h2_sim::{LinkConfig, Report, Request, Scenario};
+use h2core::Config;
 use std::time::Duration;
 
 const MIB: u64 = 1024 * 1024;
@@ -29,20 +32,27 @@ const WINDOW_HEADROOM: u64 = 2;
 
 struct Figures {
     rtts_to_90pct: Option<usize>,
+    rtt100_pct: f64,
+    static_rtts_to_90pct: Option<usize>,
     static_pct: f64,
     rtt1_link_pct: f64,
     rtt1_peak_window: u64,
+    static_rtt1_link_pct: f64,
+    static_rtt1_peak_window: u64,
     rtt1_bdp: u64,
     budget_link_pct: f64,
     budget_peak_client: usize,
     budget_peak_server: usize,
+    static_budget_link_pct: f64,
+    static_budget_peak_client: usize,
+    static_budget_peak_server: usize,
     urgent_first_byte: Duration,
     urgent_goal: Duration,
 }
 
 /// The first round trip (counted from 1) in which the client received at least 90% of what
 /// the link carries in one round trip.
-fn rtts_to_90pct(report: &Report) -> Option<usize> {
+fn rtts_to_90(report: &Report) -> Option<usize> {
     let rtt = report.link.rtt();
     let per_rtt = report.link.down.bandwidth as f64 / 8.0 * rtt.as_secs_f64();
     report
@@ -52,47 +62,65 @@ fn rtts_to_90pct(report: &Report) -> Option<usize> {
         .map(|i| i + 1)
 }
 
+/// `scenario` with adaptive windows off on both sides: the static baseline.
+fn static_windows(mut scenario: Scenario) -> Scenario {
+    let off = |c: &mut Config| c.adaptive_windows = false;
+    off(&mut scenario.client);
+    off(&mut scenario.server);
+    scenario
+}
+
+/// Runs `scenario` and checks every body byte arrived.
+fn run(scenario: &Scenario, bytes: u64, what: &str) -> Report {
+    let r = scenario.run();
+    assert_eq!(r.bytes_received(), bytes, "{what} did not finish");
+    r
+}
+
 fn measure() -> Figures {
     // 100 ms round trip, 1 Gbit/s: one 256 MiB download.
     let long = LinkConfig::symmetric(100 * MS, GBIT);
-    let r = Scenario::new(long)
-        .request(Request::download(256 * MIB))
-        .run();
-    assert_eq!(
-        r.bytes_received(),
+    let s = Scenario::new(long).request(Request::download(256 * MIB));
+    let r = run(&s, 256 * MIB, "the long-path download");
+    let rtts_to_90pct = rtts_to_90(&r);
+    let rtt100_pct = r.link_utilization();
+    let r = run(
+        &static_windows(s),
         256 * MIB,
-        "the long-path download did not finish"
+        "the static long-path download",
     );
-    let rtts_to_90pct = rtts_to_90pct(&r);
+    let static_rtts_to_90pct = rtts_to_90(&r);
     let static_pct = r.link_utilization();
 
     // 1 ms round trip, 10 Gbit/s: the same download.
     let short = LinkConfig::symmetric(MS, 10 * GBIT);
-    let r = Scenario::new(short)
-        .request(Request::download(256 * MIB))
-        .run();
-    assert_eq!(
-        r.bytes_received(),
-        256 * MIB,
-        "the short-path download did not finish"
-    );
+    let s = Scenario::new(short).request(Request::download(256 * MIB));
+    let r = run(&s, 256 * MIB, "the short-path download");
     let rtt1_link_pct = r.link_utilization();
     let rtt1_peak_window = r.peak_stream_window;
+    let r = run(
+        &static_windows(s),
+        256 * MIB,
+        "the static short-path download",
+    );
+    let static_rtt1_link_pct = r.link_utilization();
+    let static_rtt1_peak_window = r.peak_stream_window;
     let rtt1_bdp = 10 * GBIT / 8 / 1000;
 
-    // 100 concurrent downloads of 2 MiB on the long path; the budget is 16 MiB.
+    // 100 concurrent downloads of 2 MiB on the long path, under a 16 MiB budget each side.
     let mut s = Scenario::new(long);
+    s.client.memory_budget = BUDGET;
+    s.server.memory_budget = BUDGET;
     for _ in 0..100 {
         s = s.request(Request::download(2 * MIB));
     }
-    let r = s.run();
-    assert_eq!(
-        r.bytes_received(),
-        200 * MIB,
-        "the 100 downloads did not finish"
-    );
+    let r = run(&s, 200 * MIB, "the 100 downloads");
     let budget_link_pct = r.link_utilization();
     let (budget_peak_client, budget_peak_server) = (r.client.peak_buffered, r.server.peak_buffered);
+    let r = run(&static_windows(s), 200 * MIB, "the static 100 downloads");
+    let static_budget_link_pct = r.link_utilization();
+    let (static_budget_peak_client, static_budget_peak_server) =
+        (r.client.peak_buffered, r.server.peak_buffered);
 
     // 10 bulk downloads at urgency 3, then at 1 s an urgency-0 request for 1 MiB.
     let urgent_size = MIB;
@@ -115,13 +143,20 @@ fn measure() -> Figures {
 
     Figures {
         rtts_to_90pct,
+        rtt100_pct,
+        static_rtts_to_90pct,
         static_pct,
         rtt1_link_pct,
         rtt1_peak_window,
+        static_rtt1_link_pct,
+        static_rtt1_peak_window,
         rtt1_bdp,
         budget_link_pct,
         budget_peak_client,
         budget_peak_server,
+        static_budget_link_pct,
+        static_budget_peak_client,
+        static_budget_peak_server,
         urgent_first_byte,
         urgent_goal,
     }
@@ -152,9 +187,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let f = measure();
-    let rtts = f
-        .rtts_to_90pct
-        .map_or("never".to_string(), |n| n.to_string());
+    let rtts_text = |n: Option<usize>| n.map_or("never".to_string(), |n| n.to_string());
+    let rtts = rtts_text(f.rtts_to_90pct);
     let rtts_met = f.rtts_to_90pct.is_some_and(|n| n <= GOAL_RTTS_TO_90PCT);
     let rtt1_met = f.rtt1_link_pct >= GOAL_LINK_PCT;
     let window_met = f.rtt1_peak_window <= WINDOW_HEADROOM * f.rtt1_bdp;
@@ -170,8 +204,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             met(rtts_met),
         ),
         (
-            "  the same with static windows: link rate used over the transfer".to_string(),
-            format!("{:.1}%", f.static_pct),
+            "  link rate used over the transfer".to_string(),
+            format!("{:.1}%", f.rtt100_pct),
+            "(for comparison)".to_string(),
+            "-",
+        ),
+        (
+            "  static windows: RTTs to 90% / link rate used".to_string(),
+            format!(
+                "{} / {:.1}%",
+                rtts_text(f.static_rtts_to_90pct),
+                f.static_pct
+            ),
             "(for comparison)".to_string(),
             "-",
         ),
@@ -191,6 +235,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             met(window_met),
         ),
         (
+            "  static windows: link rate used / peak stream window".to_string(),
+            format!(
+                "{:.1}% / {} B",
+                f.static_rtt1_link_pct, f.static_rtt1_peak_window
+            ),
+            "(for comparison)".to_string(),
+            "-",
+        ),
+        (
             "100 concurrent 2 MiB downloads (100 ms, 1 Gbit/s): link rate used".to_string(),
             format!("{:.1}%", f.budget_link_pct),
             format!(">= {GOAL_LINK_PCT:.0}%"),
@@ -201,6 +254,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             format!("{} / {} B", f.budget_peak_client, f.budget_peak_server),
             format!("<= 16 MiB budget ({BUDGET} B)"),
             met(budget_held),
+        ),
+        (
+            "  static windows: link rate used / peak held (client / server)".to_string(),
+            format!(
+                "{:.1}% / {} / {} B",
+                f.static_budget_link_pct, f.static_budget_peak_client, f.static_budget_peak_server
+            ),
+            "(for comparison)".to_string(),
+            "-",
         ),
         (
             "urgency 0 (1 MiB) behind 10 urgency-3 downloads: first byte".to_string(),
@@ -234,6 +296,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "rtt100_goal_rtts": GOAL_RTTS_TO_90PCT,
             "rtt100_met": rtts_met,
             "static_pct": f.static_pct,
+            "rtt100_link_pct": f.rtt100_pct,
+            "static_rtt100_rtts_to_90pct": f.static_rtts_to_90pct,
+            "static_rtt1_link_pct": f.static_rtt1_link_pct,
+            "static_rtt1_peak_window": f.static_rtt1_peak_window,
+            "static_budget_link_pct": f.static_budget_link_pct,
+            "static_budget_peak_client": f.static_budget_peak_client,
+            "static_budget_peak_server": f.static_budget_peak_server,
             "rtt1_link_pct": f.rtt1_link_pct,
             "rtt1_met": rtt1_met,
             "rtt1_peak_window": f.rtt1_peak_window,

@@ -57,6 +57,13 @@ impl ClientApp {
         match self.script[i].read {
             Read::All => unread,
             Read::StopAfter(n) => unread.min(n.saturating_sub(r.consumed)),
+            Read::PauseUntil { after, resume_at } => {
+                if t >= resume_at {
+                    unread
+                } else {
+                    unread.min(after.saturating_sub(r.consumed))
+                }
+            }
             Read::Rate(rate) => {
                 let Some(start) = r.first_byte_at else {
                     return 0;
@@ -178,6 +185,11 @@ impl App for ClientApp {
         for (req, r) in self.script.iter().zip(&self.reports) {
             if r.requested_at.is_none() && !self.over {
                 at(req.at);
+            }
+            if let Read::PauseUntil { resume_at, .. } = req.read {
+                if r.bytes > r.consumed && r.outcome == Outcome::Open {
+                    at(resume_at);
+                }
             }
             if let (Read::Rate(rate), Some(start)) = (req.read, r.first_byte_at) {
                 let unread = r.bytes - r.consumed;

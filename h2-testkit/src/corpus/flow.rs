@@ -15,7 +15,89 @@ pub(super) fn scenarios() -> Vec<Scenario> {
     v.extend(sending());
     v.extend(initial_window_size());
     v.extend(receiving());
+    v.extend(adaptive());
     v
+}
+
+/// The payload of h2core's BDP sample PINGs (adaptive windows).
+const BDP_PING: [u8; 8] = *b"h2bdpest";
+
+/// Our BDP sample PING (not an ACK, h2core's own payload).
+fn bdp_ping() -> X {
+    X {
+        flag: Some(false),
+        payload: Some(BDP_PING),
+        ..X::any(h2core::frame::FrameType::PING)
+    }
+}
+
+/// Adaptive receive windows (`Config::adaptive_windows`, on by default): PING round trips
+/// while DATA flows measure the bandwidth-delay product; windows grow toward it.
+fn adaptive() -> Vec<Scenario> {
+    let s = "RFC 9113 §6.7, §6.9";
+    let upload = |name: &'static str| {
+        Scenario::server(s, name)
+            .handshake()
+            .peer(vec![P::request(1, "POST", "/")])
+    };
+    let ping = h2core::frame::FrameType::PING;
+    vec![
+        Scenario::server(s, "adaptive windows: no BDP PING while idle")
+            .handshake()
+            .peer(vec![P::get(1, "/")])
+            .app(A::SendResponse(1, response("200"), true))
+            .advance(std::time::Duration::from_secs(60))
+            .expect_not(X::any(ping)),
+        Scenario::client(
+            s,
+            "adaptive windows: no BDP PING on an idle client connection",
+        )
+        .handshake()
+        .advance(std::time::Duration::from_secs(60))
+        .expect_not(X::any(ping)),
+        upload("adaptive windows: DATA starts one BDP PING, of its own payload, at a time")
+            .peer(vec![P::data(1, body(1000))])
+            .expect(vec![bdp_ping()])
+            .peer(vec![P::data(1, body(1000)), P::data(1, body(1000))])
+            .expect_not(X::any(ping)),
+        upload("adaptive windows: a BDP PING's ACK is not an application event")
+            .peer(vec![P::data(1, body(1000))])
+            .expect(vec![bdp_ping()])
+            .advance(std::time::Duration::from_millis(40))
+            .peer(vec![P::ping_ack(BDP_PING)])
+            .no_event(E::PingAck(BDP_PING))
+            .expect_not(X::any_goaway())
+            // No more DATA: no more samples, however long the connection stays idle.
+            .advance(std::time::Duration::from_secs(60))
+            .expect_not(X::any(ping)),
+        upload("adaptive windows: the application's PING is not refused while a BDP PING is out")
+            .peer(vec![P::data(1, body(1000))])
+            .expect(vec![bdp_ping()])
+            .app(A::Ping(*b"app-ping"))
+            .expect(vec![X {
+                payload: Some(*b"app-ping"),
+                ..X::ping()
+            }])
+            .peer(vec![P::ping_ack(BDP_PING), P::ping_ack(*b"app-ping")])
+            .events(vec![E::PingAck(*b"app-ping")])
+            .no_event(E::PingAck(BDP_PING)),
+        {
+            // 45 full frames (737,280 bytes) in one 100 ms round trip: at least two thirds of
+            // the 1 MiB estimate, so it grows to twice the sample, and the connection window
+            // to four times that: 5,898,240, i.e. +3,801,088 over the initial 2 MiB.
+            let frames = (0..45).map(|_| P::data(1, body(16_384))).collect();
+            upload("adaptive windows: a full BDP sample grows the connection window")
+                .peer(frames)
+                .expect(vec![bdp_ping()])
+                .advance(std::time::Duration::from_millis(100))
+                .peer(vec![P::ping_ack(BDP_PING)])
+                .expect(vec![X::window_update(0).increment(3_801_088)])
+        },
+        upload("adaptive windows off: DATA starts no PING")
+            .config(|c| c.adaptive_windows = false)
+            .peer(vec![P::data(1, body(1000))])
+            .expect_not(X::any(ping)),
+    ]
 }
 
 /// A server whose stream 1 answers a GET with a response whose DATA is queued: `data` bytes,

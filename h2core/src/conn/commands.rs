@@ -242,11 +242,13 @@ impl Connection {
             .streams
             .get_mut(id)
             .ok_or(UserError::InactiveStream(id))?;
+        let n = data.len();
         if !data.is_empty() {
             s.send_buffered += data.len();
             s.send_buf.push_back(data);
         }
         s.send_end = end_stream;
+        self.streams.send_buffered_total += n;
         self.finish_if_drained(id);
         self.update_ready(id);
         Ok(())
@@ -436,6 +438,7 @@ impl Connection {
         if let Some(inc) = self.recv_window.release(n, &policy) {
             self.write_window_update(StreamId::ZERO, inc);
         }
+        self.adapt_stream_window(id);
         let inc = match self.streams.get_mut(id) {
             Some(s) if s.state.can_recv() => s.recv.release(n, &policy),
             _ => None,

@@ -46,6 +46,8 @@ pub(crate) struct Unwritten {
     /// When the last non-empty batch was handed out by `poll_transmit`, if the adapter has not
     /// come back since (it is still writing it).
     batch_at: Option<Instant>,
+    /// Bytes of the batch last handed out: the adapter may still hold them (memory budget).
+    pub(crate) last_batch: usize,
 }
 
 /// The handshake and idle deadlines.

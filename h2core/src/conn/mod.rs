@@ -292,10 +292,16 @@ impl Connection {
         }
         let settings = conn.config.settings;
         conn.write_settings(settings, now);
-        let target = conn.config.connection_window.max(DEFAULT_WINDOW);
+        // Within the memory budget (seven eighths of it at most, see `Config`).
+        let target = conn
+            .config
+            .connection_window
+            .max(DEFAULT_WINDOW)
+            .min(conn.config.recv_window_cap());
         if target > DEFAULT_WINDOW {
             // §6.9.2: the connection window only grows by WINDOW_UPDATE.
             conn.recv_window.target = target;
+            conn.recv_window.base = target;
             let inc = target - DEFAULT_WINDOW;
             let _ = conn.recv_window.window.increase(inc);
             conn.write_window_update(StreamId::ZERO, inc);
@@ -381,7 +387,8 @@ impl Connection {
         // CVE-2019-9517: a huge window from a peer that does not read must not invite whole
         // responses into memory.
         let window = window.min(self.config.limits.max_send_buffer);
-        window.saturating_sub(buffered)
+        // The memory budget: what the connection holds stays within it.
+        window.saturating_sub(buffered).min(self.budget_room())
     }
 
     /// Bytes queued on `id` and not yet sent.

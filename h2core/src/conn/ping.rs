@@ -1,9 +1,16 @@
-//! PING (RFC 9113 §6.7): answers, round-trip time, and keepalive.
+//! PING (RFC 9113 §6.7): answers, round-trip time, keepalive, and the bandwidth-delay
+//! product samples of adaptive receive windows (§6.9, [`Config::adaptive_windows`]).
+//!
+//! A BDP sample is a PING of its own payload, sent when DATA arrives and no sample is
+//! outstanding, so at most one per round trip and none while no DATA flows: a peer that polices
+//! PINGs (gRPC's `too_many_pings`, which forgives PINGs that follow its DATA) is not tripped.
+//! Its ACK grows the windows we grant (within [`Config::memory_budget`]) and is no event.
 
 use super::Connection;
 use crate::config::Config;
 use crate::error::ConnectionError;
-use crate::frame::Reason;
+use crate::flow::{Bdp, DEFAULT_WINDOW};
+use crate::frame::{Reason, StreamId};
 use std::time::{Duration, Instant};
 
 /// Keepalive state: at most one PING of ours is outstanding at a time.
@@ -23,6 +30,8 @@ pub(crate) struct Ping {
     pub strikes: u32,
     /// We sent HEADERS or DATA since the peer's last PING: its next one clears the strikes.
     pub answered_since: bool,
+    /// Adaptive windows: the bandwidth-delay product estimate (None when off).
+    pub bdp: Option<Bdp>,
 }
 
 /// A PING sooner than this after the previous one, with no stream active, is a strike when
@@ -31,6 +40,10 @@ const IDLE_PING_INTERVAL: Duration = Duration::from_secs(2 * 60 * 60);
 
 /// The payload of keepalive PINGs, to tell their ACKs from the application's.
 pub(crate) const KEEPALIVE: [u8; 8] = *b"h2keepal";
+
+/// The payload of BDP sample PINGs (adaptive windows), with their own outstanding slot: they
+/// never delay the application's or the keepalive's PINGs.
+pub(crate) const BDP_PING: [u8; 8] = *b"h2bdpest";
 
 impl Ping {
     pub(crate) fn new(config: &Config, now: Instant) -> Ping {
@@ -43,6 +56,10 @@ impl Ping {
             last_received: None,
             strikes: 0,
             answered_since: false,
+            bdp: config.adaptive_windows.then(|| {
+                let cap = config.max_stream_window.min(config.recv_window_cap());
+                Bdp::new(config.settings.initial_window_size.max(DEFAULT_WINDOW), cap)
+            }),
         }
     }
 
@@ -107,5 +124,108 @@ impl Connection {
                 }
             }
         }
+    }
+}
+
+impl Connection {
+    /// `n` flow-controlled DATA bytes arrived: part of the outstanding BDP sample, or the
+    /// start of one (a PING) when none is outstanding and the estimate is not resting.
+    pub(crate) fn bdp_on_data(&mut self, n: u32, now: Instant) {
+        if n == 0 || self.phase != super::Phase::Open || self.goaway.sent.is_some() {
+            return;
+        }
+        if let Some(bdp) = &mut self.ping.bdp {
+            if bdp.on_data(n, now) {
+                self.write_ping(false, BDP_PING);
+            }
+        }
+    }
+
+    /// Our BDP PING was answered: if the estimate grew, so does the connection window (four
+    /// times the estimate: it serves every stream; within the cap and what the memory budget
+    /// leaves, which bound what it can hold anyway); streams grow toward
+    /// the estimate as their application reads (`adapt_stream_window`).
+    pub(crate) fn bdp_acked(&mut self, now: Instant) -> bool {
+        let Some(bdp) = &mut self.ping.bdp else {
+            return false;
+        };
+        let Some(sent) = bdp.sent_at else {
+            return false;
+        };
+        self.ping.rtt = Some(now.saturating_duration_since(sent));
+        let Some(estimate) = bdp.on_ack(now) else {
+            return true;
+        };
+        let want = (estimate as u64 * 4).min(self.config.recv_window_cap() as u64) as usize;
+        let room = self
+            .config
+            .memory_budget
+            .saturating_sub(self.send_held())
+            .min(crate::frame::MAX_WINDOW_SIZE as usize);
+        let target = want.min(room) as u32;
+        let policy = self.config.window_policy;
+        if target > self.recv_window.target {
+            self.recv_window.grow_to(target);
+            if let Some(inc) = self.recv_window.release(0, &policy) {
+                self.write_window_update(StreamId::ZERO, inc);
+            }
+        }
+        // Streams whose readers keep up grow now rather than at their next read: on a
+        // window-limited path DATA comes in bursts a round trip apart. At most once per round
+        // trip, while the estimate grows.
+        let mut updates = Vec::new();
+        for s in self.streams.iter_mut() {
+            if s.state.can_recv() && !s.discard_recv && s.recv.unread() < s.recv.target / 4 {
+                s.recv.grow_to(estimate);
+                if let Some(inc) = s.recv.release(0, &policy) {
+                    updates.push((s.id, inc));
+                }
+            }
+        }
+        // In stream order, so output does not depend on the store's hashing.
+        updates.sort_unstable_by_key(|(id, _)| id.value());
+        for (id, inc) in updates {
+            self.write_window_update(id, inc);
+        }
+        true
+    }
+
+    /// Adaptive windows, as the application releases bytes of a stream: a reader that kept
+    /// up (less than a quarter of the window unread) lets the window grow to the estimate; one
+    /// that fell behind (half the window or more unread, e.g. it stopped reading) shrinks it
+    /// back to the initial window, by returning less of what it releases from now on.
+    pub(crate) fn adapt_stream_window(&mut self, id: StreamId) {
+        let Some(estimate) = self.ping.bdp.map(|b| b.estimate) else {
+            return;
+        };
+        let floor = self.local.initial_window_size;
+        let Some(s) = self.streams.get_mut(id) else {
+            return;
+        };
+        let w = &mut s.recv;
+        let unread = w.unread();
+        if unread >= w.target / 2 {
+            if w.target > floor {
+                w.shrink_to(floor);
+            }
+        } else if unread < w.target / 4 {
+            w.grow_to(estimate);
+        }
+    }
+
+    /// Bytes held to send: DATA queued on streams, frames queued in the core, and the batch
+    /// last handed out (the adapter may still be writing it).
+    pub(crate) fn send_held(&self) -> usize {
+        self.streams.send_buffered_total + self.out.len() + self.unwritten.last_batch
+    }
+
+    /// What the memory budget still lets the application queue to send: the budget less the
+    /// connection window we granted (the most that can arrive and wait unread) and what is
+    /// already held to send.
+    pub(crate) fn budget_room(&self) -> usize {
+        let promised = self.recv_window.target as usize + self.recv_window.debt as usize;
+        self.config
+            .memory_budget
+            .saturating_sub(promised + self.send_held())
     }
 }

@@ -339,6 +339,7 @@ impl Connection {
         if len == 0 && !f.end_stream {
             self.count_empty_frame(now)?;
         }
+        self.bdp_on_data(len, now);
         match self.recv_transition(
             id,
             Input::RecvData {
@@ -599,7 +600,9 @@ impl Connection {
                         "receive window overflow",
                     ));
                 }
-                s.recv.target = values.initial_window_size;
+                // A grown (adaptive) target keeps its growth.
+                s.recv.target = (s.recv.target as i64 + delta).max(0) as u32;
+                s.recv.base = values.initial_window_size;
                 // Bytes already released but held back under the old threshold may be due
                 // now: a smaller window can leave the peer at zero with the application
                 // done reading, and no later release would ever send them (a stall).
@@ -630,6 +633,10 @@ impl Connection {
             // §6.7: answer with the same payload, ahead of other traffic.
             self.write_ping(true, f.payload);
             return self.check_reply_queue();
+        }
+        if f.payload == super::ping::BDP_PING && self.bdp_acked(now) {
+            // Our BDP sample: no event, it is the core's own.
+            return Ok(());
         }
         if let Some((payload, sent)) = self.ping.outstanding {
             if payload == f.payload {

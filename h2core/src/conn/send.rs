@@ -65,6 +65,7 @@ impl Connection {
                 self.local_state(id, Input::SendData { end_stream: true });
             }
         }
+        self.unwritten.last_batch = total;
         self.after_transmit(now, total, replies);
         self.stats.bytes_sent += total as u64;
         total
@@ -117,6 +118,7 @@ impl Connection {
             }
             let still_ready = stream.wants_send();
             self.send_window.consume(n as u32);
+            self.streams.send_buffered_total -= n;
             self.scheduler.sent(id.value(), n);
             self.scheduler.set_ready(id.value(), still_ready);
             self.stats.data_sent += n as u64;

@@ -64,6 +64,8 @@ pub(crate) struct Store {
     /// The deadlines of streams not closed, earliest first: one timer serves them all (no
     /// per-stream timer); an entry leaves with its stream.
     deadlines: BTreeSet<(Instant, u32)>,
+    /// DATA queued to send, summed over the streams not closed (the memory budget's send side).
+    pub send_buffered_total: usize,
 }
 
 impl Store {
@@ -145,8 +147,11 @@ impl Store {
             _ => {}
         }
         if let State::Closed(how) = next {
-            if let Some(d) = self.streams.remove(&id.value()).and_then(|s| s.deadline) {
-                self.deadlines.remove(&(d, id.value()));
+            if let Some(s) = self.streams.remove(&id.value()) {
+                self.send_buffered_total -= s.send_buffered;
+                if let Some(d) = s.deadline {
+                    self.deadlines.remove(&(d, id.value()));
+                }
             }
             self.remember_closed(id, ClosedStream { how, send_window }, remember);
             return true;
