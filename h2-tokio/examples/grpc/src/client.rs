@@ -4,9 +4,8 @@
 use crate::routeguide::route_guide_client::RouteGuideClient;
 use crate::routeguide::{Point, Rectangle, RouteNote};
 use futures_util::stream;
-use h2_tokio::{Body, Client};
+use h2_tokio::Client;
 use std::error::Error;
-use tower::ServiceExt;
 
 /// Calls GetFeature (twice), ListFeatures, RecordRoute and RouteChat against the RouteGuide
 /// server at `url` (`http://HOST:PORT`), printing what each answered. An error in any call is
@@ -23,12 +22,9 @@ pub async fn run(url: &str) -> Result<(), Box<dyn Error>> {
         .next()
         .ok_or_else(|| format!("{host}: no address"))?;
     let client = Client::connect(addr).await?;
-    // tonic hands its request body over as its own type; our Client sends any http_body::Body
-    // once wrapped.
-    let channel = client
-        .clone()
-        .map_request(|req: http::Request<tonic::body::Body>| req.map(Body::wrap));
-    let mut guide = RouteGuideClient::with_origin(channel, origin);
+    // Our Client is a tower Service for requests with any http_body::Body, tonic's included:
+    // it is the channel as it is.
+    let mut guide = RouteGuideClient::with_origin(client.clone(), origin);
     let result = calls(&mut guide).await;
     client.close().await;
     result
