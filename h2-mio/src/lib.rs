@@ -1,5 +1,6 @@
-//! HTTP/2 (and HTTP/1.1 on the same port) without an async runtime: one `mio` event loop
-//! thread owns every connection, handlers are plain functions run on a small thread pool.
+//! HTTP/2 (and HTTP/1.1 on the same port) without an async runtime: `mio` event loop threads
+//! (one per core) each own the connections dealt to them; handlers are plain functions run on
+//! a small thread pool, or on the loops themselves ([`Server::handler_threads`]`(0)`).
 //!
 //! This crate only moves bytes: every HTTP/2 rule lives in `h2core`, every HTTP/1.1 rule in
 //! `h2core::http1`. The loop owns, per connection, the socket, a read buffer, a write queue
@@ -45,6 +46,12 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! The Rust HTTP ecosystem's traits are async (`tower::Service`, `http_body::Body`), so this
+//! crate offers their blocking equivalents instead: the handler, a plain
+//! `Fn(Request<Body>) -> Response<Body>`, takes a service's place, and a body of any source is
+//! a [`Body::chunks`] over an iterator (pulled only as flow control allows) or a
+//! [`Body::channel`] fed from any thread. `http` types are used throughout, as everywhere.
 //!
 //! Memory is bounded by flow control: a received body is a queue the loop fills with DATA as
 //! it arrives, and its bytes are released to the connection (WINDOW_UPDATE, RFC 9113 §6.9)
