@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one command that writes BENCHMARKS.md, all of it, from measurements of this run:
 #
-#   bash benches/run.sh               # full run: about 9 minutes on 2 cores once built
+#   bash benches/run.sh               # full run: about 8 minutes on 2 cores once built
 #   BENCH_QUICK=1 bash benches/run.sh # quick run: about 3 minutes (shorter measurements,
 #                                     # one load round, 256 MiB bulk)
 # (measured on a busy 2-core machine; a cold target directory first builds for some minutes).
@@ -57,9 +57,11 @@ target=${CARGO_TARGET_DIR:-target}
 results="$target/bench-results"
 rm -rf "$results"
 mkdir -p "$results"
+# Absolute, whether CARGO_TARGET_DIR is relative or not (load.sh runs from the workspace root).
+results_abs=$(cd "$results" && pwd)
 # Criterion writes its estimates under the results directory, so an old run's cannot be read.
-export CRITERION_HOME="$PWD/$results/criterion"
-export BENCH_RESULTS="$PWD/$results"
+export CRITERION_HOME="$results_abs/criterion"
+export BENCH_RESULTS="$results_abs"
 
 python3 benches/report.py --begin "$results/run.json" --quick "$quick" --steps "$steps" \
     --knobs CRITERION_WARMUP CRITERION_TIME LOAD_DURATION LOAD_WARMUP LOAD_ROUNDS BULK_BYTES \
