@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one command that writes BENCHMARKS.md, all of it, from measurements of this run:
 #
-#   bash benches/run.sh               # full run: about 6.5 minutes on 2 cores once built
-#   BENCH_QUICK=1 bash benches/run.sh # quick run: about 2.5 minutes (shorter measurements,
+#   bash benches/run.sh               # full run: about 8 minutes on 2 cores once built
+#   BENCH_QUICK=1 bash benches/run.sh # quick run: about 3 minutes (shorter measurements,
 #                                     # one load round, 256 MiB bulk)
 # (measured on a busy 2-core machine; a cold target directory first builds for some minutes).
 #
@@ -15,7 +15,8 @@
 #   hpack_size bin hpack_size (encoded sizes)
 #   memory     bin memory (heap per idle connection)
 #   mio_idle   h2-mio/tests/idle.rs (10,000 idle connections)
-#   load       benches/load.sh (h2load against our servers, hyperium h2 and nghttpd)
+#   load       benches/load.sh (h2load against our servers, hyperium h2, nghttpd and h2o; then
+#              our servers with one thread of I/O vs two, under two h2load threads)
 #   bulk       bin bulk (1 GiB over a warm connection, h2-tokio and raw TCP)
 #   sim        bin sim (flow-control figures over a simulated link, in virtual time; h2-sim)
 # then benches/report.py renders every section and the goals table from those results only
@@ -30,7 +31,8 @@
 #   MEMORY_CONNECTIONS (1000; quick 300), LOAD_BASELINE (see load.sh),
 #   BENCH_STEPS: comma-separated subset of the steps above (all); the report then says which
 #   were not run, so a partial run is for trying things out, not for committing.
-# Needs h2load, nghttp and nghttpd (Debian: nghttp2-client, nghttp2-server) and python3.
+# Needs h2load, nghttp and nghttpd (Debian: nghttp2-client, nghttp2-server) and python3; h2o
+# (Debian: h2o) too, else the load section reports it "not measured".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,9 +57,11 @@ target=${CARGO_TARGET_DIR:-target}
 results="$target/bench-results"
 rm -rf "$results"
 mkdir -p "$results"
+# Absolute, whether CARGO_TARGET_DIR is relative or not (load.sh runs from the workspace root).
+results_abs=$(cd "$results" && pwd)
 # Criterion writes its estimates under the results directory, so an old run's cannot be read.
-export CRITERION_HOME="$PWD/$results/criterion"
-export BENCH_RESULTS="$PWD/$results"
+export CRITERION_HOME="$results_abs/criterion"
+export BENCH_RESULTS="$results_abs"
 
 python3 benches/report.py --begin "$results/run.json" --quick "$quick" --steps "$steps" \
     --knobs CRITERION_WARMUP CRITERION_TIME LOAD_DURATION LOAD_WARMUP LOAD_ROUNDS BULK_BYTES \

@@ -6,6 +6,9 @@
 //! cargo run --release -p h2-mio --example server -- [--listen ADDR] [--tls | --cert PEM --key PEM] [--max-concurrent-streams N] [--h2-only] [--root DIR]
 //! ```
 //! `--tls` makes a self-signed certificate for `localhost` and `127.0.0.1` at start.
+//! `H2_MIO_EVENT_LOOPS=N` in the environment runs N event loops instead of one per core
+//! (`benches/load.sh` compares one loop with two); the flags are every adapter's, so this
+//! one setting, h2-mio's own, is not a flag.
 
 use h2_demo::{self as demo, Lookup, Route, ServerArgs, StaticFile};
 use h2_mio::{Body, Server, StreamHandle};
@@ -85,6 +88,20 @@ fn route(req: Request<Body>) -> Response<Body> {
     route.response(body)
 }
 
+/// `H2_MIO_EVENT_LOOPS`, when set: a number of event loops, at least one.
+fn event_loops() -> std::io::Result<Option<usize>> {
+    match std::env::var("H2_MIO_EVENT_LOOPS") {
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Ok(v) => match v.parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(Some(n)),
+            _ => Err(std::io::Error::other(format!(
+                "H2_MIO_EVENT_LOOPS={v}: expected a number of event loops, at least 1"
+            ))),
+        },
+        Err(e) => Err(std::io::Error::other(format!("H2_MIO_EVENT_LOOPS: {e}"))),
+    }
+}
+
 fn main() -> std::io::Result<()> {
     let args = ServerArgs::parse(std::env::args());
     // One event loop per core; every handler answers at once (what takes time runs on a
@@ -92,6 +109,9 @@ fn main() -> std::io::Result<()> {
     let mut server = Server::bind(&args.listen)?
         .config(args.config.clone())
         .handler_threads(0);
+    if let Some(n) = event_loops()? {
+        server = server.event_loops(n);
+    }
     if args.h2_only {
         server = server.http2_only();
     }
