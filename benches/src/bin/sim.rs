@@ -1,7 +1,8 @@
 //! The flow-control figures of issue 19, measured in the simulator (`h2-sim`): a client and a
 //! server `h2core::Connection` over a modeled link in virtual time, default configurations
 //! on both sides (today: static windows, 1 MiB per stream and 2 MiB per connection; no
-//! memory budget; RFC 7540 priorities unless both sides announce otherwise).
+//! memory budget; the server announces SETTINGS_NO_RFC7540_PRIORITIES = 1 and schedules by RFC
+//! 9218 urgency, which the client sends in each request's `priority` header field).
 //!
 //! ```sh
 //! cargo run --release -p benches --bin sim -- [--json FILE]
