@@ -65,7 +65,7 @@ pub use h2_async::{
     tls, Body, BodySender, ClientStats, Config, ConnectionInfo, Deadline, Error, Frame,
     OnInformational, PushPromise, PushedResponse, Pushes, Reason, RequestTimeout, SendRequest,
 };
-pub use h2_async::{Http1HeadLen, ShutdownHandle, StreamHandle};
+pub use h2_async::{Http1HeadLen, Priority, ShutdownHandle, StreamHandle};
 pub use h2_async::{Protocol, Upgraded};
 
 /// The server, on async-std.

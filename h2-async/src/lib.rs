@@ -49,6 +49,6 @@ pub use h2_http::handle::ConnectionInfo;
 pub use handle::{PushPromise, PushedResponse, Pushes};
 pub use server::{Http1HeadLen, Server, ShutdownHandle, StreamHandle};
 
-pub use h2_http::{Deadline, Error, OnInformational, Protocol, RequestTimeout};
+pub use h2_http::{Deadline, Error, OnInformational, Priority, Protocol, RequestTimeout};
 pub use h2core::{Config, Reason};
 pub use upgrade::Upgraded;

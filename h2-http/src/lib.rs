@@ -137,6 +137,42 @@ impl RequestOptions {
     }
 }
 
+/// A client request's priority (RFC 9218 §4): put it in the request's extensions and the
+/// request carries it as its `priority` header field (§5), e.g. `priority: u=0, i`; a request
+/// that already has a `priority` header keeps that one. A server following RFC 9218 (ours does
+/// by default) sends the responses of lower `urgency` first, and shares the connection
+/// round-robin among `incremental` responses of one urgency while sending the others one
+/// after another (§10). The same on every adapter's client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Priority {
+    /// 0 (most urgent) ..= 7; larger values are sent as 7. RFC 9218's default is 3.
+    pub urgency: u8,
+    /// The response is usable piece by piece (images, video), so it may share the connection.
+    pub incremental: bool,
+}
+
+impl Default for Priority {
+    /// RFC 9218 §4.1, §4.2: `u=3`, not incremental.
+    fn default() -> Self {
+        Priority {
+            urgency: 3,
+            incremental: false,
+        }
+    }
+}
+
+impl Priority {
+    /// The `priority` field value (RFC 9218 §4): `u=N`, and `i` when incremental.
+    pub fn field_value(&self) -> String {
+        let urgency = self.urgency.min(7);
+        if self.incremental {
+            format!("u={urgency}, i")
+        } else {
+            format!("u={urgency}")
+        }
+    }
+}
+
 /// The `:protocol` pseudo-header of an extended CONNECT request (RFC 8441 §4), e.g.
 /// `websocket`. A server finds it in the extensions of such a request (it accepts them only
 /// when configured to: `Config::settings.enable_connect_protocol`, which it announces with
@@ -211,6 +247,11 @@ pub fn request_to_h2<B>(req: &Request<B>, default_scheme: &str) -> Vec<Header> {
         ));
     }
     push_fields(&mut out, req.headers());
+    if let Some(p) = req.extensions().get::<Priority>() {
+        if !req.headers().contains_key("priority") {
+            out.push(Header::new("priority", p.field_value()));
+        }
+    }
     out
 }
 
@@ -474,4 +515,43 @@ pub fn h2c_upgrade_request<B>(
     .map_err(|e| Error::Http1(e.to_string()))?;
     out.extend_from_slice(body);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn priority_field(req: &Request<()>) -> Vec<Vec<u8>> {
+        request_to_h2(req, "https")
+            .into_iter()
+            .filter(|h| h.name == "priority".as_bytes())
+            .map(|h| h.value.to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn a_priority_extension_becomes_the_priority_header_field() {
+        let mut req = Request::get("https://example.com/").body(()).unwrap();
+        assert!(priority_field(&req).is_empty());
+        req.extensions_mut().insert(Priority {
+            urgency: 0,
+            incremental: true,
+        });
+        assert_eq!(priority_field(&req), vec![b"u=0, i".to_vec()]);
+        req.extensions_mut().insert(Priority {
+            urgency: 9,
+            incremental: false,
+        });
+        assert_eq!(priority_field(&req), vec![b"u=7".to_vec()]);
+    }
+
+    #[test]
+    fn a_priority_header_set_by_the_user_wins_over_the_extension() {
+        let mut req = Request::get("https://example.com/")
+            .header("priority", "u=1")
+            .body(())
+            .unwrap();
+        req.extensions_mut().insert(Priority::default());
+        assert_eq!(priority_field(&req), vec![b"u=1".to_vec()]);
+    }
 }

@@ -87,7 +87,7 @@ pub use io::Io;
 pub use response::{PushPromise, PushedResponse, Pushes};
 pub use server::{Server, ShutdownHandle, StreamHandle};
 
-pub use h2_http::{Deadline, Error, OnInformational, Protocol, RequestTimeout};
+pub use h2_http::{Deadline, Error, OnInformational, Priority, Protocol, RequestTimeout};
 /// An extended CONNECT's stream (or an HTTP/1.1 connection after `101`) as a blocking
 /// `std::io::Read + Write` (see `h2_http::upgrade`).
 pub type Upgraded = h2_http::upgrade::Upgraded<h2_http::body::Blocking>;

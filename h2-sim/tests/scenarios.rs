@@ -135,7 +135,9 @@ fn a_link_reset_mid_transfer_ends_every_open_stream_with_an_error_on_both_sides(
     let report = Scenario::new(lan())
         .request(Request::download(8 * MIB))
         .request(Request::download(8 * MIB).at(MS))
-        .request(Request::download(16 * KIB).at(2 * MS))
+        // Urgency 0: the server sends it before the big ones (RFC 9218 §10; without a signal
+        // all three have urgency 3 and go one after another in stream order).
+        .request(Request::download(16 * KIB).at(2 * MS).urgency(0))
         // The small one is done by 100 ms; the big ones are not.
         .request(Request::download(8 * MIB).at(150 * MS))
         .cut(200 * MS, Cut::Reset)
@@ -230,4 +232,53 @@ fn the_static_window_caps_a_long_path_at_one_window_per_round_trip() {
         "{}",
         report.link_utilization()
     );
+}
+
+/// [`lan`] with a 128 KiB send queue (10 ms at 100 Mbit/s): bytes already in the socket's
+/// buffer cannot be reordered, so a 1 MiB queue alone would hold the urgent response 84 ms.
+fn urgency_link() -> LinkConfig {
+    lan().with_queue(128 * KIB as usize)
+}
+
+/// 10 urgency-3 bulk downloads, then an urgency-0 download of `urgent` bytes at `at`; the
+/// server's configuration as given. Returns the urgent request's report.
+fn urgent_behind_bulk(server_rfc9218: bool, urgent: u64, at: Duration) -> h2_sim::StreamReport {
+    let mut scenario = Scenario::new(urgency_link());
+    scenario.server.settings.no_rfc7540_priorities = server_rfc9218;
+    for _ in 0..10 {
+        scenario = scenario.request(Request::download(4 * MIB).urgency(3));
+    }
+    let report = scenario
+        .request(Request::download(urgent).urgency(0).at(at))
+        .run();
+    assert!(report
+        .requests
+        .iter()
+        .all(|r| r.outcome == Outcome::Complete));
+    report.requests[10].clone()
+}
+
+#[test]
+fn an_urgency_0_request_behind_10_bulk_downloads_gets_its_first_byte_within_2_rtt() {
+    // RFC 9218 by default: the server announces SETTINGS_NO_RFC7540_PRIORITIES = 1 and sends
+    // the urgency-0 response before the urgency-3 ones (§10), whatever they have queued.
+    let (urgent, at) = (256 * KIB, 200 * MS);
+    let own_transfer = Duration::from_secs_f64(urgent as f64 * 8.0 / 100e6);
+    let rtt = urgency_link().rtt();
+    let r = urgent_behind_bulk(true, urgent, at);
+    let first_byte = r.time_to_first_byte().unwrap();
+    assert!(first_byte <= 2 * rtt + own_transfer, "{first_byte:?}");
+    // It has the link nearly to itself: done within 3 RTT plus its own transfer time (bytes
+    // already queued, and connection window the bulk responses hold, come first).
+    let done = r.ended_at.unwrap() - at;
+    println!("urgency 0: first byte {first_byte:?}, done {done:?}");
+    assert!(done <= 3 * rtt + own_transfer, "{done:?}");
+    // A server that keeps the RFC 7540 tree shares the link among all 11 streams.
+    let r = urgent_behind_bulk(false, urgent, at);
+    let shared = r.ended_at.unwrap() - at;
+    println!(
+        "tree: first byte {:?}, done {shared:?}",
+        r.time_to_first_byte().unwrap()
+    );
+    assert!(shared > 3 * done, "tree: {shared:?}, urgency: {done:?}");
 }

@@ -301,10 +301,12 @@ pub struct ExpectFrame {
     pub increment: Option<u32>,
     /// PING payload.
     pub payload: Option<[u8; 8]>,
-    /// PUSH_PROMISE promised stream.
+    /// PUSH_PROMISE promised stream; PRIORITY_UPDATE prioritized stream.
     pub promised: Option<u32>,
     /// A SETTINGS parameter and value the frame must carry.
     pub setting: Option<(u16, u32)>,
+    /// SETTINGS: exactly these parameters, in this order (nothing more).
+    pub settings_exactly: Option<Vec<(u16, u32)>>,
     /// A field the header block must carry as never-indexed (RFC 7541 §6.2.3).
     pub sensitive: Option<String>,
 }
@@ -326,7 +328,18 @@ impl ExpectFrame {
             payload: None,
             promised: None,
             setting: None,
+            settings_exactly: None,
             sensitive: None,
+        }
+    }
+
+    /// PRIORITY_UPDATE (RFC 9218 §7.1, on stream 0) prioritizing `stream` with field `value`.
+    pub fn priority_update(stream: u32, value: &str) -> ExpectFrame {
+        ExpectFrame {
+            stream: Some(0),
+            promised: Some(stream),
+            data: Some(Bytes::copy_from_slice(value.as_bytes())),
+            ..ExpectFrame::any(FrameType::PRIORITY_UPDATE)
         }
     }
 
@@ -479,6 +492,12 @@ impl ExpectFrame {
         self
     }
 
+    /// SETTINGS carries exactly these parameters, in this order.
+    pub fn exactly(mut self, settings: Vec<(u16, u32)>) -> Self {
+        self.settings_exactly = Some(settings);
+        self
+    }
+
     /// SETTINGS carries parameter `id` with `value`.
     pub fn setting(mut self, id: u16, value: u32) -> Self {
         self.setting = Some((id, value));
@@ -537,6 +556,11 @@ impl ExpectFrame {
                     && self.setting.is_none_or(|(id, v)| {
                         s.settings.iter().any(|x| x.id.0 == id && x.value == v)
                     })
+                    && self.settings_exactly.as_ref().is_none_or(|want| {
+                        want.iter()
+                            .copied()
+                            .eq(s.settings.iter().map(|x| (x.id.0, x.value)))
+                    })
             }
             Frame::Ping(p) => ok(self.flag, p.ack) && self.payload.is_none_or(|x| x == p.payload),
             Frame::RstStream(r) => self.reason.is_none_or(|x| x == r.reason),
@@ -552,6 +576,11 @@ impl ExpectFrame {
                 self.promised.is_none_or(|x| x == p.promised_id.value()) && block_ok
             }
             Frame::Unknown(u) => self.data.as_ref().is_none_or(|b| *b == u.payload),
+            Frame::PriorityUpdate(p) => {
+                self.promised
+                    .is_none_or(|x| x == p.prioritized_stream_id.value())
+                    && self.data.as_ref().is_none_or(|b| *b == p.field_value)
+            }
             _ => true,
         }
     }

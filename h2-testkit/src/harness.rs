@@ -38,6 +38,8 @@ pub enum AppCommand {
     UpdateSettings(SettingsValues),
     /// `set_priority`.
     SetPriority(u32, u32, u8, bool),
+    /// `update_priority`: stream, urgency, incremental.
+    UpdatePriority(u32, u8, bool),
     /// `send_extension_frame`.
     SendExtension(u8, u8, u32, Bytes),
 }
@@ -106,6 +108,7 @@ pub fn apply(conn: &mut Connection, cmd: &AppCommand, now: Instant) -> Result<()
                 weight: w,
             },
         ),
+        AppCommand::UpdatePriority(s, u, i) => c.update_priority(id(s), u, i),
         AppCommand::SendExtension(k, f, s, p) => c.send_extension_frame(k, f, id(s), p),
     }
 }

@@ -183,13 +183,17 @@ impl Default for Limits {
 
 impl Config {
     /// Defaults for `role`: MAX_CONCURRENT_STREAMS 100 (RFC 9113 §6.5.2 recommends no less),
-    /// a 1 MiB stream window and a 2 MiB connection window, 16 KiB header list limit... see fields.
+    /// a 1 MiB stream window and a 2 MiB connection window, 16 KiB header list limit, and for a
+    /// server SETTINGS_NO_RFC7540_PRIORITIES = 1 (RFC 9218 scheduling)... see fields.
     pub fn new(role: Role) -> Config {
         let settings = SettingsValues {
             max_concurrent_streams: Some(100),
             initial_window_size: 1 << 20,
             max_header_list_size: Some(64 * 1024),
             enable_push: role == Role::Client,
+            // RFC 9218 §2.1: a server schedules by urgency and incremental, and says so; it
+            // still follows the tree of a peer that only sends RFC 7540 signals.
+            no_rfc7540_priorities: role == Role::Server,
             ..SettingsValues::default()
         };
         Config {

@@ -1,8 +1,9 @@
 //! The flow-control figures of issue 19, measured in the simulator (`h2-sim`): a client and a
 //! server `h2core::Connection` over a modeled link in virtual time, default configurations
-//! on both sides (adaptive windows from 1 MiB per stream and 2 MiB per connection; RFC 7540
-//! priorities unless both sides announce otherwise), each adaptive figure beside the same
-//! run with static windows (`Config::adaptive_windows` off). The budget scenario sets
+//! on both sides (adaptive windows from 1 MiB per stream and 2 MiB per connection; the server
+//! announces SETTINGS_NO_RFC7540_PRIORITIES = 1 and schedules by RFC 9218 urgency, which the
+//! client sends in each request's `priority` header field), each adaptive figure beside the
+//! same run with static windows (`Config::adaptive_windows` off). The budget scenario sets
 //! `Config::memory_budget` to 16 MiB on both sides.
 //!
 //! ```sh
@@ -48,6 +49,9 @@ struct Figures {
     static_budget_peak_server: usize,
     urgent_first_byte: Duration,
     urgent_goal: Duration,
+    /// From the urgent request to its last byte, RFC 9218 (the default) and the RFC 7540 tree.
+    urgent_done: Duration,
+    urgent_done_tree: Duration,
 }
 
 /// The first round trip (counted from 1) in which the client received at least 90% of what
@@ -133,11 +137,19 @@ fn measure() -> Figures {
             .urgency(0)
             .at(Duration::from_secs(1)),
     );
+    // The same with a server that keeps the RFC 7540 tree (every stream an equal sibling).
+    let mut tree = s.clone();
+    tree.server.settings.no_rfc7540_priorities = false;
     let r = s.run();
     let urgent = &r.requests[10];
     let urgent_first_byte = urgent
         .time_to_first_byte()
         .expect("the urgent response's first byte");
+    let done = |urgent: &h2_sim::StreamReport| {
+        urgent.ended_at.expect("the urgent response ended") - Duration::from_secs(1)
+    };
+    let urgent_done = done(urgent);
+    let urgent_done_tree = done(&tree.run().requests[10]);
     let transfer = Duration::from_secs_f64(urgent_size as f64 * 8.0 / GBIT as f64);
     let urgent_goal = 2 * long.rtt() + transfer;
 
@@ -159,6 +171,8 @@ fn measure() -> Figures {
         static_budget_peak_server,
         urgent_first_byte,
         urgent_goal,
+        urgent_done,
+        urgent_done_tree,
     }
 }
 
@@ -270,6 +284,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             format!("<= 2 RTT + own transfer = {:.1} ms", ms(f.urgent_goal)),
             met(urgent_met),
         ),
+        (
+            "  its last byte (RFC 9218 by default / the RFC 7540 tree)".to_string(),
+            format!(
+                "{:.1} / {:.1} ms",
+                ms(f.urgent_done),
+                ms(f.urgent_done_tree)
+            ),
+            "(for comparison)".to_string(),
+            "-",
+        ),
     ];
     let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
@@ -317,6 +341,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "urgent_first_byte_ms": ms(f.urgent_first_byte),
             "urgent_goal_ms": ms(f.urgent_goal),
             "urgent_met": urgent_met,
+            "urgent_done_ms": ms(f.urgent_done),
+            "urgent_done_tree_ms": ms(f.urgent_done_tree),
             "goal_link_pct": GOAL_LINK_PCT,
         });
         std::fs::write(path, serde_json::to_string_pretty(&json)?)?;

@@ -320,8 +320,283 @@ fn rfc9218() -> Vec<Scenario> {
     ]
 }
 
+/// Server: answers stream `id` with a 200 and `len` bytes, ending the stream.
+fn respond_len(s: Scenario, id: u32, len: usize) -> Scenario {
+    s.app(A::SendResponse(id, response("200"), false))
+        .app(A::SendData(id, Bytes::from(vec![b'x'; len]), true))
+}
+
+/// A server with its default configuration (RFC 9218 announced), the client's stream windows
+/// at 0 and its SETTINGS without SETTINGS_NO_RFC7540_PRIORITIES: what most browsers send.
+fn default_server(name: &'static str) -> Scenario {
+    Scenario::server("RFC 9218 §2.1, §10", name).handshake_with(vec![(0x4, 0)])
+}
+
+/// The client opens every stream window wide enough for two frames of 16,384 bytes.
+fn open_windows_wide(s: Scenario) -> Scenario {
+    s.expect_not(X::any(FrameType::DATA))
+        .peer(vec![P::settings(vec![(0x4, 40_000)])])
+}
+
+/// Two 20,000-byte responses on streams 1 and 3 with these `priority` fields, sent once the
+/// client opens its windows: each goes as a 16,384-byte frame and a 3,616-byte one.
+fn two_responses(name: &'static str, one: &str, three: &str) -> Scenario {
+    open_windows_wide(respond_len(
+        respond_len(
+            default_server(name).peer(vec![
+                P::headers(1, get_with_priority(one)).eos(),
+                P::headers(3, get_with_priority(three)).eos(),
+            ]),
+            1,
+            20_000,
+        ),
+        3,
+        20_000,
+    ))
+}
+
+/// RFC 9218 as the default: what a server and a client announce and do without any
+/// configuration.
+fn rfc9218_default() -> Vec<Scenario> {
+    vec![
+        Scenario::server(
+            "RFC 9218 §2.1",
+            "a server announces SETTINGS_NO_RFC7540_PRIORITIES = 1 by default, in its first SETTINGS",
+        )
+        .peer(vec![P::Preface, P::settings(vec![])])
+        .expect(vec![
+            X::settings().exactly(vec![
+                (0x2, 0),
+                (0x3, 100),
+                (0x4, 1 << 20),
+                (0x6, 64 * 1024),
+                (0x9, 1),
+            ]),
+            X::settings_ack(),
+        ]),
+        Scenario::client(
+            "RFC 9218 §2.1",
+            "a client does not announce SETTINGS_NO_RFC7540_PRIORITIES by default",
+        )
+        .peer(vec![P::settings(vec![])])
+        .expect(vec![
+            X::settings().exactly(vec![(0x3, 100), (0x4, 1 << 20), (0x6, 64 * 1024)]),
+            X::settings_ack(),
+        ]),
+        Scenario::server(
+            "RFC 9218 §2.1",
+            "changing SETTINGS_NO_RFC7540_PRIORITIES after the first SETTINGS is a connection error PROTOCOL_ERROR",
+        )
+        .handshake()
+        .peer(vec![P::settings(vec![(0x9, 1)])])
+        .expect_goaway(PROTOCOL_ERROR),
+        Scenario::server(
+            "RFC 9218 §2.1",
+            "repeating SETTINGS_NO_RFC7540_PRIORITIES with its first value is accepted",
+        )
+        .handshake_with(vec![(0x9, 1)])
+        .peer(vec![P::settings(vec![(0x9, 1)])])
+        .expect(vec![X::settings_ack()])
+        .expect_not(X::any_goaway()),
+        Scenario::server(
+            "RFC 9218 §2.1",
+            "update_settings cannot change SETTINGS_NO_RFC7540_PRIORITIES",
+        )
+        .handshake()
+        .app_err(A::UpdateSettings({
+            let mut v = h2core::Config::server().settings;
+            v.no_rfc7540_priorities = false;
+            v
+        }))
+        .expect_not(X::settings()),
+        open_windows(respond(
+            respond(
+                respond(
+                    default_server("the urgency-0 response gets DATA before the urgency-3 ones")
+                        .peer(vec![
+                            P::get(1, "/"),
+                            P::headers(3, get_with_priority("u=3")).eos(),
+                            P::headers(5, get_with_priority("u=0")).eos(),
+                        ]),
+                    1,
+                    "bulk1",
+                ),
+                3,
+                "bulk3",
+            ),
+            5,
+            "urgent",
+        ))
+        .expect(vec![
+            X::data(5).body("urgent").eos(),
+            X::data(1).body("bulk1").eos(),
+            X::data(3).body("bulk3").eos(),
+        ]),
+        open_windows(respond(
+            respond(
+                default_server("a PRIORITY_UPDATE from the client reorders what the server sends")
+                    .peer(vec![P::get(1, "/"), P::get(3, "/")])
+                    .peer(vec![P::priority_update(3, "u=1")])
+                    .events(vec![E::PriorityUpdated(3, 1)]),
+                1,
+                "later",
+            ),
+            3,
+            "first",
+        ))
+        .expect(vec![X::data(3).body("first"), X::data(1).body("later")]),
+        two_responses(
+            "incremental responses of one urgency share the connection round-robin",
+            "u=2, i",
+            "u=2, i",
+        )
+        .expect(vec![
+            X::data(1).len(16_384).no_eos(),
+            X::data(3).len(16_384).no_eos(),
+            X::data(1).len(3_616).eos(),
+            X::data(3).len(3_616).eos(),
+        ]),
+        two_responses(
+            "non-incremental responses of one urgency go one after another in stream order",
+            "u=2",
+            "u=2",
+        )
+        .expect(vec![
+            X::data(1).len(16_384).no_eos(),
+            X::data(1).len(3_616).eos(),
+            X::data(3).len(16_384).no_eos(),
+            X::data(3).len(3_616).eos(),
+        ]),
+        two_responses(
+            "a non-incremental response does not wait for an incremental one of higher urgency value",
+            "u=4, i",
+            "u=1",
+        )
+        .expect(vec![
+            X::data(3).len(16_384).no_eos(),
+            X::data(3).len(3_616).eos(),
+            X::data(1).len(16_384).no_eos(),
+            X::data(1).len(3_616).eos(),
+        ]),
+        open_windows(respond(
+            respond(
+                default_server(
+                    "a client that sends only RFC 7540 signals keeps the dependency tree",
+                )
+                .peer(vec![
+                    P::get(1, "/"),
+                    P::get(3, "/"),
+                    // The tree: 1 waits for 3. RFC 9218 would send 1 first (stream order).
+                    P::priority(1, 3, 255, true),
+                ]),
+                1,
+                "child",
+            ),
+            3,
+            "parent",
+        ))
+        .expect(vec![X::data(3).body("parent"), X::data(1).body("child")]),
+        open_windows(respond(
+            respond(
+                default_server(
+                    "after a priority field, RFC 7540 signals are ignored: RFC 9218 settled",
+                )
+                .peer(vec![
+                    P::headers(1, get_with_priority("u=3")).eos(),
+                    P::get(3, "/"),
+                    P::priority(1, 3, 255, true),
+                ]),
+                1,
+                "first",
+            ),
+            3,
+            "second",
+        ))
+        .expect(vec![X::data(1).body("first"), X::data(3).body("second")]),
+        Scenario::server(
+            "RFC 9218 §7.1",
+            "PRIORITY_UPDATE naming more idle streams than MAX_CONCURRENT_STREAMS allows is a connection error PROTOCOL_ERROR",
+        )
+        .config(|c| c.settings.max_concurrent_streams = Some(2))
+        .handshake()
+        .peer(vec![P::get(1, "/"), P::priority_update(3, "u=1")])
+        .events(vec![E::PriorityUpdated(3, 1)])
+        .expect_not(X::any_goaway())
+        .peer(vec![P::priority_update(5, "u=1")])
+        .expect_goaway(PROTOCOL_ERROR),
+        Scenario::server(
+            "RFC 9218 §7.1",
+            "PRIORITY_UPDATE for a closed stream is discarded",
+        )
+        .handshake()
+        .peer(vec![P::get(1, "/")])
+        .app(A::SendResponse(1, response("200"), true))
+        .expect(vec![X::headers(1).eos()])
+        .peer(vec![P::priority_update(1, "u=0"), P::get(3, "/")])
+        .events(vec![E::Request(3, Some("/"))])
+        .expect_not(X::any_goaway()),
+        Scenario::client(
+            "RFC 9218 §7.1",
+            "update_priority sends PRIORITY_UPDATE for the client's own request",
+        )
+        .handshake_with(vec![(0x9, 1)])
+        .app(A::SendRequest(get("/"), true))
+        .app(A::UpdatePriority(1, 0, true))
+        .expect(vec![X::headers(1), X::priority_update(1, "u=0, i")])
+        .app(A::UpdatePriority(1, 5, false))
+        .expect(vec![X::priority_update(1, "u=5")]),
+        Scenario::client(
+            "RFC 9218 §7.1",
+            "update_priority may name a request still waiting for a concurrency slot",
+        )
+        .handshake_with(vec![(0x9, 1), (0x3, 1)])
+        .app(A::SendRequest(get("/"), true))
+        .app(A::SendRequest(get("/"), true))
+        .app(A::UpdatePriority(3, 0, false))
+        .expect(vec![X::headers(1), X::priority_update(3, "u=0")])
+        .expect_not(X::headers(3)),
+        Scenario::client(
+            "RFC 9218 §2.1",
+            "update_priority sends nothing to a server that did not announce SETTINGS_NO_RFC7540_PRIORITIES",
+        )
+        .handshake()
+        .app(A::SendRequest(get("/"), true))
+        .app(A::UpdatePriority(1, 0, false))
+        .expect(vec![X::headers(1)])
+        .expect_not(X::any(FrameType::PRIORITY_UPDATE)),
+        Scenario::client(
+            "RFC 9218 §4.1",
+            "update_priority with an urgency above 7 is refused",
+        )
+        .handshake_with(vec![(0x9, 1)])
+        .app(A::SendRequest(get("/"), true))
+        .app_err(A::UpdatePriority(1, 8, false))
+        .expect_not(X::any(FrameType::PRIORITY_UPDATE)),
+        Scenario::client(
+            "RFC 9218 §7.1",
+            "update_priority for a stream never opened or already closed is refused",
+        )
+        .handshake_with(vec![(0x9, 1)])
+        .app_err(A::UpdatePriority(1, 0, false))
+        .app(A::SendRequest(get("/"), true))
+        .peer(vec![P::response(1, "200").eos()])
+        .events(vec![E::Response(1, Some("200"))])
+        .app_err(A::UpdatePriority(1, 0, false))
+        .expect_not(X::any(FrameType::PRIORITY_UPDATE)),
+        Scenario::server(
+            "RFC 9218 §7.1",
+            "a server cannot send PRIORITY_UPDATE",
+        )
+        .handshake()
+        .peer(vec![P::get(1, "/")])
+        .app_err(A::UpdatePriority(1, 0, false))
+        .expect_not(X::any(FrameType::PRIORITY_UPDATE)),
+    ]
+}
+
 pub(super) fn scenarios() -> Vec<Scenario> {
     let mut v = rfc7540();
     v.extend(rfc9218());
+    v.extend(rfc9218_default());
     v
 }

@@ -479,6 +479,12 @@ impl Connection {
         if self.role == Role::Server && values.enable_push {
             return Err(UserError::InvalidArgument("a server cannot enable push"));
         }
+        if values.no_rfc7540_priorities != self.priority_scheme.announced() {
+            // RFC 9218 §2.1: "MUST NOT change" after the first SETTINGS.
+            return Err(UserError::InvalidArgument(
+                "SETTINGS_NO_RFC7540_PRIORITIES cannot change after the first SETTINGS",
+            ));
+        }
         self.write_settings(values, now);
         Ok(())
     }
@@ -504,6 +510,57 @@ impl Connection {
                 exclusive: spec.exclusive,
             },
         );
+        Ok(())
+    }
+
+    /// Client: gives request stream `id` (or a stream the server pushed) RFC 9218 `urgency`
+    /// (0 most urgent ..= 7) and `incremental`, and tells the server with a PRIORITY_UPDATE
+    /// frame (RFC 9218 §7.1): a server following RFC 9218 sends the stream's DATA in the new
+    /// order from then on. The request's `priority` header field sets its first priority; this
+    /// changes it while the stream is open, even before its HEADERS went out.
+    ///
+    /// When the server's first SETTINGS did not carry SETTINGS_NO_RFC7540_PRIORITIES = 1,
+    /// nothing is sent (RFC 9218 §2.1: the client "SHOULD stop sending PRIORITY_UPDATE") and
+    /// `Ok` is returned: a priority is advice. Errors: `WrongRole` on a server (§7.1: servers
+    /// MUST NOT send it), `InvalidArgument` for an urgency above 7, `InactiveStream` for a
+    /// stream that is closed or was never opened.
+    pub fn update_priority(
+        &mut self,
+        id: StreamId,
+        urgency: u8,
+        incremental: bool,
+    ) -> Result<(), UserError> {
+        self.check_open()?;
+        if self.role != Role::Client {
+            return Err(UserError::WrongRole);
+        }
+        if urgency > crate::priority::MAX_URGENCY {
+            return Err(UserError::InvalidArgument("urgency above 7"));
+        }
+        // §7.1: a request stream open, half-closed (local) or still waiting to open, or a push
+        // stream promised to us; never an idle push stream, nor a closed one.
+        let live = self
+            .streams
+            .get(id)
+            .is_some_and(|s| !matches!(s.state, State::Closed(_) | State::HalfClosedRemote));
+        if id.is_zero() || !live {
+            return Err(UserError::InactiveStream(id));
+        }
+        self.scheduler.set_urgency(id.value(), urgency, incremental);
+        if self.priority_scheme.peer_settings_seen() && !self.priority_scheme.peer_announced() {
+            return Ok(());
+        }
+        let value = if incremental {
+            format!("u={urgency}, i")
+        } else {
+            format!("u={urgency}")
+        };
+        crate::frame::PriorityUpdate {
+            prioritized_stream_id: id,
+            field_value: Bytes::from(value),
+        }
+        .encode(&mut self.out);
+        self.stats.frames_sent += 1;
         Ok(())
     }
 

@@ -347,11 +347,20 @@ impl Connection {
         }
         self.streams.insert(s);
         self.stats.streams_opened += 1;
-        let prio = partial.priority.map(|p| crate::priority::Rfc7540Priority {
-            dependency: p.dependency.value(),
-            weight: p.weight as u16 + 1,
-            exclusive: p.exclusive,
-        });
+        // RFC 9218 §2.1: a `priority` field is an RFC 9218 signal, and wins over the RFC 7540
+        // priority fields of the same HEADERS (see `priority::Scheme`).
+        if info.priority.is_some() {
+            self.priority_scheme.rfc9218_signal();
+        }
+        let prio = partial
+            .priority
+            .filter(|_| self.priority_scheme.rfc7540_signal())
+            .map(|p| crate::priority::Rfc7540Priority {
+                dependency: p.dependency.value(),
+                weight: p.weight as u16 + 1,
+                exclusive: p.exclusive,
+            });
+        self.scheduler.set_mode(self.priority_scheme.mode());
         self.scheduler.insert(id.value(), prio);
         if let Some(p) = info.priority {
             self.scheduler

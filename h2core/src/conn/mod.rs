@@ -152,6 +152,7 @@ pub struct Stats {
 ///   trip, the final GOAWAY; streams in flight finish), [`go_away`](Self::go_away) (at once, with
 ///   a code), [`ping`](Self::ping) (§6.7), [`update_settings`](Self::update_settings) (§6.5),
 ///   [`set_priority`](Self::set_priority) (RFC 7540 §5.3),
+///   [`update_priority`](Self::update_priority) (client, RFC 9218 §7.1 PRIORITY_UPDATE),
 ///   [`send_extension_frame`](Self::send_extension_frame) (§5.5).
 ///
 /// # Getters
@@ -220,6 +221,8 @@ pub struct Connection {
     pub(crate) hpack_buf: BytesMut,
     pub(crate) events: VecDeque<Event>,
     pub(crate) scheduler: Scheduler,
+    /// RFC 9218 §2.1: which scheme `scheduler` follows.
+    pub(crate) priority_scheme: crate::priority::Scheme,
     pub(crate) goaway: goaway::GoAway,
     pub(crate) ping: ping::Ping,
     /// §10.5: per-window counts of frames a peer can send in bulk.
@@ -267,6 +270,7 @@ impl Connection {
             hpack_buf: BytesMut::new(),
             events: VecDeque::new(),
             scheduler: Scheduler::new(),
+            priority_scheme: crate::priority::Scheme::new(config.settings.no_rfc7540_priorities),
             goaway: goaway::GoAway::default(),
             ping: ping::Ping::new(&config, now),
             flood: guards::FloodCounters::default(),
@@ -287,6 +291,7 @@ impl Connection {
         );
         conn.scheduler
             .set_max_idle(conn.config.limits.max_idle_priority_streams);
+        conn.scheduler.set_mode(conn.priority_scheme.mode());
         if role == Role::Client {
             conn.out.extend_from_slice(crate::preface::PREFACE);
         }

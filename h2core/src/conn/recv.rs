@@ -434,9 +434,12 @@ impl Connection {
     }
 
     pub(super) fn apply_priority(&mut self, id: StreamId, spec: crate::frame::PrioritySpec) {
-        if self.remote.no_rfc7540_priorities && self.local.no_rfc7540_priorities {
+        // RFC 9218 §2.1: ignored once the peer announced it does not use them, or once it
+        // used RFC 9218 signals while we follow RFC 9218.
+        if !self.priority_scheme.rfc7540_signal() {
             return;
         }
+        self.scheduler.set_mode(self.priority_scheme.mode());
         self.scheduler.reprioritize(
             id.value(),
             crate::priority::Rfc7540Priority {
@@ -463,13 +466,32 @@ impl Connection {
                 "PRIORITY_UPDATE for an idle push stream",
             ));
         }
+        let id = f.prioritized_stream_id;
+        if self.is_idle(id)
+            && !self.scheduler.knows(id.value())
+            && self.scheduler.idle_updated() as u64 + u64::from(self.streams.active_remote)
+                >= u64::from(self.local_max_concurrent())
+        {
+            // RFC 9218 §7.1: idle streams named by PRIORITY_UPDATE plus active streams MUST
+            // NOT exceed SETTINGS_MAX_CONCURRENT_STREAMS; a server MUST treat more as a
+            // connection error PROTOCOL_ERROR.
+            return Err(conn_err(
+                Reason::PROTOCOL_ERROR,
+                "PRIORITY_UPDATE for more idle streams than MAX_CONCURRENT_STREAMS allows",
+            ));
+        }
         let p = message::parse_priority_field(&f.field_value).unwrap_or(message::Priority9218 {
             urgency: 3,
             incremental: false,
         });
-        let id = f.prioritized_stream_id;
-        self.scheduler
-            .set_urgency(id.value(), p.urgency, p.incremental);
+        self.priority_scheme.rfc9218_signal();
+        self.scheduler.set_mode(self.priority_scheme.mode());
+        if self.scheduler.knows(id.value()) || self.is_idle(id) {
+            // RFC 9218 §7.1: a closed stream's may be discarded; it must not come back as an
+            // idle one.
+            self.scheduler
+                .set_urgency(id.value(), p.urgency, p.incremental);
+        }
         self.events.push_back(Event::PriorityUpdated {
             stream: id,
             urgency: p.urgency,
@@ -509,6 +531,19 @@ impl Connection {
             self.apply_local_settings(values)?;
             self.events.push_back(Event::SettingsAcknowledged);
             return Ok(());
+        }
+        // RFC 9218 §2.1: the value of the first SETTINGS stays; absent there, it is 0.
+        let no_rfc7540 = f
+            .settings
+            .iter()
+            .rev()
+            .find(|s| s.id == crate::frame::SettingId::NO_RFC7540_PRIORITIES)
+            .map(|s| s.value == 1);
+        if self.priority_scheme.peer_settings(no_rfc7540).is_err() {
+            return Err(conn_err(
+                Reason::PROTOCOL_ERROR,
+                "SETTINGS_NO_RFC7540_PRIORITIES changed after the first SETTINGS",
+            ));
         }
         let mut next = self.remote;
         next.apply(&f.settings);
@@ -559,9 +594,6 @@ impl Connection {
         if next.header_table_size != prev.header_table_size {
             self.encoder
                 .set_max_table_size(next.header_table_size as usize);
-        }
-        if next.no_rfc7540_priorities && self.config.settings.no_rfc7540_priorities {
-            self.scheduler.set_mode(crate::priority::Mode::Rfc9218);
         }
         self.write_settings_ack();
         self.check_reply_queue()?;
@@ -617,9 +649,6 @@ impl Connection {
             for (id, inc) in updates {
                 self.write_window_update(id, inc);
             }
-        }
-        if values.no_rfc7540_priorities && self.remote.no_rfc7540_priorities {
-            self.scheduler.set_mode(crate::priority::Mode::Rfc9218);
         }
         Ok(())
     }

@@ -1,13 +1,15 @@
 //! The send scheduler: which stream's DATA goes next (RFC 9113 §5.3, RFC 7540 §5.3, RFC 9218).
 //!
 //! Every stream carries both priority signals, and [`Mode`] says which one decides:
-//! - [`Mode::Rfc7540`] (the default): the dependency tree of RFC 7540 §5.3, in [`tree`]. RFC 9113
-//!   §5.3.2 deprecates it, but many clients still send PRIORITY frames and HEADERS priority fields.
+//! - [`Mode::Rfc7540`]: the dependency tree of RFC 7540 §5.3, in [`tree`]. RFC 9113 §5.3.2
+//!   deprecates it, but many clients still send PRIORITY frames and HEADERS priority fields.
 //!   Streams that also sent an RFC 9218 signal are still scheduled by the tree in this mode: the
 //!   signal is recorded and takes effect if the mode changes.
-//! - [`Mode::Rfc9218`]: urgency and incremental of RFC 9218 §4, in [`urgency`]; chosen once
-//!   SETTINGS_NO_RFC7540_PRIORITIES = 1 was exchanged (RFC 9218 §2.1). RFC 7540 signals are then
-//!   ignored: the tree is neither consulted nor grown.
+//! - [`Mode::Rfc9218`]: urgency and incremental of RFC 9218 §4, in [`urgency`]. RFC 7540 signals
+//!   are then ignored: the tree is neither consulted nor grown.
+//!
+//! [`Scheme`] decides which, per connection, from SETTINGS_NO_RFC7540_PRIORITIES and the peer's
+//! signals (RFC 9218 §2.1): a server follows RFC 9218 by default.
 //!
 //! The connection drives it with plain `u32` stream ids: [`Scheduler::insert`] when a stream
 //! opens, [`Scheduler::set_ready`] when a stream has DATA queued and send window (or stops having
@@ -21,12 +23,14 @@
 //! dropped first). No call can create a cycle, and no sequence of calls panics.
 
 mod heap;
+mod scheme;
 mod tree;
 mod urgency;
 
 use crate::stream::IdMap;
 use std::collections::VecDeque;
 
+pub(crate) use scheme::Scheme;
 pub(crate) use tree::Rfc7540Priority;
 
 /// The root of the RFC 7540 §5.3.1 dependency tree: stream 0.
@@ -49,7 +53,7 @@ pub(crate) const DEFAULT_MAX_IDLE: usize = 1000;
 /// Which priority scheme decides the order of DATA (RFC 9218 §2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Mode {
-    /// The RFC 7540 §5.3 dependency tree (the default before SETTINGS_NO_RFC7540_PRIORITIES).
+    /// The RFC 7540 §5.3 dependency tree (see [`Scheme`] for when).
     #[default]
     Rfc7540,
     /// RFC 9218 urgency and incremental; RFC 7540 signals are ignored (RFC 9218 §2.1).
@@ -79,6 +83,8 @@ pub(crate) struct Scheduler {
     idle: VecDeque<(u32, u64)>,
     /// How many nodes are idle (not opened).
     idle_count: usize,
+    /// How many of those a PRIORITY_UPDATE created (RFC 9218 §7.1 bounds them).
+    idle_updated: usize,
     /// Stamps idle nodes, to tell a live entry of `idle` from a stale one.
     idle_seq: u64,
     /// The bound on `idle_count`.
@@ -95,6 +101,8 @@ struct Node {
     ready: bool,
     /// The stamp of this node's entry in `Scheduler::idle`, when idle.
     idle_seq: u64,
+    /// An idle node created by an RFC 9218 signal (counted in `Scheduler::idle_updated`).
+    updated_while_idle: bool,
     /// RFC 7540 §5.3: position in the dependency tree.
     tree: tree::Links,
     /// RFC 9218 §4: urgency and incremental.
@@ -108,6 +116,7 @@ impl Node {
             active,
             ready: false,
             idle_seq,
+            updated_while_idle: false,
             tree: tree::Links::new(ROOT, DEFAULT_WEIGHT),
             urgency: urgency::Signal::default(),
         }
@@ -131,6 +140,7 @@ impl Scheduler {
             levels_live: false,
             idle: VecDeque::new(),
             idle_count: 0,
+            idle_updated: 0,
             idle_seq: 0,
             max_idle: DEFAULT_MAX_IDLE,
         }
@@ -165,6 +175,9 @@ impl Scheduler {
                 if !node.active {
                     node.active = true;
                     self.idle_count = self.idle_count.saturating_sub(1);
+                    if std::mem::take(&mut node.updated_while_idle) {
+                        self.idle_updated = self.idle_updated.saturating_sub(1);
+                    }
                 }
             }
             None => self.create(id, true),
@@ -205,6 +218,10 @@ impl Scheduler {
                 return;
             }
             self.create(id, false);
+            if let Some(node) = self.nodes.get_mut(&id) {
+                node.updated_while_idle = true;
+                self.idle_updated += 1;
+            }
         }
         self.urgency_set(id, urgency.min(MAX_URGENCY), incremental);
         self.evict_idle();
@@ -222,6 +239,9 @@ impl Scheduler {
         if let Some(node) = self.tree_remove(id) {
             if !node.active {
                 self.idle_count = self.idle_count.saturating_sub(1);
+            }
+            if node.updated_while_idle {
+                self.idle_updated = self.idle_updated.saturating_sub(1);
             }
         }
     }
@@ -271,6 +291,17 @@ impl Scheduler {
         } else {
             self.urgency_charge_default(bytes);
         }
+    }
+
+    /// Whether stream `id` has priority state (open, or idle and named by a signal).
+    pub(crate) fn knows(&self, id: u32) -> bool {
+        self.nodes.contains_key(&id)
+    }
+
+    /// Idle streams that RFC 9218 signals (PRIORITY_UPDATE) named and that have not opened:
+    /// RFC 9218 §7.1 bounds them, with the active streams, by SETTINGS_MAX_CONCURRENT_STREAMS.
+    pub(crate) fn idle_updated(&self) -> usize {
+        self.idle_updated
     }
 
     /// Whether stream `id` is open and ready (RFC 9113 §5.2: DATA queued and window open).
@@ -391,6 +422,21 @@ impl Scheduler {
             .filter(|&(&id, node)| id != ROOT && !node.active)
             .count();
         assert_eq!(idle, self.idle_count, "idle count");
+        let updated = self
+            .nodes
+            .values()
+            .filter(|node| node.updated_while_idle)
+            .count();
+        assert_eq!(
+            updated, self.idle_updated,
+            "idle streams named by PRIORITY_UPDATE"
+        );
+        assert!(
+            self.nodes
+                .values()
+                .all(|node| !node.updated_while_idle || !node.active),
+            "only idle nodes are counted"
+        );
         assert!(idle <= self.max_idle, "idle bound");
         let live = self
             .idle
