@@ -16,7 +16,10 @@
 #   memory     bin memory (heap per idle connection)
 #   mio_idle   h2-mio/tests/idle.rs (10,000 idle connections)
 #   load       benches/load.sh (h2load against our servers, hyperium h2 and nghttpd)
-#   bulk       bin bulk (1 GiB over a warm connection, h2-tokio and raw TCP)
+#   bulk       bin bulk (1 GiB over a warm connection: the h2-tokio library pair and raw TCP in
+#              one process; then `GET /bytes/N` from each adapter's `server` example, each in a
+#              process of its own, beside raw TCP from a server process with the same
+#              write and read sizes)
 # then benches/report.py renders every section and the goals table from those results only
 # (target/bench-results is emptied first, criterion writes into it via CRITERION_HOME), so
 # nothing is kept from an older run. A step that fails is reported as failed, its goal rows say
@@ -103,6 +106,21 @@ hpack_size() {
     "$target/release/hpack_size" >"$results/hpack-size.md"
 }
 
+bulk() {
+    # Every adapter's example is named `server`: each binary is copied out of target/ as soon
+    # as it is built (as in load.sh).
+    local dir="$results/bulk-servers" examples=() a name package
+    mkdir -p "$dir"
+    for a in "tokio h2-tokio" "async-std h2-async-std" "mio h2-mio"; do
+        read -r name package <<<"$a"
+        cargo build --release -q -p "$package" --example server || return
+        cp "$target/release/examples/server" "$dir/$package-server" || return
+        examples+=(--example "$name=$dir/$package-server")
+    done
+    "$target/release/bulk" --bytes "$BULK_BYTES" --rounds "$BULK_ROUNDS" \
+        --json "$results/bulk.json" "${examples[@]}"
+}
+
 mio_idle() {
     # The test opens 10,000 connections from this process to the server's: raise the soft
     # open-files limit as far as the hard limit allows (the test skips itself below 10,500).
@@ -118,7 +136,7 @@ step hpack_size hpack_size
 step memory "$target/release/memory" --connections "$MEMORY_CONNECTIONS" --json "$results/memory.json"
 step mio_idle mio_idle
 step load bash benches/load.sh
-step bulk "$target/release/bulk" --bytes "$BULK_BYTES" --rounds "$BULK_ROUNDS" --json "$results/bulk.json"
+step bulk bulk
 
 python3 benches/report.py --results "$results" --out BENCHMARKS.md || failed=1
 echo "wrote BENCHMARKS.md; step results in $results/steps.tsv"
