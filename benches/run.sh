@@ -58,8 +58,10 @@ results="$target/bench-results"
 rm -rf "$results"
 mkdir -p "$results"
 # Criterion writes its estimates under the results directory, so an old run's cannot be read.
-export CRITERION_HOME="$PWD/$results/criterion"
-export BENCH_RESULTS="$PWD/$results"
+# (CARGO_TARGET_DIR may be absolute or relative to the checkout.)
+[[ $results == /* ]] || results="$PWD/$results"
+export CRITERION_HOME="$results/criterion"
+export BENCH_RESULTS="$results"
 
 python3 benches/report.py --begin "$results/run.json" --quick "$quick" --steps "$steps" \
     --knobs CRITERION_WARMUP CRITERION_TIME LOAD_DURATION LOAD_WARMUP LOAD_ROUNDS BULK_BYTES \
