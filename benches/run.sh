@@ -17,7 +17,10 @@
 #   mio_idle   h2-mio/tests/idle.rs (10,000 idle connections)
 #   load       benches/load.sh (h2load against our servers, hyperium h2, nghttpd and h2o; then
 #              our servers with one thread of I/O vs two, under two h2load threads)
-#   bulk       bin bulk (1 GiB over a warm connection, h2-tokio and raw TCP)
+#   bulk       bin bulk (1 GiB over a warm connection: the h2-tokio library pair and raw TCP in
+#              one process; then `GET /bytes/N` from each adapter's `server` example, each in a
+#              process of its own, beside raw TCP from a server process with the same
+#              write and read sizes)
 #   sim        bin sim (flow-control figures over a simulated link, in virtual time; h2-sim)
 # then benches/report.py renders every section and the goals table from those results only
 # (target/bench-results is emptied first, criterion writes into it via CRITERION_HOME), so
@@ -108,6 +111,21 @@ hpack_size() {
     "$target/release/hpack_size" >"$results/hpack-size.md"
 }
 
+bulk() {
+    # Every adapter's example is named `server`: each binary is copied out of target/ as soon
+    # as it is built (as in load.sh).
+    local dir="$results/bulk-servers" examples=() a name package
+    mkdir -p "$dir"
+    for a in "tokio h2-tokio" "async-std h2-async-std" "mio h2-mio"; do
+        read -r name package <<<"$a"
+        cargo build --release -q -p "$package" --example server || return
+        cp "$target/release/examples/server" "$dir/$package-server" || return
+        examples+=(--example "$name=$dir/$package-server")
+    done
+    "$target/release/bulk" --bytes "$BULK_BYTES" --rounds "$BULK_ROUNDS" \
+        --json "$results/bulk.json" "${examples[@]}"
+}
+
 mio_idle() {
     # The test opens 10,000 connections from this process to the server's: raise the soft
     # open-files limit as far as the hard limit allows (the test skips itself below 10,500).
@@ -123,7 +141,7 @@ step hpack_size hpack_size
 step memory "$target/release/memory" --connections "$MEMORY_CONNECTIONS" --json "$results/memory.json"
 step mio_idle mio_idle
 step load bash benches/load.sh
-step bulk "$target/release/bulk" --bytes "$BULK_BYTES" --rounds "$BULK_ROUNDS" --json "$results/bulk.json"
+step bulk bulk
 step sim "$target/release/sim" --json "$results/sim.json"
 
 python3 benches/report.py --results "$results" --out BENCHMARKS.md || failed=1

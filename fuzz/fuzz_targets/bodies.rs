@@ -288,15 +288,85 @@ pub fn hpack_decoder(data: &[u8]) {
     }
 }
 
-/// The HTTP/1.1 server codec (RFC 9112) on any bytes, split where the input says: never a
-/// panic, never a loop without progress. The first byte picks tight limits (bit 0) and the
-/// piece size.
+/// The HTTP/1.1 server codec (RFC 9112) on any bytes: never a panic, never a loop without
+/// progress, and the same requests, body octets, errors and bytes out whether the input arrives
+/// whole, byte by byte or in odd-sized pieces (a server must not care how TCP cut its input).
+///
+/// The first byte is the mode: bit 0 tight limits, bit 1 an application that answers each
+/// request at once without reading its body (the codec drains it), else one that reads the
+/// body (asking for `100 Continue` when the client waits for it) and answers at its end, bit 2
+/// a response of known length (else chunked or close-delimited), bits 3-7 the odd piece size.
+/// The application acts only on what the codec reports, so every way of feeding sees the same
+/// exchanges; body octets are compared as one run between other events, since how a body is
+/// sliced into `Data` events follows the pieces.
 pub fn http1_server(data: &[u8]) {
-    use h2core::http1::{BodyEvent, Limits, ServerConn};
-    let Some((&first, data)) = data.split_first() else {
+    let Some((&mode, data)) = data.split_first() else {
         return;
     };
-    let limits = if first & 1 == 0 {
+    let odd = 2 + (mode as usize >> 3);
+    let whole = run_http1_server(mode, data, Feed::Whole);
+    for feed in [Feed::Chunks(1), Feed::Chunks(odd)] {
+        let split = run_http1_server(mode, data, feed);
+        if whole != split {
+            let at = whole.iter().zip(&split).take_while(|(a, b)| a == b).count();
+            panic!(
+                "fed {feed:?}, the run differs from the whole input at step {at}:\n\
+                 whole: {:?}\nsplit: {:?}",
+                whole.get(at),
+                split.get(at)
+            );
+        }
+    }
+}
+
+/// What a run of the HTTP/1.1 server codec showed the application and the client, in order.
+#[derive(Debug, PartialEq)]
+enum Http1Seen {
+    /// A request head, with its HTTP/2 field list and its h2c upgrade (or their errors).
+    Request(String),
+    /// Body octets since the last other event, however they were sliced.
+    Data(Vec<u8>),
+    /// Any other body event, an error, the connection closing.
+    Other(String),
+    /// Bytes written to the client since the last other event.
+    Output(Vec<u8>),
+}
+
+#[derive(Default)]
+struct Http1Run {
+    seen: Vec<Http1Seen>,
+    /// Reading the current request's body, to answer at its end.
+    in_body: bool,
+}
+
+impl Http1Run {
+    fn data(&mut self, bytes: &[u8]) {
+        if let Some(Http1Seen::Data(d)) = self.seen.last_mut() {
+            d.extend_from_slice(bytes);
+        } else {
+            self.seen.push(Http1Seen::Data(bytes.to_vec()));
+        }
+    }
+
+    fn output(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        if let Some(Http1Seen::Output(o)) = self.seen.last_mut() {
+            o.extend_from_slice(bytes);
+        } else {
+            self.seen.push(Http1Seen::Output(bytes.to_vec()));
+        }
+    }
+
+    fn other(&mut self, what: String) {
+        self.seen.push(Http1Seen::Other(what));
+    }
+}
+
+fn run_http1_server(mode: u8, data: &[u8], feed: Feed) -> Vec<Http1Seen> {
+    use h2core::http1::{Limits, ServerConn};
+    let limits = if mode & 1 == 0 {
         Limits::default()
     } else {
         Limits {
@@ -305,32 +375,111 @@ pub fn http1_server(data: &[u8]) {
         }
     };
     let mut c = ServerConn::new(limits);
+    let mut run = Http1Run::default();
     let mut buf = BytesMut::new();
-    let mut out = BytesMut::new();
-    let piece = 1 + (first as usize >> 1) % 64;
-    for bytes in data.chunks(piece) {
-        buf.extend_from_slice(bytes);
-        for _ in 0..data.len() + 2 {
-            match c.read_head(&mut buf) {
-                Ok(Some(req)) => {
-                    let _ = req.head.to_h2_headers("http");
-                    let _ = req.head.h2c_upgrade();
-                }
-                Ok(None) | Err(_) => break,
-            }
-            let _ = c.take_continue();
-            while let Ok(Some(event)) = c.read_body(&mut buf) {
-                if event == BodyEvent::End {
-                    break;
-                }
-            }
-            let _ = c.write_response_head(200, None, &[], None, &mut out);
-            let _ = c.send_data(Bytes::from_static(b"ok"));
-            let _ = c.finish_response(None);
+    let pieces: Vec<&[u8]> = match feed {
+        Feed::Whole => vec![data],
+        Feed::Chunks(n) => data.chunks(n).collect(),
+    };
+    for piece in pieces {
+        buf.extend_from_slice(piece);
+        http1_step(&mut c, mode, &mut buf, &mut run, data.len());
+        if c.should_close() {
+            run.other("close".into());
+            return run.seen;
         }
+    }
+    match c.read_eof() {
+        Ok(Some(h2core::http1::BodyEvent::Data(d))) => run.data(&d),
+        other => run.other(format!("eof {other:?}")),
+    }
+    if run.in_body && !c.should_close() {
+        http1_answer(&mut c, mode, &mut run);
+    }
+    run.other(format!("closes {}", c.should_close()));
+    run.seen
+}
+
+/// Everything the codec lets the application do with the bytes buffered so far.
+fn http1_step(
+    c: &mut h2core::http1::ServerConn,
+    mode: u8,
+    buf: &mut BytesMut,
+    run: &mut Http1Run,
+    input_len: usize,
+) {
+    use h2core::http1::BodyEvent;
+    // Each turn takes bytes out of `buf` or ends an exchange; more turns is a loop.
+    for _ in 0..2 * input_len + 8 {
         if c.should_close() {
             return;
         }
+        if run.in_body {
+            match c.read_body(buf) {
+                Ok(Some(BodyEvent::Data(d))) => run.data(&d),
+                Ok(Some(BodyEvent::End)) => {
+                    run.other("end".into());
+                    run.in_body = false;
+                    http1_answer(c, mode, run);
+                }
+                Ok(Some(event)) => run.other(format!("{event:?}")),
+                Ok(None) => return,
+                Err(e) => {
+                    run.other(format!("body error {e:?}"));
+                    if !c.response_started() {
+                        let mut out = BytesMut::new();
+                        e.encode_response(&mut out);
+                        run.output(&out);
+                    }
+                    return;
+                }
+            }
+            continue;
+        }
+        match c.read_head(buf) {
+            Ok(Some(req)) => {
+                run.seen.push(Http1Seen::Request(format!(
+                    "{req:?} {:?} {:?}",
+                    req.head.to_h2_headers("http"),
+                    req.head.h2c_upgrade()
+                )));
+                if mode & 2 != 0 {
+                    http1_answer(c, mode, run);
+                } else {
+                    if let Some(go) = c.take_continue() {
+                        run.output(&go);
+                    }
+                    run.in_body = true;
+                }
+            }
+            Ok(None) => return,
+            Err(e) => {
+                run.other(format!("head error {e:?}"));
+                let mut out = BytesMut::new();
+                e.encode_response(&mut out);
+                run.output(&out);
+                return;
+            }
+        }
     }
-    let _ = c.read_eof();
+    panic!("no progress after {} turns", 2 * input_len + 8);
+}
+
+/// The application's answer: `200` with `ok`, of known length when the mode says so.
+fn http1_answer(c: &mut h2core::http1::ServerConn, mode: u8, run: &mut Http1Run) {
+    let mut out = BytesMut::new();
+    let length = (mode & 4 != 0).then_some(2);
+    if let Err(e) = c.write_response_head(200, None, &[], length, &mut out) {
+        run.other(format!("head refused {e:?}"));
+    }
+    match c.send_data(Bytes::from_static(b"ok")) {
+        Ok(chunk) => chunk.write_to(&mut out),
+        Err(e) => run.other(format!("data refused {e:?}")),
+    }
+    match c.finish_response(None) {
+        Ok(Some(end)) => out.extend_from_slice(&end),
+        Ok(None) => {}
+        Err(e) => run.other(format!("finish refused {e:?}")),
+    }
+    run.output(&out);
 }

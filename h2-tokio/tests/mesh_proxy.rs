@@ -1,27 +1,29 @@
-//! The mesh proxy example (examples/mesh-proxy) in process: its proxy module is compiled into
-//! this test (its HTTP/1.1 pool is the library's `h2_tokio::http1`), the upstreams are an `h2_tokio::Server` with the demo server's routes (it serves h2c
-//! and HTTP/1.1 on one port), a scripted HTTP/2 peer (a tapped connection task) for failures
-//! mid-body, and a scripted HTTP/1.1 peer for broken framing. curl and nghttp are driven as
-//! child processes (a missing one fails the test, as in `h2_testkit::interop`). Every wait is
-//! bounded.
-
-#[allow(dead_code)]
-#[path = "../examples/mesh-proxy/proxy.rs"]
-mod proxy;
+//! The mesh proxy example (examples/mesh-proxy) as the program it is: each test builds it
+//! (`cargo build --example mesh-proxy`, once per test process), starts it as a child process
+//! on its command line (`--listen 127.0.0.1:0 --upstream ADDR --upstream-protocol P`; the
+//! process is killed when the test ends, failed or not) and talks to it over TCP, its counters
+//! read from `GET /__proxy/stats`. Its HTTP/1.1 upstream pool is the library's
+//! `h2_tokio::http1::Http1Pool`, tested on its own in tests/http1_pool.rs.
+//!
+//! The upstreams live in this test process: an `h2_tokio::Server` with the demo server's routes
+//! (it serves h2c and HTTP/1.1 on one port), a scripted HTTP/2 peer (a tapped connection task)
+//! for failures mid-body, and a scripted HTTP/1.1 peer for broken framing. curl and nghttp are
+//! driven as child processes (a missing one fails the test, as in `h2_testkit::interop`). Every
+//! wait is bounded; events (a signal, a count of held requests), not pauses, order what must
+//! happen in order.
 
 use bytes::{Bytes, BytesMut};
-use h2_testkit::{demo, interop};
+use h2_testkit::demo;
+use h2_testkit::interop::{self, Scratch, ServerProcess, ServerSpec};
 use h2_tokio::http1::Http1Pool;
 use h2_tokio::{Body, Client, Error, Server};
 use h2core::{Config, Event, Header, Reason};
 use http::{Method, Request, Response, StatusCode};
-use proxy::{Protocol, Proxy};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
@@ -30,6 +32,28 @@ use tokio::sync::{watch, Notify};
 const TEST_LIMIT: Duration = Duration::from_secs(120);
 /// The longest any one exchange may take.
 const EXCHANGE_LIMIT: Duration = Duration::from_secs(15);
+
+/// The example program under test.
+const MESH_PROXY: ServerSpec = ServerSpec::new("h2-tokio", "mesh-proxy");
+
+/// Where the proxy answers its counters as JSON (the example's documented stats route).
+const STATS_PATH: &str = "/__proxy/stats";
+
+/// The example's `--upstream-protocol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    H2c,
+    Http1,
+}
+
+impl Protocol {
+    fn arg(self) -> &'static str {
+        match self {
+            Protocol::H2c => "h2c",
+            Protocol::Http1 => "http1",
+        }
+    }
+}
 
 /// Requests held by `/hold` so far, in this test process.
 fn held() -> &'static watch::Sender<u64> {
@@ -85,14 +109,49 @@ async fn start_upstream(max_streams: u32) -> SocketAddr {
     addr
 }
 
-async fn start_proxy(upstream: SocketAddr, protocol: Protocol) -> SocketAddr {
-    let proxy = Proxy::new(upstream, protocol, Duration::from_secs(10))
-        .await
-        .expect("proxy");
-    let server = Server::bind("127.0.0.1:0").await.expect("bind");
-    let addr = server.local_addr().expect("addr");
-    tokio::spawn(server.serve(move |req| proxy.clone().handle(req)));
-    addr
+/// The mesh-proxy example running in a child process; killed when dropped.
+struct RunningProxy {
+    process: ServerProcess,
+    // Holds the process's stderr file; declared after it, so removed after it is killed.
+    _scratch: Scratch,
+}
+
+impl Drop for RunningProxy {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("mesh-proxy stderr:\n{}", self.process.stderr());
+        }
+    }
+}
+
+/// Starts the example in front of `upstream` and returns the address it listens on, with the
+/// process to keep alive for as long as the test uses it.
+async fn start_proxy(upstream: SocketAddr, protocol: Protocol) -> (SocketAddr, RunningProxy) {
+    let scratch = Scratch::new(&format!("mesh-proxy-{protocol:?}"));
+    let upstream = upstream.to_string();
+    // Starting waits (bounded) for the program's first line, `listening on ADDR`.
+    let process = tokio::task::block_in_place(|| {
+        ServerProcess::start(
+            &MESH_PROXY,
+            &scratch,
+            &[
+                "--upstream",
+                &upstream,
+                "--upstream-protocol",
+                protocol.arg(),
+                "--timeout-secs",
+                "10",
+            ],
+        )
+    });
+    let addr = SocketAddr::from(([127, 0, 0, 1], process.port()));
+    (
+        addr,
+        RunningProxy {
+            process,
+            _scratch: scratch,
+        },
+    )
 }
 
 fn get(addr: SocketAddr, path: &str) -> Request<Body> {
@@ -104,10 +163,7 @@ fn get(addr: SocketAddr, path: &str) -> Request<Body> {
 /// `GET /__proxy/stats` over HTTP/1.1.
 async fn stats(proxy: SocketAddr) -> String {
     let pool = Http1Pool::new(proxy, Duration::from_secs(10));
-    let resp = pool
-        .send(get(proxy, proxy::STATS_PATH))
-        .await
-        .expect("stats");
+    let resp = pool.send(get(proxy, STATS_PATH)).await.expect("stats");
     let body = resp.into_body().bytes().await.expect("stats body");
     String::from_utf8(body.to_vec()).expect("utf-8")
 }
@@ -124,6 +180,8 @@ fn stat(json: &str, key: &str) -> u64 {
 }
 
 fn runtime_test(f: impl std::future::Future<Output = ()>) {
+    // Built here, outside the test's time limit: a cold build takes longer than a test.
+    interop::example_binary(MESH_PROXY.package, MESH_PROXY.example);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()
@@ -139,59 +197,20 @@ fn runtime_test(f: impl std::future::Future<Output = ()>) {
 // ---------------------------------------------------------------------------------------------
 // curl and nghttp
 
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("mesh-proxy-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("scratch dir");
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Runs `program` with stdout into `out`; killed after 30 s.
-fn run(program: &str, args: &[String], out: &Path) -> std::process::ExitStatus {
-    let stdout = std::fs::File::create(out).expect("output file");
-    let mut child = Command::new(program)
-        .args(args)
-        .stdout(stdout)
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{program} {args:?} did not finish");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-async fn run_async(program: &'static str, args: Vec<String>, out: PathBuf) -> Vec<u8> {
-    let status = tokio::task::spawn_blocking({
-        let out = out.clone();
-        let args = args.clone();
-        move || run(program, &args, &out)
+/// Runs `program` (bounded by `interop::PEER_TIMEOUT`) off the runtime's threads; its stdout.
+async fn run_async(program: &'static str, args: Vec<String>) -> Vec<u8> {
+    let out = tokio::task::spawn_blocking(move || {
+        let out = interop::run(Command::new(program).args(&args));
+        assert!(
+            out.status.success(),
+            "{program} {args:?}:\n{}",
+            out.report_alone()
+        );
+        out.stdout
     })
     .await
-    .expect("join");
-    assert!(status.success(), "{program} {args:?}: {status}");
-    std::fs::read(&out).expect("output")
+    .expect("the peer run did not panic");
+    out
 }
 
 fn random_body(n: usize) -> Vec<u8> {
@@ -209,14 +228,13 @@ fn random_body(n: usize) -> Vec<u8> {
 
 async fn clients_through(protocol: Protocol, curl: bool, nghttp: bool) {
     let upstream = start_upstream(100).await;
-    let proxy = start_proxy(upstream, protocol).await;
+    let (proxy, _running) = start_proxy(upstream, protocol).await;
     let scratch = Scratch::new(&format!("{protocol:?}"));
     let input = random_body(1_000_000);
     let body_file = scratch.path("body.bin");
     std::fs::write(&body_file, &input).expect("write body");
     let body_arg = format!("@{}", body_file.display());
     let url = |path: &str| format!("http://{proxy}{path}");
-    let out = scratch.path("out");
     let headers = scratch.path("headers");
     let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let headers_arg = headers.display().to_string();
@@ -234,7 +252,6 @@ async fn clients_through(protocol: Protocol, curl: bool, nghttp: bool) {
                 &body_arg,
                 &url("/echo"),
             ]),
-            out.clone(),
         )
         .await;
         assert!(
@@ -258,7 +275,6 @@ async fn clients_through(protocol: Protocol, curl: bool, nghttp: bool) {
                 &body_arg,
                 &url("/echo"),
             ]),
-            out.clone(),
         )
         .await;
         assert!(got == input, "{protocol:?}: curl HTTP/1.1 chunked upload");
@@ -273,7 +289,6 @@ async fn clients_through(protocol: Protocol, curl: bool, nghttp: bool) {
                 &headers_arg,
                 &url("/bytes/1000000"),
             ]),
-            out.clone(),
         )
         .await;
         assert!(
@@ -296,7 +311,6 @@ async fn clients_through(protocol: Protocol, curl: bool, nghttp: bool) {
                 "TE: trailers",
                 &url("/trailers"),
             ]),
-            out.clone(),
         )
         .await;
         let text = String::from_utf8_lossy(&got).to_lowercase();
@@ -315,7 +329,6 @@ async fn clients_through(protocol: Protocol, curl: bool, nghttp: bool) {
                 &body_arg,
                 &url("/echo"),
             ]),
-            out.clone(),
         )
         .await;
         assert!(got == input, "{protocol:?}: curl h2c upload");
@@ -334,14 +347,12 @@ async fn clients_through(protocol: Protocol, curl: bool, nghttp: bool) {
                 &format!("@{}", small_file.display()),
                 &url("/echo"),
             ]),
-            out.clone(),
         )
         .await;
         assert!(got == small, "{protocol:?}: curl Upgrade: h2c upload");
         let got = run_async(
             "curl",
             s(&["-sS", "--http2", "-D", &headers_arg, &url("/")]),
-            out.clone(),
         )
         .await;
         assert_eq!(&got[..], b"hello\n");
@@ -357,11 +368,10 @@ async fn clients_through(protocol: Protocol, curl: bool, nghttp: bool) {
         let got = run_async(
             "nghttp",
             s(&["-d", &body_file.display().to_string(), &url("/echo")]),
-            out.clone(),
         )
         .await;
         assert!(got == input, "{protocol:?}: nghttp upload");
-        let got = run_async("nghttp", s(&["-v", &url("/trailers")]), out.clone()).await;
+        let got = run_async("nghttp", s(&["-v", &url("/trailers")])).await;
         let text = String::from_utf8_lossy(&got);
         assert!(text.contains("body before trailers"), "{text}");
         assert!(
@@ -420,7 +430,7 @@ fn mesh_request(i: usize) -> Request<Body> {
 fn h2c_header_bytes_are_at_most_half_of_http1_over_a_thousand_requests() {
     runtime_test(async {
         let upstream = start_upstream(100).await;
-        let proxy = start_proxy(upstream, Protocol::H2c).await;
+        let (proxy, _running) = start_proxy(upstream, Protocol::H2c).await;
         let client = Http1Pool::new(proxy, Duration::from_secs(10));
         for i in 0..1000 {
             let resp = tokio::time::timeout(EXCHANGE_LIMIT, client.send(mesh_request(i)))
@@ -456,7 +466,7 @@ fn h2c_header_bytes_are_at_most_half_of_http1_over_a_thousand_requests() {
 fn five_hundred_concurrent_requests_take_the_fewest_upstream_connections() {
     runtime_test(async {
         let upstream = start_upstream(100).await;
-        let proxy = start_proxy(upstream, Protocol::H2c).await;
+        let (proxy, _running) = start_proxy(upstream, Protocol::H2c).await;
         let client = Client::connect(proxy).await.expect("connect");
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..500 {
@@ -491,7 +501,7 @@ fn five_hundred_concurrent_requests_take_the_fewest_upstream_connections() {
 fn http1_upstream_connections_are_kept_alive() {
     runtime_test(async {
         let upstream = start_upstream(100).await;
-        let proxy = start_proxy(upstream, Protocol::Http1).await;
+        let (proxy, _running) = start_proxy(upstream, Protocol::Http1).await;
         let client = Client::connect(proxy).await.expect("connect");
         for i in 0..50 {
             let req = Request::post(format!("http://{proxy}/echo"))
@@ -667,7 +677,7 @@ fn upstream_reset_goaway_and_disconnect_mid_body_fail_cleanly_downstream() {
         // A reset mid-body from a real server, over h2c and over HTTP/1.1 upstream.
         let upstream = start_upstream(100).await;
         for protocol in [Protocol::H2c, Protocol::Http1] {
-            let proxy = start_proxy(upstream, protocol).await;
+            let (proxy, _running) = start_proxy(upstream, protocol).await;
             let h2 = Client::connect(proxy).await.expect("connect");
             let resp = h2.send(get(proxy, "/reset-mid-body")).await.expect("head");
             expect_reset_mid_body(resp, "reset, HTTP/2 client").await;
@@ -682,7 +692,7 @@ fn upstream_reset_goaway_and_disconnect_mid_body_fail_cleanly_downstream() {
 
         // GOAWAY and a lost connection mid-body, from the scripted peer.
         let scripted = scripted_h2_upstream().await;
-        let proxy = start_proxy(scripted.addr, Protocol::H2c).await;
+        let (proxy, _running) = start_proxy(scripted.addr, Protocol::H2c).await;
         for path in ["/goaway-mid-body", "/disconnect-mid-body"] {
             // The upstream drops its connection only once the head came through the proxy.
             let head_seen = || {
@@ -711,7 +721,7 @@ fn upstream_reset_goaway_and_disconnect_mid_body_fail_cleanly_downstream() {
 fn refused_requests_are_retried_on_the_upstream() {
     runtime_test(async {
         let scripted = scripted_h2_upstream().await;
-        let proxy = start_proxy(scripted.addr, Protocol::H2c).await;
+        let (proxy, _running) = start_proxy(scripted.addr, Protocol::H2c).await;
         let client = Client::connect(proxy).await.expect("connect");
         // The body comes after the refusal: nothing of it was read, so it can go again.
         let (mut tx, body) = Body::channel();
@@ -743,7 +753,7 @@ fn refused_requests_are_retried_on_the_upstream() {
 
         // A bodiless request refused: retried too.
         let scripted = scripted_h2_upstream().await;
-        let proxy = start_proxy(scripted.addr, Protocol::H2c).await;
+        let (proxy, _running) = start_proxy(scripted.addr, Protocol::H2c).await;
         let client = Client::connect(proxy).await.expect("connect");
         let resp = tokio::time::timeout(EXCHANGE_LIMIT, client.send(get(proxy, "/refuse-first")))
             .await
@@ -813,7 +823,7 @@ async fn scripted_http1_upstream() -> SocketAddr {
 fn http1_upstream_framing_is_exact_and_a_dropped_terminator_is_an_error() {
     runtime_test(async {
         let upstream = scripted_http1_upstream().await;
-        let proxy = start_proxy(upstream, Protocol::Http1).await;
+        let (proxy, _running) = start_proxy(upstream, Protocol::Http1).await;
         let h2 = Client::connect(proxy).await.expect("connect");
         let http1 = Http1Pool::new(proxy, Duration::from_secs(10));
 
@@ -867,7 +877,7 @@ fn http1_upstream_framing_is_exact_and_a_dropped_terminator_is_an_error() {
 fn http1_clients_get_exact_framing_from_an_h2c_upstream() {
     runtime_test(async {
         let upstream = start_upstream(100).await;
-        let proxy = start_proxy(upstream, Protocol::H2c).await;
+        let (proxy, _running) = start_proxy(upstream, Protocol::H2c).await;
         let mut socket = tokio::net::TcpStream::connect(proxy)
             .await
             .expect("connect");

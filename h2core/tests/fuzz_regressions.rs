@@ -459,8 +459,23 @@ fn recipes() -> Vec<Recipe> {
     big.extend(std::iter::repeat_n(0xbe, 8));
     add(R, hd, "list_past_limit", with_mode(0x02, &big));
 
-    // http1_server: first byte picks tight limits (bit 0) and the piece size.
+    // http1_server: first byte picks tight limits (bit 0), answering at once (bit 1), a
+    // response of known length (bit 2) and the odd piece size (bits 3-7).
     let h1 = "http1_server";
+    // Answered at once: the unread bodies are drained (Content-Length, then chunked with a
+    // trailer) and the pipelined requests behind them still come, one exchange at a time.
+    add(
+        S,
+        h1,
+        "answered_before_bodies_drained",
+        with_mode(
+            0x2a,
+            b"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789\
+              POST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n\
+              4\r\nabcd\r\n0\r\nX-T: 1\r\n\r\n\
+              GET /c HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        ),
+    );
     add(
         S,
         h1,

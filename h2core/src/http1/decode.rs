@@ -162,7 +162,9 @@ impl BodyDecoder {
     /// Parses the trailer section (§7.1.2: `*( field-line CRLF ) CRLF`) with `httparse`.
     fn trailer_section(&self, buf: &mut BytesMut) -> Result<Option<Vec<Header>>, Http1Error> {
         let parsed = fields::with_slots(self.limits.max_headers, |slots| {
-            let base: &[u8] = buf;
+            // Complete lines within the limit, as for a head: the same outcome however the
+            // section arrived.
+            let base = super::head::head_window(buf, &self.limits);
             match httparse::parse_headers(base, slots) {
                 Ok(httparse::Status::Complete((len, parsed))) => {
                     Ok(Some((len, fields::field_ranges(base, parsed))))
@@ -179,9 +181,6 @@ impl BodyDecoder {
                 Ok(None)
             };
         };
-        if len > self.limits.max_head_size {
-            return Err(Http1Error::TrailersTooLarge);
-        }
         Ok(Some(fields::freeze_fields(buf, len, &ranges).1))
     }
 }
@@ -200,6 +199,10 @@ fn split_data(buf: &mut BytesMut, max: u64) -> Option<Bytes> {
 /// extensions; around it we insist on what keeps two parsers from disagreeing about where a
 /// chunk starts: at least one hex digit, a CRLF (not a bare LF) at the end, no control
 /// characters inside, and a bounded length.
+///
+/// A bad line is reported as soon as the bytes so far show it (not after buffering the whole
+/// line), and with the same error however the line arrived: every check below holds of each
+/// prefix of a good line, so the error does not depend on where TCP cut the input.
 fn chunk_size_line(buf: &[u8]) -> Result<Option<(usize, u64)>, Http1Error> {
     let Some(&first) = buf.first() else {
         return Ok(None);
@@ -208,30 +211,27 @@ fn chunk_size_line(buf: &[u8]) -> Result<Option<(usize, u64)>, Http1Error> {
         return Err(Http1Error::InvalidChunk("chunk-size is not hexadecimal"));
     }
     let window = &buf[..buf.len().min(MAX_CHUNK_LINE)];
-    let Some(lf) = window.iter().position(|&c| c == b'\n') else {
-        if buf.len() >= MAX_CHUNK_LINE {
-            return Err(Http1Error::InvalidChunk("chunk-size line too long"));
-        }
-        // Report a bad size now rather than after buffering a whole line.
-        return match httparse::parse_chunk_size(buf) {
-            Err(_) => Err(chunk_size_error(buf)),
-            Ok(_) => Ok(None),
-        };
-    };
-    let line = &buf[..=lf];
-    let content = &line[..lf.saturating_sub(1)];
-    if lf == 0
-        || line[lf - 1] != b'\r'
-        || content
-            .iter()
-            .any(|&c| c != b'\t' && (c < 0x20 || c == 0x7f))
-    {
-        return Err(Http1Error::InvalidChunk(
-            "chunk-size line not ended by CRLF or with a control character",
-        ));
+    let lf = window.iter().position(|&c| c == b'\n');
+    let line = lf.map_or(window, |lf| &window[..=lf]);
+    // Before the LF: no control character, but for one CR, right before the LF (or last so
+    // far, when the LF may come next).
+    let content = lf.map_or(line, |lf| &line[..lf]);
+    let bad = content.iter().enumerate().any(|(i, &c)| {
+        let cr_before_lf = c == b'\r' && i + 1 == content.len();
+        c != b'\t' && (c < 0x20 || c == 0x7f) && !cr_before_lf
+    });
+    let crlf = lf.is_none_or(|lf| lf > 0 && line[lf - 1] == b'\r');
+    if bad || !crlf {
+        return Err(chunk_size_error(line));
     }
-    match httparse::parse_chunk_size(line) {
-        Ok(httparse::Status::Complete((len, size))) if len == line.len() => Ok(Some((len, size))),
+    match (lf, httparse::parse_chunk_size(line)) {
+        (Some(_), Ok(httparse::Status::Complete((len, size)))) if len == line.len() => {
+            Ok(Some((len, size)))
+        }
+        (None, Ok(httparse::Status::Partial)) if buf.len() < MAX_CHUNK_LINE => Ok(None),
+        (None, Ok(httparse::Status::Partial)) => {
+            Err(Http1Error::InvalidChunk("chunk-size line too long"))
+        }
         _ => Err(chunk_size_error(line)),
     }
 }
@@ -376,10 +376,21 @@ mod tests {
             decode_all(big, b"0\r\nX-Long: aaaaaaaaaaaaaaaaaaaa").unwrap_err(),
             Http1Error::TrailersTooLarge
         );
-        let many = BodyDecoder::new(BodyKind::Chunked, &limits);
+        // Too many fields within the size limit; past it, the size is what the section broke
+        // first as its bytes arrived, so that is the error whether it came whole or not.
+        let roomy = Limits {
+            max_head_size: 64,
+            max_headers: 2,
+        };
+        let many = BodyDecoder::new(BodyKind::Chunked, &roomy);
         assert_eq!(
             decode_all(many, b"0\r\na: 1\r\nb: 2\r\nc: 3\r\n\r\n").unwrap_err(),
             Http1Error::TooManyHeaders
+        );
+        let many_and_long = BodyDecoder::new(BodyKind::Chunked, &limits);
+        assert_eq!(
+            decode_all(many_and_long, b"0\r\na: 1\r\nb: 2\r\nc: 3\r\n\r\n").unwrap_err(),
+            Http1Error::TrailersTooLarge
         );
     }
 

@@ -52,7 +52,7 @@ pub fn parse_request(
     limits: &Limits,
 ) -> Result<Option<RequestHead>, Http1Error> {
     let parsed = fields::with_slots(limits.max_headers, |slots| {
-        let base: &[u8] = buf;
+        let base = head_window(buf, limits);
         let mut req = httparse::Request::new(slots);
         let len = match req.parse(base) {
             Ok(httparse::Status::Complete(len)) => len,
@@ -77,9 +77,6 @@ pub fn parse_request(
             Ok(None)
         };
     };
-    if line.len > limits.max_head_size {
-        return Err(Http1Error::HeadTooLarge);
-    }
     let (head, headers) = fields::freeze_fields(buf, line.len, &line.fields);
     Ok(Some(RequestHead {
         method: head.slice(line.method),
@@ -87,6 +84,19 @@ pub fn parse_request(
         version: line.version,
         headers,
     }))
+}
+
+/// What of the receive buffer a head (or a trailer section) is parsed from: its complete lines within the first
+/// `max_head_size` bytes. The outcome then does not depend on how the bytes arrived: a line is
+/// judged once its LF is here (an error inside an incomplete line is found when it completes,
+/// whether the line came whole or byte by byte), and a head too large is `HeadTooLarge`
+/// however it arrived, never an error found further on.
+pub(super) fn head_window<'a>(buf: &'a [u8], limits: &Limits) -> &'a [u8] {
+    let window = &buf[..buf.len().min(limits.max_head_size)];
+    match window.iter().rposition(|&b| b == b'\n') {
+        Some(last_lf) => &window[..=last_lf],
+        None => &[],
+    }
 }
 
 /// Parses a response head from the front of `buf` (RFC 9112 §2.2, §4); the client's side of
@@ -99,7 +109,7 @@ pub fn parse_response(
     limits: &Limits,
 ) -> Result<Option<ResponseHead>, Http1Error> {
     let parsed = fields::with_slots(limits.max_headers, |slots| {
-        let base: &[u8] = buf;
+        let base = head_window(buf, limits);
         let mut res = httparse::Response::new(slots);
         let len = match res.parse(base) {
             Ok(httparse::Status::Complete(len)) => len,
@@ -127,9 +137,6 @@ pub fn parse_response(
             Ok(None)
         };
     };
-    if line.len > limits.max_head_size {
-        return Err(Http1Error::HeadTooLarge);
-    }
     let (head, headers) = fields::freeze_fields(buf, line.len, &line.fields);
     Ok(Some(ResponseHead {
         version: line.version,
@@ -291,6 +298,24 @@ mod tests {
             parse_request(&mut many, &few),
             Err(Http1Error::TooManyHeaders)
         );
+        // Too many fields beyond the size limit: the size is what the head broke first as its
+        // bytes arrived, so that is the error whether it arrives whole or byte by byte.
+        let head =
+            b"GET / HTTP/1.1\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaa\r\na: 1\r\nb: 2\r\nc: 3\r\n\r\n";
+        let tight = Limits {
+            max_head_size: 32,
+            max_headers: 2,
+        };
+        assert_eq!(
+            parse_request(&mut BytesMut::from(&head[..]), &tight),
+            Err(Http1Error::HeadTooLarge)
+        );
+        let mut buf = BytesMut::new();
+        let byte_by_byte = head.iter().find_map(|&b| {
+            buf.extend_from_slice(&[b]);
+            parse_request(&mut buf, &tight).err()
+        });
+        assert_eq!(byte_by_byte, Some(Http1Error::HeadTooLarge));
     }
 
     #[test]
