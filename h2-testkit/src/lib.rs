@@ -25,6 +25,7 @@ pub mod demo_async;
 pub mod dsl;
 pub mod engine;
 mod harness;
+pub mod hpack_stories;
 pub mod hyperium;
 pub mod interop;
 pub mod memory;

@@ -7,10 +7,7 @@
 //! workspace (CI has it). Absent, the tests fail, as a missing interop peer does; with
 //! `H2_ALLOW_MISSING_PEERS=1` they say so and pass.
 
-#[path = "../examples/hpack-stories.rs"]
-#[allow(dead_code)]
-mod stories;
-
+use h2_testkit::hpack_stories as stories;
 use std::path::PathBuf;
 
 fn corpus_dir(name: &str) -> Option<PathBuf> {

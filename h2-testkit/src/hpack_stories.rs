@@ -1,18 +1,12 @@
 //! Runs hpack-test-case stories (https://github.com/http2jp/hpack-test-case) through our HPACK
-//! decoder and encoder (RFC 7541).
-//!
-//! ```text
-//! cargo run --release -p h2core --example hpack-stories -- DIR...
-//! ```
+//! decoder and encoder (RFC 7541), for h2core's `tests/hpack_corpus.rs`
+//! (`cargo test -p h2core --test hpack_corpus -- --nocapture` prints each directory's summary).
 //!
 //! Every `*.json` story of each directory is run, in name order, with one decoder (and one
 //! encoder) per story since a story's cases share one compression context. A case with `wire`
 //! is decoded and compared with its `headers` (after applying its `header_table_size`, if any,
 //! as our acknowledged SETTINGS_HEADER_TABLE_SIZE). A case without `wire` (the raw-data
-//! directory) is encoded by our encoder and decoded back. The last line of output is
-//! `stories: S/T ok, cases: C/D ok`; the exit status is 1 if any story failed.
-//!
-//! The integration test `tests/hpack_corpus.rs` includes this file as a module.
+//! directory) is encoded by our encoder and decoded back.
 
 use bytes::{Bytes, BytesMut};
 use h2core::hpack::{Decoder, Encoder, Header};
@@ -227,37 +221,4 @@ fn unhex(hex: &str) -> Result<Vec<u8>, String> {
     b.chunks(2)
         .map(|p| Ok(digit(p[0])? << 4 | digit(p[1])?))
         .collect()
-}
-
-fn main() {
-    let dirs: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
-    if dirs.is_empty() {
-        eprintln!("usage: hpack-stories DIR...");
-        std::process::exit(2);
-    }
-    let (mut stories, mut stories_ok, mut cases, mut cases_ok) = (0, 0, 0, 0);
-    let mut failed = false;
-    for dir in &dirs {
-        match run_dir(dir) {
-            Ok(report) => {
-                println!("{}", report.summary());
-                for f in &report.failures {
-                    println!("  FAILED {f}");
-                }
-                failed |= !report.failures.is_empty();
-                stories += report.stories;
-                stories_ok += report.stories_ok;
-                cases += report.cases;
-                cases_ok += report.cases_ok;
-            }
-            Err(e) => {
-                println!("{}: cannot read: {e}", dir.display());
-                failed = true;
-            }
-        }
-    }
-    println!("stories: {stories_ok}/{stories} ok, cases: {cases_ok}/{cases} ok");
-    if failed {
-        std::process::exit(1);
-    }
 }
