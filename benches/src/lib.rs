@@ -1,5 +1,5 @@
 //! Shared helpers for the benchmarks: loading the hpack-test-case corpus
-//! (https://github.com/http2jp/hpack-test-case) and running one story through each HPACK
+//! (<https://github.com/http2jp/hpack-test-case>) and running one story through each HPACK
 //! implementation compared (RFC 7541).
 //!
 //! The corpus is read in place from `$H2_HPACK_CORPUS`, else from the shared copy next to the

@@ -1,4 +1,4 @@
-//! Runs hpack-test-case stories (https://github.com/http2jp/hpack-test-case) through our HPACK
+//! Runs hpack-test-case stories (<https://github.com/http2jp/hpack-test-case>) through our HPACK
 //! decoder and encoder (RFC 7541), for h2core's `tests/hpack_corpus.rs`
 //! (`cargo test -p h2core --test hpack_corpus -- --nocapture` prints each directory's summary).
 //!
