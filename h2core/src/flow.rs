@@ -200,8 +200,11 @@ impl RecvWindow {
 /// than the best seen, doubles the estimate to twice the sample (the window was the limit).
 /// A stable estimate spaces the samples out (up to [`MAX_SAMPLE_DELAY`]), so a long transfer
 /// sends few PINGs; the PINGs only follow received DATA, so an idle connection sends none.
+///
+/// Generic over its time points ([`Moment`]): the connection's `Instant`s, or, in its unit
+/// test, offsets from an origin, so the test needs no clock.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Bdp {
+pub(crate) struct Bdp<T = Instant> {
     /// The estimate: the window a stream needs, in bytes.
     pub estimate: u32,
     /// The estimate never grows beyond this.
@@ -213,9 +216,9 @@ pub(crate) struct Bdp {
     /// Bytes received since the outstanding sample's PING was sent.
     pub sample: u64,
     /// The sample's PING, when it was sent.
-    pub sent_at: Option<Instant>,
+    pub sent_at: Option<T>,
     /// No sample starts before this (the estimate is stable).
-    pub next_at: Option<Instant>,
+    pub next_at: Option<T>,
     /// The pause after a stable sample.
     delay: Duration,
     /// Stable samples in a row.
@@ -225,9 +228,28 @@ pub(crate) struct Bdp {
 /// The longest pause between two samples of a stable estimate (hyper: 10 s).
 pub(crate) const MAX_SAMPLE_DELAY: Duration = Duration::from_secs(10);
 
-impl Bdp {
+/// A point in time as [`Bdp`] uses it.
+pub(crate) trait Moment: Copy + PartialOrd + std::ops::Add<Duration, Output = Self> {
+    /// The time from `earlier` to `self` (zero if `earlier` is later).
+    fn since(self, earlier: Self) -> Duration;
+}
+
+impl Moment for Instant {
+    fn since(self, earlier: Self) -> Duration {
+        self.saturating_duration_since(earlier)
+    }
+}
+
+#[cfg(test)]
+impl Moment for Duration {
+    fn since(self, earlier: Self) -> Duration {
+        self.saturating_sub(earlier)
+    }
+}
+
+impl<T: Moment> Bdp<T> {
     /// An estimate starting at `initial` bytes, never above `cap`.
-    pub(crate) fn new(initial: u32, cap: u32) -> Bdp {
+    pub(crate) fn new(initial: u32, cap: u32) -> Bdp<T> {
         Bdp {
             estimate: initial.min(cap),
             cap,
@@ -242,7 +264,7 @@ impl Bdp {
     }
 
     /// `n` DATA bytes arrived at `now`; true if a sample's PING should go out now.
-    pub(crate) fn on_data(&mut self, n: u32, now: Instant) -> bool {
+    pub(crate) fn on_data(&mut self, n: u32, now: T) -> bool {
         if self.sent_at.is_some() {
             self.sample += n as u64;
             return false;
@@ -256,9 +278,9 @@ impl Bdp {
     }
 
     /// The sample's PING was answered at `now`: returns the new estimate if it grew.
-    pub(crate) fn on_ack(&mut self, now: Instant) -> Option<u32> {
+    pub(crate) fn on_ack(&mut self, now: T) -> Option<u32> {
         let sent = self.sent_at.take()?;
-        let rtt = now.saturating_duration_since(sent).as_secs_f64().max(1e-6);
+        let rtt = now.since(sent).as_secs_f64().max(1e-6);
         let sample = std::mem::take(&mut self.sample);
         let grown = self.calculate(sample, rtt);
         if grown.is_some() {
@@ -379,12 +401,11 @@ mod tests {
     }
 
     #[test]
-    // The test needs one origin; every other time is an offset from it.
-    #[allow(clippy::disallowed_methods)]
     fn the_bdp_estimate_doubles_while_the_window_limits_and_rests_when_stable() {
-        let t0 = Instant::now();
+        // Times are offsets from an origin (`Moment for Duration`): no clock.
+        let t0 = Duration::ZERO;
         let rtt = Duration::from_millis(100);
-        let mut bdp = Bdp::new(1000, 10_000);
+        let mut bdp = Bdp::<Duration>::new(1000, 10_000);
         // One sample at a time: the first DATA starts it, later DATA adds to it.
         assert!(bdp.on_data(500, t0));
         assert!(!bdp.on_data(500, t0 + rtt / 2));
