@@ -81,11 +81,22 @@ impl ClientSpec {
 /// Builds an example once per test process (with the profile the calling test was built with)
 /// and returns its path. Integration tests cannot depend on examples, so we ask cargo.
 pub fn example_binary(package: &str, example: &str) -> PathBuf {
+    build_once(package, "--example", example)
+}
+
+/// Builds the binary `bin` of another workspace package (an example program that is a crate of
+/// its own, such as the gRPC one) once per test process, as [`example_binary`] does.
+pub fn package_binary(package: &str, bin: &str) -> PathBuf {
+    build_once(package, "--bin", bin)
+}
+
+/// `cargo build -p package KIND name` (`--example` or `--bin`) once per test process.
+fn build_once(package: &str, kind: &str, example: &str) -> PathBuf {
     static BUILT: Mutex<Option<HashMap<(String, String), PathBuf>>> = Mutex::new(None);
     // Held across the build: parallel tests wait for one build rather than racing cargo.
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     let built = built.get_or_insert_with(HashMap::new);
-    let key = (package.to_owned(), example.to_owned());
+    let key = (package.to_owned(), format!("{kind} {example}"));
     if let Some(bin) = built.get(&key) {
         return bin.clone();
     }
@@ -97,7 +108,7 @@ pub fn example_binary(package: &str, example: &str) -> PathBuf {
         .and_then(Path::parent)
         .expect("test executable is in <target>/<profile>/deps");
     let mut build = Command::new(env!("CARGO"));
-    build.args(["build", "--quiet", "-p", package, "--example", example]);
+    build.args(["build", "--quiet", "-p", package, kind, example]);
     // `cargo test` sets these for the test process. Build scripts that watch them (ring's
     // watches CARGO_MANIFEST_DIR) would see them change and rebuild, here and again in the next
     // plain `cargo test`: leave them out so this build matches the one that built the test.
@@ -127,12 +138,14 @@ pub fn example_binary(package: &str, example: &str) -> PathBuf {
         .expect("run cargo build");
     assert!(
         out.status.success(),
-        "cargo build -p {package} --example {example} failed:\n{}",
+        "cargo build -p {package} {kind} {example} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let bin = profile_dir
-        .join("examples")
-        .join(format!("{example}{}", std::env::consts::EXE_SUFFIX));
+    let dir = match kind {
+        "--example" => profile_dir.join("examples"),
+        _ => profile_dir.to_path_buf(),
+    };
+    let bin = dir.join(format!("{example}{}", std::env::consts::EXE_SUFFIX));
     assert!(bin.is_file(), "built, but {} is missing", bin.display());
     built.insert(key, bin.clone());
     bin

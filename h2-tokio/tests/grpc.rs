@@ -1,16 +1,30 @@
-//! The RouteGuide example against another gRPC implementation, both ways: gRPC's Python
+//! The RouteGuide example (`examples/grpc`, the crate `h2-grpc-example`, run as the program it
+//! is) against another gRPC implementation, both ways: gRPC's Python
 //! (grpcio) client calls our server, and our client calls grpcio's server. The Python stubs are
 //! generated from the same route_guide.proto at test time (grpcio-tools). A Python without
 //! grpcio and grpcio-tools fails these tests (`H2_ALLOW_MISSING_PEERS=1` skips them).
 
-use h2_testkit::interop::{require, require_python_grpc, run, Scratch, ServerProcess};
+use h2_testkit::interop::{
+    package_binary, require, require_python_grpc, run, Scratch, ServerProcess,
+};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const GRPC: &str = env!("CARGO_BIN_EXE_grpc");
+/// The example's `grpc` program, built once.
+fn grpc() -> PathBuf {
+    package_binary("h2-grpc-example", "grpc")
+}
 
-fn manifest_dir() -> &'static Path {
+/// The example's crate (its route_guide.proto).
+fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/grpc")
+}
+
+/// The Python peers of these tests.
+fn python_peer(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/grpc")
+        .join(file)
 }
 
 /// Generates route_guide_pb2.py and route_guide_pb2_grpc.py into `scratch`/stubs.
@@ -20,7 +34,7 @@ fn python_stubs(python: &Path, scratch: &Scratch) -> PathBuf {
     let out_arg = |flag: &str| format!("--{flag}={}", stubs.display());
     let out = run(Command::new(python)
         .args(["-m", "grpc_tools.protoc"])
-        .arg(format!("-I{}", manifest_dir().join("proto").display()))
+        .arg(format!("-I{}", example_dir().join("proto").display()))
         .arg(out_arg("python_out"))
         .arg(out_arg("grpc_python_out"))
         .arg("route_guide.proto"));
@@ -39,11 +53,11 @@ fn python_grpc_client_makes_all_four_calls_to_our_server() {
     };
     let scratch = Scratch::new("grpc_python_client");
     let stubs = python_stubs(&python, &scratch);
-    let mut ours = Command::new(GRPC);
+    let mut ours = Command::new(grpc());
     ours.args(["--listen", "127.0.0.1:0"]);
     let server = ServerProcess::spawn(ours, "grpc", &scratch);
     let out = run(Command::new(&python)
-        .arg(manifest_dir().join("tests/route_guide_client.py"))
+        .arg(python_peer("route_guide_client.py"))
         .arg(&stubs)
         .arg(server.port().to_string()));
     assert!(
@@ -71,10 +85,9 @@ fn our_client_makes_all_four_calls_to_python_grpc_server() {
     let scratch = Scratch::new("grpc_python_server");
     let stubs = python_stubs(&python, &scratch);
     let mut peer = Command::new(&python);
-    peer.arg(manifest_dir().join("tests/route_guide_server.py"))
-        .arg(&stubs);
+    peer.arg(python_peer("route_guide_server.py")).arg(&stubs);
     let server = ServerProcess::spawn(peer, "route_guide_server.py", &scratch);
-    let out = run(Command::new(GRPC).args(["--connect", &server.url("")]));
+    let out = run(Command::new(grpc()).args(["--connect", &server.url("")]));
     assert!(
         out.status.success(),
         "`grpc --connect` against route_guide_server.py:\n{}",
@@ -103,7 +116,7 @@ fn a_status_error_goes_as_one_headers_frame_without_content_length() {
     let scratch = Scratch::new("grpc_trailers_only");
     let empty = scratch.path("empty");
     std::fs::write(&empty, b"").expect("write empty request body");
-    let mut ours = Command::new(GRPC);
+    let mut ours = Command::new(grpc());
     ours.args(["--listen", "127.0.0.1:0"]);
     let server = ServerProcess::spawn(ours, "grpc", &scratch);
     let out = run(Command::new(nghttp)
