@@ -93,6 +93,20 @@ fn adaptive() -> Vec<Scenario> {
                 .peer(vec![P::ping_ack(BDP_PING)])
                 .expect(vec![X::window_update(0).increment(3_801_088)])
         },
+        Scenario::server(
+            s,
+            "adaptive windows: a stream opened before our SETTINGS are acknowledged is not grown toward them (the ACK moves it, §6.9.2)",
+        )
+        // The peer's preface and SETTINGS, but no ACK of ours yet: our 1 MiB initial window is
+        // not in force, stream 1 has 65,535.
+        .peer(vec![P::Preface, P::settings(vec![])])
+        .expect(vec![X::settings(), X::settings_ack()])
+        .peer(vec![P::request(1, "POST", "/"), P::data(1, body(1000))])
+        .app(A::ReleaseCapacity(1, 1000))
+        .expect_not(X::window_update(1))
+        .peer(vec![P::SettingsAck])
+        .events(vec![E::SettingsAcknowledged])
+        .expect_not(X::window_update(1)),
         upload("adaptive windows off: DATA starts no PING")
             .config(|c| c.adaptive_windows = false)
             .peer(vec![P::data(1, body(1000))])

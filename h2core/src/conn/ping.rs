@@ -198,6 +198,12 @@ impl Connection {
         let Some(estimate) = self.ping.bdp.map(|b| b.estimate) else {
             return;
         };
+        if self.pending_settings.oldest().is_some() {
+            // Our SETTINGS are not in force yet: their ACK moves every stream's window by the
+            // new initial size (§6.9.2), so growing toward the estimate now would count it
+            // twice.
+            return;
+        }
         let floor = self.local.initial_window_size;
         let Some(s) = self.streams.get_mut(id) else {
             return;
