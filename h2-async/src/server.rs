@@ -57,7 +57,7 @@ where
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
     boxed(move |mut req: Request<Body>| {
-        crate::Deadline::mark(&mut req, R::now());
+        crate::Deadline::mark(&mut req, R::now);
         handler(req)
     })
 }

@@ -23,9 +23,10 @@ impl Deadline {
         self.0.saturating_duration_since(now)
     }
 
-    /// Reads `req`'s `grpc-timeout` and, when well-formed, inserts `Deadline(now + timeout)`
-    /// into its extensions. Servers call it as the request head arrives.
-    pub fn mark<B>(req: &mut Request<B>, now: Instant) {
+    /// Reads `req`'s `grpc-timeout` and, when well-formed, inserts `Deadline(now() + timeout)`
+    /// into its extensions. Servers call it as the request head arrives; the clock is read
+    /// only for a request that has the field.
+    pub fn mark<B>(req: &mut Request<B>, now: impl FnOnce() -> Instant) {
         let Some(timeout) = req
             .headers()
             .get("grpc-timeout")
@@ -34,7 +35,7 @@ impl Deadline {
             return;
         };
         // A timeout beyond what Instant holds is no deadline at all.
-        if let Some(at) = now.checked_add(timeout) {
+        if let Some(at) = now().checked_add(timeout) {
             req.extensions_mut().insert(Deadline(at));
         }
     }
@@ -94,7 +95,7 @@ mod tests {
         let mut req = Request::new(());
         req.headers_mut()
             .insert("grpc-timeout", http::HeaderValue::from_static("1500m"));
-        Deadline::mark(&mut req, now);
+        Deadline::mark(&mut req, || now);
         let deadline = req.extensions().get::<Deadline>().copied();
         assert_eq!(deadline, Some(Deadline(now + Duration::from_millis(1500))));
         assert_eq!(
@@ -111,12 +112,12 @@ mod tests {
     fn mark_without_a_well_formed_grpc_timeout_inserts_nothing() {
         let now = Instant::now();
         let mut plain = Request::new(());
-        Deadline::mark(&mut plain, now);
+        Deadline::mark(&mut plain, || now);
         assert!(plain.extensions().get::<Deadline>().is_none());
         let mut bad = Request::new(());
         bad.headers_mut()
             .insert("grpc-timeout", http::HeaderValue::from_static("soon"));
-        Deadline::mark(&mut bad, now);
+        Deadline::mark(&mut bad, || now);
         assert!(bad.extensions().get::<Deadline>().is_none());
     }
 }

@@ -291,15 +291,18 @@ impl EventLoop {
     }
 
     pub(crate) fn message(&mut self, msg: Msg) {
+        if let Msg::Adopt { stream } = msg {
+            // Once stopping, a connection dealt late is dropped: its client sees it closed.
+            if !self.stopping {
+                self.serve_accepted(stream);
+            }
+            return;
+        }
         let now = (self.clock)();
         let key = match &msg {
             Msg::Respond { key, .. } | Msg::Body { key } | Msg::Consumed { key, .. } => Some(*key),
             Msg::Stream { key, .. } => *key,
             _ => None,
-        };
-        let msg = match msg {
-            Msg::Adopt { stream } if !self.stopping => return self.serve_accepted(stream),
-            msg => msg,
         };
         if let Msg::Shutdown = msg {
             self.stopping = true;
@@ -495,7 +498,6 @@ fn gone(msg: Msg) {
         | Msg::Abandoned
         | Msg::Expect { .. }
         | Msg::Shutdown
-        // Dropped: the client sees the connection closed.
         | Msg::Adopt { .. } => {}
     }
 }

@@ -254,7 +254,7 @@ where
     };
     let Some(workers) = workers else {
         return Arc::new(move |_, _, mut req| {
-            crate::Deadline::mark(&mut req, std::time::Instant::now());
+            crate::Deadline::mark(&mut req, std::time::Instant::now);
             ON_LOOP.set(true);
             let response = answer(&handler, req);
             ON_LOOP.set(false);
@@ -262,7 +262,7 @@ where
         });
     };
     Arc::new(move |key: Key, stream: StreamId, mut req: Request<Body>| {
-        crate::Deadline::mark(&mut req, std::time::Instant::now());
+        crate::Deadline::mark(&mut req, std::time::Instant::now);
         let (handler, remote) = (handler.clone(), remote.clone());
         workers.execute(move || {
             let response = answer(&handler, req);
