@@ -155,7 +155,7 @@ where
 {
     let (tx, rx) = mpsc::unbounded_channel();
     let (push_tx, push_rx) = mpsc::unbounded_channel();
-    let shared = Arc::new(Shared::new(header_bytes));
+    let shared = Arc::new(Shared::default());
     let driver = Driver::new(
         conn,
         io,
@@ -163,6 +163,7 @@ where
         rx,
         RoleState::Client {
             pushes: Some(push_tx),
+            header_bytes,
         },
         shared.clone(),
     );

@@ -18,7 +18,7 @@ use std::io::IoSlice;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 
@@ -34,9 +34,6 @@ pub struct Driver<IO, R: Runtime> {
     sleep: R::Sleep,
     read_closed: bool,
     shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
-    /// `read_buf` holds bytes read before the task existed (the sniffed preface and whatever
-    /// came with it, or what followed a 101), not yet fed to the core.
-    unparsed: bool,
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
@@ -49,9 +46,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
         shared: Arc<Shared>,
     ) -> Driver<IO, R> {
         Driver {
-            session: Session::new(conn, user_rx, role, shared),
+            session: Session::new(conn, !read_buf.is_empty(), user_rx, role, shared),
             io,
-            unparsed: !read_buf.is_empty(),
             read_buf,
             transport: Transport::new(),
             sleep: R::sleep_until(R::now() + Duration::from_secs(3600)),
@@ -68,7 +64,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
         handler: crate::handler::Handler,
     ) -> Driver<IO, R> {
         let (_tx, rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared::new(Default::default()));
+        let shared = Arc::new(Shared::default());
         Driver::new(
             conn,
             io,
@@ -81,12 +77,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
 
     /// Stream 1's request body, received over HTTP/1.1 before an upgrade.
     pub(crate) fn upgrade_body(&mut self, body: Bytes) {
-        self.session.streams.upgrade_body(body);
+        self.session.drive.session.upgrade_body(body);
     }
 
     /// The response on `stream` (stream 1 after an upgrade) goes to `tx`.
     pub(crate) fn expect_response(&mut self, stream: StreamId, tx: ReplyTx<Async>) {
-        self.session.streams.expect_response(stream, tx);
+        self.session.drive.session.expect_response(stream, tx);
     }
 
     /// Start a graceful shutdown when `signal` completes.
@@ -102,34 +98,24 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
     }
 
     /// Feeds what the peer sent to the core; true if anything happened.
-    fn read(&mut self, cx: &mut Context<'_>) -> bool {
-        let conn = self.session.conn();
-        if self.unparsed {
-            // Fed here, as one read, rather than when the task was made: the replies they
-            // cause must be handed out (`poll_transmit`) before the next read queues more, or
-            // they would count as unwritten against the flood limits.
-            self.unparsed = false;
-            let _ = conn.handle_input(R::now(), &mut self.read_buf);
+    fn read(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        let drive = &mut self.session.drive;
+        if drive.feed_unparsed(&mut self.read_buf, now) {
             return true;
         }
-        if !conn.wants_read() || self.read_closed || self.transport.is_lingering() {
+        if !drive.wants_read(self.read_closed, &self.transport) {
             return false;
         }
-        match self.poll_read(cx) {
+        self.read_buf.reserve(h2core::shell::READ_CHUNK);
+        match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read_buf) {
             Poll::Ready(Ok(0)) => {
                 self.read_closed = true;
-                self.session.conn().handle_eof(R::now());
+                drive.eof(now, None);
             }
-            Poll::Ready(Ok(_)) => {
-                let _ = self
-                    .session
-                    .conn()
-                    .handle_input(R::now(), &mut self.read_buf);
-            }
+            Poll::Ready(Ok(_)) => drive.received(&mut self.read_buf, now),
             Poll::Ready(Err(e)) => {
                 self.read_closed = true;
-                self.session.conn().handle_eof(R::now());
-                self.session.error.get_or_insert(Error::Io(e));
+                drive.eof(now, Some(e));
             }
             Poll::Pending => return false,
         }
@@ -156,10 +142,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
     }
 
     /// Writes what the core has queued; Ready(Ok(true)) if anything was written.
-    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<bool>> {
+    fn poll_write(&mut self, cx: &mut Context<'_>, now: Instant) -> Poll<std::io::Result<bool>> {
         let mut wrote = false;
         loop {
-            let _ = self.transport.pump(self.session.conn(), R::now());
+            let _ = self.transport.pump(self.session.conn(), now);
             if self.transport.is_empty() {
                 return Poll::Ready(Ok(wrote));
             }
@@ -180,31 +166,21 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
     }
 
     /// Moves the one timer to `deadline`; true if it has passed.
-    fn timer(&mut self, cx: &mut Context<'_>, deadline: std::time::Instant) -> bool {
+    fn timer(&mut self, cx: &mut Context<'_>, deadline: Instant) -> bool {
         if self.sleep.deadline() != deadline {
             self.sleep.reset(deadline);
         }
         Pin::new(&mut self.sleep).poll(cx).is_ready()
     }
 
-    /// The close sequence once the protocol is over (RFC 9113 §6.8 seen from the socket);
-    /// Ready when the socket may be dropped.
-    fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if let Some(CloseAction::ShutdownWrite) = self.transport.poll_close(R::now(), false) {
+    /// The close sequence once the protocol is over (RFC 9113 §6.8 seen from the socket):
+    /// our FIN once everything is written, then what the peer still sends is dropped.
+    fn close_step(&mut self, cx: &mut Context<'_>, now: Instant) {
+        if let Some(CloseAction::ShutdownWrite) = self.transport.poll_close(now, false) {
             let _ = Pin::new(&mut self.io).poll_shutdown(cx);
         }
         if self.transport.is_lingering() && (self.read_closed || self.poll_discard(cx).is_ready()) {
             self.transport.handle_eof();
-        }
-        if let Some(deadline) = self.transport.poll_timeout() {
-            if self.timer(cx, deadline) {
-                self.transport.handle_timeout(R::now());
-            }
-        }
-        if self.transport.is_done() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
         }
     }
 }
@@ -221,48 +197,43 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Future for Driver<IO, R> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         for _ in 0..64 {
+            let now = R::now();
             let mut progress = false;
             if let Some(signal) = this.shutdown.as_mut() {
                 if signal.as_mut().poll(cx).is_ready() {
                     this.shutdown = None;
-                    let _ = this.session.conn().shutdown(R::now());
+                    let _ = this.session.conn().shutdown(now);
                     progress = true;
                 }
             }
-            progress |= this.session.poll_commands(cx, R::now());
-            progress |= this.session.poll_bodies(cx);
-            progress |= this.read(cx);
-            while let Some(e) = this.session.conn().poll_event() {
-                this.transport.observe(&this.session.streams.conn, &e);
-                this.session.event(e);
-                progress = true;
-            }
-            if this.session.poll_handlers(cx, R::now()) {
-                // Their bodies start now, so that what is ready goes out in this write.
-                this.session.poll_bodies(cx);
-                progress = true;
-            }
-            match this.poll_write(cx) {
+            progress |= this.session.poll_commands(cx, now);
+            progress |= this.read(cx, now);
+            progress |= this.session.poll_inputs(&mut this.transport, now);
+            // Handlers that answer at once are answered in this round's write.
+            progress |= this.session.poll_handlers(cx, now);
+            progress |= this.session.drive.flush(cx, &mut this.transport, now);
+            match this.poll_write(cx, now) {
                 Poll::Ready(Ok(w)) => progress |= w,
                 Poll::Ready(Err(e)) => {
                     // The peer stopped reading: nothing more can be delivered.
-                    this.transport.handle_write_error();
-                    this.session.conn().handle_eof(R::now());
-                    while let Some(ev) = this.session.conn().poll_event() {
-                        this.session.event(ev);
-                    }
-                    return Poll::Ready(Err(this.session.error.take().unwrap_or(Error::Io(e))));
+                    let drive = &mut this.session.drive;
+                    drive.write_failed(&mut this.transport, now, e);
+                    return Poll::Ready(drive.take_error().map_or(Ok(()), Err));
                 }
                 Poll::Pending => {}
             }
-            this.session.cleanup();
             if this.transport.is_closing() {
-                if this.poll_close(cx).is_ready() {
-                    return Poll::Ready(this.session.error.take().map_or(Ok(()), Err));
+                this.close_step(cx, now);
+                if this.transport.is_done() {
+                    return Poll::Ready(this.session.drive.take_error().map_or(Ok(()), Err));
                 }
-            } else if let Some(deadline) = this.session.conn().poll_timeout() {
+            }
+            if let Some(deadline) = this.session.drive.poll_timeout(&this.transport) {
                 if this.timer(cx, deadline) {
-                    this.session.conn().handle_timeout(R::now());
+                    // The clock again: the timer fired after this round's `now` was read, and
+                    // a fired timer does not fire twice.
+                    let now = R::now();
+                    this.session.drive.handle_timeout(&mut this.transport, now);
                     progress = true;
                 }
             }

@@ -44,22 +44,8 @@ where
         Connection::new(config, R::now()),
         io,
         BytesMut::new(),
-        with_deadline::<R, _, _>(handler),
+        boxed(handler),
     )
-}
-
-/// `handler`, boxed, called with each request's [`Deadline`](crate::Deadline) (from gRPC's
-/// `grpc-timeout`) in its extensions: the handler is called as the request head arrives.
-fn with_deadline<R, F, Fut>(handler: F) -> Handler
-where
-    R: Runtime,
-    F: Fn(Request<Body>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Response<Body>> + Send + 'static,
-{
-    boxed(move |mut req: Request<Body>| {
-        crate::Deadline::mark(&mut req, R::now);
-        handler(req)
-    })
 }
 
 /// Stops a server gracefully: no new connections, GOAWAY on every connection (RFC 9113 §6.8),
@@ -220,7 +206,7 @@ impl<R: Runtime> Server<R> {
         F: Fn(Request<Body>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Response<Body>> + Send + 'static,
     {
-        let handler = with_deadline::<R, _, _>(handler);
+        let handler = boxed(handler);
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut signal = self
             .shutdown

@@ -10,13 +10,17 @@ use crate::shared::Shared;
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 use h2_http::body::{Async, Consumed};
+use h2_http::drive::{Drive, Input};
 use h2_http::handle::Route;
-use h2_http::Error;
-use h2core::{Connection, Event, Reason, StreamId};
+use h2_http::pool::Seat;
+use h2core::shell::Transport;
+#[cfg(feature = "test-hooks")]
+use h2core::Event;
+use h2core::{Connection, Reason, StreamId};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -28,6 +32,8 @@ pub(crate) enum RoleState {
     },
     Client {
         pushes: Option<mpsc::UnboundedSender<PushPromise>>,
+        /// Where the connection adds the header bytes it sends: its pool's count, or its own.
+        header_bytes: Arc<AtomicU64>,
     },
     /// Every core event goes to this channel as it is (the scenario corpus through the adapter).
     #[cfg(feature = "test-hooks")]
@@ -38,8 +44,11 @@ pub(crate) enum RoleState {
 
 /// The streams of one connection, the core that carries them, and the task's own parts.
 pub(crate) struct Session {
-    pub streams: h2_http::session::Session<Async>,
-    role: RoleState,
+    /// The connection as every adapter drives it (`h2_http::drive`).
+    pub drive: Drive<Async>,
+    /// Server: answers each request.
+    handler: Option<Handler>,
+    client: bool,
     pub shared: Arc<Shared>,
     user_rx: mpsc::UnboundedReceiver<Command>,
     user_open: bool,
@@ -48,7 +57,6 @@ pub(crate) struct Session {
     internal_rx: mpsc::UnboundedReceiver<Command>,
     /// What readers of received bodies consumed.
     consumed_rx: mpsc::UnboundedReceiver<(StreamId, Consumed)>,
-    pub error: Option<Error>,
     /// The handlers answering requests on this connection, polled inside this task: a
     /// response needs no task spawn nor channel hop, and the responses to a batch of requests
     /// go out in the write that follows it.
@@ -57,13 +65,13 @@ pub(crate) struct Session {
     fresh_handlers: Vec<Responding>,
     /// Dropping one cancels the waiting handler of its stream.
     cancels: HashMap<StreamId, oneshot::Sender<()>>,
-    /// The header bytes already added to `shared.header_bytes`.
-    header_bytes_counted: u64,
 }
 
 impl Session {
+    /// `unparsed`: the driver's read buffer already holds bytes for the core.
     pub fn new(
         conn: Connection,
+        unparsed: bool,
         user_rx: mpsc::UnboundedReceiver<Command>,
         role: RoleState,
         shared: Arc<Shared>,
@@ -75,30 +83,46 @@ impl Session {
         let release = Arc::new(move |stream, c| {
             let _ = consumed_tx.send((stream, c));
         });
-        let mut streams = h2_http::session::Session::new(conn, release);
-        if let RoleState::Client { pushes: Some(tx) } = &role {
-            let tx = tx.clone();
-            streams.pushes(Box::new(move |promise| tx.send(promise).is_ok()));
+        let mut drive = Drive::new(h2_http::session::Session::new(conn, release), unparsed);
+        let (mut handler, mut client) = (None, false);
+        match role {
+            RoleState::Server { handler: h } => handler = Some(h),
+            RoleState::Client {
+                pushes,
+                header_bytes,
+            } => {
+                client = true;
+                if let Some(tx) = pushes {
+                    let push = move |promise| tx.send(promise).is_ok();
+                    drive.session.pushes(Box::new(push));
+                }
+                let changed = shared.clone();
+                let wake = Arc::new(move || changed.changed.notify_waiters());
+                drive.seat(Seat::new(shared.slots.clone(), header_bytes, wake));
+            }
+            #[cfg(feature = "test-hooks")]
+            RoleState::Tap { events } => drive.tap(Box::new(move |e| {
+                let _ = events.send(e);
+            })),
         }
         Session {
-            streams,
-            role,
+            drive,
+            handler,
+            client,
             shared,
             user_rx,
             user_open: true,
             route,
             internal_rx,
             consumed_rx,
-            error: None,
             handlers: FuturesUnordered::new(),
             fresh_handlers: Vec::new(),
             cancels: HashMap::new(),
-            header_bytes_counted: 0,
         }
     }
 
     pub fn conn(&mut self) -> &mut Connection {
-        &mut self.streams.conn
+        self.drive.conn()
     }
 
     /// Takes what handles and bodies asked for; true if anything was.
@@ -110,7 +134,7 @@ impl Session {
                 Poll::Ready(None) => {
                     // Every user handle is gone: close gracefully once streams finish.
                     self.user_open = false;
-                    if matches!(self.role, RoleState::Client { .. }) {
+                    if self.client {
                         let _ = self.conn().shutdown(now);
                     }
                 }
@@ -123,7 +147,7 @@ impl Session {
             progress = true;
         }
         while let Poll::Ready(Some((stream, c))) = self.consumed_rx.poll_recv(cx) {
-            self.streams.consumed(stream, c);
+            self.drive.session.consumed(stream, c);
             progress = true;
         }
         progress
@@ -137,16 +161,11 @@ impl Session {
                 tx,
                 reserved,
                 options,
-            } => {
-                self.streams.send_request(head, body, tx, options, now);
-                if reserved {
-                    // The stream now counts as active (or failed): release the reservation.
-                    self.update_slots();
-                    self.shared.slots.release();
-                }
-            }
-            Command::Abandoned => self.streams.abandoned(),
-            Command::Stream(cmd) => self.streams.stream_command(cmd, now),
+            } => self
+                .drive
+                .send_request(head, body, tx, options, now, reserved),
+            Command::Abandoned => self.drive.session.abandoned(),
+            Command::Stream(cmd) => self.drive.session.stream_command(cmd, now),
             Command::Shutdown => {
                 let _ = self.conn().shutdown(now);
             }
@@ -198,7 +217,7 @@ impl Session {
                     };
                     self.command(cmd, now);
                 }
-                self.streams.send_response(stream, resp)
+                self.drive.session.send_response(stream, resp)
             }
             Answer::Panicked => {
                 let _ = self.conn().reset(stream, Reason::INTERNAL_ERROR);
@@ -207,87 +226,36 @@ impl Session {
         }
     }
 
-    /// Handles one event of the core.
-    pub fn event(&mut self, event: Event) {
-        // The client pool's view of this connection (a server has no pool).
-        let client = matches!(self.role, RoleState::Client { .. });
-        if client && self.shared.slots.observe(&self.streams.conn, &event) {
-            self.shared.changed.notify_waiters();
-        }
-        #[cfg(feature = "test-hooks")]
-        if let RoleState::Tap { events } = &self.role {
-            let _ = events.send(event);
-            return;
-        }
-        match &event {
-            Event::StreamReset { stream, .. } => {
-                // A stream that is gone has no one to answer: its waiting handler is dropped.
-                let stream = *stream;
-                self.cancels.remove(&stream);
-                self.fresh_handlers.retain(|h| h.stream != stream);
-            }
-            Event::ConnectionTerminated {
-                reason,
-                remote,
-                detail,
-            } => {
-                // No stream goes on: handlers still waiting are dropped.
-                self.cancels.clear();
-                self.fresh_handlers.clear();
-                if *reason != Reason::NO_ERROR {
-                    self.error = Some(Error::Connection {
-                        reason: *reason,
-                        remote: *remote,
-                        detail: detail.clone(),
-                    });
+    /// Takes what the core has for the task: requests start their handlers, a stream or the
+    /// connection that is gone drops the handlers still waiting on it. True if anything did.
+    pub fn poll_inputs(&mut self, transport: &mut Transport, now: Instant) -> bool {
+        let (handler, route) = (&self.handler, &self.route);
+        let (fresh, cancels) = (&mut self.fresh_handlers, &mut self.cancels);
+        self.drive.poll(transport, now, |input| {
+            match input {
+                Input::Request(stream, mut request) => {
+                    let handler = handler.as_ref()?;
+                    let handle = StreamHandle::new(stream, route.clone());
+                    request.extensions_mut().insert(handle);
+                    fresh.push(Responding::new(stream, handler, request));
+                }
+                Input::Reset(stream) => {
+                    cancels.remove(&stream);
+                    fresh.retain(|h| h.stream != stream);
+                }
+                Input::Closed => {
+                    cancels.clear();
+                    fresh.clear();
                 }
             }
-            _ => {}
-        }
-        let Some((stream, mut request)) = self.streams.event(event) else {
-            return;
-        };
-        let RoleState::Server { handler } = &self.role else {
-            return;
-        };
-        let handle = StreamHandle::new(stream, self.route.clone());
-        request.extensions_mut().insert(handle);
-        self.fresh_handlers
-            .push(Responding::new(stream, handler, request));
-    }
-
-    /// Sends body chunks as flow control allows (`h2_http::session::Session::poll_bodies`).
-    pub fn poll_bodies(&mut self, cx: &mut Context<'_>) -> bool {
-        self.streams.poll_bodies(cx)
-    }
-
-    fn update_slots(&self) {
-        if self.shared.slots.update(&self.streams.conn) {
-            self.shared.changed.notify_waiters();
-        }
-    }
-
-    /// After each round: forgets finished streams and publishes the counters.
-    pub fn cleanup(&mut self) {
-        self.streams.cleanup();
-        self.count_header_bytes();
-        self.update_slots();
-    }
-
-    /// Adds the header bytes sent since the last count to the shared counter.
-    fn count_header_bytes(&mut self) {
-        let sent = self.streams.conn.stats().header_bytes_sent;
-        if sent != self.header_bytes_counted {
-            let new = sent - self.header_bytes_counted;
-            self.shared.header_bytes.fetch_add(new, Ordering::Relaxed);
-            self.header_bytes_counted = sent;
-        }
+            None
+        })
     }
 
     /// The task ends: handles waiting for this connection learn it is gone; its counters are
     /// final.
     pub fn finish(&mut self) {
-        self.count_header_bytes();
+        self.drive.finish();
         self.shared.slots.finish();
         self.shared.finished.store(true, Ordering::Release);
         self.shared.changed.notify_waiters();

@@ -40,7 +40,7 @@ where
         BytesMut::new(),
         rx,
         RoleState::Tap { events: ev_tx },
-        std::sync::Arc::new(Shared::new(Default::default())),
+        std::sync::Arc::new(Shared::default()),
     );
     (Tap { tx }, ev_rx, driver)
 }

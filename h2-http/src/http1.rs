@@ -209,7 +209,8 @@ impl<M: Mode> Http1Server<M> {
                         Ok(Some(req)) => {
                             *progress = true;
                             self.timer.head_received();
-                            if let Some(request) = self.start(w, req) {
+                            if let Some(mut request) = self.start(w, req) {
+                                crate::Deadline::mark(&mut request, || now);
                                 return Step::Request(request);
                             }
                         }

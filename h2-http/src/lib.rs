@@ -5,7 +5,8 @@
 //!   and from `http` types, [`Error`], [`OnInformational`];
 //! - [`body`]: one `Body` for every runtime (`Async` or `Blocking`), bounded by flow control;
 //! - [`oneshot`] and [`reply`]: one value from a connection to a task or a thread;
-//! - [`session`]: one HTTP/2 connection's streams as a user sees them;
+//! - [`session`]: one HTTP/2 connection's streams as a user sees them; [`drive`]: the
+//!   connection as an adapter drives it (read, events, bodies, write, one deadline);
 //! - [`http1`]: HTTP/1.1 exchanges on the same port, sans-IO;
 //! - [`handle`]: a handler's `StreamHandle` (1xx, push); [`pool`]: a client's connections;
 //! - [`upgrade`]: an exchange as a two-way byte stream (extended CONNECT, `101`), [`Protocol`];
@@ -16,6 +17,7 @@
 
 pub mod body;
 pub mod deadline;
+pub mod drive;
 pub mod handle;
 pub mod http1;
 pub mod oneshot;

@@ -5,6 +5,7 @@
 //! thread blocks on and a task polls.
 
 use h2core::shell::pool::{self, Pick, Slots};
+use h2core::{Connection, Event};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
@@ -183,6 +184,68 @@ impl<C: Member> Drop for Opening<'_, C> {
     fn drop(&mut self) {
         self.0.lock().opening -= 1;
         self.0.signal.notify();
+    }
+}
+
+/// One client connection's place in its pool, kept by the connection's driver
+/// ([`crate::drive::Drive::seat`]): its request slots follow the core's events and streams,
+/// the header bytes it sends add to the pool's count, and `wake` tells the requests waiting
+/// on it to look again.
+pub struct Seat {
+    slots: Arc<Slots>,
+    header_bytes: Arc<AtomicU64>,
+    /// The header bytes already added to `header_bytes`.
+    counted: u64,
+    wake: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Seat {
+    /// The connection with these `slots`, adding to `header_bytes`, waking through `wake`.
+    pub fn new(
+        slots: Arc<Slots>,
+        header_bytes: Arc<AtomicU64>,
+        wake: Arc<dyn Fn() + Send + Sync>,
+    ) -> Seat {
+        Seat {
+            slots,
+            header_bytes,
+            counted: 0,
+            wake,
+        }
+    }
+
+    /// Called with each event of the core, before it is handled (`Slots::observe`).
+    pub fn observe(&self, conn: &Connection, event: &Event) {
+        if self.slots.observe(conn, event) {
+            (self.wake)();
+        }
+    }
+
+    /// After each round, and after a request opened its stream: publishes the streams in use
+    /// and the header bytes sent.
+    pub fn update(&mut self, conn: &Connection) {
+        if self.slots.update(conn) {
+            (self.wake)();
+        }
+        let sent = conn.stats().header_bytes_sent;
+        if sent != self.counted {
+            self.header_bytes
+                .fetch_add(sent - self.counted, Ordering::Relaxed);
+            self.counted = sent;
+        }
+    }
+
+    /// A request that held a reserved slot opened its stream (or failed): the slot is free.
+    pub fn release(&self) {
+        self.slots.release();
+    }
+
+    /// The connection is over: its counts are final and it takes no more requests.
+    pub fn finish(&mut self, conn: &Connection) {
+        self.update(conn);
+        if self.slots.finish() {
+            (self.wake)();
+        }
     }
 }
 

@@ -274,7 +274,10 @@ impl<M: Mode> Session<M> {
                 stream,
                 headers,
                 end_stream,
-            } => return self.request_received(stream, &headers, end_stream),
+            } => {
+                let request = self.request_received(stream, &headers, end_stream);
+                return request.map(|r| (stream, r));
+            }
             Event::ResponseReceived {
                 stream,
                 headers,
@@ -365,13 +368,15 @@ impl<M: Mode> Session<M> {
         body
     }
 
+    /// Server: the request whose head arrived on `stream`, its body streaming in (`None`:
+    /// it cannot be an `http` request, and the stream was reset with PROTOCOL_ERROR).
     #[inline]
-    fn request_received(
+    pub fn request_received(
         &mut self,
         stream: StreamId,
         headers: &[Header],
         end_stream: bool,
-    ) -> Option<(StreamId, Request<Body<M>>)> {
+    ) -> Option<Request<Body<M>>> {
         let Ok(parts) = crate::request_from_h2(headers) else {
             let _ = self.conn.reset(stream, Reason::PROTOCOL_ERROR);
             return None;
@@ -384,7 +389,7 @@ impl<M: Mode> Session<M> {
                 self.receive(stream, end_stream)
             }
         };
-        Some((stream, Request::from_parts(parts, body)))
+        Some(Request::from_parts(parts, body))
     }
 
     fn response_received(&mut self, stream: StreamId, headers: &[Header], end_stream: bool) {

@@ -44,7 +44,7 @@ impl Conn {
         let proto = match start {
             Start::Accept(a) => Proto::Accept(a),
             Start::Http2(conn) => {
-                let h2 = H2::new(ctx, *conn, None).unparsed(!sock.read_buf.is_empty());
+                let h2 = H2::new(ctx, *conn, None, !sock.read_buf.is_empty());
                 Proto::H2(Box::new(h2))
             }
         };
@@ -65,7 +65,7 @@ impl Conn {
             _ if self.sock.transport.is_closing() => None,
             Proto::Accept(a) => a.poll_timeout(),
             Proto::H1(h1) => h1.server.poll_timeout(),
-            Proto::H2(h2) => h2.session.conn.poll_timeout(),
+            Proto::H2(h2) => h2.drive.session.conn.poll_timeout(),
             Proto::Gone => None,
         })
     }
@@ -96,7 +96,7 @@ impl Conn {
             None => return,
             Some(Accepted::Http2(conn)) => {
                 let unparsed = !self.sock.read_buf.is_empty();
-                Proto::H2(Box::new(H2::new(ctx, *conn, None).unparsed(unparsed)))
+                Proto::H2(Box::new(H2::new(ctx, *conn, None, unparsed)))
             }
             Some(Accepted::Http1 { secure }) => Proto::H1(Box::new(H1::new(ctx, secure))),
             Some(Accepted::Close) => {
@@ -168,10 +168,10 @@ impl Conn {
         };
         if let Err(e) = flushed {
             tracing::debug!("write: {e}");
-            if let Proto::H2(h2) = &mut self.proto {
-                h2.write_failed(&mut self.sock, ctx);
+            match &mut self.proto {
+                Proto::H2(h2) => h2.drive.write_failed(&mut self.sock.transport, ctx.now, e),
+                _ => self.sock.transport.handle_write_error(),
             }
-            self.sock.transport.handle_write_error();
         }
         progress
     }

@@ -10,7 +10,6 @@ use crate::remote::{Ctx, Key, Msg, Remote, Role};
 use bytes::BytesMut;
 use h2_http::reply::Reply;
 use h2_http::Error;
-use h2core::shell::pool::Slots;
 use h2core::shell::Accept;
 use h2core::Config;
 use mio::net::TcpListener;
@@ -322,15 +321,8 @@ impl EventLoop {
             }
             return;
         }
-        // The slot goes back whatever happens: the stream is open and counted by the core, or
-        // the request failed (and the pool may send it elsewhere).
-        let reserved = matches!(msg, Msg::Request { reserved: true, .. });
-        let _release = Release(match &self.role {
-            Role::Client { slots, .. } if reserved => Some(slots.clone()),
-            _ => None,
-        });
         let Some((slot, c)) = conn_for(&mut self.conns, key) else {
-            return gone(msg);
+            return gone(&self.role, msg);
         };
         match (msg, &mut c.proto) {
             (Msg::Body { .. }, _) => {}
@@ -339,11 +331,11 @@ impl EventLoop {
                     stream, response, ..
                 },
                 Proto::H2(h2),
-            ) => h2.session.send_response(stream, response),
+            ) => h2.drive.session.send_response(stream, response),
             (Msg::Respond { response, .. }, Proto::H1(h1)) => {
                 h1.server.respond(&mut c.sock.transport, Some(response))
             }
-            (Msg::Stream { cmd, .. }, Proto::H2(h2)) => h2.session.stream_command(cmd, now),
+            (Msg::Stream { cmd, .. }, Proto::H2(h2)) => h2.drive.session.stream_command(cmd, now),
             (Msg::Stream { cmd, .. }, Proto::H1(h1)) => {
                 h1.server.stream_command(&mut c.sock.transport, cmd)
             }
@@ -352,7 +344,7 @@ impl EventLoop {
                     stream, consumed, ..
                 },
                 Proto::H2(h2),
-            ) => h2.session.consumed(stream, consumed),
+            ) => h2.drive.session.consumed(stream, consumed),
             (
                 Msg::Consumed {
                     stream, consumed, ..
@@ -365,22 +357,17 @@ impl EventLoop {
                     body,
                     reply,
                     options,
-                    ..
+                    reserved,
                 },
                 Proto::H2(h2),
-            ) => {
-                h2.session.send_request(head, body, reply, options, now);
-                if let Role::Client { slots, wake, .. } = &self.role {
-                    if slots.update(h2.conn()) {
-                        wake();
-                    }
-                }
-            }
+            ) => h2
+                .drive
+                .send_request(head, body, reply, options, now, reserved),
             (Msg::Expect { stream, reply }, Proto::H2(h2)) => {
-                h2.session.expect_response(stream, reply)
+                h2.drive.session.expect_response(stream, reply)
             }
-            (Msg::Abandoned, Proto::H2(h2)) => h2.session.abandoned(),
-            (msg, _) => gone(msg),
+            (Msg::Abandoned, Proto::H2(h2)) => h2.drive.session.abandoned(),
+            (msg, _) => gone(&self.role, msg),
         }
         self.dirty.push(slot);
     }
@@ -438,11 +425,6 @@ impl EventLoop {
             if self.stopping && self.conns.is_empty() {
                 self.listener = None;
             }
-            if let Role::Client { slots, wake, .. } = &self.role {
-                if slots.finish() {
-                    wake();
-                }
-            }
             return;
         }
         let want_write = c.sock.pending_out();
@@ -483,13 +465,21 @@ fn conn_for(conns: &mut Slab<Conn>, key: Option<Key>) -> Option<(usize, &mut Con
 }
 
 /// A message whose connection or protocol is gone: its sender learns it.
-fn gone(msg: Msg) {
+fn gone(role: &Role, msg: Msg) {
     match msg {
         // Its body is dropped with it: a sender feeding it fails.
         // A push's outcome is dropped with it: the handler sees the connection gone.
         Msg::Respond { .. } | Msg::Stream { .. } => {}
         // Not started here: the pool may send it elsewhere, with its body.
-        Msg::Request { reply, body, .. } => {
+        Msg::Request {
+            reply,
+            body,
+            reserved,
+            ..
+        } => {
+            if let (true, Role::Client { slots, .. }) = (reserved, role) {
+                slots.release();
+            }
             let err = Error::User(h2core::UserError::ConnectionClosed);
             reply.send(Reply::Failed(err, Some(body)));
         }
@@ -499,16 +489,5 @@ fn gone(msg: Msg) {
         | Msg::Expect { .. }
         | Msg::Shutdown
         | Msg::Adopt { .. } => {}
-    }
-}
-
-/// Releases a client request's reserved slot when dropped.
-struct Release(Option<Arc<Slots>>);
-
-impl Drop for Release {
-    fn drop(&mut self) {
-        if let Some(slots) = &self.0 {
-            slots.release();
-        }
     }
 }

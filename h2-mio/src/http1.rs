@@ -64,8 +64,8 @@ impl H1 {
                 None
             }
             Step::Upgraded(conn, body) => {
-                let h2 = H2::new(ctx, *conn, Some(body));
-                Some(h2.unparsed(!s.read_buf.is_empty()))
+                let unparsed = !s.read_buf.is_empty();
+                Some(H2::new(ctx, *conn, Some(body), unparsed))
             }
         }
     }

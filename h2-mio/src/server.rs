@@ -253,16 +253,14 @@ where
         })
     };
     let Some(workers) = workers else {
-        return Arc::new(move |_, _, mut req| {
-            crate::Deadline::mark(&mut req, std::time::Instant::now);
+        return Arc::new(move |_, _, req| {
             ON_LOOP.set(true);
             let response = answer(&handler, req);
             ON_LOOP.set(false);
             Some(response)
         });
     };
-    Arc::new(move |key: Key, stream: StreamId, mut req: Request<Body>| {
-        crate::Deadline::mark(&mut req, std::time::Instant::now);
+    Arc::new(move |key: Key, stream: StreamId, req: Request<Body>| {
         let (handler, remote) = (handler.clone(), remote.clone());
         workers.execute(move || {
             let response = answer(&handler, req);

@@ -1,0 +1,271 @@
+//! One HTTP/2 connection as every adapter drives it, the same on every runtime: what the socket
+//! gave goes into the core (RFC 9113), the core's events go to the streams ([`Session`]) and
+//! to the client pool's view of the connection ([`Seat`]), bodies go out as flow control
+//! allows, and the core's frames go into the shell's [`Transport`].
+//!
+//! The adapter keeps the socket, its one timer and how it waits. Each round it calls
+//! [`Drive::read`] (or [`Drive::eof`]) with what it read while [`Drive::wants_read`],
+//! [`Drive::poll`] until it gives nothing (handing requests to its handlers), [`Drive::flush`],
+//! then writes the transport's slices and sets its timer to [`Drive::poll_timeout`].
+
+use crate::body::Body;
+use crate::body::Mode;
+use crate::deadline::Deadline;
+use crate::pool::Seat;
+use crate::session::Session;
+use crate::Error;
+use bytes::BytesMut;
+use h2core::shell::Transport;
+use h2core::{Connection, Event, Reason, StreamId};
+use http::{Request, Response};
+use std::task::Context;
+use std::time::Instant;
+
+/// Where every raw event goes instead of the streams: a test driving the core through an
+/// adapter (the scenario corpus).
+pub type Tap = Box<dyn FnMut(Event) + Send>;
+
+/// What [`Drive::poll`] hands the adapter.
+// Passed on, never stored: boxing the request would cost an allocation per request.
+#[allow(clippy::large_enum_variant)]
+pub enum Input<M: Mode> {
+    /// Server: a request whose head arrived, for the handler; its body streams in. It carries
+    /// a [`Deadline`] when it had a `grpc-timeout`.
+    Request(StreamId, Request<Body<M>>),
+    /// The stream is gone (reset by either side, RFC 9113 §5.4.2): its handler's work is moot.
+    Reset(StreamId),
+    /// The connection is over (§5.4.1, §6.8): no stream goes on.
+    Closed,
+}
+
+/// One HTTP/2 connection: its streams, and what the round needs besides the socket.
+pub struct Drive<M: Mode> {
+    /// The streams and the core that carries them.
+    pub session: Session<M>,
+    /// The read buffer holds bytes read before this existed (the sniffed preface, what came
+    /// after a 101), fed as one read at the first round: the replies they cause must be
+    /// handed out before more is read, or the core's flood limits would count them unwritten.
+    unparsed: bool,
+    /// Client: the connection's place in its pool.
+    seat: Option<Seat>,
+    tap: Option<Tap>,
+    /// Why the connection failed, if it did.
+    error: Option<Error>,
+}
+
+impl<M: Mode> Drive<M> {
+    /// Drives `session`; `unparsed`: the read buffer already holds bytes for the core.
+    pub fn new(session: Session<M>, unparsed: bool) -> Drive<M> {
+        Drive {
+            session,
+            unparsed,
+            seat: None,
+            tap: None,
+            error: None,
+        }
+    }
+
+    /// Client: the connection takes requests for a pool through `seat`.
+    pub fn seat(&mut self, seat: Seat) {
+        self.seat = Some(seat);
+    }
+
+    /// Every event of the core goes to `tap`, raw, instead of the streams.
+    pub fn tap(&mut self, tap: Tap) {
+        self.tap = Some(tap);
+    }
+
+    /// The core.
+    pub fn conn(&mut self) -> &mut Connection {
+        &mut self.session.conn
+    }
+
+    /// True when the adapter should read the socket now: the core takes input, the peer has
+    /// not closed, and the connection is not lingering (then the adapter reads to discard).
+    pub fn wants_read(&self, read_closed: bool, transport: &Transport) -> bool {
+        !self.unparsed
+            && !read_closed
+            && !transport.is_lingering()
+            && self.session.conn.wants_read()
+    }
+
+    /// Feeds bytes the read buffer held before this existed; true if there were (call it
+    /// first in each round: nothing is read before their replies are handed out).
+    pub fn feed_unparsed(&mut self, read_buf: &mut BytesMut, now: Instant) -> bool {
+        if !std::mem::take(&mut self.unparsed) {
+            return false;
+        }
+        self.received(read_buf, now);
+        true
+    }
+
+    /// Feeds what the adapter read into `read_buf` to the core.
+    pub fn received(&mut self, read_buf: &mut BytesMut, now: Instant) {
+        if !read_buf.is_empty() {
+            let _ = self.session.conn.handle_input(now, read_buf);
+        }
+    }
+
+    /// Client: opens a stream for `head` and sends `body` on it (see
+    /// [`Session::send_request`]); `reserved`: the pool reserved a slot for it, given back
+    /// now that the stream counts as open (or failed).
+    pub fn send_request(
+        &mut self,
+        head: Vec<h2core::Header>,
+        body: Body<M>,
+        reply: crate::reply::ReplyTx<M>,
+        options: crate::RequestOptions,
+        now: Instant,
+        reserved: bool,
+    ) {
+        self.session.send_request(head, body, reply, options, now);
+        if let Some(seat) = self.seat.as_mut() {
+            seat.update(&self.session.conn);
+            if reserved {
+                seat.release();
+            }
+        }
+    }
+
+    /// The peer closed its side, or reading failed (`err`).
+    pub fn eof(&mut self, now: Instant, err: Option<std::io::Error>) {
+        self.session.conn.handle_eof(now);
+        if let Some(e) = err {
+            self.error.get_or_insert(Error::Io(e));
+        }
+    }
+
+    /// Hands the core's events to the transport, the pool's view and the streams; what the
+    /// adapter must act on goes to `on`, which may answer a request at once (`Some`; else its
+    /// handler answers later, [`Session::send_response`]). True if the core had any event.
+    #[inline]
+    pub fn poll(
+        &mut self,
+        transport: &mut Transport,
+        now: Instant,
+        mut on: impl FnMut(Input<M>) -> Option<Response<Body<M>>>,
+    ) -> bool {
+        let mut any = false;
+        while let Some(event) = self.session.conn.poll_event() {
+            any = true;
+            transport.observe(&self.session.conn, &event);
+            if let Some(seat) = &self.seat {
+                seat.observe(&self.session.conn, &event);
+            }
+            if let Some(tap) = self.tap.as_mut() {
+                tap(event);
+                continue;
+            }
+            let input = match event {
+                Event::RequestReceived {
+                    stream,
+                    headers,
+                    end_stream,
+                } => {
+                    // Taken here rather than through `Session::event`: the request is moved once.
+                    let Some(mut request) =
+                        self.session.request_received(stream, &headers, end_stream)
+                    else {
+                        continue;
+                    };
+                    Deadline::mark(&mut request, || now);
+                    Input::Request(stream, request)
+                }
+                Event::StreamReset { stream, .. } => {
+                    self.session.event(event);
+                    Input::Reset(stream)
+                }
+                Event::ConnectionTerminated {
+                    reason,
+                    remote,
+                    ref detail,
+                } => {
+                    if reason != Reason::NO_ERROR {
+                        let detail = detail.clone();
+                        self.error = Some(Error::Connection {
+                            reason,
+                            remote,
+                            detail,
+                        });
+                    }
+                    self.session.event(event);
+                    Input::Closed
+                }
+                other => {
+                    self.session.event(other);
+                    continue;
+                }
+            };
+            // One call site, so that `on` is inlined here.
+            let answering = match &input {
+                Input::Request(stream, _) => Some(*stream),
+                _ => None,
+            };
+            if let Some(response) = on(input) {
+                if let Some(stream) = answering {
+                    self.session.send_response(stream, response);
+                }
+            }
+        }
+        any
+    }
+
+    /// The end of a round: bodies go out as flow control allows (`cx` is woken when one that
+    /// had nothing has more), finished streams are forgotten, the pool sees the connection's
+    /// state, and the core's next frames are taken once the transport wrote the last ones.
+    /// True if anything happened.
+    pub fn flush(&mut self, cx: &mut Context<'_>, transport: &mut Transport, now: Instant) -> bool {
+        let sent = self.session.poll_bodies(cx);
+        self.session.cleanup();
+        if let Some(seat) = self.seat.as_mut() {
+            seat.update(&self.session.conn);
+        }
+        sent | transport.pump(&mut self.session.conn, now)
+    }
+
+    /// The connection's one deadline: the close sequence's once closing, else the core's.
+    pub fn poll_timeout(&self, transport: &Transport) -> Option<Instant> {
+        if transport.is_closing() {
+            transport.poll_timeout()
+        } else {
+            self.session.conn.poll_timeout()
+        }
+    }
+
+    /// The deadline from [`Drive::poll_timeout`] passed.
+    pub fn handle_timeout(&mut self, transport: &mut Transport, now: Instant) {
+        if transport.is_closing() {
+            transport.handle_timeout(now);
+        } else {
+            self.session.conn.handle_timeout(now);
+        }
+    }
+
+    /// Writing failed: the peer takes nothing more, so the connection is over; its streams
+    /// learn it (a server's handlers see their bodies fail).
+    pub fn write_failed(&mut self, transport: &mut Transport, now: Instant, err: std::io::Error) {
+        transport.handle_write_error();
+        self.session.conn.handle_eof(now);
+        self.poll(transport, now, |_| None);
+        self.error.get_or_insert(Error::Io(err));
+    }
+
+    /// The connection is over (also when dropped): the pool's view of it is final.
+    pub fn finish(&mut self) {
+        if let Some(mut seat) = self.seat.take() {
+            seat.finish(&self.session.conn);
+        }
+    }
+
+    /// Why the connection failed, if it did (taken once).
+    pub fn take_error(&mut self) -> Option<Error> {
+        self.error.take()
+    }
+}
+
+impl<M: Mode> Drop for Drive<M> {
+    fn drop(&mut self) {
+        // However the adapter ended, the pool must not wait for this connection.
+        self.finish();
+    }
+}
