@@ -32,7 +32,7 @@ const SERVER: ServerSpec = ServerSpec::new("h2-tokio", "server");
 const DEVTOOLS_LIMIT: Duration = Duration::from_secs(30);
 /// From the DevTools connection to the page showing the outcome of its WebSocket.
 const PAGE_LIMIT: Duration = Duration::from_secs(30);
-/// For every processes of the browser to be gone once it was killed.
+/// For every process of the browser to be gone once it was killed.
 const EXIT_LIMIT: Duration = Duration::from_secs(10);
 
 /// Headless Chromium with its DevTools endpoint, in `scratch`; killed on drop.
@@ -70,8 +70,10 @@ impl Chromium {
             ])
             .arg(format!("--user-data-dir={}", dir.join("profile").display()))
             .arg(url)
-            // The crash reporter's database goes under $HOME/.config; keep it in the scratch.
+            // The crash reporter's database goes under $HOME/.config, the singleton socket's
+            // directory under $TMPDIR: keep both in the scratch.
             .env("HOME", &home)
+            .env("TMPDIR", &home)
             .env("XDG_CONFIG_HOME", home.join(".config"))
             .env("XDG_CACHE_HOME", home.join(".cache"))
             .stdin(Stdio::null())
