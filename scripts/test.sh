@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace, as CI does. Installs the interop tests' real peers first:
-# curl (with HTTP2), nghttp and h2load (nghttp2-client), nghttpd (nghttp2-server), and
+# curl (with HTTP2), nghttp and h2load (nghttp2-client), nghttpd (nghttp2-server), Chromium
+# (headless, for h2-tokio's tests/browser.rs: wss:// over h2 from a real browser), and
 # Python's h2 and gRPC (grpcio, grpcio-tools) in a venv of our own (target/peers-venv, handed
 # to the tests as H2_PYTHON).
 #   scripts/test.sh                  everything; a peer that cannot be installed fails the run
@@ -39,6 +40,8 @@ install_system_peers() {
     # nghttp2-client ships both nghttp and h2load.
     { command -v nghttp && command -v h2load; } >/dev/null || packages+=(nghttp2-client)
     command -v nghttpd >/dev/null || packages+=(nghttp2-server)
+    # Debian's chromium (Ubuntu's package is only a shim for the snap, which a container lacks).
+    command -v chromium >/dev/null || packages+=(chromium)
     [ ${#packages[@]} -gt 0 ] || return 0
     log "installing ${packages[*]}"
     if can_apt; then
@@ -69,7 +72,8 @@ install_python_peers() {
 check_peers() {
     curl_has_http2 || missing_peer "curl with HTTP2 in \`curl --version\` (apt-get install curl)"
     local tool
-    for tool in nghttp:nghttp2-client h2load:nghttp2-client nghttpd:nghttp2-server; do
+    for tool in nghttp:nghttp2-client h2load:nghttp2-client nghttpd:nghttp2-server \
+        chromium:chromium; do
         command -v "${tool%%:*}" >/dev/null \
             || missing_peer "${tool%%:*} (apt-get install ${tool#*:})"
     done

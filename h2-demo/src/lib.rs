@@ -72,6 +72,9 @@ pub enum Route {
     Push,
     /// `GET /trailers`: [`TRAILERS_BODY`] then [`trailers`], announced by [`Route::response`].
     Trailers,
+    /// `GET /ws.html` ([`WS_PAGE_PATH`]): [`WS_PAGE`], a page whose script opens a WebSocket to
+    /// [`WS_PATH`] on its own origin and shows what came back.
+    WsPage,
     /// Anything else: 404 [`NOT_FOUND`].
     NotFound,
 }
@@ -96,6 +99,7 @@ impl Route {
             },
             (&Method::GET, "/push") => Route::Push,
             (&Method::GET, "/trailers") => Route::Trailers,
+            (&Method::GET, WS_PAGE_PATH) => Route::WsPage,
             _ => Route::NotFound,
         }
     }
@@ -119,21 +123,31 @@ impl Route {
             Route::BadLength => Some(Bytes::from_static(BAD_LENGTH.as_bytes())),
             Route::Push => Some(Bytes::from_static(PUSH_PAGE.as_bytes())),
             Route::NotFound => Some(Bytes::from_static(NOT_FOUND.as_bytes())),
+            Route::WsPage => Some(Bytes::from_static(WS_PAGE.as_bytes())),
             Route::Echo | Route::Stream { .. } | Route::Trailers => None,
         }
     }
 
     /// The response around `body`: its status and, for [`Route::Trailers`], the `trailer`
     /// header that announces [`TRAILER_NAME`] (HTTP/1.1 clients need it to accept the field;
-    /// RFC 9110 §6.6.2).
+    /// RFC 9110 §6.6.2); [`Route::WsPage`] says it is HTML, so a browser runs its script.
     pub fn response<B>(&self, body: B) -> Response<B> {
         let mut r = Response::new(body);
         *r.status_mut() = self.status();
-        if *self == Route::Trailers {
-            r.headers_mut().insert(
-                http::header::TRAILER,
-                HeaderValue::from_static(TRAILER_NAME),
-            );
+        match self {
+            Route::Trailers => {
+                r.headers_mut().insert(
+                    http::header::TRAILER,
+                    HeaderValue::from_static(TRAILER_NAME),
+                );
+            }
+            Route::WsPage => {
+                r.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                );
+            }
+            _ => {}
         }
         r
     }
@@ -628,6 +642,76 @@ pub fn fill(n: usize) -> impl Iterator<Item = Bytes> + Send + 'static {
 /// The path of the WebSocket echo.
 pub const WS_PATH: &str = "/ws";
 
+/// The path of [`WS_PAGE`].
+pub const WS_PAGE_PATH: &str = "/ws.html";
+
+/// The query parameter of [`WS_PATH`] (`/ws?announce=1`) that makes the server's first message
+/// [`ws_announcement`]: which protocol carried the WebSocket, as the server saw the request.
+pub const WS_ANNOUNCE: &str = "announce";
+
+/// The start of the announcement's text, the carrier after it (`carrier: HTTP/2.0 CONNECT`).
+pub const WS_CARRIER_PREFIX: &str = "carrier: ";
+
+/// The text of the echo [`WS_PAGE`] sends once the WebSocket is open.
+pub const WS_PAGE_MESSAGE: &str = "hello from the browser";
+
+/// `GET /ws.html`: opens `wss://` (or `ws://` on a cleartext page) to `/ws?announce=1` on the
+/// page's own origin, sends [`WS_PAGE_MESSAGE`], and fills in `#carrier` (the server's
+/// announcement), `#echo` (the echoed message) and `#status` (`echoed` once the echo came back
+/// equal to what was sent, else what went wrong). Nothing but the page's own origin is used.
+pub const WS_PAGE: &str = r#"<!doctype html>
+<html>
+<head><meta charset="utf-8"><title>WebSocket echo</title></head>
+<body>
+<h1>WebSocket echo</h1>
+<p>carried by: <span id="carrier">-</span></p>
+<p>echo: <span id="echo">-</span></p>
+<p>status: <span id="status">connecting</span></p>
+<script>
+const MESSAGE = "hello from the browser";
+const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+const ws = new WebSocket(scheme + "//" + location.host + "/ws?announce=1");
+const show = (id, text) => { document.getElementById(id).textContent = text; };
+let echoed = false;
+ws.onopen = () => { show("status", "open"); ws.send(MESSAGE); };
+ws.onmessage = (event) => {
+  if (event.data.startsWith("carrier: ")) {
+    show("carrier", event.data.slice("carrier: ".length));
+    return;
+  }
+  show("echo", event.data);
+  echoed = event.data === MESSAGE;
+  show("status", echoed ? "echoed" : "wrong echo");
+  ws.close(1000);
+};
+ws.onerror = () => show("status", "error");
+ws.onclose = (event) => { if (!echoed) show("status", "closed " + event.code); };
+</script>
+</body>
+</html>
+"#;
+
+/// The first message of a WebSocket that asked for it with [`WS_ANNOUNCE`]`=1`:
+/// [`WS_CARRIER_PREFIX`] and the request's version and method as the server got them,
+/// `HTTP/2.0 CONNECT` for an extended CONNECT (RFC 8441) and `HTTP/1.1 GET` for an
+/// `Upgrade: websocket` (RFC 6455); over HTTP/2, with `connection_streams` (the streams its
+/// connection opened so far, this one included: `ConnectionInfo::stats.streams_opened`), then
+/// `; streams on its connection: N`, more than 1 when the WebSocket shares the connection of
+/// earlier requests (a browser's page). None when the client did not ask.
+pub fn ws_announcement<B>(req: &Request<B>, connection_streams: Option<u64>) -> Option<String> {
+    if query(req.uri(), WS_ANNOUNCE) != Some(1) {
+        return None;
+    }
+    let mut text = format!("{WS_CARRIER_PREFIX}{:?} {}", req.version(), req.method());
+    if let Some(n) = connection_streams {
+        text += &format!("{WS_STREAMS_PREFIX}{n}");
+    }
+    Some(text)
+}
+
+/// What comes before the stream count in a [`ws_announcement`].
+pub const WS_STREAMS_PREFIX: &str = "; streams on its connection: ";
+
 /// The response that accepts a WebSocket on [`WS_PATH`], if `req` opens one: an extended
 /// CONNECT with `:protocol websocket` (RFC 8441 §5: 200, the stream is the WebSocket), or a
 /// GET with `Upgrade: websocket` and a `Sec-WebSocket-Key` (RFC 6455 §4.2: 101 with
@@ -710,6 +794,15 @@ impl WsEcho {
         WsEcho { ws }
     }
 
+    /// The bytes of a text message from us to the peer (sent before any echo, e.g. the
+    /// [`ws_announcement`]).
+    pub fn text(&mut self, text: &str) -> Bytes {
+        // Buffered in memory: never blocks.
+        let _ = self.ws.write(tungstenite::Message::text(text));
+        let _ = self.ws.flush();
+        Bytes::from(std::mem::take(&mut self.ws.get_mut().output))
+    }
+
     /// Takes bytes the peer sent; gives the bytes to send back, and true once the WebSocket
     /// is over (the close was echoed, or the peer broke the protocol): then end our side.
     pub fn input(&mut self, data: &[u8]) -> (Bytes, bool) {
@@ -772,6 +865,7 @@ mod tests {
         assert_eq!(route(Method::GET, "/push"), Route::Push);
         assert_eq!(route(Method::GET, "/trailers"), Route::Trailers);
         assert_eq!(route(Method::GET, "/nope"), Route::NotFound);
+        assert_eq!(route(Method::GET, "/ws.html"), Route::WsPage);
     }
 
     #[test]
@@ -808,6 +902,41 @@ mod tests {
         assert!(all.iter().all(|&b| b == BYTES_FILL));
         assert_eq!(fill(0).count(), 0);
         assert_eq!(Route::Echo.fixed_body(), None);
+    }
+
+    #[test]
+    fn the_websocket_page_and_its_announcement() {
+        let r = Route::WsPage.response(());
+        assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+        let page = std::str::from_utf8(WS_PAGE.as_bytes()).expect("utf-8");
+        // The page's constants are this module's.
+        assert!(page.contains(&format!("const MESSAGE = \"{WS_PAGE_MESSAGE}\";")));
+        assert!(page.contains(&format!("\"{WS_PATH}?{WS_ANNOUNCE}=1\"")));
+        assert!(page.contains(&format!("startsWith(\"{WS_CARRIER_PREFIX}\")")));
+
+        let connect = Request::builder()
+            .method(Method::CONNECT)
+            .version(http::Version::HTTP_2)
+            .uri("https://a/ws?announce=1")
+            .body(())
+            .expect("request");
+        let announced = ws_announcement(&connect, Some(2)).expect("asked for");
+        assert_eq!(
+            announced,
+            "carrier: HTTP/2.0 CONNECT; streams on its connection: 2"
+        );
+        let upgrade = Request::get("/ws?announce=1").body(()).expect("request");
+        assert_eq!(
+            ws_announcement(&upgrade, None).as_deref(),
+            Some("carrier: HTTP/1.1 GET")
+        );
+        let silent = Request::get("/ws").body(()).expect("request");
+        assert_eq!(ws_announcement(&silent, Some(1)), None);
+
+        // The announcement is a text frame from the server (unmasked): FIN + text, length.
+        let frame = WsEcho::new().text(&announced);
+        assert_eq!(&frame[..2], &[0x81, announced.len() as u8]);
+        assert_eq!(&frame[2..], announced.as_bytes());
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! (the inherent methods of the same names are bypassed on purpose).
 
 use bytes::Bytes;
+use futures_util::stream;
 use h2_http::body::{Async, Body};
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, StreamBody};
 
 type AsyncBody = Body<Async>;
 
@@ -68,38 +69,23 @@ fn an_aborted_body_is_an_error() {
     assert!(block_on(BodyExt::collect(body)).is_err());
 }
 
-/// An `http_body::Body` of its own: frames handed out one by one, then maybe an error.
-struct Frames(std::collections::VecDeque<Result<http_body::Frame<Bytes>, std::io::Error>>);
-
-impl http_body::Body for Frames {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
-        std::task::Poll::Ready(self.0.pop_front())
-    }
-}
-
 #[test]
 fn any_http_body_is_wrapped_with_its_frames_and_its_errors() {
     let mut trailers = http::HeaderMap::new();
     trailers.insert("x-sum", http::HeaderValue::from_static("7"));
-    let frames = Frames(
-        [
-            Ok(http_body::Frame::data(Bytes::from_static(b"ab"))),
-            Ok(http_body::Frame::data(Bytes::from_static(b"c"))),
-            Ok(http_body::Frame::trailers(trailers)),
-        ]
-        .into(),
-    );
+    // A body of the ecosystem's own kind: frames handed out one by one, then maybe an error.
+    let frames = StreamBody::new(stream::iter([
+        Ok::<_, std::io::Error>(http_body::Frame::data(Bytes::from_static(b"ab"))),
+        Ok(http_body::Frame::data(Bytes::from_static(b"c"))),
+        Ok(http_body::Frame::trailers(trailers)),
+    ]));
     let (data, trailers) = block_on(AsyncBody::wrap(frames).collect()).expect("collect");
     assert_eq!(data, "abc");
     assert_eq!(trailers.expect("trailers")["x-sum"], "7");
 
-    let failing = Frames([Err(std::io::Error::other("disk gone"))].into());
+    let failing = StreamBody::new(stream::iter([Err::<http_body::Frame<Bytes>, _>(
+        std::io::Error::other("disk gone"),
+    )]));
     let err = block_on(AsyncBody::wrap(failing).collect()).expect_err("an error");
     assert!(matches!(err, h2_http::Error::Body(_)), "{err:?}");
     assert!(err.to_string().contains("disk gone"));

@@ -13,7 +13,13 @@ use tokio::sync::oneshot;
 /// Answers `req` as every adapter's demo server does.
 pub async fn route<R: Runtime>(req: Request<Body>) -> Response<Body> {
     if let Some(accept) = demo::websocket_accept(&req) {
-        return accept.map(|()| websocket::<R>(req.into_body()));
+        let streams = match req.extensions().get::<StreamHandle>() {
+            Some(handle) => handle.connection_info().await.ok(),
+            None => None,
+        };
+        let streams = streams.map(|info| info.stats.streams_opened);
+        let announcement = demo::ws_announcement(&req, streams);
+        return accept.map(|()| websocket::<R>(req.into_body(), announcement));
     }
     let route = Route::of(req.method(), req.uri());
     let body = match route {
@@ -47,11 +53,16 @@ fn stream<R: Runtime>(n: u64, interval: Duration) -> Body {
 /// The `/ws` echo: what the peer sends on `rx` (the request body: the extended CONNECT's
 /// stream, or the connection after a 101) goes through a [`demo::WsEcho`], its answer out on
 /// the returned response body; ending that body ends the WebSocket's side (END_STREAM, or the
-/// connection's close).
-fn websocket<R: Runtime>(mut rx: Body) -> Body {
+/// connection's close). `announcement`, if any, is the first message.
+fn websocket<R: Runtime>(mut rx: Body, announcement: Option<String>) -> Body {
     let (mut tx, body) = Body::channel();
     R::spawn(async move {
         let mut echo = demo::WsEcho::new();
+        if let Some(text) = announcement {
+            if tx.send_data(echo.text(&text)).await.is_err() {
+                return;
+            }
+        }
         while let Some(Ok(data)) = rx.data().await {
             let (out, over) = echo.input(&data);
             if !out.is_empty() && tx.send_data(out).await.is_err() || over {

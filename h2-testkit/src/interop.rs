@@ -474,6 +474,7 @@ fn install_hint(peer: &str) -> &'static str {
         "curl" => "apt-get install curl (a build whose `curl --version` lists HTTP2 in Features)",
         "nghttp" | "h2load" => "apt-get install nghttp2-client",
         "nghttpd" => "apt-get install nghttp2-server",
+        "chromium" => "apt-get install chromium (Debian's package; Ubuntu's is only a snap shim)",
         "python-h2" => {
             "python3 -m venv target/peers-venv && target/peers-venv/bin/pip install h2, then \
              export H2_PYTHON=$PWD/target/peers-venv/bin/python (scripts/test.sh does both)"

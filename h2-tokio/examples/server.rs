@@ -7,10 +7,12 @@
 //! Routes: `GET /` → `hello\n`; `GET /bytes/N` → N bytes, cut from one static buffer as the
 //! client can take them; `POST|PUT /echo` → the body streamed back as it arrives; `GET
 //! /stream?n=K&interval_ms=T` → headers at once, then K chunks T ms apart; `GET /push` → 200
-//! and a push of `/pushed.css` when the client allows; `GET /trailers` → a body then trailers; `/ws` → a WebSocket echo over HTTP/2 (extended CONNECT) or HTTP/1.1 (`Upgrade`);
-//! 404 otherwise (the routes as data are `h2_demo::Route`). With `--root DIR`, a GET or HEAD
-//! for a file under DIR serves it, read from disk as the client takes it. Ctrl-C shuts down
-//! gracefully.
+//! and a push of `/pushed.css` when the client allows; `GET /trailers` → a body then trailers;
+//! `/ws` → a WebSocket echo over HTTP/2 (extended CONNECT) or HTTP/1.1 (`Upgrade`), whose first
+//! message names the protocol that carried it with `?announce=1`; `GET /ws.html` → a page whose
+//! script opens `wss://` (same origin) to `/ws` and shows the echo; 404 otherwise (the routes
+//! as data are `h2_demo::Route`). With `--root DIR`, a GET or HEAD for a file under DIR serves
+//! it, read from disk as the client takes it. Ctrl-C shuts down gracefully.
 
 use h2_demo::{Lookup, Route, ServerArgs, StaticFile};
 use h2_tokio::{Body, Server, StreamHandle, Upgraded};
@@ -47,10 +49,23 @@ async fn route(req: Request<Body>) -> Response<Body> {
     if let Some(accept) = h2_demo::websocket_accept(&req) {
         // The WebSocket echo: the stream of an extended CONNECT (HTTP/2), or the connection
         // after the 101 (HTTP/1.1), as one AsyncRead + AsyncWrite.
+        // With `?announce=1` the first message says which protocol carried the WebSocket and,
+        // over HTTP/2, how many streams its connection has carried (a page's too, if shared).
+        let streams = match req.extensions().get::<StreamHandle>() {
+            Some(handle) => handle.connection_info().await.ok(),
+            None => None,
+        };
+        let streams = streams.map(|info| info.stats.streams_opened);
+        let announcement = h2_demo::ws_announcement(&req, streams);
         let (tx, body) = Body::channel();
         let mut ws = Upgraded::new(req.into_body(), tx);
         tokio::spawn(async move {
             let mut echo = h2_demo::WsEcho::new();
+            if let Some(text) = announcement {
+                if ws.write_all(&echo.text(&text)).await.is_err() {
+                    return;
+                }
+            }
             let mut buf = vec![0; 16 * 1024];
             while let Ok(n @ 1..) = ws.read(&mut buf).await {
                 let (out, over) = echo.input(&buf[..n]);

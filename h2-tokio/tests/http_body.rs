@@ -3,46 +3,28 @@
 //! `http_body::Body` alone.
 
 use bytes::Bytes;
+use futures_util::stream;
 use h2_tokio::{Body, Client, Error, Reason, Server};
 use http::{Request, Response};
-use http_body_util::BodyExt;
-
-/// An `http_body::Body` that gives data, then trailers, then (for `/fail`) an error.
-struct Frames(std::collections::VecDeque<Result<http_body::Frame<Bytes>, std::io::Error>>);
-
-impl http_body::Body for Frames {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
-        std::task::Poll::Ready(self.0.pop_front())
-    }
-}
+use http_body_util::{BodyExt, StreamBody};
 
 async fn handler(req: Request<Body>) -> Response<Body> {
     let body = match req.uri().path() {
         "/full" => Body::wrap(http_body_util::Full::new(Bytes::from_static(b"whole body"))),
-        "/fail" => Body::wrap(Frames(
-            [
-                Ok(http_body::Frame::data(Bytes::from_static(b"part"))),
-                Err(std::io::Error::other("the source failed")),
-            ]
-            .into(),
-        )),
+        // Bodies of the ecosystem's own kind: frames handed out one by one (data, then
+        // trailers, or an error).
+        "/fail" => Body::wrap(StreamBody::new(stream::iter([
+            Ok(http_body::Frame::data(Bytes::from_static(b"part"))),
+            Err(std::io::Error::other("the source failed")),
+        ]))),
         _ => {
             let mut trailers = http::HeaderMap::new();
             trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
-            Body::wrap(Frames(
-                [
-                    Ok(http_body::Frame::data(Bytes::from_static(b"one "))),
-                    Ok(http_body::Frame::data(Bytes::from_static(b"two"))),
-                    Ok(http_body::Frame::trailers(trailers)),
-                ]
-                .into(),
-            ))
+            Body::wrap(StreamBody::new(stream::iter([
+                Ok::<_, std::io::Error>(http_body::Frame::data(Bytes::from_static(b"one "))),
+                Ok(http_body::Frame::data(Bytes::from_static(b"two"))),
+                Ok(http_body::Frame::trailers(trailers)),
+            ])))
         }
     };
     Response::new(body)

@@ -111,3 +111,51 @@ async fn extended_connect_to_a_server_that_did_not_enable_it_fails_typed() {
     );
     client.close().await;
 }
+
+/// `/ws?announce=1`: the server's first message names the protocol that carried the WebSocket
+/// (what tests/browser.rs reads in Chromium's page), then the echo goes on as usual.
+#[tokio::test]
+async fn the_first_message_names_the_carrier_when_asked() {
+    let addr = demo_server().await;
+    let client = Client::connect(addr).await.expect("connect");
+    // One request first: the WebSocket is then the connection's second stream.
+    let hello = client
+        .send(
+            Request::get(format!("http://{addr}/"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    hello.into_body().bytes().await.expect("body");
+    let (tx, body) = Body::channel();
+    let mut req = extended_connect(addr, body);
+    *req.uri_mut() = format!("http://{addr}/ws?announce=1").parse().expect("uri");
+    let response = client.send(req).await.expect("response");
+    assert_eq!(response.status(), 200);
+    let stream = Upgraded::new(response.into_body(), tx);
+    let mut ws = WebSocketStream::from_raw_socket(stream, Role::Client, None).await;
+    let first = ws
+        .next()
+        .await
+        .expect("announcement")
+        .expect("announcement");
+    assert_eq!(
+        first,
+        Message::text("carrier: HTTP/2.0 CONNECT; streams on its connection: 2")
+    );
+    exchange(ws).await;
+    client.close().await;
+
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("tcp");
+    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/ws?announce=1"), tcp)
+        .await
+        .expect("handshake");
+    let first = ws
+        .next()
+        .await
+        .expect("announcement")
+        .expect("announcement");
+    assert_eq!(first, Message::text("carrier: HTTP/1.1 GET"));
+    exchange(ws).await;
+}
