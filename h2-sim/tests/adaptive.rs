@@ -143,16 +143,22 @@ fn a_stalled_reader_shrinks_what_it_is_granted() {
     assert!(later > 4 * initial, "{later}");
 }
 
-#[test]
-fn the_memory_budget_is_never_exceeded() {
-    // 100 downloads at once under a 16 MiB budget on both sides.
-    let budget = 16 * MIB as usize;
+/// 100 downloads of 2 MiB at once on the long fat path, under a 16 MiB budget on both sides
+/// (the budget scenario of `benches/src/bin/sim.rs`).
+fn hundred_downloads_under_budget(budget: usize) -> Scenario {
     let mut s = Scenario::new(long_fat());
     s.client.memory_budget = budget;
     s.server.memory_budget = budget;
     for _ in 0..100 {
         s = s.request(Request::download(2 * MIB));
     }
+    s
+}
+
+#[test]
+fn the_memory_budget_is_never_exceeded() {
+    let budget = 16 * MIB as usize;
+    let s = hundred_downloads_under_budget(budget);
     let report = s.run();
     assert!(report
         .requests
@@ -177,6 +183,33 @@ fn the_memory_budget_is_never_exceeded() {
         "{}",
         u.server.peak_buffered
     );
+}
+
+#[test]
+fn a_hundred_downloads_under_the_budget_fill_the_link() {
+    // Issue 19: at least 90% of the link over the transfer, the budget never exceeded. The
+    // 200 MiB take 1.68 s at the link rate, after the request's round trip: 94% at best.
+    let budget = 16 * MIB as usize;
+    let report = hundred_downloads_under_budget(budget).run();
+    assert_eq!(report.bytes_received(), 200 * MIB);
+    let used = report.link_utilization();
+    assert!(used >= 90.0, "{used:.1}% of the link");
+    assert!(
+        report.client.peak_buffered <= budget && report.server.peak_buffered <= budget,
+        "{} / {}",
+        report.client.peak_buffered,
+        report.server.peak_buffered
+    );
+    // The connection window covered the 100 requests from the start: the first round trip
+    // of responses already carries 90% of what the link can (12.5 MB), where a 2 MiB window
+    // grown only by BDP samples carried 2 MiB in each of the first two.
+    let per_rtt = GBIT / 8 / 10;
+    let first = report.throughput(100 * MS)[1];
+    assert!(
+        first * 10 >= per_rtt * 9,
+        "{first} bytes in the first round trip"
+    );
+    assert!(report.client.stalls.is_empty() && report.server.stalls.is_empty());
 }
 
 #[test]

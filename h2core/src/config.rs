@@ -56,7 +56,9 @@ pub struct Config {
     /// Adaptive receive windows (on by default): while DATA flows, one PING per round trip at
     /// most (none while idle) measures the bandwidth-delay product, and the windows we grant
     /// grow toward it (up to `max_stream_window` and `max_connection_window`), starting from
-    /// `settings.initial_window_size` and `connection_window`. A stream whose application
+    /// `settings.initial_window_size` and `connection_window`; the connection window also
+    /// grows, as our requests go out, to cover their initial windows (RFC 9113 §6.9.1: their
+    /// DATA counts against both; within the memory budget). A stream whose application
     /// falls behind (half its window received and unread) shrinks back to the initial window:
     /// its next releases are not all returned to the peer. The PING carries its own payload
     /// and its ACK is no event. Off: the windows stay as configured (RFC 9113 §6.9 only).

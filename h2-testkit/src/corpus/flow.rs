@@ -2,7 +2,7 @@
 //! for what we send and what we receive, both roles.
 
 use super::frames::{body, client, server};
-use crate::dsl::{request, response, ExpectEvent as E, ExpectFrame as X, PeerFrame as P};
+use crate::dsl::{get, request, response, ExpectEvent as E, ExpectFrame as X, PeerFrame as P};
 use crate::{AppCommand as A, Scenario, Step};
 use bytes::Bytes;
 use h2core::{Reason, WindowPolicy};
@@ -111,6 +111,68 @@ fn adaptive() -> Vec<Scenario> {
             .config(|c| c.adaptive_windows = false)
             .peer(vec![P::data(1, body(1000))])
             .expect_not(X::any(ping)),
+        // The connection window covers the 1 MiB initial windows of our requests: 2 MiB (the
+        // default) covers two; the third grows it to 3 MiB.
+        Scenario::client(
+            s,
+            "adaptive windows: the connection window grows to cover the initial windows of our requests",
+        )
+        .handshake()
+        .app(A::SendRequest(get("/a"), true))
+        .app(A::SendRequest(get("/b"), true))
+        .expect_not(X::window_update(0))
+        .app(A::SendRequest(get("/c"), true))
+        .expect(vec![X::headers(5), X::window_update(0).increment(1 << 20)]),
+        // A 4 MiB budget keeps seven eighths for the connection window: 3.5 MiB however many
+        // requests are open (+1 MiB for the third, +512 KiB for the fourth, none after).
+        Scenario::client(
+            s,
+            "adaptive windows: the connection window covering our requests stays within the memory budget",
+        )
+        .config(|c| c.memory_budget = 4 << 20)
+        .handshake()
+        .app(A::SendRequest(get("/a"), true))
+        .app(A::SendRequest(get("/b"), true))
+        .app(A::SendRequest(get("/c"), true))
+        .app(A::SendRequest(get("/d"), true))
+        .expect(vec![
+            X::window_update(0).increment(1 << 20),
+            X::window_update(0).increment(1 << 19),
+        ])
+        .app(A::SendRequest(get("/e"), true))
+        .app(A::SendRequest(get("/f"), true))
+        .expect_not(X::window_update(0)),
+        Scenario::client(
+            s,
+            "adaptive windows off: the connection window stays as configured however many requests are open",
+        )
+        .config(|c| c.adaptive_windows = false)
+        .handshake()
+        .app(A::SendRequest(get("/a"), true))
+        .app(A::SendRequest(get("/b"), true))
+        .app(A::SendRequest(get("/c"), true))
+        .app(A::SendRequest(get("/d"), true))
+        .expect_not(X::window_update(0)),
+        // The peer's streams do not count (§10.5): opening uploads is no evidence of a path
+        // that needs a larger window, and would let any peer claim the budget.
+        Scenario::server(
+            s,
+            "adaptive windows: streams the peer opens do not grow the connection window",
+        )
+        .handshake()
+        .peer(vec![
+            P::request(1, "POST", "/"),
+            P::request(3, "POST", "/"),
+            P::request(5, "POST", "/"),
+            P::request(7, "POST", "/"),
+        ])
+        .events(vec![
+            E::Request(1, None),
+            E::Request(3, None),
+            E::Request(5, None),
+            E::Request(7, None),
+        ])
+        .expect_not(X::window_update(0)),
     ]
 }
 

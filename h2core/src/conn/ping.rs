@@ -156,20 +156,8 @@ impl Connection {
         let Some(estimate) = bdp.on_ack(now) else {
             return true;
         };
-        let want = (estimate as u64 * 4).min(self.config.recv_window_cap() as u64) as usize;
-        let room = self
-            .config
-            .memory_budget
-            .saturating_sub(self.send_held())
-            .min(crate::frame::MAX_WINDOW_SIZE as usize);
-        let target = want.min(room) as u32;
+        self.grow_connection_window(estimate as u64 * 4);
         let policy = self.config.window_policy;
-        if target > self.recv_window.target {
-            self.recv_window.grow_to(target);
-            if let Some(inc) = self.recv_window.release(0, &policy) {
-                self.write_window_update(StreamId::ZERO, inc);
-            }
-        }
         // Streams whose readers keep up grow now rather than at their next read: on a
         // window-limited path DATA comes in bursts a round trip apart. At most once per round
         // trip, while the estimate grows.
@@ -188,6 +176,53 @@ impl Connection {
             self.write_window_update(id, inc);
         }
         true
+    }
+
+    /// Adaptive windows: the connection window we grant covers the initial windows of the
+    /// streams we opened and that may still receive (§6.9.1: their DATA counts against it
+    /// too, so a connection window below their sum holds every one of them back), within the
+    /// memory budget. Called as our requests go out; it only grows (a window cannot be taken
+    /// back, §6.9), and stays the configured `connection_window` while that covers them
+    /// (one or two requests by default). 100 downloads opened at once are granted the budget's
+    /// share in their first round trip, rather than only after BDP samples show the window
+    /// was the limit (two round trips at a fraction of the link). Only our own requests count:
+    /// a peer cannot make us grant more by opening or promising streams (§10.5), only by
+    /// sending DATA fast enough for the BDP samples.
+    pub(crate) fn cover_requests(&mut self) {
+        if self.ping.bdp.is_none() || matches!(self.phase, super::Phase::Closed) {
+            return;
+        }
+        // What our SETTINGS announce: what each stream has once they are in force.
+        let initial = self
+            .pending_settings
+            .latest()
+            .unwrap_or(&self.local)
+            .initial_window_size;
+        let streams = u64::from(self.streams.receiving_local);
+        self.grow_connection_window(streams * u64::from(initial));
+    }
+
+    /// Raises the connection window we grant toward `want` bytes: no further than
+    /// [`Config::recv_window_cap`] and what the memory budget leaves beside the bytes held to
+    /// send (so received-and-unread plus queued-to-send stays within the budget). The growth
+    /// goes out in a WINDOW_UPDATE on stream 0 (§6.9.1) when the window policy says so.
+    fn grow_connection_window(&mut self, want: u64) {
+        if want <= u64::from(self.recv_window.target) {
+            return;
+        }
+        let room = self
+            .config
+            .memory_budget
+            .saturating_sub(self.send_held())
+            .min(crate::frame::MAX_WINDOW_SIZE as usize) as u64;
+        let target = want.min(u64::from(self.config.recv_window_cap())).min(room) as u32;
+        if target > self.recv_window.target {
+            self.recv_window.grow_to(target);
+            let policy = self.config.window_policy;
+            if let Some(inc) = self.recv_window.release(0, &policy) {
+                self.write_window_update(StreamId::ZERO, inc);
+            }
+        }
     }
 
     /// Adaptive windows, as the application releases bytes of a stream: a reader that kept

@@ -163,6 +163,9 @@ impl Connection {
                 if next.is_closed() {
                     self.scheduler.remove(id.value());
                     self.on_stream_closed();
+                } else if local && next.can_recv() && !state.can_recv() {
+                    // Our request went out: its response may come (adaptive windows).
+                    self.cover_requests();
                 }
                 // Our side just ended (its END_STREAM is in the output) on a stream whose rest
                 // the application does not want: ask the peer to stop sending (§8.1).

@@ -61,6 +61,9 @@ pub(crate) struct Store {
     /// Active (open or half-closed) streams we initiated, and that the peer initiated (§5.1.2).
     pub active_local: u32,
     pub active_remote: u32,
+    /// Streams we initiated that may still receive DATA: open or half-closed (local) (§5.1).
+    /// Adaptive windows size the connection window to cover their initial windows.
+    pub receiving_local: u32,
     /// The deadlines of streams not closed, earliest first: one timer serves them all (no
     /// per-stream timer); an entry leaves with its stream.
     deadlines: BTreeSet<(Instant, u32)>,
@@ -134,6 +137,7 @@ impl Store {
             return false;
         };
         let was_active = stream.state.is_active();
+        let was_receiving = stream.state.can_recv();
         stream.state = next;
         let send_window = stream.send_window;
         let count = if local {
@@ -145,6 +149,13 @@ impl Store {
             (false, true) => *count += 1,
             (true, false) => *count -= 1,
             _ => {}
+        }
+        if local {
+            match (was_receiving, next.can_recv()) {
+                (false, true) => self.receiving_local += 1,
+                (true, false) => self.receiving_local -= 1,
+                _ => {}
+            }
         }
         if let State::Closed(how) = next {
             if let Some(s) = self.streams.remove(&id.value()) {
@@ -235,6 +246,21 @@ mod tests {
         );
         assert_eq!(store.ids().count(), 0);
         assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn receiving_local_counts_our_streams_that_may_still_receive() {
+        let mut store = Store::default();
+        let ours = StreamId::new(1);
+        store.insert(Stream::new(ours, 100, 100));
+        // A request sent whole: half-closed (local), its response to come.
+        store.set_state(ours, State::HalfClosedLocal, true, 2);
+        assert_eq!(store.receiving_local, 1);
+        // The peer's streams do not count.
+        open(&mut store, 2);
+        assert_eq!(store.receiving_local, 1);
+        store.set_state(ours, State::Closed(Closed::EndStreamReceived), true, 2);
+        assert_eq!(store.receiving_local, 0);
     }
 
     #[test]
