@@ -2,11 +2,10 @@
 //! on one connection, a new connection when the server's SETTINGS_MAX_CONCURRENT_STREAMS is
 //! reached, refused requests retried (RFC 9113 §8.7), pushed responses delivered to the user.
 
-use crate::command::Command;
 use crate::driver::Driver;
 use crate::handle::{PushPromise, Pushes};
 use crate::rt::{self, AsyncRead, AsyncWrite, Runtime};
-use crate::session::RoleState;
+use crate::session::{Command, RoleState};
 use crate::shared::Shared;
 use crate::Body;
 use bytes::BytesMut;
@@ -65,7 +64,7 @@ impl SendRequest {
         let cmd = Command::Request {
             head,
             body,
-            tx,
+            reply: tx,
             reserved,
             options,
         };

@@ -3,9 +3,8 @@
 //! one timer. What the bytes mean to the user's streams is the session's (`session.rs`); no
 //! HTTP/2 rule lives here.
 
-use crate::command::Command;
 use crate::rt::{Runtime, Sleep};
-use crate::session::{RoleState, Session};
+use crate::session::{Command, RoleState, Session};
 use crate::shared::Shared;
 use bytes::{Bytes, BytesMut};
 use h2_http::body::Async;

@@ -12,14 +12,13 @@
 //!
 //! Bodies, answers, the stream table and the HTTP/1.1 exchanges are `h2_http`'s, the same on
 //! every runtime; this crate adds what a task needs. Modules form a tree (none imports one
-//! that imports it back): `command`, `handler` and `handle` are leaves or near-leaves;
+//! that imports it back): `handler` and `handle` are leaves or near-leaves;
 //! `session` (the task's side of the streams) uses them, `driver` (bytes and time) uses
 //! `session`; `http1`, `server` and `client` sit on top.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod client;
-mod command;
 mod driver;
 mod handle;
 mod handler;
@@ -41,10 +40,10 @@ pub type Body = h2_http::body::Body<h2_http::body::Async>;
 /// Feeds a [`Body::channel`]; dropping it ends the body.
 pub type BodySender = h2_http::body::BodySender<h2_http::body::Async>;
 pub use client::{Client, ClientStats, SendRequest};
-#[cfg(feature = "test-hooks")]
-pub use command::CoreCall;
 pub use driver::Driver;
 pub use h2_http::body::Frame;
+#[cfg(feature = "test-hooks")]
+pub use h2_http::drive::CoreCall;
 pub use h2_http::handle::ConnectionInfo;
 pub use handle::{PushPromise, PushedResponse, Pushes};
 pub use server::{Http1HeadLen, Server, ShutdownHandle, StreamHandle};

@@ -3,14 +3,16 @@
 //! commands its handles send, the handlers it polls, and the client pool's view of it. The
 //! socket, the write queue and the timer are the driver's (`driver.rs`).
 
-use crate::command::Command;
 use crate::handle::{PushPromise, StreamHandle};
 use crate::handler::{Answer, Handler, Responding};
 use crate::shared::Shared;
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
-use h2_http::body::{Async, Consumed};
+use h2_http::body::Async;
 use h2_http::drive::{Drive, Input};
+
+/// What the connection's handles and bodies ask of its task (`h2_http::drive::Command`).
+pub(crate) type Command = h2_http::drive::Command<Async>;
 use h2_http::handle::Route;
 use h2_http::pool::Seat;
 use h2core::shell::Transport;
@@ -54,9 +56,8 @@ pub(crate) struct Session {
     user_open: bool,
     /// How the handles this task gives out (`StreamHandle`) reach it.
     route: Route<Async>,
+    /// What handles and the readers of received bodies ask.
     internal_rx: mpsc::UnboundedReceiver<Command>,
-    /// What readers of received bodies consumed.
-    consumed_rx: mpsc::UnboundedReceiver<(StreamId, Consumed)>,
     /// The handlers answering requests on this connection, polled inside this task: a
     /// response needs no task spawn nor channel hop, and the responses to a batch of requests
     /// go out in the write that follows it.
@@ -77,11 +78,11 @@ impl Session {
         shared: Arc<Shared>,
     ) -> Session {
         let (internal_tx, internal_rx) = mpsc::unbounded_channel();
+        let consumed_tx = internal_tx.clone();
         let route: Route<Async> =
             Arc::new(move |cmd| internal_tx.send(Command::Stream(cmd)).is_ok());
-        let (consumed_tx, consumed_rx) = mpsc::unbounded_channel();
-        let release = Arc::new(move |stream, c| {
-            let _ = consumed_tx.send((stream, c));
+        let release = Arc::new(move |stream, consumed| {
+            let _ = consumed_tx.send(Command::Consumed { stream, consumed });
         });
         let mut drive = Drive::new(h2_http::session::Session::new(conn, release), unparsed);
         let (mut handler, mut client) = (None, false);
@@ -114,7 +115,6 @@ impl Session {
             user_open: true,
             route,
             internal_rx,
-            consumed_rx,
             handlers: FuturesUnordered::new(),
             fresh_handlers: Vec::new(),
             cancels: HashMap::new(),
@@ -130,7 +130,7 @@ impl Session {
         let mut progress = false;
         while self.user_open {
             match self.user_rx.poll_recv(cx) {
-                Poll::Ready(Some(cmd)) => self.command(cmd, now),
+                Poll::Ready(Some(cmd)) => self.drive.command(cmd, now),
                 Poll::Ready(None) => {
                     // Every user handle is gone: close gracefully once streams finish.
                     self.user_open = false;
@@ -143,35 +143,10 @@ impl Session {
             progress = true;
         }
         while let Poll::Ready(Some(cmd)) = self.internal_rx.poll_recv(cx) {
-            self.command(cmd, now);
-            progress = true;
-        }
-        while let Poll::Ready(Some((stream, c))) = self.consumed_rx.poll_recv(cx) {
-            self.drive.session.consumed(stream, c);
+            self.drive.command(cmd, now);
             progress = true;
         }
         progress
-    }
-
-    fn command(&mut self, cmd: Command, now: Instant) {
-        match cmd {
-            Command::Request {
-                head,
-                body,
-                tx,
-                reserved,
-                options,
-            } => self
-                .drive
-                .send_request(head, body, tx, options, now, reserved),
-            Command::Abandoned => self.drive.session.abandoned(),
-            Command::Stream(cmd) => self.drive.session.stream_command(cmd, now),
-            Command::Shutdown => {
-                let _ = self.conn().shutdown(now);
-            }
-            #[cfg(feature = "test-hooks")]
-            Command::Core(call) => call(self.conn(), now),
-        }
     }
 
     /// Polls the handlers; true if one answered (or panicked: its stream is reset with
@@ -215,9 +190,13 @@ impl Session {
                     let Ok(cmd) = self.internal_rx.try_recv() else {
                         break;
                     };
-                    self.command(cmd, now);
+                    self.drive.command(cmd, now);
                 }
-                self.drive.session.send_response(stream, resp)
+                let response = Command::Respond {
+                    stream,
+                    response: resp,
+                };
+                self.drive.command(response, now);
             }
             Answer::Panicked => {
                 let _ = self.conn().reset(stream, Reason::INTERNAL_ERROR);

@@ -2,12 +2,13 @@
 //! drives the core with closures and sees its raw events, while bytes, the timer and the task
 //! are the adapter's own.
 
-use crate::command::{Command, CoreCall};
 use crate::driver::Driver;
 use crate::rt::Runtime;
+use crate::session::Command;
 use crate::session::RoleState;
 use crate::shared::Shared;
 use bytes::BytesMut;
+use h2_http::drive::CoreCall;
 use h2core::{Config, Connection, Event};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;

@@ -8,15 +8,16 @@
 //! [`Drive::poll`] until it gives nothing (handing requests to its handlers), [`Drive::flush`],
 //! then writes the transport's slices and sets its timer to [`Drive::poll_timeout`].
 
-use crate::body::Body;
-use crate::body::Mode;
+use crate::body::{Body, Consumed, Mode};
 use crate::deadline::Deadline;
+use crate::handle::StreamCommand;
 use crate::pool::Seat;
+use crate::reply::ReplyTx;
 use crate::session::Session;
-use crate::Error;
+use crate::{Error, RequestOptions};
 use bytes::BytesMut;
 use h2core::shell::Transport;
-use h2core::{Connection, Event, Reason, StreamId};
+use h2core::{Connection, Event, Header, Reason, StreamId};
 use http::{Request, Response};
 use std::task::Context;
 use std::time::Instant;
@@ -36,6 +37,75 @@ pub enum Input<M: Mode> {
     Reset(StreamId),
     /// The connection is over (§5.4.1, §6.8): no stream goes on.
     Closed,
+}
+
+/// A call on the core, run inside the connection in order with everything else it does (the
+/// scenario corpus drives the core this way through an adapter).
+pub type CoreCall = Box<dyn FnOnce(&mut Connection, Instant) + Send>;
+
+/// What the connection's other parts ask of it, from other tasks or threads: the client's
+/// handles, handlers' answers and `StreamHandle`s, the readers of received bodies. Each adapter
+/// carries these over its own channel to [`Drive::command`].
+// Carried by value through a channel: boxing the request would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+pub enum Command<M: Mode> {
+    /// Client: open a stream with this request (RFC 9113 §8.1); the response head goes to
+    /// `reply`, where a request refused before any of its body was read fails with the body
+    /// given back (§8.7), to be sent elsewhere.
+    Request {
+        /// The request's header list.
+        head: Vec<Header>,
+        /// Its body, streamed as flow control allows.
+        body: Body<M>,
+        /// Where the response head goes.
+        reply: ReplyTx<M>,
+        /// Its 1xx callback and deadline.
+        options: RequestOptions,
+        /// The pool reserved a slot for it, given back once the stream is open (or failed).
+        reserved: bool,
+    },
+    /// Client: a caller gave up before its response head: the streams nobody waits for any
+    /// more are reset with CANCEL (§8.1, §5.4.2).
+    Abandoned,
+    /// Client: the response on `stream` (stream 1 after an upgrade) goes to `reply`.
+    Expect {
+        /// The stream whose response is awaited.
+        stream: StreamId,
+        /// Where its head goes.
+        reply: ReplyTx<M>,
+    },
+    /// What a handler's or a client's handle asked: a 1xx response, a push (§8.1, §8.4), a
+    /// PING round trip (§6.7), the connection's counters.
+    Stream(StreamCommand<M>),
+    /// Server: the handler's response to the request on `stream`.
+    Respond {
+        /// The request's stream.
+        stream: StreamId,
+        /// The response; its body streams.
+        response: Response<Body<M>>,
+    },
+    /// The reader of the body received on `stream` consumed bytes, or dropped it.
+    Consumed {
+        /// The body's stream.
+        stream: StreamId,
+        /// What it consumed.
+        consumed: Consumed,
+    },
+    /// Graceful shutdown (GOAWAY, §6.8).
+    Shutdown,
+    /// Runs a call on the core.
+    Core(CoreCall),
+}
+
+impl<M: Mode> Command<M> {
+    /// The connection is gone before taking this: a request fails with its body given back
+    /// (the pool may send it elsewhere); anything else is dropped, which its waiter sees.
+    pub fn fail(self) {
+        if let Command::Request { reply, body, .. } = self {
+            let err = Error::User(h2core::UserError::ConnectionClosed);
+            reply.send(crate::reply::Reply::Failed(err, Some(body)));
+        }
+    }
 }
 
 /// One HTTP/2 connection: its streams, and what the round needs besides the socket.
@@ -106,24 +176,34 @@ impl<M: Mode> Drive<M> {
         }
     }
 
-    /// Client: opens a stream for `head` and sends `body` on it (see
-    /// [`Session::send_request`]); `reserved`: the pool reserved a slot for it, given back
-    /// now that the stream counts as open (or failed).
-    pub fn send_request(
-        &mut self,
-        head: Vec<h2core::Header>,
-        body: Body<M>,
-        reply: crate::reply::ReplyTx<M>,
-        options: crate::RequestOptions,
-        now: Instant,
-        reserved: bool,
-    ) {
-        self.session.send_request(head, body, reply, options, now);
-        if let Some(seat) = self.seat.as_mut() {
-            seat.update(&self.session.conn);
-            if reserved {
-                seat.release();
+    /// Does what another part of the connection asked.
+    pub fn command(&mut self, cmd: Command<M>, now: Instant) {
+        let session = &mut self.session;
+        match cmd {
+            Command::Request {
+                head,
+                body,
+                reply,
+                options,
+                reserved,
+            } => {
+                session.send_request(head, body, reply, options, now);
+                if let Some(seat) = self.seat.as_mut() {
+                    seat.update(&session.conn);
+                    if reserved {
+                        seat.release();
+                    }
+                }
             }
+            Command::Abandoned => session.abandoned(),
+            Command::Expect { stream, reply } => session.expect_response(stream, reply),
+            Command::Stream(cmd) => session.stream_command(cmd, now),
+            Command::Respond { stream, response } => session.send_response(stream, response),
+            Command::Consumed { stream, consumed } => session.consumed(stream, consumed),
+            Command::Shutdown => {
+                let _ = session.conn.shutdown(now);
+            }
+            Command::Core(call) => call(&mut session.conn, now),
         }
     }
 

@@ -388,6 +388,18 @@ impl<M: Mode> Http1Server<M> {
         }
     }
 
+    /// Does what another part of the connection asked (a handler's answer or `StreamHandle`
+    /// call, a body reader's progress); anything else has no meaning over HTTP/1.1 and fails.
+    pub fn command(&mut self, t: &mut Transport, cmd: crate::drive::Command<M>) {
+        use crate::drive::Command;
+        match cmd {
+            Command::Respond { response, .. } => self.respond(t, Some(response)),
+            Command::Stream(cmd) => self.stream_command(t, cmd),
+            Command::Consumed { stream, consumed } => self.consumed(t, stream, consumed),
+            other => other.fail(),
+        }
+    }
+
     /// The handler consumed bytes of its request body (exchange `tag`), or dropped it.
     pub fn consumed(&mut self, t: &mut Transport, tag: StreamId, c: Consumed) {
         if let State::Tunnel(tunnel) = &mut self.state {

@@ -6,7 +6,7 @@
 
 use bytes::BytesMut;
 use h2_http::body::{Blocking, Body};
-use h2_http::drive::{Drive, Input};
+use h2_http::drive::{Command, Drive, Input};
 use h2_http::pool::Seat;
 use h2_http::reply;
 use h2_http::session::Session;
@@ -108,9 +108,14 @@ fn a_request_reaches_the_server_with_its_deadline_and_a_reset_follows() {
     let (tx, pending) = reply::channel::<Blocking>(None);
     let options = RequestOptions::default();
     let body = Body::<Blocking>::empty();
-    client
-        .drive
-        .send_request(get("/a"), body, tx, options, t0, true);
+    let request = Command::Request {
+        head: get("/a"),
+        body,
+        reply: tx,
+        options,
+        reserved: true,
+    };
+    client.drive.command(request, t0);
     let now = t0 + Duration::from_millis(5);
     let inputs = settle(&mut client, &mut server, now);
     let [Input::Request(stream, request)] = &inputs[..] else {

@@ -10,6 +10,7 @@ use crate::remote::{Msg, PushSink, Remote, Role};
 use crate::Body;
 use bytes::BytesMut;
 use h2_http::body::Blocking;
+use h2_http::drive::Command;
 use h2_http::handle::StreamCommand;
 use h2_http::oneshot;
 use h2_http::pool::{Choice, Member, Signal};
@@ -35,7 +36,7 @@ impl Handle {
         &self,
         (cmd, mut rx): (StreamCommand<Blocking>, oneshot::Receiver<Result<T, Error>>),
     ) -> Result<T, Error> {
-        self.remote.send(Msg::Stream { key: None, cmd })?;
+        self.remote.command(None, Command::Stream(cmd))?;
         rx.wait().unwrap_or(Err(Error::ConnectionGone))
     }
 }
@@ -145,22 +146,22 @@ impl Pool {
             let conn = self.pick()?;
             let remote = conn.remote.clone();
             let cancel = Box::new(move || {
-                let _ = remote.send(Msg::Abandoned);
+                let _ = remote.command(None, Command::Abandoned);
             });
             let (reply, pending) = reply::channel(Some(cancel));
-            let msg = Msg::Request {
+            let cmd = Command::Request {
                 head: head.to_vec(),
                 body,
                 reply,
                 options: options.clone(),
                 reserved: true,
             };
-            match conn.remote.try_send(msg) {
+            match conn.remote.try_command(cmd) {
                 Ok(()) => return Ok(pending),
-                Err(msg) => {
+                Err(cmd) => {
                     conn.slots.release();
                     conn.slots.finish();
-                    let Msg::Request { body: back, .. } = *msg else {
+                    let Command::Request { body: back, .. } = *cmd else {
                         unreachable!("sent a request")
                     };
                     body = back;
@@ -286,10 +287,11 @@ pub(crate) fn spawn(
     ev.add(io, tls, read_buf, Start::Http2(Box::new(conn)))?;
     if let Some(reply) = expect {
         // Registered before the loop runs: the response may be among the first bytes.
-        ev.message(Msg::Expect {
+        let cmd = Command::Expect {
             stream: StreamId::new(1),
             reply,
-        });
+        };
+        ev.message(Msg::Conn { key: None, cmd });
     }
     let handle = Handle {
         remote: ev.remote(),

@@ -8,8 +8,8 @@ use crate::conn::{Conn, Proto, Start};
 use crate::io::{Io, Socket};
 use crate::remote::{Ctx, Key, Msg, Remote, Role};
 use bytes::BytesMut;
-use h2_http::reply::Reply;
-use h2_http::Error;
+use h2_http::body::Blocking;
+use h2_http::drive::Command;
 use h2core::shell::Accept;
 use h2core::Config;
 use mio::net::TcpListener;
@@ -28,10 +28,6 @@ pub type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
 pub(crate) fn system_clock() -> Clock {
     Arc::new(Instant::now)
 }
-
-/// A call on the core, run inside the loop.
-#[cfg(feature = "test-hooks")]
-pub type CoreCall = Box<dyn FnOnce(&mut h2core::Connection, Instant) + Send>;
 
 const WAKER: Token = Token(usize::MAX);
 const LISTENER: Token = Token(usize::MAX - 1);
@@ -298,87 +294,38 @@ impl EventLoop {
             return;
         }
         let now = (self.clock)();
-        let key = match &msg {
-            Msg::Respond { key, .. } | Msg::Body { key } | Msg::Consumed { key, .. } => Some(*key),
-            Msg::Stream { key, .. } => *key,
-            _ => None,
+        let (key, cmd) = match msg {
+            Msg::Conn { key, cmd } => (key, Some(cmd)),
+            Msg::Body { key } => (Some(key), None),
+            Msg::Shutdown => return self.shutdown(now),
+            Msg::Adopt { .. } => return,
         };
-        if let Msg::Shutdown = msg {
-            self.stopping = true;
-            self.adopting = false;
-            if let Some(mut l) = self.listener.take() {
-                let _ = self.poll.registry().deregister(&mut l);
-            }
-            for (slot, c) in self.conns.iter_mut() {
-                match &mut c.proto {
-                    Proto::H2(h2) => {
-                        let _ = h2.conn().shutdown(now);
-                    }
-                    Proto::H1(h1) => h1.server.shutdown(),
-                    _ => c.sock.transport.close(now),
-                }
-                self.dirty.push(slot);
-            }
-            return;
-        }
         let Some((slot, c)) = conn_for(&mut self.conns, key) else {
-            return gone(&self.role, msg);
+            return cmd.into_iter().for_each(|cmd| gone(&self.role, cmd));
         };
-        match (msg, &mut c.proto) {
-            (Msg::Body { .. }, _) => {}
-            (
-                Msg::Respond {
-                    stream, response, ..
-                },
-                Proto::H2(h2),
-            ) => h2.drive.session.send_response(stream, response),
-            (Msg::Respond { response, .. }, Proto::H1(h1)) => {
-                h1.server.respond(&mut c.sock.transport, Some(response))
-            }
-            (Msg::Stream { cmd, .. }, Proto::H2(h2)) => h2.drive.session.stream_command(cmd, now),
-            (Msg::Stream { cmd, .. }, Proto::H1(h1)) => {
-                h1.server.stream_command(&mut c.sock.transport, cmd)
-            }
-            (
-                Msg::Consumed {
-                    stream, consumed, ..
-                },
-                Proto::H2(h2),
-            ) => h2.drive.session.consumed(stream, consumed),
-            (
-                Msg::Consumed {
-                    stream, consumed, ..
-                },
-                Proto::H1(h1),
-            ) => h1.server.consumed(&mut c.sock.transport, stream, consumed),
-            (
-                Msg::Request {
-                    head,
-                    body,
-                    reply,
-                    options,
-                    reserved,
-                },
-                Proto::H2(h2),
-            ) => h2
-                .drive
-                .send_request(head, body, reply, options, now, reserved),
-            (Msg::Expect { stream, reply }, Proto::H2(h2)) => {
-                h2.drive.session.expect_response(stream, reply)
-            }
-            (Msg::Abandoned, Proto::H2(h2)) => h2.drive.session.abandoned(),
-            (msg, _) => gone(&self.role, msg),
+        match (cmd, &mut c.proto) {
+            (None, _) => {}
+            (Some(cmd), Proto::H2(h2)) => h2.drive.command(cmd, now),
+            (Some(cmd), Proto::H1(h1)) => h1.server.command(&mut c.sock.transport, cmd),
+            (Some(cmd), _) => gone(&self.role, cmd),
         }
         self.dirty.push(slot);
     }
 
-    /// Runs `call` on the core of the (only) HTTP/2 connection, then drives it.
-    #[cfg(feature = "test-hooks")]
-    pub(crate) fn with_core(&mut self, call: CoreCall) {
-        let now = (self.clock)();
-        if let Some((slot, c)) = conn_for(&mut self.conns, None) {
-            if let Proto::H2(h2) = &mut c.proto {
-                call(h2.conn(), now);
+    /// Stops accepting and shuts every connection down gracefully (GOAWAY, RFC 9113 §6.8).
+    fn shutdown(&mut self, now: Instant) {
+        self.stopping = true;
+        self.adopting = false;
+        if let Some(mut l) = self.listener.take() {
+            let _ = self.poll.registry().deregister(&mut l);
+        }
+        for (slot, c) in self.conns.iter_mut() {
+            match &mut c.proto {
+                Proto::H2(h2) => {
+                    let _ = h2.conn().shutdown(now);
+                }
+                Proto::H1(h1) => h1.server.shutdown(),
+                _ => c.sock.transport.close(now),
             }
             self.dirty.push(slot);
         }
@@ -464,30 +411,11 @@ fn conn_for(conns: &mut Slab<Conn>, key: Option<Key>) -> Option<(usize, &mut Con
     }
 }
 
-/// A message whose connection or protocol is gone: its sender learns it.
-fn gone(role: &Role, msg: Msg) {
-    match msg {
-        // Its body is dropped with it: a sender feeding it fails.
-        // A push's outcome is dropped with it: the handler sees the connection gone.
-        Msg::Respond { .. } | Msg::Stream { .. } => {}
-        // Not started here: the pool may send it elsewhere, with its body.
-        Msg::Request {
-            reply,
-            body,
-            reserved,
-            ..
-        } => {
-            if let (true, Role::Client { slots, .. }) = (reserved, role) {
-                slots.release();
-            }
-            let err = Error::User(h2core::UserError::ConnectionClosed);
-            reply.send(Reply::Failed(err, Some(body)));
-        }
-        Msg::Body { .. }
-        | Msg::Consumed { .. }
-        | Msg::Abandoned
-        | Msg::Expect { .. }
-        | Msg::Shutdown
-        | Msg::Adopt { .. } => {}
+/// A command whose connection is gone: a client's reserved slot goes back, and its sender
+/// learns it (`Command::fail`).
+fn gone(role: &Role, cmd: Command<Blocking>) {
+    if let (Command::Request { reserved: true, .. }, Role::Client { slots, .. }) = (&cmd, role) {
+        slots.release();
     }
+    cmd.fail();
 }

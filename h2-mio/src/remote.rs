@@ -3,12 +3,12 @@
 
 use crate::response::PushPromise;
 use crate::Body;
-use h2_http::body::{Blocking, Consumed, Release};
+use h2_http::body::{Blocking, Release};
+use h2_http::drive::Command;
 use h2_http::handle::{Route, StreamCommand};
-use h2_http::reply::ReplyTx;
-use h2_http::{Error, RequestOptions};
+use h2_http::Error;
 use h2core::shell::pool::Slots;
-use h2core::{Config, Header, StreamId};
+use h2core::{Config, StreamId};
 use http::{Request, Response};
 use std::sync::atomic::AtomicU64;
 use std::sync::{mpsc, Arc, Mutex};
@@ -24,7 +24,7 @@ pub(crate) struct Key {
 
 /// Server: runs the handler for a request whose head arrived (HTTP/1.1 requests come on
 /// stream 0); its body streams. A handler run on the loop's thread answers at once (`Some`);
-/// one run on a handler thread answers later, as [`Msg::Respond`].
+/// one run on a handler thread answers later, as `Command::Respond`.
 pub(crate) type Dispatch =
     Arc<dyn Fn(Key, StreamId, Request<Body>) -> Option<Response<Body>> + Send + Sync>;
 
@@ -39,42 +39,14 @@ pub(crate) type PushSink = Arc<Mutex<Option<mpsc::Sender<PushPromise>>>>;
 
 /// What reaches the loop from other threads.
 pub(crate) enum Msg {
-    Respond {
-        key: Key,
-        stream: StreamId,
-        response: Response<Body>,
-    },
-    /// What a handler's `StreamHandle` asked (a 1xx response, a push), or a client: a PING,
-    /// the connection's counters (no key: a client loop has one connection).
-    Stream {
+    /// For connection `key` (`None`: the loop's only one, a client's): a request, a handler's
+    /// answer or `StreamHandle` call, what a body's reader consumed (`h2_http::drive::Command`).
+    Conn {
         key: Option<Key>,
-        cmd: StreamCommand<Blocking>,
+        cmd: Command<Blocking>,
     },
     /// A body the loop sends has something new.
     Body { key: Key },
-    /// The reader of a body the loop receives consumed bytes (or dropped it).
-    Consumed {
-        key: Key,
-        stream: StreamId,
-        consumed: Consumed,
-    },
-    /// Client: start a request on the (only) connection.
-    Request {
-        head: Vec<Header>,
-        body: Body,
-        reply: ReplyTx<Blocking>,
-        /// Its 1xx callback and deadline.
-        options: RequestOptions,
-        /// The pool reserved a slot for it, released once the stream is open (or failed).
-        reserved: bool,
-    },
-    /// Client: a caller gave up before the response head.
-    Abandoned,
-    /// Client: the response on `stream` (stream 1 after an upgrade) goes to `reply`.
-    Expect {
-        stream: StreamId,
-        reply: ReplyTx<Blocking>,
-    },
     /// Graceful shutdown of every connection (GOAWAY, RFC 9113 §6.8).
     Shutdown,
     /// Server: a connection another loop of the server accepted, to serve here.
@@ -94,9 +66,18 @@ impl Remote {
         self.waker.wake().map_err(Error::Io)
     }
 
-    /// As [`send`](Self::send), but a loop that is gone gives the message back.
-    pub(crate) fn try_send(&self, msg: Msg) -> Result<(), Box<Msg>> {
-        self.tx.send(msg).map_err(|e| Box::new(e.0))?;
+    /// Sends `cmd` to connection `key` (`None`: a client loop's only one).
+    pub(crate) fn command(&self, key: Option<Key>, cmd: Command<Blocking>) -> Result<(), Error> {
+        self.send(Msg::Conn { key, cmd })
+    }
+
+    /// As [`command`](Self::command), but a loop that is gone gives the command back.
+    pub(crate) fn try_command(&self, cmd: Command<Blocking>) -> Result<(), Box<Command<Blocking>>> {
+        let msg = Msg::Conn { key: None, cmd };
+        self.tx.send(msg).map_err(|e| match e.0 {
+            Msg::Conn { cmd, .. } => Box::new(cmd),
+            _ => unreachable!("sent a command"),
+        })?;
         let _ = self.waker.wake();
         Ok(())
     }
@@ -124,8 +105,7 @@ impl Remote {
                 );
                 return true;
             }
-            let key = Some(key);
-            remote.send(Msg::Stream { key, cmd }).is_ok()
+            remote.command(Some(key), Command::Stream(cmd)).is_ok()
         })
     }
 
@@ -133,11 +113,7 @@ impl Remote {
     pub(crate) fn release(&self, key: Key) -> Release {
         let remote = self.clone();
         Arc::new(move |stream, consumed| {
-            let _ = remote.send(Msg::Consumed {
-                key,
-                stream,
-                consumed,
-            });
+            let _ = remote.command(Some(key), Command::Consumed { stream, consumed });
         })
     }
 }

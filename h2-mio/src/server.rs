@@ -9,6 +9,7 @@ use crate::remote::{Dispatch, Key, Msg, Remote, Role, ON_LOOP};
 use crate::workers::Workers;
 use crate::Body;
 use bytes::BytesMut;
+use h2_http::drive::Command;
 use h2core::{Config, Connection, StreamId};
 use http::{Request, Response};
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -264,11 +265,7 @@ where
         let (handler, remote) = (handler.clone(), remote.clone());
         workers.execute(move || {
             let response = answer(&handler, req);
-            let _ = remote.send(Msg::Respond {
-                key,
-                stream,
-                response,
-            });
+            let _ = remote.command(Some(key), Command::Respond { stream, response });
         });
         None
     })

@@ -5,14 +5,16 @@
 
 use crate::conn::Start;
 use crate::event_loop::EventLoop;
-use crate::remote::Role;
+use crate::remote::{Msg, Role};
 use bytes::BytesMut;
+use h2_http::drive::Command;
 use h2core::{Config, Connection, Event};
 use std::sync::mpsc;
 use std::time::Duration;
 
-pub use crate::event_loop::{Clock, CoreCall};
+pub use crate::event_loop::Clock;
 pub use crate::io::Io;
+pub use h2_http::drive::CoreCall;
 
 /// An event loop with one tapped HTTP/2 connection.
 pub struct Tap {
@@ -35,7 +37,8 @@ impl Tap {
 
     /// Runs `call` on the core inside the loop, then lets the loop settle.
     pub fn call(&mut self, call: CoreCall) {
-        self.ev.with_core(call);
+        let cmd = Command::Core(call);
+        self.ev.message(Msg::Conn { key: None, cmd });
         self.settle();
     }
 
