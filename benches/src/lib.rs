@@ -21,138 +21,35 @@ pub mod h2peer;
 pub mod pair;
 
 use bytes::{Bytes, BytesMut};
-use h2core::hpack::{Decoder, Encoder, Header};
-use serde_json::Value;
-use std::path::{Path, PathBuf};
+use h2core::hpack::{Decoder, Encoder};
 
-/// One header block of a story.
-#[derive(Debug, Clone)]
-pub struct Case {
-    /// The encoded block (`wire`), for directories that have one (e.g. `nghttp2`).
-    pub wire: Option<Bytes>,
-    /// The header list the block decodes to (or that is to be encoded).
-    pub headers: Vec<Header>,
-    /// `header_table_size`: the SETTINGS_HEADER_TABLE_SIZE in force from this case on.
-    pub table_size: Option<usize>,
+pub use h2_testkit::hpack_stories::{corpus_root, Case, Story};
+
+/// Octets of header names and values in `story` (what the throughput figures count).
+pub fn story_header_bytes(story: &Story) -> u64 {
+    story
+        .cases
+        .iter()
+        .flat_map(|c| &c.headers)
+        .map(|h| (h.name.len() + h.value.len()) as u64)
+        .sum()
 }
 
-/// A story: blocks that share one compression context, so each needs a fresh decoder or
-/// encoder.
-#[derive(Debug, Clone)]
-pub struct Story {
-    /// The file name, e.g. `story_00.json`.
-    pub name: String,
-    /// The blocks, in order.
-    pub cases: Vec<Case>,
-}
-
-impl Story {
-    /// Octets of header names and values in the story (what the throughput figures count).
-    pub fn header_bytes(&self) -> u64 {
-        self.cases
-            .iter()
-            .flat_map(|c| &c.headers)
-            .map(|h| (h.name.len() + h.value.len()) as u64)
-            .sum()
-    }
-
-    /// Octets of `wire` in the story.
-    pub fn wire_bytes(&self) -> u64 {
-        self.cases
-            .iter()
-            .filter_map(|c| c.wire.as_ref())
-            .map(|w| w.len() as u64)
-            .sum()
-    }
+/// Octets of `wire` in `story`.
+pub fn wire_bytes(story: &Story) -> u64 {
+    let wires = story.cases.iter().filter_map(|c| c.wire.as_ref());
+    wires.map(|w| w.len() as u64).sum()
 }
 
 /// Octets of header names and values over `stories`.
 pub fn header_bytes(stories: &[Story]) -> u64 {
-    stories.iter().map(Story::header_bytes).sum()
+    stories.iter().map(story_header_bytes).sum()
 }
 
-/// The corpus root: `$H2_HPACK_CORPUS`, else `shared/corpus/hpack-test-case` next to the
-/// workspace.
-pub fn corpus_root() -> PathBuf {
-    match std::env::var_os("H2_HPACK_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/hpack-test-case"),
-    }
-}
-
-/// Loads every `*.json` story of the corpus directory `dir` (e.g. `nghttp2`, `raw-data`), in
-/// name order. `Err` says why not (typically: the corpus is absent).
+/// Loads every story of the corpus directory `dir` (e.g. `nghttp2`, `raw-data`), in name
+/// order (`h2_testkit::hpack_stories::load_dir`).
 pub fn load_dir(dir: &str) -> Result<Vec<Story>, String> {
-    let path = corpus_root().join(dir);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(format!("{}: no *.json story", path.display()));
-    }
-    files.iter().map(|f| load_story(f)).collect()
-}
-
-fn load_story(file: &Path) -> Result<Story, String> {
-    let err = |e: &dyn std::fmt::Display| format!("{}: {e}", file.display());
-    let text = std::fs::read_to_string(file).map_err(|e| err(&e))?;
-    let json: Value = serde_json::from_str(&text).map_err(|e| err(&e))?;
-    let cases = json["cases"]
-        .as_array()
-        .ok_or_else(|| err(&"no cases"))?
-        .iter()
-        .map(load_case)
-        .collect::<Result<_, _>>()
-        .map_err(|e| err(&e))?;
-    Ok(Story {
-        name: file
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned(),
-        cases,
-    })
-}
-
-fn load_case(case: &Value) -> Result<Case, String> {
-    let wire = match case["wire"].as_str() {
-        Some(hex) => Some(Bytes::from(unhex(hex)?)),
-        None => None,
-    };
-    let mut headers = Vec::new();
-    for item in case["headers"].as_array().ok_or("case without headers")? {
-        for (name, value) in item.as_object().ok_or("header is not an object")? {
-            let value = value.as_str().ok_or("header value is not a string")?;
-            headers.push(Header::new(
-                Bytes::copy_from_slice(name.as_bytes()),
-                Bytes::copy_from_slice(value.as_bytes()),
-            ));
-        }
-    }
-    Ok(Case {
-        wire,
-        headers,
-        table_size: case["header_table_size"].as_u64().map(|s| s as usize),
-    })
-}
-
-fn unhex(hex: &str) -> Result<Vec<u8>, String> {
-    let digit = |c: u8| match c {
-        b'0'..=b'9' => Ok(c - b'0'),
-        b'a'..=b'f' => Ok(c - b'a' + 10),
-        b'A'..=b'F' => Ok(c - b'A' + 10),
-        _ => Err(format!("bad hex digit {:?}", c as char)),
-    };
-    let b = hex.as_bytes();
-    if b.len() % 2 != 0 {
-        return Err("odd-length hex".into());
-    }
-    b.chunks(2)
-        .map(|p| Ok((digit(p[0])? << 4) | digit(p[1])?))
-        .collect()
+    h2_testkit::hpack_stories::load_dir(&corpus_root().join(dir))
 }
 
 /// The implementations compared, in report order (ours first).

@@ -61,43 +61,108 @@ pub fn corpus_root() -> PathBuf {
     }
 }
 
-/// Runs every story of `dir`.
-pub fn run_dir(dir: &Path) -> Result<DirReport, String> {
+/// One header block of a story.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The encoded block (`wire`), for directories that have one (e.g. `nghttp2`).
+    pub wire: Option<Bytes>,
+    /// The header list the block decodes to (or that is to be encoded).
+    pub headers: Vec<Header>,
+    /// `header_table_size`: the SETTINGS_HEADER_TABLE_SIZE in force from this case on.
+    pub table_size: Option<usize>,
+    /// `seqno`, else the case's index in its story.
+    pub seqno: u64,
+}
+
+/// A story: blocks that share one compression context, so each needs a fresh decoder or
+/// encoder.
+#[derive(Debug, Clone)]
+pub struct Story {
+    /// The file name, e.g. `story_00.json`.
+    pub name: String,
+    /// The blocks, in order.
+    pub cases: Vec<Case>,
+}
+
+/// Loads every `*.json` story of `dir`, in name order. `Err` says why not (typically: the
+/// corpus is absent, or a story is not what the corpus's README describes).
+pub fn load_dir(dir: &Path) -> Result<Vec<Story>, String> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
+    if files.is_empty() {
+        return Err(format!("{}: no *.json story", dir.display()));
+    }
+    files.iter().map(|f| load_story(f)).collect()
+}
+
+fn load_story(file: &Path) -> Result<Story, String> {
+    let err = |e: &dyn std::fmt::Display| format!("{}: {e}", file.display());
+    let text = std::fs::read_to_string(file).map_err(|e| err(&e))?;
+    let json: Value = serde_json::from_str(&text).map_err(|e| err(&e))?;
+    let cases = json["cases"]
+        .as_array()
+        .ok_or_else(|| err(&"no cases"))?
+        .iter()
+        .enumerate()
+        .map(|(i, case)| load_case(i, case))
+        .collect::<Result<_, _>>()
+        .map_err(|e| err(&e))?;
+    let name = file.file_name().unwrap_or_default();
+    Ok(Story {
+        name: name.to_string_lossy().into_owned(),
+        cases,
+    })
+}
+
+fn load_case(i: usize, case: &Value) -> Result<Case, String> {
+    let wire = match case["wire"].as_str() {
+        Some(hex) => Some(Bytes::from(unhex(hex)?)),
+        None => None,
+    };
+    let mut headers = Vec::new();
+    for item in case["headers"].as_array().ok_or("case without headers")? {
+        for (name, value) in item.as_object().ok_or("header is not an object")? {
+            let value = value.as_str().ok_or("header value is not a string")?;
+            headers.push(Header::new(
+                Bytes::copy_from_slice(name.as_bytes()),
+                Bytes::copy_from_slice(value.as_bytes()),
+            ));
+        }
+    }
+    Ok(Case {
+        wire,
+        headers,
+        table_size: case["header_table_size"].as_u64().map(|s| s as usize),
+        seqno: case["seqno"].as_u64().unwrap_or(i as u64),
+    })
+}
+
+/// Runs every story of `dir`.
+pub fn run_dir(dir: &Path) -> Result<DirReport, String> {
     let mut report = DirReport {
         name: dir
             .file_name()
             .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into()),
         ..DirReport::default()
     };
-    for file in files {
-        let file_name = file
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let text =
-            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let json: Value =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-        let cases = json["cases"].as_array().cloned().unwrap_or_default();
+    for story in load_dir(dir)? {
         report.stories += 1;
-        report.cases += cases.len();
-        let story = run_story(&cases);
-        report.cases_ok += story.cases_ok;
-        report.wire_bytes += story.wire_bytes;
-        report.encoded_bytes += story.encoded_bytes;
-        report
-            .story_bytes
-            .push((file_name.clone(), story.wire_bytes + story.encoded_bytes));
-        match story.failure {
+        report.cases += story.cases.len();
+        let result = run_story(&story.cases);
+        report.cases_ok += result.cases_ok;
+        report.wire_bytes += result.wire_bytes;
+        report.encoded_bytes += result.encoded_bytes;
+        let bytes = result.wire_bytes + result.encoded_bytes;
+        report.story_bytes.push((story.name.clone(), bytes));
+        match result.failure {
             None => report.stories_ok += 1,
-            Some(why) => report.failures.push(format!("{}: {why}", file.display())),
+            Some(why) => report
+                .failures
+                .push(format!("{}: {why}", dir.join(&story.name).display())),
         }
     }
     Ok(report)
@@ -113,22 +178,20 @@ struct StoryResult {
 
 /// Runs one story's cases in order; stops at the first failure, since the compression context
 /// is then out of step.
-fn run_story(cases: &[Value]) -> StoryResult {
+fn run_story(cases: &[Case]) -> StoryResult {
     let mut result = StoryResult::default();
     let mut decoder = Decoder::new(4096);
     let mut encoder = Encoder::new();
     let mut buf = BytesMut::new();
-    for (i, case) in cases.iter().enumerate() {
-        let seqno = case["seqno"].as_u64().map_or(i as u64, |s| s);
-        let outcome = run_case(case, &mut decoder, &mut encoder, &mut buf);
-        match outcome {
+    for case in cases {
+        match run_case(case, &mut decoder, &mut encoder, &mut buf) {
             Ok((wire, encoded)) => {
                 result.cases_ok += 1;
                 result.wire_bytes += wire;
                 result.encoded_bytes += encoded;
             }
             Err(why) => {
-                result.failure = Some(format!("seqno {seqno}: {why}"));
+                result.failure = Some(format!("seqno {}: {why}", case.seqno));
                 break;
             }
         }
@@ -138,22 +201,21 @@ fn run_story(cases: &[Value]) -> StoryResult {
 
 /// Runs one case; returns (wire bytes decoded, bytes encoded).
 fn run_case(
-    case: &Value,
+    case: &Case,
     decoder: &mut Decoder,
     encoder: &mut Encoder,
     buf: &mut BytesMut,
 ) -> Result<(usize, usize), String> {
-    let expected = expected_headers(case)?;
-    if let Some(size) = case["header_table_size"].as_u64() {
-        let size = size as usize;
+    let expected = &case.headers;
+    if let Some(size) = case.table_size {
         decoder.set_max_table_size(size);
         encoder.set_max_table_size(size);
     }
-    let (block, encoded) = match case["wire"].as_str() {
-        Some(hex) => (Bytes::from(unhex(hex)?), false),
+    let (block, encoded) = match &case.wire {
+        Some(wire) => (wire.clone(), false),
         None => {
             buf.clear();
-            encoder.encode(&expected, buf);
+            encoder.encode(expected, buf);
             (buf.split().freeze(), true)
         }
     };
@@ -161,28 +223,12 @@ fn run_case(
     decoder
         .decode(&block, |h| got.push(h))
         .map_err(|e| format!("decode error: {e}"))?;
-    compare(&expected, &got)?;
+    compare(expected, &got)?;
     Ok(if encoded {
         (0, block.len())
     } else {
         (block.len(), 0)
     })
-}
-
-fn expected_headers(case: &Value) -> Result<Vec<Header>, String> {
-    let list = case["headers"].as_array().ok_or("case without headers")?;
-    let mut out = Vec::with_capacity(list.len());
-    for item in list {
-        let obj = item.as_object().ok_or("header is not an object")?;
-        for (name, value) in obj {
-            let value = value.as_str().ok_or("header value is not a string")?;
-            out.push(Header::new(
-                Bytes::copy_from_slice(name.as_bytes()),
-                Bytes::copy_from_slice(value.as_bytes()),
-            ));
-        }
-    }
-    Ok(out)
 }
 
 fn compare(expected: &[Header], got: &[Header]) -> Result<(), String> {

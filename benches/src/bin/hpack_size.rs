@@ -10,7 +10,7 @@
 //! `nghttp2` directory's `wire`). `--stories` adds one row per story for h2core. Exits 1 if an
 //! encoding does not round-trip; prints a note and exits 0 if the corpus is absent.
 
-use benches::{encode_story, header_bytes, load_dir, Story, IMPLS};
+use benches::{encode_story, header_bytes, load_dir, wire_bytes, IMPLS};
 
 fn main() {
     let per_story = std::env::args().any(|a| a == "--stories");
@@ -21,7 +21,7 @@ fn main() {
             return;
         }
     };
-    let reference: u64 = nghttp2.iter().map(Story::wire_bytes).sum();
+    let reference: u64 = nghttp2.iter().map(wire_bytes).sum();
     let plain = header_bytes(&raw);
     let cases: usize = raw.iter().map(|s| s.cases.len()).sum();
     println!(
@@ -73,7 +73,7 @@ fn main() {
         println!("\n| story | h2core | nghttp2 | vs nghttp2 |");
         println!("|---|---:|---:|---:|");
         for ((name, size), theirs) in ours.iter().zip(&nghttp2) {
-            let theirs = theirs.wire_bytes();
+            let theirs = wire_bytes(theirs);
             println!(
                 "| {name} | {size} | {theirs} | {:.2}% |",
                 pct(*size, theirs)
