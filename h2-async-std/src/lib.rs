@@ -66,7 +66,7 @@ pub use h2_async::{
     OnInformational, PushPromise, PushedResponse, Pushes, Reason, RequestTimeout, SendRequest,
 };
 pub use h2_async::{Http1HeadLen, Priority, ShutdownHandle, StreamHandle};
-pub use h2_async::{Protocol, Upgraded};
+pub use h2_async::{Protocol, RequestHandle, Upgraded};
 
 /// The server, on async-std.
 #[cfg(feature = "async-std")]

@@ -46,7 +46,7 @@ pub use command::CoreCall;
 pub use driver::Driver;
 pub use h2_http::body::Frame;
 pub use h2_http::handle::ConnectionInfo;
-pub use handle::{PushPromise, PushedResponse, Pushes};
+pub use handle::{PushPromise, PushedResponse, Pushes, RequestHandle};
 pub use server::{Http1HeadLen, Server, ShutdownHandle, StreamHandle};
 
 pub use h2_http::{Deadline, Error, OnInformational, Priority, Protocol, RequestTimeout};

@@ -52,7 +52,7 @@ pub(crate) struct Session {
     pub shared: Arc<Shared>,
     user_rx: mpsc::UnboundedReceiver<Command>,
     user_open: bool,
-    /// How the handles this task gives out (`StreamHandle`) reach it.
+    /// How the handles this task gives out (`StreamHandle`, `RequestHandle`) reach it.
     route: Route<Async>,
     internal_rx: mpsc::UnboundedReceiver<Command>,
     /// What readers of received bodies consumed.
@@ -92,6 +92,7 @@ impl Session {
                 header_bytes,
             } => {
                 client = true;
+                drive.session.request_handles(route.clone());
                 if let Some(tx) = pushes {
                     let push = move |promise| tx.send(promise).is_ok();
                     drive.session.pushes(Box::new(push));

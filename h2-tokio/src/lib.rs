@@ -56,7 +56,7 @@ pub use h2_async::{
     tls, Body, BodySender, ClientStats, Config, ConnectionInfo, Deadline, Error, Frame,
     OnInformational, PushPromise, PushedResponse, Pushes, Reason, RequestTimeout, SendRequest,
 };
-pub use h2_async::{Priority, Protocol, Upgraded};
+pub use h2_async::{Priority, Protocol, RequestHandle, Upgraded};
 
 pub mod http1;
 
