@@ -66,7 +66,7 @@ pub use h2_async::{
     OnInformational, PushPromise, PushedResponse, Pushes, Reason, RequestTimeout, SendRequest,
 };
 pub use h2_async::{Http1HeadLen, Priority, ShutdownHandle, StreamHandle};
-pub use h2_async::{Protocol, Upgraded};
+pub use h2_async::{Protocol, RequestHandle, Upgraded};
 
 /// The server, on async-std.
 #[cfg(feature = "async-std")]
@@ -107,7 +107,8 @@ macro_rules! server_handshakes {
     };
 }
 
-/// `client::handshake`, `upgrade` and `upgrade_with` on the runtime `$rt`, with the names and
+/// `client::handshake`, `upgrade`, `upgrade_with`, `websocket_http1` and `websocket_http1_on`
+/// on the runtime `$rt`, with the names and
 /// arguments every adapter has.
 macro_rules! client_handshakes {
     ($rt:ty) => {
@@ -140,6 +141,30 @@ macro_rules! client_handshakes {
             config: Config,
         ) -> Result<(SendRequest, http::Response<Body>), Error> {
             h2_async::client::upgrade_with::<$rt>(addr, req, config).await
+        }
+
+        /// Opens a WebSocket over HTTP/1.1 `Upgrade: websocket` on a new connection to `addr`
+        /// (RFC 6455 §4.1): `101` with the right `Sec-WebSocket-Accept` gives the response
+        /// head and the connection as an [`Upgraded`]($crate::Upgraded) (futures'
+        /// `AsyncRead + AsyncWrite`, as an HTTP/2 extended CONNECT gives); see
+        /// [`h2_async::client::websocket_http1`].
+        pub async fn websocket_http1(
+            addr: std::net::SocketAddr,
+            req: http::Request<()>,
+        ) -> Result<(http::Response<()>, $crate::Upgraded), Error> {
+            h2_async::client::websocket_http1::<$rt>(addr, req).await
+        }
+
+        /// As [`websocket_http1`], on a futures-io transport of the caller's (a TLS stream
+        /// for `wss://`).
+        pub async fn websocket_http1_on<IO>(
+            io: IO,
+            req: http::Request<()>,
+        ) -> Result<(http::Response<()>, $crate::Upgraded), Error>
+        where
+            IO: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+        {
+            h2_async::client::websocket_http1_on::<$rt, _>(Compat(io), req).await
         }
     };
 }

@@ -1,8 +1,9 @@
 //! WebSockets over HTTP/2 (RFC 8441) and HTTP/1.1 (RFC 6455) on the demo server's `/ws`, on
 //! one port, on async-std (h2-tokio's tests/websocket.rs, on this runtime): our async-std
 //! client opens an extended CONNECT once the server's SETTINGS allow it and runs a real
-//! WebSocket client (async-tungstenite, over futures-io) on the stream; the same client over
-//! `Upgrade: websocket` on an async-std TCP connection; `/ws?announce=1` names what carried
+//! WebSocket client (async-tungstenite, over futures-io) on the stream; the same over our
+//! `client::websocket_http1` (`Upgrade: websocket`, the same `Upgraded` type), and with
+//! async-tungstenite's own handshake on an async-std TCP connection; `/ws?announce=1` names what carried
 //! it; a server that did not enable extended CONNECT makes our client fail with a typed error.
 //! Every exchange is bounded.
 
@@ -72,6 +73,12 @@ fn extended_connect(addr: SocketAddr, path: &str, body: Body) -> Request<Body> {
     req
 }
 
+fn ws_get(addr: SocketAddr, path: &str) -> Request<()> {
+    Request::get(format!("ws://{addr}{path}"))
+        .body(())
+        .expect("request")
+}
+
 /// An extended CONNECT to `path` on `client`'s connection, as a client WebSocket.
 async fn open_h2(client: &Client, addr: SocketAddr, path: &str) -> WebSocketStream<Upgraded> {
     let (tx, body) = Body::channel();
@@ -100,7 +107,19 @@ fn websocket_echo_over_h2_extended_connect_and_http1_upgrade_on_one_port() {
         assert_eq!(client.connections(), 1);
         client.close().await;
 
-        // HTTP/1.1: `Upgrade: websocket`, 101, then the connection is the WebSocket.
+        // HTTP/1.1 with our client: `Upgrade: websocket`, 101, then the connection is the
+        // WebSocket, the same `Upgraded` type.
+        for _ in 0..2 {
+            let (response, stream) =
+                h2_async_std::client::websocket_http1(addr, ws_get(addr, "/ws"))
+                    .await
+                    .expect("handshake");
+            assert_eq!(response.status(), 101);
+            assert_eq!(response.headers()["upgrade"], "websocket");
+            exchange(WebSocketStream::from_raw_socket(stream, Role::Client, None).await).await;
+        }
+
+        // HTTP/1.1 with async-tungstenite's own handshake.
         let tcp = async_std::net::TcpStream::connect(addr).await.expect("tcp");
         let (ws, response) = async_tungstenite::client_async(format!("ws://{addr}/ws"), tcp)
             .await
@@ -135,11 +154,12 @@ fn the_first_message_names_the_carrier_when_asked() {
         exchange(ws).await;
         client.close().await;
 
-        let tcp = async_std::net::TcpStream::connect(addr).await.expect("tcp");
-        let url = format!("ws://{addr}/ws?announce=1");
-        let (mut ws, _) = async_tungstenite::client_async(url, tcp)
-            .await
-            .expect("handshake");
+        // Over HTTP/1.1 with our client: the announcement follows the 101 at once.
+        let (_, stream) =
+            h2_async_std::client::websocket_http1(addr, ws_get(addr, "/ws?announce=1"))
+                .await
+                .expect("handshake");
+        let mut ws = WebSocketStream::from_raw_socket(stream, Role::Client, None).await;
         let first = ws
             .next()
             .await
@@ -169,5 +189,17 @@ fn extended_connect_to_a_server_that_did_not_enable_it_fails_typed() {
             "{err:?}"
         );
         client.close().await;
+    });
+}
+
+/// A route that is no WebSocket answers our HTTP/1.1 handshake with 404, which the error names.
+#[test]
+fn an_http1_websocket_handshake_the_server_refused_fails_naming_its_status() {
+    run(async {
+        let addr = demo_server().await;
+        let err = h2_async_std::client::websocket_http1(addr, ws_get(addr, "/no-such-route"))
+            .await
+            .expect_err("404");
+        assert!(err.to_string().contains("404"), "{err}");
     });
 }

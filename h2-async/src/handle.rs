@@ -1,11 +1,16 @@
-//! Handles on one stream: a server handler's (1xx responses, server push), and a client's
-//! pushed responses.
+//! Handles on one stream: a server handler's (1xx responses, server push), a client's
+//! (reprioritize), and a client's pushed responses.
 
 use tokio::sync::mpsc;
 
 /// The handler's handle on its stream, found in the request's extensions: 1xx responses
 /// before the final one and server push (see `h2_http::handle`).
 pub type StreamHandle = h2_http::handle::StreamHandle<h2_http::body::Async>;
+
+/// A client's handle on a request it sent, found in the response's extensions:
+/// `reprioritize(Priority).await` sends PRIORITY_UPDATE (RFC 9218 §7.1; see
+/// `h2_http::handle::RequestHandle`).
+pub type RequestHandle = h2_http::handle::RequestHandle<h2_http::body::Async>;
 
 /// A pushed response promised by the server (client side, RFC 9113 §8.4).
 pub type PushPromise = h2_http::reply::PushPromise<h2_http::body::Async>;

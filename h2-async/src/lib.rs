@@ -45,7 +45,7 @@ pub use h2_http::body::Frame;
 #[cfg(feature = "test-hooks")]
 pub use h2_http::drive::CoreCall;
 pub use h2_http::handle::ConnectionInfo;
-pub use handle::{PushPromise, PushedResponse, Pushes};
+pub use handle::{PushPromise, PushedResponse, Pushes, RequestHandle};
 pub use server::{Http1HeadLen, Server, ShutdownHandle, StreamHandle};
 
 pub use h2_http::{Deadline, Error, OnInformational, Priority, Protocol, RequestTimeout};

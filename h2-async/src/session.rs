@@ -54,7 +54,7 @@ pub(crate) struct Session {
     pub shared: Arc<Shared>,
     user_rx: mpsc::UnboundedReceiver<Command>,
     user_open: bool,
-    /// How the handles this task gives out (`StreamHandle`) reach it.
+    /// How the handles this task gives out (`StreamHandle`, `RequestHandle`) reach it.
     route: Route<Async>,
     /// What handles and the readers of received bodies ask.
     internal_rx: mpsc::UnboundedReceiver<Command>,
@@ -93,6 +93,7 @@ impl Session {
                 header_bytes,
             } => {
                 client = true;
+                drive.session.request_handles(route.clone());
                 if let Some(tx) = pushes {
                     let push = move |promise| tx.send(promise).is_ok();
                     drive.session.pushes(Box::new(push));

@@ -1,12 +1,15 @@
-//! A server handler's handle on its stream, the same on every runtime: found in the request's
-//! extensions, it sends 1xx responses before the final one (RFC 9113 §8.1), pushes
-//! responses (§8.4) and reads its connection's counters and the peer's settings. What it asks goes to the connection as a [`StreamCommand`], which the
-//! adapter hands to [`Session::stream_command`](crate::session::Session::stream_command) (or,
-//! over HTTP/1.1, to [`Http1Server::stream_command`](crate::http1::Http1Server::stream_command)).
+//! Handles on one stream, the same on every runtime. A server handler's [`StreamHandle`],
+//! found in the request's extensions, sends 1xx responses before the final one (RFC 9113
+//! §8.1), pushes responses (§8.4) and reads its connection's counters and the peer's settings.
+//! A client's [`RequestHandle`], found in a response's extensions, changes the priority of the
+//! request's stream (RFC 9218 §7.1, PRIORITY_UPDATE). What a handle asks goes to the connection
+//! as a [`StreamCommand`], which the adapter hands to
+//! [`Session::stream_command`](crate::session::Session::stream_command) (or, over HTTP/1.1, to
+//! [`Http1Server::stream_command`](crate::http1::Http1Server::stream_command)).
 
 use crate::body::{Async, Blocking, Body, Mode};
 use crate::oneshot;
-use crate::Error;
+use crate::{Error, Priority};
 use h2core::{Header, SettingsValues, Stats, StreamId};
 use http::{Request, Response};
 use std::sync::Arc;
@@ -53,6 +56,16 @@ pub enum StreamCommand<M: Mode> {
         /// Where the round-trip time goes.
         done: oneshot::Sender<Result<Duration, Error>>,
     },
+    /// Client: a new priority for the request on `stream` (RFC 9218 §7.1: PRIORITY_UPDATE;
+    /// HTTP/2 only).
+    Reprioritize {
+        /// The request's stream.
+        stream: StreamId,
+        /// Its new urgency and incremental flag.
+        priority: Priority,
+        /// Where the outcome goes.
+        done: oneshot::Sender<Result<(), Error>>,
+    },
 }
 
 impl<M: Mode> StreamCommand<M> {
@@ -79,6 +92,7 @@ impl<M: Mode> StreamCommand<M> {
             StreamCommand::Push { done, .. } => done.send(Err(Error::Malformed(why))),
             StreamCommand::Info { done } => done.send(Err(Error::Malformed(why))),
             StreamCommand::Ping { done } => done.send(Err(Error::Malformed(why))),
+            StreamCommand::Reprioritize { done, .. } => done.send(Err(Error::Malformed(why))),
         }
     }
 }
@@ -197,6 +211,81 @@ impl StreamHandle<Blocking> {
     /// connection answered.
     pub fn connection_info(&self) -> Result<ConnectionInfo, Error> {
         let mut rx = self.ask(StreamCommand::info())?;
+        rx.wait().unwrap_or(Err(Error::ConnectionGone))
+    }
+}
+
+/// A client's handle on one request it sent over HTTP/2, found in the extensions of the
+/// response (pushed responses included): [`reprioritize`](RequestHandle::reprioritize)
+/// changes the priority of its stream while the response is still coming (RFC 9218 §7.1), as
+/// a browser does for an image scrolled into view. The request's first priority is the
+/// [`Priority`] in its extensions (its `priority` header field, §5).
+pub struct RequestHandle<M: Mode> {
+    stream: StreamId,
+    route: Route<M>,
+}
+
+impl<M: Mode> Clone for RequestHandle<M> {
+    fn clone(&self) -> Self {
+        RequestHandle {
+            stream: self.stream,
+            route: self.route.clone(),
+        }
+    }
+}
+
+impl<M: Mode> std::fmt::Debug for RequestHandle<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestHandle")
+            .field("stream", &self.stream)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M: Mode> RequestHandle<M> {
+    /// For adapters: the handle of the request on `stream`, whose commands go through `route`.
+    pub fn new(stream: StreamId, route: Route<M>) -> RequestHandle<M> {
+        RequestHandle { stream, route }
+    }
+
+    /// The request's stream (RFC 9113 §5.1.1).
+    pub fn stream_id(&self) -> StreamId {
+        self.stream
+    }
+
+    /// Asks the connection to reprioritize; the receiver gets the outcome.
+    fn start_reprioritize(
+        &self,
+        priority: Priority,
+    ) -> Result<oneshot::Receiver<Result<(), Error>>, Error> {
+        let (done, rx) = oneshot::channel(None);
+        let cmd = StreamCommand::Reprioritize {
+            stream: self.stream,
+            priority,
+            done,
+        };
+        (self.route)(cmd).then_some(rx).ok_or(Error::ConnectionGone)
+    }
+}
+
+impl RequestHandle<Async> {
+    /// Gives the request `priority` from now on (RFC 9218 §7.1): the connection sends
+    /// PRIORITY_UPDATE for its stream (when the server's SETTINGS did not say it ignores RFC
+    /// 9218 signals, SETTINGS_NO_RFC7540_PRIORITIES absent, §2.1) and schedules what it
+    /// sends on the stream by it. Urgency above 7 is sent as 7. Fails with
+    /// `Error::User(UserError::InactiveStream)` once the response is complete, and with
+    /// [`Error::ConnectionGone`] once the connection is.
+    pub async fn reprioritize(&self, priority: Priority) -> Result<(), Error> {
+        let rx = self.start_reprioritize(priority)?;
+        rx.await.unwrap_or(Err(Error::ConnectionGone))
+    }
+}
+
+impl RequestHandle<Blocking> {
+    /// Gives the request `priority` from now on (RFC 9218 §7.1), blocking until the
+    /// connection queued the PRIORITY_UPDATE; see the async adapters' `reprioritize`.
+    pub fn reprioritize(&self, priority: Priority) -> Result<(), Error> {
+        let mut rx = self.start_reprioritize(priority)?;
         rx.wait().unwrap_or(Err(Error::ConnectionGone))
     }
 }

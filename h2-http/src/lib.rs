@@ -10,6 +10,7 @@
 //! - [`http1`]: HTTP/1.1 exchanges on the same port, sans-IO;
 //! - [`handle`]: a handler's `StreamHandle` (1xx, push); [`pool`]: a client's connections;
 //! - [`upgrade`]: an exchange as a two-way byte stream (extended CONNECT, `101`), [`Protocol`];
+//! - [`websocket`]: the client's WebSocket opening handshake over HTTP/1.1 (RFC 6455 §4.1);
 //! - [`deadline`]: a request's [`Deadline`] from gRPC's `grpc-timeout`;
 //! - `tls` (feature `tls`): rustls configs offering ALPN `h2` and `http/1.1`.
 #![deny(missing_docs)]
@@ -28,6 +29,7 @@ pub mod session;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod upgrade;
+pub mod websocket;
 
 pub use deadline::Deadline;
 use h2core::Reason;

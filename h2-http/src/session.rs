@@ -10,7 +10,7 @@
 
 use crate::body::Release;
 use crate::body::{Body, Chunk, Consumed, Inbox, Mode, Outgoing};
-use crate::handle::{ConnectionInfo, StreamCommand};
+use crate::handle::{ConnectionInfo, RequestHandle, Route, StreamCommand};
 use crate::oneshot;
 use crate::reply::{self, PushPromise, PushedResponse, Reply, ReplyTx};
 use crate::{Error, OnInformational, RequestOptions};
@@ -38,6 +38,8 @@ pub struct Session<M: Mode> {
     lengths: ContentLength,
     /// Who waits for the round trip of our PING (`StreamCommand::Ping`).
     ping: Option<oneshot::Sender<Result<Duration, Error>>>,
+    /// Client: how the [`RequestHandle`]s put in responses reach the connection.
+    request_route: Option<Route<M>>,
 }
 
 /// The payload of the PINGs the application asks for (RFC 9113 §6.7: opaque to the peer).
@@ -99,7 +101,15 @@ impl<M: Mode> Session<M> {
             upgrade_body: None,
             lengths: ContentLength::new(),
             ping: None,
+            request_route: None,
         }
+    }
+
+    /// Client: each response (pushed ones too) carries a [`RequestHandle`] in its extensions,
+    /// whose commands (reprioritize, RFC 9218 §7.1) go through `route` back to this session's
+    /// [`stream_command`](Session::stream_command).
+    pub fn request_handles(&mut self, route: Route<M>) {
+        self.request_route = Some(route);
     }
 
     /// Client: pushed responses go to `sink` (none: every promise is cancelled).
@@ -246,6 +256,17 @@ impl<M: Mode> Session<M> {
                 Ok(()) => self.ping = Some(done),
                 Err(e) => done.send(Err(Error::User(e))),
             },
+            StreamCommand::Reprioritize {
+                stream,
+                priority,
+                done,
+            } => {
+                let urgency = priority.urgency.min(7);
+                let result = self
+                    .conn
+                    .update_priority(stream, urgency, priority.incremental);
+                done.send(result.map_err(Error::User));
+            }
         }
     }
 
@@ -398,7 +419,13 @@ impl<M: Mode> Session<M> {
         };
         let body = self.receive(stream, end_stream);
         let answer = match crate::response_from_h2(headers).map(|b| b.body(body)) {
-            Ok(Ok(resp)) => Reply::Head(resp),
+            Ok(Ok(mut resp)) => {
+                if let Some(route) = &self.request_route {
+                    let handle = RequestHandle::new(stream, route.clone());
+                    resp.extensions_mut().insert(handle);
+                }
+                Reply::Head(resp)
+            }
             Ok(Err(_)) => Reply::Failed(Error::Malformed("response"), None),
             Err(e) => Reply::Failed(e.into(), None),
         };

@@ -45,6 +45,8 @@ impl H2 {
                 pushes,
                 header_bytes,
             } => {
+                // Responses carry a `RequestHandle` (reprioritize) reaching this connection.
+                drive.session.request_handles(ctx.remote.route(ctx.key));
                 let pushes = pushes.clone();
                 drive.session.pushes(Box::new(move |promise| {
                     let listener = pushes.lock().ok().and_then(|p| p.clone());

@@ -91,6 +91,10 @@ pub use h2_http::{Deadline, Error, OnInformational, Priority, Protocol, RequestT
 /// An extended CONNECT's stream (or an HTTP/1.1 connection after `101`) as a blocking
 /// `std::io::Read + Write` (see `h2_http::upgrade`).
 pub type Upgraded = h2_http::upgrade::Upgraded<h2_http::body::Blocking>;
+/// A client's handle on a request it sent, found in the response's extensions:
+/// `reprioritize(Priority)` sends PRIORITY_UPDATE, blocking until the connection's loop queued
+/// it (RFC 9218 §7.1; see `h2_http::handle::RequestHandle`).
+pub type RequestHandle = h2_http::handle::RequestHandle<h2_http::body::Blocking>;
 pub use h2core::{Config, Reason};
 
 /// TLS configs (rustls, ring provider) with ALPN `h2` / `http/1.1`: shared with every adapter.

@@ -90,6 +90,108 @@ pub fn raw_exchange(addr: std::net::SocketAddr, request: &[u8]) -> Vec<u8> {
     got
 }
 
+/// What [`priority_peer`] saw of the client's request and its reprioritization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrioritySeen {
+    /// The request's stream and its `priority` header field (RFC 9218 §5), if any.
+    pub request: (u32, Option<String>),
+    /// Each PRIORITY_UPDATE frame (RFC 9218 §7.1): the prioritized stream and the field value.
+    pub updates: Vec<(u32, String)>,
+}
+
+/// A raw HTTP/2 server on 127.0.0.1 port 0 for one client connection, run on a thread of its
+/// own and written frame by frame (no library of ours between the wire and the test): it
+/// announces SETTINGS_NO_RFC7540_PRIORITIES = 1 (RFC 9218 §2.1, so a client uses RFC 9218's
+/// signals), acknowledges the client's SETTINGS, answers the first request with a `200` head
+/// and never ends its body, records every PRIORITY_UPDATE frame, answers PINGs, and returns
+/// what it saw at the first PING after a PRIORITY_UPDATE (a client's `ping()` after its
+/// `reprioritize` is then answered only once the update was read). Every read is bounded by
+/// [`TEST_BOUND`].
+pub fn priority_peer() -> (std::net::SocketAddr, std::thread::JoinHandle<PrioritySeen>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let peer = std::thread::spawn(move || {
+        let (mut socket, _) = listener.accept().expect("accept");
+        socket.set_read_timeout(Some(TEST_BOUND)).expect("timeout");
+        let mut preface = [0u8; 24];
+        socket.read_exact(&mut preface).expect("preface");
+        assert_eq!(&preface, h2core::preface::PREFACE, "the client's preface");
+        let frame = |kind: u8, flags: u8, stream: u32, payload: &[u8]| {
+            let mut f = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+            f.extend_from_slice(&[kind, flags]);
+            f.extend_from_slice(&stream.to_be_bytes());
+            f.extend_from_slice(payload);
+            f
+        };
+        // SETTINGS_NO_RFC7540_PRIORITIES (0x9) = 1.
+        let settings = frame(0x4, 0, 0, &[0, 0x9, 0, 0, 0, 1]);
+        socket.write_all(&settings).expect("settings");
+        let mut hpack = h2core::hpack::Decoder::new(4096);
+        let mut seen = PrioritySeen {
+            request: (0, None),
+            updates: Vec::new(),
+        };
+        loop {
+            let mut head = [0u8; 9];
+            socket.read_exact(&mut head).expect("a frame head");
+            let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+            let (kind, flags) = (head[3], head[4]);
+            let stream = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
+            let mut payload = vec![0u8; len];
+            socket.read_exact(&mut payload).expect("a frame payload");
+            match kind {
+                // SETTINGS, not an ACK: acknowledge it.
+                0x4 if flags & 0x1 == 0 => {
+                    socket.write_all(&frame(0x4, 0x1, 0, &[])).expect("ack");
+                }
+                // HEADERS (END_HEADERS expected: a small head): answer `:status: 200` (static
+                // table index 8), no END_STREAM.
+                0x1 if seen.request.0 == 0 => {
+                    let mut block = &payload[..];
+                    if flags & 0x8 != 0 {
+                        let pad = block[0] as usize;
+                        block = &block[1..block.len() - pad];
+                    }
+                    if flags & 0x20 != 0 {
+                        block = &block[5..];
+                    }
+                    let mut priority = None;
+                    hpack
+                        .decode(&bytes::Bytes::copy_from_slice(block), |h| {
+                            if h.name == "priority".as_bytes() {
+                                priority = Some(String::from_utf8_lossy(&h.value).into_owned());
+                            }
+                        })
+                        .expect("the request's header block");
+                    seen.request = (stream, priority);
+                    socket
+                        .write_all(&frame(0x1, 0x4, stream, &[0x88]))
+                        .expect("response head");
+                }
+                // PRIORITY_UPDATE: the prioritized stream, then the field value.
+                0x10 => {
+                    let id = u32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]])
+                        & 0x7fff_ffff;
+                    let value = String::from_utf8_lossy(&payload[4..]).into_owned();
+                    seen.updates.push((id, value));
+                }
+                // PING, not an ACK.
+                0x6 if flags & 0x1 == 0 => {
+                    socket
+                        .write_all(&frame(0x6, 0x1, 0, &payload))
+                        .expect("pong");
+                    if !seen.updates.is_empty() {
+                        return seen;
+                    }
+                }
+                _ => {}
+            }
+        }
+    });
+    (addr, peer)
+}
+
 /// The error code of the first GOAWAY among the HTTP/2 frames in `bytes` (RFC 9113 §6.8).
 pub fn goaway_code(mut bytes: &[u8]) -> Option<u32> {
     while bytes.len() >= 9 {
@@ -549,6 +651,40 @@ macro_rules! __api_test_list {
                     );
                     aw!(client.close());
                     stop!(shutdown, served);
+                })
+            }
+
+            #[test]
+            fn a_client_reprioritizes_a_request_in_flight_with_priority_update() {
+                block_on!({
+                    let (addr, peer) = $crate::api::priority_peer();
+                    let client = aw!(Client::connect(addr)).expect("connect");
+                    let mut request = get("http", addr, "/big");
+                    request.extensions_mut().insert($a::Priority {
+                        urgency: 5,
+                        incremental: false,
+                    });
+                    let response = aw!(client.send(request)).expect("head");
+                    assert_eq!(response.status(), StatusCode::OK);
+                    // Its body is still coming: make it urgent and incremental.
+                    let handle = response
+                        .extensions()
+                        .get::<$a::RequestHandle>()
+                        .cloned()
+                        .expect("a RequestHandle in the response");
+                    let update = $a::Priority {
+                        urgency: 1,
+                        incremental: true,
+                    };
+                    aw!(handle.reprioritize(update)).expect("reprioritize");
+                    // Answered once the peer read what was sent before it.
+                    aw!(client.ping()).expect("ping");
+                    let seen = peer.join().expect("the peer");
+                    let stream = handle.stream_id().value();
+                    assert_eq!(seen.request, (stream, Some("u=5".to_owned())));
+                    assert_eq!(seen.updates, vec![(stream, "u=1, i".to_owned())]);
+                    drop(response);
+                    aw!(client.close());
                 })
             }
 

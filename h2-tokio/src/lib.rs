@@ -56,7 +56,7 @@ pub use h2_async::{
     tls, Body, BodySender, ClientStats, Config, ConnectionInfo, Deadline, Error, Frame,
     OnInformational, PushPromise, PushedResponse, Pushes, Reason, RequestTimeout, SendRequest,
 };
-pub use h2_async::{Priority, Protocol, Upgraded};
+pub use h2_async::{Priority, Protocol, RequestHandle, Upgraded};
 
 pub mod http1;
 
@@ -97,7 +97,7 @@ pub mod server {
     }
 }
 
-/// The client side over any transport, and `Upgrade: h2c`.
+/// The client side over any transport, `Upgrade: h2c`, and WebSockets over HTTP/1.1.
 pub mod client {
     pub use h2_async::client::{ClientStats, SendRequest};
 
@@ -132,6 +132,39 @@ pub mod client {
         config: Config,
     ) -> Result<(SendRequest, Response<Body>), Error> {
         h2_async::client::upgrade_with::<Tokio>(addr, req, config).await
+    }
+
+    /// Opens a WebSocket over HTTP/1.1 `Upgrade: websocket` on a new connection to `addr`
+    /// (RFC 6455 §4.1): `101` with the right `Sec-WebSocket-Accept` gives the response head
+    /// and the connection as an [`Upgraded`](crate::Upgraded) (tokio's `AsyncRead +
+    /// AsyncWrite`, as an HTTP/2 extended CONNECT gives); see
+    /// [`h2_async::client::websocket_http1`].
+    /// ```no_run
+    /// # async fn f(addr: std::net::SocketAddr) -> Result<(), h2_tokio::Error> {
+    /// let req = http::Request::get(format!("ws://{addr}/ws")).body(()).unwrap();
+    /// let (response, stream) = h2_tokio::client::websocket_http1(addr, req).await?;
+    /// assert_eq!(response.status(), 101);
+    /// // tokio_tungstenite::WebSocketStream::from_raw_socket(stream, Role::Client, None)
+    /// # drop(stream);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn websocket_http1(
+        addr: SocketAddr,
+        req: Request<()>,
+    ) -> Result<(Response<()>, crate::Upgraded), Error> {
+        h2_async::client::websocket_http1::<Tokio>(addr, req).await
+    }
+
+    /// As [`websocket_http1`], on a transport of the caller's (a TLS stream for `wss://`).
+    pub async fn websocket_http1_on<IO>(
+        io: IO,
+        req: Request<()>,
+    ) -> Result<(Response<()>, crate::Upgraded), Error>
+    where
+        IO: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    {
+        h2_async::client::websocket_http1_on::<Tokio, _>(io, req).await
     }
 }
 

@@ -1,8 +1,10 @@
 //! WebSockets over HTTP/2 (RFC 8441) and HTTP/1.1 (RFC 6455) on the demo server's `/ws`, on
-//! one port: our client opens an extended CONNECT once the server's SETTINGS allow it and runs
-//! a real WebSocket client (tokio-tungstenite) over the stream; the same client over
-//! `Upgrade: websocket` on a plain TCP connection; a server that did not enable extended
-//! CONNECT makes our client fail with a typed error and nothing is sent.
+//! one port: our client opens an extended CONNECT once the server's SETTINGS allow it, and an
+//! HTTP/1.1 `Upgrade: websocket` (`client::websocket_http1`), and runs a real WebSocket client
+//! (tokio-tungstenite's `from_raw_socket`) over the `Upgraded` stream each gives;
+//! tokio-tungstenite's own handshake too; a refused or wrongly accepted HTTP/1.1 handshake
+//! fails; a server that did not enable extended CONNECT makes our client fail with a typed
+//! error and nothing is sent.
 
 use futures_util::{SinkExt, StreamExt};
 use h2_testkit::demo::ServerArgs;
@@ -85,13 +87,72 @@ async fn websocket_echo_over_h2_extended_connect_and_http1_upgrade_on_one_port()
     }
     client.close().await;
 
-    // HTTP/1.1: `Upgrade: websocket`, 101, then the connection is the WebSocket.
+    // HTTP/1.1 with our client: `Upgrade: websocket`, 101, then the connection is the
+    // WebSocket, the same `Upgraded` type.
+    for _ in 0..2 {
+        let (response, stream) = h2_tokio::client::websocket_http1(addr, ws_get(addr, "/ws"))
+            .await
+            .expect("handshake");
+        assert_eq!(response.status(), 101);
+        assert_eq!(response.version(), http::Version::HTTP_11);
+        assert_eq!(response.headers()["upgrade"], "websocket");
+        exchange(WebSocketStream::from_raw_socket(stream, Role::Client, None).await).await;
+    }
+
+    // HTTP/1.1 with tokio-tungstenite's own handshake: the server speaks RFC 6455 to others.
     let tcp = tokio::net::TcpStream::connect(addr).await.expect("tcp");
     let (ws, response) = tokio_tungstenite::client_async(format!("ws://{addr}/ws"), tcp)
         .await
         .expect("handshake");
     assert_eq!(response.status(), 101);
     exchange(ws).await;
+}
+
+fn ws_get(addr: SocketAddr, path: &str) -> Request<()> {
+    Request::get(format!("ws://{addr}{path}"))
+        .body(())
+        .expect("request")
+}
+
+/// Our HTTP/1.1 handshake against servers that do not accept it: a route that is no WebSocket
+/// answers 404 (the error names it), and a server whose `101` carries the wrong
+/// `Sec-WebSocket-Accept` is refused (RFC 6455 §4.1) rather than handed over.
+#[tokio::test]
+async fn an_http1_websocket_handshake_the_server_did_not_accept_fails() {
+    let addr = demo_server().await;
+    let err = h2_tokio::client::websocket_http1(addr, ws_get(addr, "/no-such-route"))
+        .await
+        .expect_err("404");
+    assert!(err.to_string().contains("404"), "{err}");
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let wrong = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut socket, _) = listener.accept().await.expect("accept");
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8];
+            if socket.read(&mut byte).await.expect("read") == 0 {
+                return;
+            }
+            head.push(byte[0]);
+        }
+        let answer = "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\
+            connection: upgrade\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+        socket.write_all(answer.as_bytes()).await.expect("write");
+        let _ = socket.read(&mut [0u8; 16]).await;
+    });
+    let err = tokio::time::timeout(
+        Duration::from_secs(30),
+        h2_tokio::client::websocket_http1(wrong, ws_get(wrong, "/ws")),
+    )
+    .await
+    .expect("bounded")
+    .expect_err("wrong accept key");
+    assert!(err.to_string().contains("Sec-WebSocket-Accept"), "{err}");
 }
 
 #[tokio::test]
@@ -147,10 +208,12 @@ async fn the_first_message_names_the_carrier_when_asked() {
     exchange(ws).await;
     client.close().await;
 
-    let tcp = tokio::net::TcpStream::connect(addr).await.expect("tcp");
-    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/ws?announce=1"), tcp)
+    // Over HTTP/1.1 with our client: the announcement comes right after the 101, often in the
+    // same read as its head; `Upgraded` hands those bytes out first.
+    let (_, stream) = h2_tokio::client::websocket_http1(addr, ws_get(addr, "/ws?announce=1"))
         .await
         .expect("handshake");
+    let mut ws = WebSocketStream::from_raw_socket(stream, Role::Client, None).await;
     let first = ws
         .next()
         .await
