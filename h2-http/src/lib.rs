@@ -290,7 +290,23 @@ fn status_bytes(status: StatusCode) -> Bytes {
 
 /// Regular fields (no pseudo-headers) into a `HeaderMap`; the core already validated them.
 pub fn fields_to_map(headers: &[Header]) -> Result<HeaderMap, Malformed> {
-    let mut map = HeaderMap::with_capacity(headers.len());
+    let regular = &headers[leading_pseudo(headers)..];
+    let mut map = HeaderMap::with_capacity(regular.len());
+    append_fields(&mut map, regular)?;
+    Ok(map)
+}
+
+/// How many pseudo-header fields lead the list.
+fn leading_pseudo(headers: &[Header]) -> usize {
+    headers
+        .iter()
+        .take_while(|h| h.name.starts_with(b":"))
+        .count()
+}
+
+/// Appends the regular fields of `headers` to `map` (a pseudo-header field out of place is
+/// skipped, as everywhere here).
+fn append_fields(map: &mut HeaderMap, headers: &[Header]) -> Result<(), Malformed> {
     for h in headers.iter().filter(|h| !h.name.starts_with(b":")) {
         let name = HeaderName::from_bytes(&h.name).map_err(|_| Malformed("field name"))?;
         let mut value = HeaderValue::from_maybe_shared(h.value.clone())
@@ -298,7 +314,7 @@ pub fn fields_to_map(headers: &[Header]) -> Result<HeaderMap, Malformed> {
         value.set_sensitive(h.sensitive);
         map.append(name, value);
     }
-    Ok(map)
+    Ok(())
 }
 
 fn pseudo<'a>(headers: &'a [Header], name: &str) -> Option<&'a Bytes> {
@@ -309,15 +325,48 @@ fn pseudo<'a>(headers: &'a [Header], name: &str) -> Option<&'a Bytes> {
         .map(|h| &h.value)
 }
 
+/// The request pseudo-header fields of a list, each the first of its name among the leading
+/// pseudo-header fields (as [`pseudo`] would find it), found in one pass; `leading` is how many
+/// pseudo-header fields lead the list.
+#[derive(Default)]
+struct RequestPseudo<'a> {
+    method: Option<&'a Bytes>,
+    scheme: Option<&'a Bytes>,
+    authority: Option<&'a Bytes>,
+    path: Option<&'a Bytes>,
+    protocol: Option<&'a Bytes>,
+    leading: usize,
+}
+
+impl<'a> RequestPseudo<'a> {
+    fn of(headers: &'a [Header]) -> Self {
+        let mut p = RequestPseudo::default();
+        for h in headers.iter().take_while(|h| h.name.starts_with(b":")) {
+            p.leading += 1;
+            let slot = match &h.name[..] {
+                b":method" => &mut p.method,
+                b":scheme" => &mut p.scheme,
+                b":authority" => &mut p.authority,
+                b":path" => &mut p.path,
+                b":protocol" => &mut p.protocol,
+                _ => continue,
+            };
+            slot.get_or_insert(&h.value);
+        }
+        p
+    }
+}
+
 /// A received request head (already validated by the core) as `http` parts, version HTTP/2.
 /// The target's pieces share the header block's memory (no copy); the scheme is the static
 /// `http`/`https` when it is one of those.
 pub fn request_from_h2(headers: &[Header]) -> Result<http::request::Parts, Malformed> {
     use http::uri::{Authority, PathAndQuery, Scheme};
-    let method = pseudo(headers, ":method").ok_or(Malformed(":method"))?;
+    let pseudo = RequestPseudo::of(headers);
+    let method = pseudo.method.ok_or(Malformed(":method"))?;
     let method = Method::from_bytes(method).map_err(|_| Malformed(":method"))?;
     let mut target = http::uri::Parts::default();
-    if let Some(s) = pseudo(headers, ":scheme") {
+    if let Some(s) = pseudo.scheme {
         target.scheme = Some(match &s[..] {
             b"http" => Scheme::HTTP,
             b"https" => Scheme::HTTPS,
@@ -327,11 +376,11 @@ pub fn request_from_h2(headers: &[Header]) -> Result<http::request::Parts, Malfo
                 .ok_or(Malformed(":scheme"))?,
         });
     }
-    if let Some(a) = pseudo(headers, ":authority") {
+    if let Some(a) = pseudo.authority {
         let a = Authority::from_maybe_shared(a.clone()).map_err(|_| Malformed(":authority"))?;
         target.authority = Some(a);
     }
-    if let Some(p) = pseudo(headers, ":path") {
+    if let Some(p) = pseudo.path {
         let p = PathAndQuery::from_maybe_shared(p.clone()).map_err(|_| Malformed(":path"))?;
         target.path_and_query = Some(p);
     }
@@ -340,8 +389,11 @@ pub fn request_from_h2(headers: &[Header]) -> Result<http::request::Parts, Malfo
     parts.method = method;
     parts.uri = uri;
     parts.version = http::Version::HTTP_2;
-    parts.headers = fields_to_map(headers)?;
-    if let Some(p) = pseudo(headers, ":protocol") {
+    // Filled in place: no second map made and the empty one dropped.
+    let regular = &headers[pseudo.leading..];
+    parts.headers.reserve(regular.len());
+    append_fields(&mut parts.headers, regular)?;
+    if let Some(p) = pseudo.protocol {
         parts.extensions.insert(Protocol(p.clone()));
     }
     Ok(parts)

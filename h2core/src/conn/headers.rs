@@ -1,7 +1,7 @@
 //! Header blocks: HEADERS, PUSH_PROMISE and their CONTINUATION frames (RFC 9113 §4.3, §6.2,
 //! §6.6, §6.10), decoded once complete and checked as requests, responses or trailers (§8).
 
-use super::Connection;
+use super::{Connection, FIELDS_HINT_MAX};
 use crate::config::Role;
 use crate::error::{conn_err, ProtocolError, ProtocolResult as Result};
 use crate::event::Event;
@@ -95,7 +95,7 @@ impl Connection {
         &mut self,
         block: &Bytes,
     ) -> Result<std::result::Result<Vec<Header>, ()>> {
-        let mut headers = Vec::new();
+        let mut headers = Vec::with_capacity(self.fields_hint);
         // Too many fields refuses the stream like too large a list (§10.5.1); the block is
         // still decoded to its end to keep HPACK in sync, without collecting the excess.
         let max_fields = self.config.limits.max_header_fields;
@@ -107,7 +107,9 @@ impl Connection {
                 too_many = true;
             }
         };
-        match self.decoder.decode(block, collect) {
+        let decoded = self.decoder.decode(block, collect);
+        self.fields_hint = headers.len().min(FIELDS_HINT_MAX);
+        match decoded {
             Ok(()) if too_many => Ok(Err(())),
             Ok(()) => Ok(Ok(headers)),
             Err(e) if e.reason() == Reason::COMPRESSION_ERROR => {

@@ -29,6 +29,10 @@ use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::time::Instant;
 
+/// The most fields a decoded header list is pre-sized for (see `Connection::fields_hint`): a
+/// peer sending one huge list does not make every later list allocate as much.
+const FIELDS_HINT_MAX: usize = 64;
+
 pub use goaway::ShutdownState;
 pub use upgrade::h2c_settings_payload;
 
@@ -196,6 +200,10 @@ pub struct Connection {
     pub(crate) phase: Phase,
     pub(crate) reader: FrameReader,
     pub(crate) decoder: Decoder,
+    /// How many fields the last decoded header block had: the next block's list is allocated
+    /// with room for as many (at most [`FIELDS_HINT_MAX`]), so a steady stream of similar
+    /// requests costs one allocation per list rather than a few as it grows.
+    pub(crate) fields_hint: usize,
     pub(crate) encoder: Encoder,
     /// Our settings in force (acknowledged by the peer).
     pub(crate) local: SettingsValues,
@@ -252,6 +260,7 @@ impl Connection {
             },
             reader: FrameReader::new(),
             decoder: Decoder::new(SettingsValues::default().header_table_size as usize),
+            fields_hint: 0,
             encoder: Encoder::new(),
             local: SettingsValues::default(),
             pending_settings: PendingSettings::default(),

@@ -3,8 +3,8 @@
 
 use super::{Connection, Phase};
 use crate::frame::{
-    Continuation, Data, GoAway, Head, Headers, Ping, PrioritySpec, PushPromise, Reason, RstStream,
-    StreamId, WindowUpdate,
+    Continuation, Data, FrameType, GoAway, Head, Headers, Ping, PrioritySpec, PushPromise, Reason,
+    RstStream, StreamId, WindowUpdate, HEADER_LEN,
 };
 use crate::hpack::Header;
 use crate::settings::{self, SettingsValues};
@@ -183,9 +183,50 @@ impl Connection {
     /// larger than the peer's SETTINGS_MAX_FRAME_SIZE (§4.2, §6.10). Blocks are encoded in the
     /// order they go on the wire, so the peer's decoder sees our table changes in order.
     pub(crate) fn write_header_block(&mut self, id: StreamId, kind: BlockKind, headers: &[Header]) {
+        if let BlockKind::Headers {
+            end_stream,
+            priority: None,
+        } = kind
+        {
+            // The usual block fits one HEADERS frame: it is encoded straight into the output,
+            // after room for the frame header, which is filled in once the length is known:
+            // the same octets as encoding the block apart and framing it, without the copy.
+            let start = self.out.len();
+            self.out.extend_from_slice(&[0; HEADER_LEN]);
+            self.encoder.encode(headers.iter(), &mut self.out);
+            let len = self.out.len() - start - HEADER_LEN;
+            if len <= self.remote.max_frame_size as usize {
+                self.stats.header_bytes_sent += len as u64;
+                self.ping.answered_since = true;
+                let mut flags = Head::END_HEADERS;
+                if end_stream {
+                    flags |= Head::END_STREAM;
+                }
+                let head = Head {
+                    length: len as u32,
+                    kind: FrameType::HEADERS,
+                    flags,
+                    stream_id: id,
+                };
+                self.out[start..start + HEADER_LEN].copy_from_slice(&head.to_bytes());
+                self.stats.frames_sent += 1;
+                tracing::trace!(stream = id.value(), "send header block");
+                return;
+            }
+            // Too large for one frame: the block goes back out, to be cut into CONTINUATIONs.
+            let block = self.out.split_off(start + HEADER_LEN).freeze();
+            self.out.truncate(start);
+            return self.frame_header_block(id, kind, block);
+        }
         self.hpack_buf.clear();
         self.encoder.encode(headers.iter(), &mut self.hpack_buf);
-        let mut block = self.hpack_buf.split().freeze();
+        let block = self.hpack_buf.split().freeze();
+        self.frame_header_block(id, kind, block);
+    }
+
+    /// Frames an encoded header block: HEADERS or PUSH_PROMISE, then CONTINUATION frames for
+    /// what does not fit (RFC 9113 §6.2, §6.6, §6.10).
+    fn frame_header_block(&mut self, id: StreamId, kind: BlockKind, mut block: Bytes) {
         self.stats.header_bytes_sent += block.len() as u64;
         self.ping.answered_since = true;
         let max = self.remote.max_frame_size as usize;

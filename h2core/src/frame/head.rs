@@ -113,9 +113,14 @@ impl Head {
             "frame length {} overflows",
             self.length
         );
+        dst.put_slice(&self.to_bytes());
+    }
+
+    /// The 9 octets of the frame header (RFC 9113 §4.1), as [`Head::encode`] appends them.
+    pub(crate) fn to_bytes(self) -> [u8; HEADER_LEN] {
         let [_, l0, l1, l2] = self.length.to_be_bytes();
-        dst.put_slice(&[l0, l1, l2, self.kind.0, self.flags]);
-        dst.put_u32(self.stream_id.value());
+        let [s0, s1, s2, s3] = self.stream_id.value().to_be_bytes();
+        [l0, l1, l2, self.kind.0, self.flags, s0, s1, s2, s3]
     }
 
     /// True when every bit of `flag` is set.

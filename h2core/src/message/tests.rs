@@ -1194,3 +1194,29 @@ proptest::proptest! {
         }
     }
 }
+
+/// The word-at-a-time byte tests agree with the byte-at-a-time rules for every byte at every
+/// position of every length up to three words.
+#[test]
+fn word_tests_agree_with_byte_rules() {
+    for len in 1..=24 {
+        for pos in 0..len {
+            for b in 0..=255u8 {
+                let mut s = vec![b'a'; len];
+                s[pos] = b;
+                assert_eq!(
+                    words::any(&s, words::bad_name_byte),
+                    !NAME_BYTE_OK[usize::from(b)],
+                    "name byte {b:#04x} at {pos} of {len}"
+                );
+                assert_eq!(
+                    words::any(&s, words::bad_value_byte),
+                    matches!(b, 0 | b'\r' | b'\n'),
+                    "value byte {b:#04x} at {pos} of {len}"
+                );
+            }
+        }
+    }
+    assert!(!words::any(b"", words::bad_name_byte));
+    assert!(!words::any(b"", words::bad_value_byte));
+}

@@ -4,9 +4,17 @@ use super::state::{Closed, State};
 use super::Stream;
 use crate::flow::Window;
 use crate::frame::StreamId;
+use bytes::Bytes;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Instant;
+
+/// How many emptied send queues a [`Store`] keeps for streams opened later.
+const SPARE_SEND_BUFS: usize = 32;
+
+/// The largest send queue (in slices) kept for reuse: a stream that queued many slices does not
+/// make later streams hold that much memory.
+const SPARE_SEND_BUF_MAX_CAPACITY: usize = 16;
 
 /// A map keyed by stream identifier, hashed with [`IdHasher`].
 pub(crate) type IdMap<V> = HashMap<u32, V, BuildHasherDefault<IdHasher>>;
@@ -69,6 +77,9 @@ pub(crate) struct Store {
     deadlines: BTreeSet<(Instant, u32)>,
     /// DATA queued to send, summed over the streams not closed (the memory budget's send side).
     pub send_buffered_total: usize,
+    /// Emptied send queues of closed streams, given to streams as they are inserted: a stream
+    /// that sends DATA then costs no allocation for its queue in the steady state.
+    spare_send_bufs: Vec<VecDeque<Bytes>>,
 }
 
 impl Store {
@@ -95,7 +106,12 @@ impl Store {
         self.closed.get(&id.value()).map(|c| c.send_window)
     }
 
-    pub(crate) fn insert(&mut self, stream: Stream) {
+    pub(crate) fn insert(&mut self, mut stream: Stream) {
+        if stream.send_buf.capacity() == 0 {
+            if let Some(buf) = self.spare_send_bufs.pop() {
+                stream.send_buf = buf;
+            }
+        }
         self.streams.insert(stream.id.value(), stream);
     }
 
@@ -162,6 +178,13 @@ impl Store {
                 self.send_buffered_total -= s.send_buffered;
                 if let Some(d) = s.deadline {
                     self.deadlines.remove(&(d, id.value()));
+                }
+                let mut buf = s.send_buf;
+                if (1..=SPARE_SEND_BUF_MAX_CAPACITY).contains(&buf.capacity())
+                    && self.spare_send_bufs.len() < SPARE_SEND_BUFS
+                {
+                    buf.clear();
+                    self.spare_send_bufs.push(buf);
                 }
             }
             self.remember_closed(id, ClosedStream { how, send_window }, remember);
