@@ -8,7 +8,7 @@
 //!
 //! Each implementation is driven through its cheapest public API, and the differences are part
 //! of what is measured:
-//! - h2core hands out owned [`Header`]s whose literals share the block's memory;
+//! - h2core hands out owned [`Header`](h2core::hpack::Header)s whose literals share the block's memory;
 //! - `hpack` and `loona-hpack` hand out `Cow`s borrowed from their tables or the block, valid
 //!   only during the callback (keeping one means copying it);
 //! - `httlib-hpack` only decodes from a `&mut Vec<u8>` it drains, into owned `Vec`s, and only
@@ -60,7 +60,7 @@ const TABLE_SIZE: usize = 4096;
 
 /// Decodes every block of `story` with `implementation` (one of [`IMPLS`]), a fresh decoder
 /// for the story; returns the octets of names and values decoded, so a caller can check them
-/// against [`Story::header_bytes`].
+/// against [`story_header_bytes`].
 pub fn decode_story(implementation: &str, story: &Story) -> Result<u64, String> {
     match implementation {
         "h2core" => decode_h2core(story),
@@ -75,7 +75,7 @@ fn wire(case: &Case) -> Result<&Bytes, String> {
     case.wire.as_ref().ok_or_else(|| "case without wire".into())
 }
 
-/// h2core: owned [`Header`]s, literals sliced from the block.
+/// h2core: owned [`Header`](h2core::hpack::Header)s, literals sliced from the block.
 pub fn decode_h2core(story: &Story) -> Result<u64, String> {
     let mut decoder = Decoder::new(TABLE_SIZE);
     let mut n = 0u64;

@@ -4,9 +4,10 @@
 //! allows, and the core's frames go into the shell's [`Transport`].
 //!
 //! The adapter keeps the socket, its one timer and how it waits. Each round it calls
-//! [`Drive::read`] (or [`Drive::eof`]) with what it read while [`Drive::wants_read`],
-//! [`Drive::poll`] until it gives nothing (handing requests to its handlers), [`Drive::flush`],
-//! then writes the transport's slices and sets its timer to [`Drive::poll_timeout`].
+//! [`Drive::feed_unparsed`], then [`Drive::received`] (or [`Drive::eof`]) with what it read
+//! while [`Drive::wants_read`]; [`Drive::command`] with what other tasks or threads asked;
+//! [`Drive::poll`] (handing requests to its handlers) and [`Drive::flush`]; then it writes the
+//! transport's slices and sets its timer to [`Drive::poll_timeout`].
 
 use crate::body::{Body, Consumed, Mode};
 use crate::deadline::Deadline;
