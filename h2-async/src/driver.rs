@@ -3,7 +3,7 @@
 //! one timer. What the bytes mean to the user's streams is the session's (`session.rs`); no
 //! HTTP/2 rule lives here.
 
-use crate::rt::{Runtime, Sleep};
+use crate::rt::{Runtime, Timer};
 use crate::session::{Command, RoleState, Session};
 use crate::shared::Shared;
 use bytes::{Bytes, BytesMut};
@@ -30,7 +30,7 @@ pub struct Driver<IO, R: Runtime> {
     io: IO,
     read_buf: BytesMut,
     transport: Transport,
-    sleep: R::Sleep,
+    timer: Timer<R::Sleep>,
     read_closed: bool,
     shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
@@ -49,7 +49,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
             io,
             read_buf,
             transport: Transport::new(),
-            sleep: R::sleep_until(R::now() + Duration::from_secs(3600)),
+            timer: Timer::new(R::sleep_until(R::now() + Duration::from_secs(3600))),
             read_closed: false,
             shutdown: None,
         }
@@ -164,14 +164,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
         }
     }
 
-    /// Moves the one timer to `deadline`; true if it has passed.
-    fn timer(&mut self, cx: &mut Context<'_>, deadline: Instant) -> bool {
-        if self.sleep.deadline() != deadline {
-            self.sleep.reset(deadline);
-        }
-        Pin::new(&mut self.sleep).poll(cx).is_ready()
-    }
-
     /// The close sequence once the protocol is over (RFC 9113 §6.8 seen from the socket):
     /// our FIN once everything is written, then what the peer still sends is dropped.
     fn close_step(&mut self, cx: &mut Context<'_>, now: Instant) {
@@ -228,7 +220,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Future for Driver<IO, R> {
                 }
             }
             if let Some(deadline) = this.session.drive.poll_timeout(&this.transport) {
-                if this.timer(cx, deadline) {
+                if this.timer.poll_at(cx, deadline) {
                     // The clock again: the timer fired after this round's `now` was read, and
                     // a fired timer does not fire twice.
                     let now = R::now();

@@ -5,7 +5,7 @@
 
 use crate::handle::StreamHandle;
 use crate::handler::Handler;
-use crate::rt::{Runtime, Sleep};
+use crate::rt::{Runtime, Timer};
 use crate::Body;
 use bytes::{Bytes, BytesMut};
 use h2_http::body::Async;
@@ -61,7 +61,7 @@ where
     let mut server = Http1Server::<Async>::new(config, R::now(), secure, release);
     let mut transport = Transport::new();
     let mut read_closed = false;
-    let mut sleep = R::sleep_until(R::now() + Duration::from_secs(3600));
+    let mut timer = Timer::new(R::sleep_until(R::now() + Duration::from_secs(3600)));
     // The handler's StreamHandle: over HTTP/1.1 it sends interim (1xx) responses only.
     let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel();
     let route: Route<Async> = Arc::new(move |cmd| cmd_tx.send(cmd).is_ok());
@@ -146,10 +146,7 @@ where
                 return Poll::Ready(Ok(()));
             }
             if let Some(deadline) = server.poll_timeout() {
-                if sleep.deadline() != deadline {
-                    sleep.reset(deadline);
-                }
-                if Pin::new(&mut sleep).poll(cx).is_ready() {
+                if timer.poll_at(cx, deadline) {
                     server.handle_timeout(&mut transport, R::now());
                     progress = true;
                 }

@@ -53,6 +53,44 @@ pub trait Sleep: Future<Output = ()> + Send + Unpin + 'static {
     fn reset(&mut self, deadline: Instant);
 }
 
+/// A connection's one timer, moved lazily: a later deadline keeps the armed time, where the
+/// timer fires early and is then moved on. The core's deadlines move later with nearly every
+/// write (the stall and idle guards), and moving a timer is not free everywhere: async-io's
+/// wakes its reactor thread (an eventfd write and read) for each move.
+pub(crate) struct Timer<S: Sleep> {
+    sleep: S,
+    /// The armed time has passed: moved before it is polled again (some timers fire once).
+    fired: bool,
+}
+
+impl<S: Sleep> Timer<S> {
+    pub(crate) fn new(sleep: S) -> Timer<S> {
+        Timer {
+            sleep,
+            fired: false,
+        }
+    }
+
+    /// True once `deadline` has passed; else `cx` is woken at or before it.
+    pub(crate) fn poll_at(&mut self, cx: &mut Context<'_>, deadline: Instant) -> bool {
+        // Bounded: an early fire moves the timer to `deadline`, which then is pending or due.
+        for _ in 0..2 {
+            if self.fired || deadline < self.sleep.deadline() {
+                self.sleep.reset(deadline);
+                self.fired = false;
+            }
+            if Pin::new(&mut self.sleep).poll(cx).is_pending() {
+                return false;
+            }
+            self.fired = true;
+            if self.sleep.deadline() >= deadline {
+                return true;
+            }
+        }
+        false
+    }
+}
+
 /// `fut`, or `None` once `deadline` passes first.
 pub async fn timeout_at<R: Runtime, F: Future>(deadline: Instant, fut: F) -> Option<F::Output> {
     let sleep = R::sleep_until(deadline);
