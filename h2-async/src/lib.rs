@@ -14,7 +14,7 @@
 //! every runtime; this crate adds what a task needs. Modules form a tree (none imports one
 //! that imports it back): `handler` and `handle` are leaves or near-leaves;
 //! `session` (the task's side of the streams) uses them, `driver` (bytes and time) uses
-//! `session`; `http1`, `server` and `client` sit on top.
+//! `session`; `http1`, `server`, `websocket` and `client` sit on top.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -29,6 +29,7 @@ mod session;
 mod shared;
 pub mod tls;
 pub mod upgrade;
+mod websocket;
 
 /// Hooks for the shared scenario corpus (feature `test-hooks`); not part of the supported API.
 #[cfg(feature = "test-hooks")]

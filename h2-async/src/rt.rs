@@ -91,6 +91,17 @@ impl<S: Sleep> Timer<S> {
     }
 }
 
+/// Connects to `addr` within `timeout` (else `TimedOut`).
+pub(crate) async fn connect_within<R: Runtime>(
+    addr: SocketAddr,
+    timeout: std::time::Duration,
+) -> io::Result<R::TcpStream> {
+    let connecting = timeout_at::<R, _>(R::now() + timeout, R::connect(addr));
+    connecting
+        .await
+        .unwrap_or(Err(io::ErrorKind::TimedOut.into()))
+}
+
 /// `fut`, or `None` once `deadline` passes first.
 pub async fn timeout_at<R: Runtime, F: Future>(deadline: Instant, fut: F) -> Option<F::Output> {
     let sleep = R::sleep_until(deadline);
