@@ -259,7 +259,6 @@ macro_rules! websocket_tests {
         /// goes on as usual.
         #[$test]
         async fn the_first_message_names_the_carrier_when_asked() {
-            #[allow(unused_imports)]
             use futures_util::StreamExt;
             use $crate::websocket::{demo_server, ws_get};
             use $ws::tungstenite::protocol::Role;
