@@ -1,12 +1,11 @@
 //! Every HTTP/2 attack of SECURITY.md against a real `h2_async_std::Server` over TCP, on
 //! async-std's executor: the tests are shared with every adapter in
 //! `h2_testkit::socket_attacks`, listed by `h2_testkit::attack_tests!`; this file only starts
-//! the server.
+//! the server, which serves `socket_attacks::async_route`.
 
-use h2_async_std::{Body, Server};
-use h2_testkit::socket_attacks::{AttackCounters, AttackRoute, AttackTarget, HELLO};
+use h2_async_std::{AsyncStd, Server};
+use h2_testkit::socket_attacks::{async_route, AttackCounters, AttackTarget};
 use h2core::Config;
-use http::{Request, Response};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
@@ -25,31 +24,10 @@ fn start(config: Config) -> AttackTarget {
     let handler_counters = counters.clone();
     async_std::task::spawn(async move {
         let _ = server
-            .serve(move |req| route(handler_counters.clone(), req))
+            .serve(move |req| async_route::<AsyncStd>(handler_counters.clone(), req))
             .await;
     });
     AttackTarget::new(addr, counters, move || {
         let _ = stop_tx.send(());
     })
-}
-
-/// `/` → `hello\n`; `/bytes/N` → N bytes from a task, as the server takes them; `/echo` → the
-/// request body.
-async fn route(counters: Arc<AttackCounters>, req: Request<Body>) -> Response<Body> {
-    match counters.request(req.uri().path()) {
-        AttackRoute::Hello => Response::new(Body::from(HELLO)),
-        AttackRoute::Echo => Response::new(req.into_body()),
-        AttackRoute::Bytes(n) => {
-            let (mut tx, body) = Body::channel();
-            let mut producer = counters.producer(n);
-            async_std::task::spawn(async move {
-                while let Some(chunk) = producer.next_chunk() {
-                    if tx.send_data(chunk).await.is_err() {
-                        return producer.cut();
-                    }
-                }
-            });
-            Response::new(body)
-        }
-    }
 }

@@ -4,14 +4,16 @@
 //! so a test body writes every call that may wait as `aw!(call)`, which becomes `call.await`
 //! or `call`; the rest are the same names with the same arguments and results.
 //!
-//! An adapter's `tests/api.rs` is the macro call and its runtime glue:
+//! An adapter's `tests/api.rs` is the macro call; an async adapter names its runtime (tasks
+//! start on it through [`spawn`]) and how a test's future is run to completion on it:
 //!
 //! ```text
-//! mod rt {                                  // async adapters only
-//!     pub fn block_on<F: Future>(f: F) -> F::Output { .. }
-//!     pub fn spawn<F>(f: F) -> impl Future<Output = F::Output> { .. } // starts f at once
-//! }
-//! h2_testkit::api_tests!(mode: async, adapter: h2_tokio);
+//! h2_testkit::api_tests!(
+//!     mode: async,
+//!     adapter: h2_tokio,
+//!     runtime: h2_tokio::Tokio,
+//!     block_on: h2_testkit::engine::on_tokio,
+//! );
 //! // or, blocking: h2_testkit::api_tests!(mode: blocking, adapter: h2_mio);
 //! ```
 //!
@@ -21,9 +23,9 @@
 //! |---|---|---|
 //! | `aw!(e)` | `e.await` | `e` |
 //! | `handler!([captures] \|req\| body)` | `move \|req\| { clones; async move body }` | `move \|req\| body` |
-//! | `spawn_task!(body)` | `rt::spawn(async move body)` | `std::thread::spawn(move \|\| body)` |
+//! | `spawn_task!(body)` | [`spawn`]`::<runtime>(async move body)` | `std::thread::spawn(move \|\| body)` |
 //! | `join_task!(h)` | `h.await` | `h.join()` |
-//! | `block_on!(body)` | `rt::block_on(async move body)` | `body` |
+//! | `block_on!(body)` | `block_on(async move body)` | `body` |
 //!
 //! Every test serves on 127.0.0.1 port 0 (tests run in parallel), ends its server through
 //! `Server::shutdown_handle` and checks that `serve` returned, and runs under [`bounded`]: a
@@ -58,6 +60,21 @@ pub fn bounded(test: impl FnOnce() + Send + 'static) {
             panic!("the test did not finish within {TEST_BOUND:?}")
         }
     }
+}
+
+/// Starts `f` now on the runtime `R`; the returned future gives its output (a panic in `f`
+/// fails the test that awaits it): `spawn_task!` of the async adapters' API tests.
+pub fn spawn<R, F>(f: F) -> impl std::future::Future<Output = F::Output>
+where
+    R: h2_async::rt::Runtime,
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    R::spawn(async move {
+        let _ = tx.send(f.await);
+    });
+    async move { rx.await.expect("task panicked") }
 }
 
 /// A GET for `path` on `addr`.
@@ -295,12 +312,26 @@ macro_rules! __api_block_on_blocking {
     };
 }
 
-/// The API tests for one adapter: `api_tests!(mode: async, adapter: h2_tokio)` (with a `rt`
-/// module beside it: `block_on`, `spawn`) or `api_tests!(mode: blocking, adapter: h2_mio)`.
-/// See [the module](crate::api).
+/// The API tests for one adapter: `api_tests!(mode: async, adapter: h2_tokio, runtime:
+/// h2_tokio::Tokio, block_on: h2_testkit::engine::on_tokio)` or `api_tests!(mode: blocking,
+/// adapter: h2_mio)`. See [the module](crate::api).
 #[macro_export]
 macro_rules! api_tests {
-    (mode: async, adapter: $a:ident $(,)?) => {
+    (mode: async, adapter: $a:ident, runtime: $rt:ty, block_on: $block_on:path $(,)?) => {
+        /// The runtime glue of `spawn_task!` and `block_on!`.
+        mod rt {
+            pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+                $block_on(f)
+            }
+
+            pub fn spawn<F>(f: F) -> impl std::future::Future<Output = F::Output>
+            where
+                F: std::future::Future + Send + 'static,
+                F::Output: Send + 'static,
+            {
+                $crate::api::spawn::<$rt, F>(f)
+            }
+        }
         #[allow(unused_imports)]
         use $crate::{
             __api_await as aw, __api_block_on_async as block_on, __api_handler_async as handler,

@@ -14,10 +14,15 @@
 //! [`interop_tests!`] expanding to the whole list of those tests; [`demo`] holds what those
 //! demo examples share (routes, command lines, output).
 //!
+//! [`axum`] and [`websocket`] are the axum and WebSocket tests of every async adapter, with
+//! [`axum_tests!`] and [`websocket_tests!`] expanding to them for an adapter's test file (the
+//! router itself, `axum::app`, under the feature `axum`).
+//!
 //! [`socket_attacks`] runs every attack of SECURITY.md over TCP against each adapter's server,
 //! with [`attack_tests!`] expanding to the whole list for an adapter's test file.
 
 pub mod api;
+pub mod axum;
 pub mod corpus;
 /// What the demo examples share (routes, command lines, output): the `h2-demo` crate.
 pub use h2_demo as demo;
@@ -32,6 +37,7 @@ pub mod memory;
 pub mod pipe;
 mod runner;
 pub mod socket_attacks;
+pub mod websocket;
 
 pub use dsl::{ExpectEvent, ExpectFrame, PeerFrame};
 pub use harness::{apply, AppCommand, AppResult, CoreHarness, Harness};

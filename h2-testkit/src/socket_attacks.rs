@@ -253,6 +253,33 @@ impl Drop for Producer {
     }
 }
 
+/// The attack routes on the async engine, for an async adapter's runtime `R` (h2-tokio's,
+/// h2-async-std's): `/` → [`HELLO`]; `/bytes/N` → N bytes from a task on `R`, as the server
+/// takes them; `/echo` → the request body. (h2-mio's, blocking, feeds `/bytes/N` from a
+/// thread.)
+pub async fn async_route<R: h2_async::rt::Runtime>(
+    counters: Arc<AttackCounters>,
+    req: Request<h2_async::Body>,
+) -> http::Response<h2_async::Body> {
+    use h2_async::Body;
+    match counters.request(req.uri().path()) {
+        AttackRoute::Hello => http::Response::new(Body::from(HELLO)),
+        AttackRoute::Echo => http::Response::new(req.into_body()),
+        AttackRoute::Bytes(n) => {
+            let (mut tx, body) = Body::channel();
+            let mut producer = counters.producer(n);
+            R::spawn(async move {
+                while let Some(chunk) = producer.next_chunk() {
+                    if tx.send_data(chunk).await.is_err() {
+                        return producer.cut();
+                    }
+                }
+            });
+            http::Response::new(body)
+        }
+    }
+}
+
 /// The variable naming the one test a child process of [`alone`] runs.
 const ALONE: &str = "H2_TESTKIT_ATTACK_ALONE";
 

@@ -1,11 +1,11 @@
 //! Every HTTP/2 attack of SECURITY.md against a real `h2_tokio::Server` over TCP: the tests are
 //! shared with every adapter in `h2_testkit::socket_attacks`, listed by
-//! `h2_testkit::attack_tests!`; this file only starts the server.
+//! `h2_testkit::attack_tests!`; this file only starts the server, which serves
+//! `socket_attacks::async_route`.
 
-use h2_testkit::socket_attacks::{AttackCounters, AttackRoute, AttackTarget, HELLO};
-use h2_tokio::{Body, Server};
+use h2_testkit::socket_attacks::{async_route, AttackCounters, AttackTarget};
+use h2_tokio::{Server, Tokio};
 use h2core::Config;
-use http::{Request, Response};
 use std::sync::{mpsc, Arc};
 use tokio::sync::oneshot;
 
@@ -33,32 +33,13 @@ fn start(config: Config) -> AttackTarget {
             let addr = server.local_addr().expect("local addr");
             let counters = Arc::new(AttackCounters::default());
             let _ = ready_tx.send((addr, counters.clone()));
-            let _ = server.serve(move |req| route(counters.clone(), req)).await;
+            let _ = server
+                .serve(move |req| async_route::<Tokio>(counters.clone(), req))
+                .await;
         });
     });
     let (addr, counters) = ready_rx.recv().expect("the server started");
     AttackTarget::new(addr, counters, move || {
         let _ = stop_tx.send(());
     })
-}
-
-/// `/` → `hello\n`; `/bytes/N` → N bytes from a task, as the server takes them; `/echo` → the
-/// request body.
-async fn route(counters: Arc<AttackCounters>, req: Request<Body>) -> Response<Body> {
-    match counters.request(req.uri().path()) {
-        AttackRoute::Hello => Response::new(Body::from(HELLO)),
-        AttackRoute::Echo => Response::new(req.into_body()),
-        AttackRoute::Bytes(n) => {
-            let (mut tx, body) = Body::channel();
-            let mut producer = counters.producer(n);
-            tokio::spawn(async move {
-                while let Some(chunk) = producer.next_chunk() {
-                    if tx.send_data(chunk).await.is_err() {
-                        return producer.cut();
-                    }
-                }
-            });
-            Response::new(body)
-        }
-    }
 }
