@@ -9,6 +9,8 @@
 //!   connection as an adapter drives it (read, events, bodies, write, one deadline);
 //! - [`http1`]: HTTP/1.1 exchanges on the same port, sans-IO;
 //! - [`handle`]: a handler's `StreamHandle` (1xx, push); [`pool`]: a client's connections;
+//!   [`client`]: the client itself, once for every adapter ([`h2c`]: its `Upgrade: h2c`
+//!   start; [`block`]: its futures run by a blocking caller);
 //! - [`upgrade`]: an exchange as a two-way byte stream (extended CONNECT, `101`), [`Protocol`];
 //! - [`websocket`]: the client's WebSocket opening handshake over HTTP/1.1 (RFC 6455 §4.1);
 //! - [`deadline`]: a request's [`Deadline`] from gRPC's `grpc-timeout`;
@@ -16,9 +18,12 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod block;
 pub mod body;
+pub mod client;
 pub mod deadline;
 pub mod drive;
+pub mod h2c;
 pub mod handle;
 pub mod http1;
 pub mod oneshot;
