@@ -180,8 +180,8 @@ pub async fn send_on<M: Mode, C: Conn<M>>(
     options: RequestOptions,
 ) -> Result<Response<Body<M>>, Error> {
     let (cmd, pending) = request(conn, head, body, options, false);
-    if let Err(cmd) = conn.send(cmd) {
-        cmd.fail();
+    if conn.send(cmd).is_err() {
+        return Err(Error::ConnectionGone);
     }
     match pending.await {
         Reply::Head(response) => Ok(response),
@@ -364,8 +364,9 @@ impl<C: Connector> Client<C> {
     /// opened once it is ready, else a new one.
     async fn pick(&self) -> Result<C::Conn, Error> {
         let (connector, pool) = (&self.inner.connector, &self.inner.pool);
-        // Bounded: whoever opens gives up after its own timeouts and wakes us.
-        let deadline = connector.now() + 4 * OPEN_TIMEOUT;
+        // Bounded: whoever opens gives up after its own timeouts and wakes us. Read from
+        // the clock only when a request has to wait.
+        let mut deadline = None;
         loop {
             match pool.choose() {
                 Choice::Use(conn) => return Ok(conn),
@@ -375,6 +376,8 @@ impl<C: Connector> Client<C> {
                     return Ok(conn);
                 }
                 Choice::Wait(seen) => {
+                    let deadline =
+                        *deadline.get_or_insert_with(|| connector.now() + 4 * OPEN_TIMEOUT);
                     if !connector.changed(pool.signal(), seen, deadline).await {
                         return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
                     }
@@ -504,5 +507,46 @@ impl<C: Connector> Client<C> {
         for c in self.inner.pool.take_all() {
             c.shutdown();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::body::Blocking;
+    use crate::reply::PushedResponse;
+    use std::sync::mpsc;
+
+    fn promise() -> PushPromise<Blocking> {
+        PushPromise {
+            request: Request::new(()),
+            response: PushedResponse(reply::channel(None).1),
+        }
+    }
+
+    #[test]
+    fn pushes_go_to_the_listener_of_the_moment_and_are_refused_without_one() {
+        let listener = Listener::<Blocking>::default();
+        let (first, second) = (listener.sink(), listener.sink());
+        assert!(
+            !first(promise()),
+            "nobody listens: the promise is cancelled"
+        );
+        let (tx, rx) = mpsc::channel();
+        listener.set(Box::new(move |p| tx.send(p).is_ok()));
+        assert!(
+            first(promise()) && second(promise()),
+            "every connection's sink"
+        );
+        assert_eq!(rx.try_iter().count(), 2);
+        drop(rx);
+        assert!(!first(promise()), "the receiver is gone");
+    }
+
+    #[test]
+    fn only_h2_selected_by_alpn_is_http2() {
+        assert!(alpn_h2(Some(b"h2")).is_ok());
+        assert!(alpn_h2(Some(b"http/1.1")).is_err());
+        assert!(alpn_h2(None).is_err());
     }
 }

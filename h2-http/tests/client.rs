@@ -81,6 +81,8 @@ struct Fake {
     open_delay: Duration,
     /// A server that never sends its SETTINGS; time is then virtual and jumps to each deadline.
     silent: Option<Mutex<Instant>>,
+    /// Keep a copy of a body given whole (`Connector::keeps_whole_bodies`).
+    keep: bool,
 }
 
 impl Fake {
@@ -92,6 +94,7 @@ impl Fake {
             opened: AtomicUsize::new(0),
             open_delay: Duration::ZERO,
             silent: None,
+            keep: false,
         }
     }
 }
@@ -143,6 +146,10 @@ impl Connector for Fake {
     fn scheme(&self) -> &'static str {
         "http"
     }
+
+    fn keeps_whole_bodies(&self) -> bool {
+        self.keep
+    }
 }
 
 fn get() -> Request<Body<Blocking>> {
@@ -190,6 +197,15 @@ fn a_refused_request_whose_body_was_sent_is_not_sent_again() {
     let err = block_on(client.send(post())).unwrap_err();
     assert!(matches!(err, Error::Reset(Reason::REFUSED_STREAM)), "{err}");
     assert_eq!(client.stats().retries, 0);
+}
+
+#[test]
+fn a_refused_request_whose_whole_body_was_kept_is_sent_again() {
+    let mut fake = Fake::new(&[Answer::Refused, Answer::Ok]);
+    fake.keep = true;
+    let client = block_on(Client::connect(fake, Config::client())).unwrap();
+    assert_eq!(block_on(client.send(post())).unwrap().status(), 200);
+    assert_eq!(client.stats().retries, 1);
 }
 
 #[test]
