@@ -39,7 +39,9 @@ pub trait Conn<M: Mode>: Member + Send + Sync + 'static {
     fn shutdown(&self);
 }
 
-/// What an adapter gives the client: opening a connection and waiting with its clock.
+/// What an adapter gives the client: opening a connection and waiting with its clock. An
+/// async adapter's futures must never block (they run on a runtime's thread); a blocking
+/// adapter's may, as they run on its caller's thread ([`crate::block::block_on`]).
 pub trait Connector: Send + Sync + 'static {
     /// How the adapter's users wait on bodies.
     type Mode: Mode;
