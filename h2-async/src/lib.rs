@@ -14,7 +14,9 @@
 //! every runtime; this crate adds what a task needs. Modules form a tree (none imports one
 //! that imports it back): `handler` and `handle` are leaves or near-leaves;
 //! `session` (the task's side of the streams) uses them, `driver` (bytes and time) uses
-//! `session`; `http1`, `server`, `websocket` and `client` sit on top.
+//! `session`; `http1`, `server`, `websocket` and `client` sit on top. The client's rules
+//! (which connection takes a request, retries, pushes, close) are `h2_http::client`'s: this
+//! crate's client only opens connections and reaches their tasks.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -3,7 +3,7 @@
 //! commands its handles send, the handlers it polls, and the client pool's view of it. The
 //! socket, the write queue and the timer are the driver's (`driver.rs`).
 
-use crate::handle::{PushPromise, StreamHandle};
+use crate::handle::StreamHandle;
 use crate::handler::{Answer, Handler, Responding};
 use crate::shared::Shared;
 use futures_util::stream::FuturesUnordered;
@@ -15,6 +15,7 @@ use h2_http::drive::{Drive, Input};
 pub(crate) type Command = h2_http::drive::Command<Async>;
 use h2_http::handle::Route;
 use h2_http::pool::Seat;
+use h2_http::session::PushSink;
 use h2core::shell::Transport;
 #[cfg(feature = "test-hooks")]
 use h2core::Event;
@@ -33,9 +34,12 @@ pub(crate) enum RoleState {
         handler: Handler,
     },
     Client {
-        pushes: Option<mpsc::UnboundedSender<PushPromise>>,
+        /// Where pushed responses go (none: every promise is cancelled).
+        pushes: Option<PushSink<Async>>,
         /// Where the connection adds the header bytes it sends: its pool's count, or its own.
         header_bytes: Arc<AtomicU64>,
+        /// Its client's waiters, woken with the handles' when its slots change.
+        pool_wake: Option<Arc<dyn Fn() + Send + Sync>>,
     },
     /// Every core event goes to this channel as it is (the scenario corpus through the adapter).
     #[cfg(feature = "test-hooks")]
@@ -91,15 +95,20 @@ impl Session {
             RoleState::Client {
                 pushes,
                 header_bytes,
+                pool_wake,
             } => {
                 client = true;
                 drive.session.request_handles(route.clone());
-                if let Some(tx) = pushes {
-                    let push = move |promise| tx.send(promise).is_ok();
-                    drive.session.pushes(Box::new(push));
+                if let Some(sink) = pushes {
+                    drive.session.pushes(sink);
                 }
                 let changed = shared.clone();
-                let wake = Arc::new(move || changed.changed.notify_waiters());
+                let wake = Arc::new(move || {
+                    changed.changed.notify_waiters();
+                    if let Some(pool) = &pool_wake {
+                        pool();
+                    }
+                });
                 drive.seat(Seat::new(shared.slots.clone(), header_bytes, wake));
             }
             #[cfg(feature = "test-hooks")]

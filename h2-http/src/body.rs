@@ -69,20 +69,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// A wrapped body read by a thread (a `Body<Async>` given back as a `Body<Blocking>` never
 /// happens in practice; this keeps the blocking API total): polls, parking between polls.
 fn block_on_wrapped(body: &mut std::sync::Mutex<Wrapped>) -> Option<Result<Frame, Error>> {
-    struct Unpark(std::thread::Thread);
-    impl std::task::Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        match poll_wrapped(body, &mut cx) {
-            Poll::Ready(frame) => return frame,
-            Poll::Pending => std::thread::park(),
-        }
-    }
+    crate::block::block_on(poll_fn(|cx| poll_wrapped(body, cx)))
 }
 
 /// Polls a wrapped body for its next frame.

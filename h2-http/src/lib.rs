@@ -9,6 +9,7 @@
 //!   connection as an adapter drives it (read, events, bodies, write, one deadline);
 //! - [`http1`]: HTTP/1.1 exchanges on the same port, sans-IO;
 //! - [`handle`]: a handler's `StreamHandle` (1xx, push); [`pool`]: a client's connections;
+//!   [`client`]: the client, once for every adapter ([`h2c`]: `Upgrade: h2c`; [`block`]);
 //! - [`upgrade`]: an exchange as a two-way byte stream (extended CONNECT, `101`), [`Protocol`];
 //! - [`websocket`]: the client's WebSocket opening handshake over HTTP/1.1 (RFC 6455 §4.1);
 //! - [`deadline`]: a request's [`Deadline`] from gRPC's `grpc-timeout`;
@@ -16,9 +17,12 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod block;
 pub mod body;
+pub mod client;
 pub mod deadline;
 pub mod drive;
+pub mod h2c;
 pub mod handle;
 pub mod http1;
 pub mod oneshot;
@@ -32,6 +36,7 @@ pub mod upgrade;
 pub mod websocket;
 
 pub use deadline::Deadline;
+pub use h2c::h2c_upgrade_request;
 use h2core::Reason;
 use std::fmt;
 
@@ -526,51 +531,6 @@ impl From<Malformed> for Error {
     fn from(m: Malformed) -> Self {
         Error::Malformed(m.0)
     }
-}
-
-/// The HTTP/1.1 request that asks to switch to h2c (RFC 7540 §3.2): `request`'s head as
-/// HTTP/1.1 (its `:authority` as `Host`), `Upgrade: h2c` with our SETTINGS in
-/// `HTTP2-Settings`, and its `body` whole, framed by Content-Length. Appended to `out`.
-pub fn h2c_upgrade_request<B>(
-    request: &Request<B>,
-    body: &Bytes,
-    settings: &h2core::SettingsValues,
-    out: &mut bytes::BytesMut,
-) -> Result<(), Error> {
-    use h2core::http1::{self, BodyKind};
-    let h2_head = request_to_h2(request, "http");
-    let field = |name: &str| {
-        h2_head
-            .iter()
-            .find(|h| h.name == name.as_bytes())
-            .map(|h| h.value.clone())
-    };
-    let method = field(":method").unwrap_or_default();
-    let target = field(":path").unwrap_or_else(|| Bytes::from_static(b"/"));
-    let mut headers: Vec<Header> = h2_head
-        .iter()
-        .filter(|h| !h.name.starts_with(b":"))
-        .cloned()
-        .collect();
-    if let Some(authority) = field(":authority") {
-        headers.insert(0, Header::new("host", authority));
-    }
-    let framing = if body.is_empty() {
-        BodyKind::Empty
-    } else {
-        BodyKind::ContentLength(body.len() as u64)
-    };
-    http1::encode_h2c_upgrade_request(
-        std::str::from_utf8(&method).map_err(|_| Error::Malformed(":method"))?,
-        std::str::from_utf8(&target).map_err(|_| Error::Malformed(":path"))?,
-        &headers,
-        &h2core::h2c_settings_payload(settings),
-        framing,
-        out,
-    )
-    .map_err(|e| Error::Http1(e.to_string()))?;
-    out.extend_from_slice(body);
-    Ok(())
 }
 
 #[cfg(test)]

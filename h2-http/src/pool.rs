@@ -1,8 +1,8 @@
 //! A client's connections to one origin, on any runtime: which one takes a request (the
 //! shell's rules, `h2core::shell::pool`: one with room, else the one being opened, else a new
 //! one, which takes requests once the server's SETTINGS arrived), who waits, and the
-//! counters. The adapter opens connections and sends on them; waiting is a [`Signal`], which a
-//! thread blocks on and a task polls.
+//! counters. The client ([`crate::client`]) opens connections through its adapter and sends
+//! on them; waiting is a [`Signal`], which a thread blocks on and a task polls.
 
 use h2core::shell::pool::{self, Pick, Slots};
 use h2core::{Connection, Event};

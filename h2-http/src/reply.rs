@@ -47,10 +47,11 @@ impl Pending<Blocking> {
     }
 }
 
-impl Future for Pending<Async> {
-    type Output = Reply<Async>;
+/// Awaited by a task, or by a thread through `block::block_on` (the shared client's way).
+impl<M: Mode> Future for Pending<M> {
+    type Output = Reply<M>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Reply<Async>> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Reply<M>> {
         Pin::new(&mut self.0).poll(cx).map(gone)
     }
 }

@@ -1,23 +1,23 @@
 //! A blocking client for one origin: requests over HTTP/2 by prior knowledge, after `Upgrade:
 //! h2c`, or over TLS with ALPN `h2`. Each connection is driven by its own event loop thread;
 //! [`Client::send`] waits for the response head, [`Client::start`] does not, so many requests
-//! share a connection; request and response bodies stream both ways under flow control. A new connection opens when the server's SETTINGS_MAX_CONCURRENT_STREAMS is
-//! reached or a connection is going away (GOAWAY), and requests the server refused unprocessed
-//! are sent again (RFC 9113 §8.7).
+//! share a connection; request and response bodies stream both ways under flow control. A new
+//! connection opens when the server's SETTINGS_MAX_CONCURRENT_STREAMS is reached or a
+//! connection is going away (GOAWAY), and requests the server refused unprocessed are sent
+//! again (RFC 9113 §8.7). Those rules are `h2_http::client`'s, run on the caller's thread.
 
-use crate::connections::{connect_std, nonblocking, resolve, spawn, wait_ready, Pool, Transport};
+use crate::connections::{connect_std, nonblocking, resolve, spawn, Dialer, Transport};
 use crate::io::Io;
-use crate::remote::Msg;
 use crate::response::Pushes;
 use crate::Body;
-use bytes::{Bytes, BytesMut};
-use h2_http::body::Blocking;
-use h2_http::handle::{ConnectionInfo, StreamCommand};
-use h2_http::reply::{self, Pending, Reply};
-use h2_http::{Error, RequestOptions};
-use h2core::shell::pool::Retry;
-use h2core::shell::{H2cUpgradeClient, UpgradeError};
-use h2core::{Config, Connection, Header};
+use bytes::BytesMut;
+use h2_http::block::block_on;
+use h2_http::client::{self as shared, Exchange};
+use h2_http::h2c::H2cStart;
+use h2_http::handle::ConnectionInfo;
+use h2_http::reply::{self, Reply};
+use h2_http::Error;
+use h2core::{Config, Connection};
 use http::{Request, Response};
 use rustls::pki_types::ServerName;
 use std::io::{Read, Write};
@@ -36,45 +36,21 @@ use std::time::{Duration, Instant};
 /// sent again on another connection; a request without a body and with an idempotent method
 /// (RFC 9110 §9.2.2) is also sent again once when its connection failed before the response.
 #[derive(Clone)]
-pub struct Client {
-    pool: Arc<Pool>,
-}
+pub struct Client(shared::Client<Dialer>);
 
 pub use h2_http::pool::ClientStats;
 
 /// A response still on its way. Dropping it before the head arrived resets the stream with
 /// CANCEL (RFC 9113 §8.1).
-pub struct PendingResponse {
-    pool: Arc<Pool>,
-    head: Vec<Header>,
-    /// A body given whole, kept to send again (cheap: `Bytes` is shared).
-    whole: Option<Bytes>,
-    options: RequestOptions,
-    waiting: Pending<Blocking>,
-    retry: Retry,
-}
+pub struct PendingResponse(Exchange<Dialer>);
 
 impl PendingResponse {
     /// Blocks until the response head arrived; the body streams ([`Body::data`], trailers as
     /// [`Frame::Trailers`](crate::Frame::Trailers) at its end). Sends the request again first
     /// if the server refused it unprocessed (RFC 9113 §8.7) and none of a streamed body was
     /// taken yet.
-    pub fn wait(mut self) -> Result<Response<Body>, Error> {
-        loop {
-            let (err, back) = match self.waiting.wait() {
-                Reply::Head(response) => return Ok(response),
-                Reply::Failed(e, back) => (e, back),
-            };
-            let body = match &self.whole {
-                Some(b) => Some(Body::from(b.clone())),
-                None => back,
-            };
-            let Some(body) = body.filter(|_| self.retry.again(err.failure(), true)) else {
-                return Err(err);
-            };
-            self.pool.members.retried();
-            self.waiting = self.pool.dispatch(&self.head, body, &self.options)?;
-        }
+    pub fn wait(self) -> Result<Response<Body>, Error> {
+        block_on(self.0.response())
     }
 }
 
@@ -119,10 +95,8 @@ impl Client {
         config: Config,
         transport: Transport,
     ) -> Result<Client, Error> {
-        let pool = Arc::new(Pool::new(addrs, config, transport));
-        let first = pool.open()?;
-        pool.members.add(first);
-        Ok(Client { pool })
+        let dialer = Dialer { addrs, transport };
+        block_on(shared::Client::connect(dialer, config)).map(Client)
     }
 
     /// Sends `request` without waiting for its response. Blocks only while a new connection
@@ -132,26 +106,12 @@ impl Client {
     /// response (e.g. 103 Early Hints, RFC 8297); a [`RequestTimeout`](crate::RequestTimeout)
     /// there bounds the whole exchange (the stream is reset with CANCEL when it passes).
     pub fn start(&self, request: Request<Body>) -> Result<PendingResponse, Error> {
-        let head = h2_http::request_to_h2(&request, self.pool.scheme());
-        let idempotent = request.method().is_idempotent();
-        let options = RequestOptions::of(&request);
-        let body = request.into_body();
-        let retry = Retry::new(idempotent, body.is_end_stream());
-        let whole = body.whole();
-        let waiting = self.pool.dispatch(&head, body, &options)?;
-        Ok(PendingResponse {
-            pool: self.pool.clone(),
-            head,
-            whole,
-            options,
-            waiting,
-            retry,
-        })
+        block_on(self.0.start(request)).map(PendingResponse)
     }
 
     /// Sends `request` and waits for the response head; the body streams as it arrives.
     pub fn send(&self, request: Request<Body>) -> Result<Response<Body>, Error> {
-        self.start(request)?.wait()
+        block_on(self.0.send(request))
     }
 
     /// The responses the server pushes (RFC 9113 §8.4) from now on, on every connection of
@@ -159,35 +119,29 @@ impl Client {
     /// dropped) promised streams are reset with CANCEL. A later call replaces the receiver.
     pub fn pushes(&self) -> Pushes {
         let (tx, rx) = mpsc::channel();
-        *self.pool.pushes.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        self.0.listen(Box::new(move |p| tx.send(p).is_ok()));
         Pushes(rx)
     }
 
     /// Measures a round trip with PING (RFC 9113 §6.7) on one of the client's connections,
     /// blocking until the answer.
     pub fn ping(&self) -> Result<Duration, Error> {
-        let conn = self.pool.members.members().into_iter().next();
-        conn.ok_or(Error::ConnectionGone)?
-            .ask(StreamCommand::ping())
+        block_on(self.0.ping())
     }
 
     /// The counters and the server's SETTINGS of each connection that takes new requests.
     pub fn connection_info(&self) -> Result<Vec<ConnectionInfo>, Error> {
-        let members = self.pool.members.members();
-        members
-            .iter()
-            .map(|c| c.ask(StreamCommand::info()))
-            .collect()
+        block_on(self.0.connection_info())
     }
 
     /// How many connections are open and take new requests.
     pub fn connections(&self) -> usize {
-        self.pool.members.connections()
+        self.0.connections()
     }
 
     /// The counters since the client was created.
     pub fn stats(&self) -> ClientStats {
-        self.pool.members.stats()
+        self.0.stats()
     }
 
     /// Closes every connection gracefully and waits until each has ended (RFC 9113 §6.8):
@@ -196,24 +150,13 @@ impl Client {
     /// FIN goes out after our last bytes. Call it before a program exits, so that the server's
     /// last frames are answered rather than cut off.
     pub fn close(&self) {
-        self.shutdown();
-        let signal = self.pool.signal();
-        loop {
-            let seen = signal.generation();
-            if signal.running_count() == 0 {
-                return;
-            }
-            // Each loop ends within its drain deadline (`Config::drain_timeout`) and says so.
-            signal.wait_timeout(seen, std::time::Duration::from_secs(60));
-        }
+        block_on(self.0.close())
     }
 
     /// Closes every connection gracefully (GOAWAY; requests in flight finish), without
     /// waiting (see [`Client::close`]). Requests started afterwards open a new connection.
     pub fn shutdown(&self) {
-        for c in self.pool.members.take_all() {
-            let _ = c.remote.send(Msg::Shutdown);
-        }
+        self.0.shutdown()
     }
 }
 
@@ -223,12 +166,25 @@ impl Client {
 /// server's SETTINGS_MAX_CONCURRENT_STREAMS) a request fails, as there is no address to open
 /// another.
 pub fn handshake(io: impl Io + 'static, config: Config) -> Result<Client, Error> {
-    let pool = Arc::new(Pool::new(Vec::new(), config.clone(), Transport::Cleartext));
-    let conn = Connection::new(config, Instant::now());
-    let handle = spawn(Box::new(io), None, BytesMut::new(), conn, &pool, None)?;
-    wait_ready(&handle, pool.signal())?;
-    pool.members.add(handle);
-    Ok(Client { pool })
+    let dialer = Dialer {
+        addrs: Vec::new(),
+        transport: Transport::Cleartext,
+    };
+    let client = shared::Client::new(dialer, config.clone());
+    let conn = Connection::new(config.clone(), Instant::now());
+    let member = client.membership();
+    let handle = spawn(
+        Box::new(io),
+        None,
+        BytesMut::new(),
+        conn,
+        config,
+        member,
+        None,
+    )?;
+    block_on(client.ready(&handle))?;
+    client.add(handle);
+    Ok(Client(client))
 }
 
 /// Sends `request` over HTTP/1.1 with `Upgrade: h2c` (RFC 7540 §3.2); after `101 Switching
@@ -251,39 +207,36 @@ pub fn upgrade_with(
     let addrs = resolve(addr)?;
     // Sent whole over HTTP/1.1 before the switch (RFC 7540 §3.2).
     let (parts, body) = request.into_parts();
-    let request = Request::from_parts(parts, body.bytes()?);
+    let mut switch = H2cStart::new(&Request::from_parts(parts, body.bytes()?), config.clone())?;
     let mut socket = connect_std(&addrs)?;
-    let head_request = request.method() == http::Method::HEAD;
-    let mut out = BytesMut::new();
-    h2_http::h2c_upgrade_request(&request, request.body(), &config.settings, &mut out)?;
-    socket.write_all(&out)?;
-    let mut buf = BytesMut::new();
+    socket.write_all(switch.request())?;
     let mut chunk = [0u8; 16 * 1024];
-    let mut switch = H2cUpgradeClient::new(config.clone(), head_request);
-    let conn = loop {
-        match switch.poll(Instant::now(), &mut buf) {
-            Ok(Some(conn)) => break conn,
-            Ok(None) => {
-                let n = socket.read(&mut chunk)?;
-                if n == 0 {
-                    return Err(Error::Http1(UpgradeError::Closed.to_string()));
-                }
-                buf.extend_from_slice(&chunk[..n]);
-            }
-            Err(e) => return Err(Error::Http1(e.to_string())),
+    let (conn, buf) = loop {
+        if let Some(started) = switch.poll(Instant::now())? {
+            break started;
         }
+        let n = socket.read(&mut chunk)?;
+        if n == 0 {
+            return Err(H2cStart::closed());
+        }
+        switch.read_buf().extend_from_slice(&chunk[..n]);
     };
-    let pool = Arc::new(Pool::new(addrs, config, Transport::Cleartext));
+    let dialer = Dialer {
+        addrs,
+        transport: Transport::Cleartext,
+    };
+    let client = shared::Client::new(dialer, config.clone());
     let (reply, mut pending) = reply::channel(None);
-    let handle = spawn(nonblocking(socket)?, None, buf, conn, &pool, Some(reply))?;
+    let (io, member) = (nonblocking(socket)?, client.membership());
+    let handle = spawn(io, None, buf, conn, config, member, Some(reply))?;
     // Stream 1 is not sent again: its request went over HTTP/1.1.
     let response = match pending.wait() {
         Reply::Head(response) => response,
         Reply::Failed(e, _) => return Err(e),
     };
     // Usually already there: the server's SETTINGS come first after the 101.
-    if wait_ready(&handle, pool.signal()).is_ok() {
-        pool.members.add(handle);
+    if block_on(client.ready(&handle)).is_ok() {
+        client.add(handle);
     }
-    Ok((Client { pool }, response))
+    Ok((Client(client), response))
 }

@@ -1,44 +1,31 @@
-//! A client's connections: opening them (TCP, TLS with ALPN `h2`, the server's first
-//! SETTINGS), each on its own event loop thread, and choosing one for each request by the
-//! shell's pool rules (`h2core::shell::pool`): a new connection at the server's
-//! SETTINGS_MAX_CONCURRENT_STREAMS or after GOAWAY, requests waiting for the one being opened.
+//! A client's connections as this adapter makes them: TCP, TLS with ALPN `h2` (handshaken
+//! blocking, before the loop takes the socket), each connection on its own event loop thread.
+//! Which connection takes a request, the waits and the retries are `h2_http::client`'s.
 
 use crate::conn::Start;
 use crate::event_loop::{system_clock, EventLoop};
 use crate::io::Io;
-use crate::remote::{Msg, PushSink, Remote, Role};
-use crate::Body;
+use crate::remote::{Msg, Remote, Role};
 use bytes::BytesMut;
 use h2_http::body::Blocking;
+use h2_http::client::{Conn, Connector, Membership};
 use h2_http::drive::Command;
-use h2_http::handle::StreamCommand;
-use h2_http::oneshot;
-use h2_http::pool::{Choice, Member, Signal};
-use h2_http::reply::{self, Pending, ReplyTx};
-use h2_http::{Error, RequestOptions};
-use h2core::shell::pool::{Slots, MAX_ATTEMPTS, OPEN_TIMEOUT};
-use h2core::{Config, Connection, Header, StreamId};
+use h2_http::pool::{Member, Signal};
+use h2_http::reply::ReplyTx;
+use h2_http::Error;
+use h2core::shell::pool::{Slots, OPEN_TIMEOUT};
+use h2core::{Config, Connection, StreamId};
 use rustls::pki_types::ServerName;
+use std::future::{ready, Future};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// One connection of the pool.
+/// One connection of a client: its loop and its request slots.
 #[derive(Clone)]
 pub(crate) struct Handle {
-    pub(crate) remote: Remote,
-    pub(crate) slots: Arc<Slots>,
-}
-
-impl Handle {
-    /// Sends `cmd` to the connection's loop and blocks until it answered.
-    pub(crate) fn ask<T>(
-        &self,
-        (cmd, mut rx): (StreamCommand<Blocking>, oneshot::Receiver<Result<T, Error>>),
-    ) -> Result<T, Error> {
-        self.remote.command(None, Command::Stream(cmd))?;
-        rx.wait().unwrap_or(Err(Error::ConnectionGone))
-    }
+    remote: Remote,
+    slots: Arc<Slots>,
 }
 
 impl Member for Handle {
@@ -47,7 +34,17 @@ impl Member for Handle {
     }
 }
 
-/// How connections of a pool are made.
+impl Conn<Blocking> for Handle {
+    fn send(&self, cmd: Command<Blocking>) -> Result<(), Command<Blocking>> {
+        self.remote.try_command(cmd).map_err(|cmd| *cmd)
+    }
+
+    fn shutdown(&self) {
+        let _ = self.remote.send(Msg::Shutdown);
+    }
+}
+
+/// How connections of a client are made.
 pub(crate) enum Transport {
     /// HTTP/2 by prior knowledge (RFC 9113 §3.3).
     Cleartext,
@@ -55,140 +52,70 @@ pub(crate) enum Transport {
     Tls(Arc<rustls::ClientConfig>, ServerName<'static>),
 }
 
-pub(crate) struct Pool {
+/// Opens a client's connections to `addrs`, blocking the caller's thread meanwhile: the
+/// client's futures run on it (`h2_http::block::block_on`).
+pub(crate) struct Dialer {
     pub(crate) addrs: Vec<SocketAddr>,
-    pub(crate) config: Config,
     pub(crate) transport: Transport,
-    /// The connections, the counters, and what waiting requests block on.
-    pub(crate) members: h2_http::pool::Pool<Handle>,
-    pub(crate) pushes: PushSink,
 }
 
-impl Drop for Pool {
-    fn drop(&mut self) {
-        // Every handle and pending response is gone: close gracefully once the streams are
-        // done (GOAWAY, RFC 9113 §6.8).
-        for c in self.members.take_all() {
-            let _ = c.remote.send(Msg::Shutdown);
-        }
-    }
-}
-
-impl Pool {
-    pub(crate) fn new(addrs: Vec<SocketAddr>, config: Config, transport: Transport) -> Pool {
-        Pool {
-            addrs,
+impl Dialer {
+    fn open_now(&self, config: Config, member: Membership<Blocking>) -> Result<Handle, Error> {
+        let mut socket = connect_std(&self.addrs)?;
+        let tls = match &self.transport {
+            Transport::Cleartext => None,
+            Transport::Tls(config, name) => Some(tls_handshake(&mut socket, config, name)?),
+        };
+        let conn = Connection::new(config.clone(), Instant::now());
+        spawn(
+            nonblocking(socket)?,
+            tls,
+            BytesMut::new(),
+            conn,
             config,
-            transport,
-            members: h2_http::pool::Pool::default(),
-            pushes: PushSink::default(),
-        }
+            member,
+            None,
+        )
+    }
+}
+
+impl Connector for Dialer {
+    type Mode = Blocking;
+    type Conn = Handle;
+
+    fn now(&self) -> Instant {
+        Instant::now()
     }
 
-    pub(crate) fn signal(&self) -> &Arc<Signal> {
-        self.members.signal()
+    fn open(
+        &self,
+        config: Config,
+        member: Membership<Blocking>,
+    ) -> impl Future<Output = Result<Handle, Error>> + Send {
+        ready(self.open_now(config, member))
     }
 
-    pub(crate) fn scheme(&self) -> &'static str {
+    fn changed(
+        &self,
+        signal: &Signal,
+        seen: u64,
+        deadline: Instant,
+    ) -> impl Future<Output = bool> + Send {
+        let left = deadline.saturating_duration_since(Instant::now());
+        ready(signal.wait_timeout(seen, left))
+    }
+
+    fn scheme(&self) -> &'static str {
         match self.transport {
             Transport::Cleartext => "http",
             Transport::Tls(..) => "https",
         }
     }
 
-    /// Opens a connection and waits for the server's SETTINGS, so its limits are known.
-    pub(crate) fn open(&self) -> Result<Handle, Error> {
-        let mut socket = connect_std(&self.addrs)?;
-        let tls = match &self.transport {
-            Transport::Cleartext => None,
-            Transport::Tls(config, name) => Some(tls_handshake(&mut socket, config, name)?),
-        };
-        let conn = Connection::new(self.members.config(&self.config), Instant::now());
-        let handle = spawn(nonblocking(socket)?, tls, BytesMut::new(), conn, self, None)?;
-        wait_ready(&handle, self.signal())?;
-        Ok(handle)
+    /// A blocking caller keeps a whole body, to send it again even after it went out.
+    fn keeps_whole_bodies(&self) -> bool {
+        true
     }
-
-    /// A connection with a slot reserved for one request: one with room, else the one being
-    /// opened once it is ready, else a new one.
-    pub(crate) fn pick(&self) -> Result<Handle, Error> {
-        // Bounded: whoever opens gives up after its own timeouts and wakes us.
-        let deadline = Instant::now() + 4 * OPEN_TIMEOUT;
-        loop {
-            match self.members.choose() {
-                Choice::Use(conn) => return Ok(conn),
-                Choice::Open(opening) => {
-                    let conn = self.open()?;
-                    opening.done(conn.clone());
-                    return Ok(conn);
-                }
-                Choice::Wait(seen) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if !self.signal().wait_timeout(seen, left) {
-                        return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
-                    }
-                }
-            }
-        }
-    }
-
-    /// Sends a request on a reserved slot; its response comes through the returned
-    /// [`Pending`], which cancels the stream if dropped before the head.
-    pub(crate) fn dispatch(
-        &self,
-        head: &[Header],
-        mut body: Body,
-        options: &RequestOptions,
-    ) -> Result<Pending<Blocking>, Error> {
-        // Bounded: a connection that is gone before taking the request is dropped from the
-        // pool, so each round opens or finds another.
-        for _ in 0..MAX_ATTEMPTS {
-            let conn = self.pick()?;
-            let remote = conn.remote.clone();
-            let cancel = Box::new(move || {
-                let _ = remote.command(None, Command::Abandoned);
-            });
-            let (reply, pending) = reply::channel(Some(cancel));
-            let cmd = Command::Request {
-                head: head.to_vec(),
-                body,
-                reply,
-                options: options.clone(),
-                reserved: true,
-            };
-            match conn.remote.try_command(cmd) {
-                Ok(()) => return Ok(pending),
-                Err(cmd) => {
-                    conn.slots.release();
-                    conn.slots.finish();
-                    let Command::Request { body: back, .. } = *cmd else {
-                        unreachable!("sent a request")
-                    };
-                    body = back;
-                }
-            }
-        }
-        Err(Error::ConnectionGone)
-    }
-}
-
-/// Waits until the server's SETTINGS arrived on `handle` (or the connection ended).
-pub(crate) fn wait_ready(handle: &Handle, signal: &Signal) -> Result<(), Error> {
-    let deadline = Instant::now() + OPEN_TIMEOUT;
-    loop {
-        let seen = signal.generation();
-        if handle.slots.is_ready() {
-            break;
-        }
-        if !signal.wait_timeout(seen, deadline.saturating_duration_since(Instant::now())) {
-            let _ = handle.remote.send(Msg::Shutdown);
-            return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
-        }
-    }
-    if handle.slots.is_closing() {
-        return Err(Error::ConnectionGone);
-    }
-    Ok(())
 }
 
 pub(crate) fn connect_std(addrs: &[SocketAddr]) -> Result<std::net::TcpStream, Error> {
@@ -250,10 +177,8 @@ pub(crate) fn tls_handshake(
     }
     socket.set_read_timeout(None)?;
     socket.set_write_timeout(None)?;
-    if session.alpn_protocol() != Some(h2_http::tls::ALPN_H2) {
-        // RFC 9113 §3.2: HTTP/2 over TLS only after ALPN selected `h2`.
-        return Err(Error::Malformed("ALPN: the server did not select h2"));
-    }
+    // RFC 9113 §3.2: HTTP/2 over TLS only after ALPN selected `h2`.
+    h2_http::client::alpn_h2(session.alpn_protocol())?;
     // What rustls still holds (our Finished) goes out with the loop's first flush.
     Ok(rustls::Connection::Client(session))
 }
@@ -264,26 +189,25 @@ pub(crate) fn nonblocking(socket: std::net::TcpStream) -> Result<Box<dyn Io>, Er
     Ok(Box::new(mio::net::TcpStream::from_std(socket)))
 }
 
-/// Starts the loop thread over `io`, already speaking HTTP/2 through `conn`, as a connection
-/// of `pool` (not yet in its list).
+/// Starts the loop thread over `io`, already speaking HTTP/2 through `conn`, as a member of
+/// a client (not yet taking its requests); `expect` takes stream 1's response (an upgrade).
 pub(crate) fn spawn(
     io: Box<dyn Io>,
     tls: Option<rustls::Connection>,
     read_buf: BytesMut,
     conn: Connection,
-    pool: &Pool,
+    config: Config,
+    member: Membership<Blocking>,
     expect: Option<ReplyTx<Blocking>>,
 ) -> Result<Handle, Error> {
     let slots = Arc::new(Slots::new());
-    let signal = pool.signal().clone();
-    let wake = signal.clone();
     let role = Role::Client {
         slots: slots.clone(),
-        wake: Arc::new(move || wake.notify()),
-        pushes: pool.pushes.clone(),
-        header_bytes: pool.members.header_bytes(),
+        wake: member.wake(),
+        pushes: member.pushes,
+        header_bytes: member.header_bytes,
     };
-    let mut ev = EventLoop::new(pool.config.clone(), system_clock(), |_| role)?;
+    let mut ev = EventLoop::new(config, system_clock(), |_| role)?;
     ev.add(io, tls, read_buf, Start::Http2(Box::new(conn)))?;
     if let Some(reply) = expect {
         // Registered before the loop runs: the response may be among the first bytes.
@@ -298,14 +222,14 @@ pub(crate) fn spawn(
         slots: slots.clone(),
     };
     // Counted until the loop ends, so `Client::close` can wait for it.
-    let running = signal.running();
+    let (signal, running) = (member.signal, member.running);
     std::thread::Builder::new()
         .name("h2-mio-client".into())
         .spawn(move || {
             if let Err(e) = ev.run() {
                 tracing::debug!("client loop: {e}");
             }
-            // However the loop ended, the pool must not wait for this connection.
+            // However the loop ended, the client must not wait for this connection.
             if slots.finish() {
                 signal.notify();
             }

@@ -47,11 +47,7 @@ impl H2 {
             } => {
                 // Responses carry a `RequestHandle` (reprioritize) reaching this connection.
                 drive.session.request_handles(ctx.remote.route(ctx.key));
-                let pushes = pushes.clone();
-                drive.session.pushes(Box::new(move |promise| {
-                    let listener = pushes.lock().ok().and_then(|p| p.clone());
-                    listener.is_some_and(|l| l.send(promise).is_ok())
-                }));
+                drive.session.pushes(pushes.sink());
                 drive.seat(Seat::new(slots.clone(), header_bytes.clone(), wake.clone()));
             }
             #[cfg(feature = "test-hooks")]

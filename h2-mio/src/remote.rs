@@ -1,9 +1,9 @@
 //! Who a loop works for ([`Role`]) and how other threads reach it: messages through a channel
 //! with a `mio::Waker`, each naming its connection by a [`Key`].
 
-use crate::response::PushPromise;
 use crate::Body;
 use h2_http::body::{Blocking, Release};
+use h2_http::client::Listener;
 use h2_http::drive::Command;
 use h2_http::handle::{Route, StreamCommand};
 use h2_http::Error;
@@ -11,7 +11,7 @@ use h2core::shell::pool::Slots;
 use h2core::{Config, StreamId};
 use http::{Request, Response};
 use std::sync::atomic::AtomicU64;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc};
 use std::task::{Wake, Waker};
 use std::time::Instant;
 
@@ -33,9 +33,6 @@ thread_local! {
     /// (a push, the connection's counters) fails at once instead of waiting for ever.
     pub(crate) static ON_LOOP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
-
-/// Client: where promised responses go while someone listens ([`crate::Client::pushes`]).
-pub(crate) type PushSink = Arc<Mutex<Option<mpsc::Sender<PushPromise>>>>;
 
 /// What reaches the loop from other threads.
 pub(crate) enum Msg {
@@ -128,7 +125,8 @@ pub(crate) enum Role {
     Client {
         slots: Arc<Slots>,
         wake: Arc<dyn Fn() + Send + Sync>,
-        pushes: PushSink,
+        /// Where promised responses go while someone listens ([`crate::Client::pushes`]).
+        pushes: Listener<Blocking>,
         /// The pool's count of header bytes sent (`ClientStats::header_bytes_sent`).
         header_bytes: Arc<AtomicU64>,
     },
