@@ -1,6 +1,6 @@
 //! TLS in process: the mio server with a rustls config (a self-signed certificate from
 //! `h2_testkit::demo`) against our blocking client and against rustls's own blocking stream, for ALPN's two
-//! choices, a refused ALPN, and a client that never completes the handshake.
+//! choices, a refused ALPN (ours and the client's), and a client that never completes the handshake.
 
 use bytes::Bytes;
 mod common;
@@ -153,6 +153,36 @@ fn upgrade_h2c_over_tls_is_ignored() {
     let out = http11_over_tls(server.addr, Some(tls::ALPN_HTTP11), request.as_bytes());
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
     assert!(out.ends_with("hello\n"), "{out}");
+}
+
+#[test]
+fn a_handshake_that_fails_ends_with_the_servers_alert() {
+    // RFC 7301 §3.2: no protocol in common is a no_application_protocol alert, which the
+    // client must read before the connection closes (not a bare EOF).
+    let (server, _) = serve_pem();
+    let mut config = (*tls::insecure_client_config()).clone();
+    config.alpn_protocols = vec![b"spdy/3".to_vec()];
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    let mut session = rustls::ClientConnection::new(Arc::new(config), name).expect("session");
+    let mut socket = TcpStream::connect(server.addr).expect("connect");
+    socket.set_read_timeout(Some(READ_BOUND)).expect("timeout");
+    let err = loop {
+        if let Err(e) = session.complete_io(&mut socket) {
+            break e;
+        }
+    };
+    let alert = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>());
+    assert!(
+        matches!(
+            alert,
+            Some(rustls::Error::AlertReceived(
+                rustls::AlertDescription::NoApplicationProtocol
+            ))
+        ),
+        "{err}"
+    );
 }
 
 #[test]
