@@ -186,6 +186,49 @@ fn a_handshake_that_fails_ends_with_the_servers_alert() {
 }
 
 #[test]
+fn a_corrupted_record_is_answered_with_an_alert_before_the_close() {
+    // RFC 8446 §5.2: a record that fails to decrypt ends the session with bad_record_mac,
+    // which the client reads (after the server's SETTINGS) before the connection closes.
+    let (server, _) = serve_pem();
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    let config = tls::insecure_client_config();
+    let mut session = rustls::ClientConnection::new(config, name).expect("session");
+    let mut socket = TcpStream::connect(server.addr).expect("connect");
+    socket.set_read_timeout(Some(READ_BOUND)).expect("timeout");
+    while session.is_handshaking() {
+        session.complete_io(&mut socket).expect("handshake");
+    }
+    let mut record = vec![0x17, 0x03, 0x03, 0x00, 0x40]; // application data, 64 bytes
+    record.extend([0x5a; 0x40]);
+    socket.write_all(&record).expect("write");
+    let err = loop {
+        if let Err(e) = session.complete_io(&mut socket) {
+            break e;
+        }
+        // What came before the alert (SETTINGS) is taken, so rustls reads on.
+        let mut plain = [0u8; 4096];
+        match session.reader().read(&mut plain) {
+            Ok(0) => panic!("close_notify instead of an alert"),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("{e} instead of an alert"),
+        }
+    };
+    let alert = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>());
+    assert!(
+        matches!(
+            alert,
+            Some(rustls::Error::AlertReceived(
+                rustls::AlertDescription::BadRecordMac
+            ))
+        ),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_client_that_never_completes_the_handshake_is_dropped_after_the_handshake_timeout() {
     let (cert, key) = self_signed();
     let mut config = h2core::Config::server();

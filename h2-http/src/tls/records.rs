@@ -37,10 +37,12 @@ pub enum Received {
     Failed,
 }
 
-/// One TLS session's records (a rustls client or server connection), driven without I/O:
-/// input through [`Records::read_from`], output through [`Records::write_plaintext`] and
-/// [`Records::write_to`], the end through [`Records::close_notify`]. The readers and writers
-/// are the caller's (a socket, or a slice in tests); `WouldBlock` from them passes through.
+/// One TLS session's records (RFC 8446 §5; a rustls client or server connection), driven
+/// without I/O: input through [`Records::read_from`], output through
+/// [`Records::write_plaintext`] and [`Records::write_to`], the end through
+/// [`Records::close_notify`], the protocol ALPN chose (RFC 7301) through [`Records::alpn`].
+/// The readers and writers are the caller's (a socket, or memory in tests); `WouldBlock`
+/// from them passes through.
 pub struct Records {
     session: Connection,
     /// Our close_notify is queued, or the session failed: nothing more is encrypted.
