@@ -158,6 +158,11 @@ impl Socket {
         let Some(tls) = self.tls.as_mut() else {
             return Ok(false);
         };
+        if tls.is_sealed() {
+            // Nothing more is encrypted: what is queued can never go out. Dropped, so the
+            // close waits only for the records (an alert, close_notify), then lingers.
+            self.transport.advance(self.transport.queued());
+        }
         let mut wrote = false;
         // Bounded: 64 rounds of at least a record each is > 1 MiB.
         for _ in 0..64 {

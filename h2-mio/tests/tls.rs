@@ -188,24 +188,38 @@ fn a_handshake_that_fails_ends_with_the_servers_alert() {
 #[test]
 fn a_corrupted_record_is_answered_with_an_alert_before_the_close() {
     // RFC 8446 §5.2: a record that fails to decrypt ends the session with bad_record_mac,
-    // which the client reads (after the server's SETTINGS) before the connection closes.
+    // which the client reads before the connection closes, at once. The record comes with the
+    // handshake's last flight, so the server fails while it still decides what to speak.
     let (server, _) = serve_pem();
     let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
     let config = tls::insecure_client_config();
     let mut session = rustls::ClientConnection::new(config, name).expect("session");
     let mut socket = TcpStream::connect(server.addr).expect("connect");
     socket.set_read_timeout(Some(READ_BOUND)).expect("timeout");
-    while session.is_handshaking() {
-        session.complete_io(&mut socket).expect("handshake");
-    }
     let mut record = vec![0x17, 0x03, 0x03, 0x00, 0x40]; // application data, 64 bytes
     record.extend([0x5a; 0x40]);
-    socket.write_all(&record).expect("write");
+    loop {
+        if session.wants_write() {
+            let mut out = Vec::new();
+            session.write_tls(&mut out).expect("records");
+            let done = !session.is_handshaking();
+            if done {
+                out.extend_from_slice(&record);
+            }
+            socket.write_all(&out).expect("write");
+            if done {
+                break;
+            }
+            continue;
+        }
+        session.read_tls(&mut socket).expect("read");
+        session.process_new_packets().expect("handshake");
+    }
     let err = loop {
         if let Err(e) = session.complete_io(&mut socket) {
             break e;
         }
-        // What came before the alert (SETTINGS) is taken, so rustls reads on.
+        // Plaintext before the alert, if any, is taken, so rustls reads on.
         let mut plain = [0u8; 4096];
         match session.reader().read(&mut plain) {
             Ok(0) => panic!("close_notify instead of an alert"),
@@ -225,6 +239,17 @@ fn a_corrupted_record_is_answered_with_an_alert_before_the_close() {
             ))
         ),
         "{err}"
+    );
+    // Then our FIN: not after the SETTINGS ACK timeout with SETTINGS that cannot be sent.
+    let started = std::time::Instant::now();
+    match socket.read_to_end(&mut Vec::new()) {
+        Ok(_) => {}
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
     );
 }
 

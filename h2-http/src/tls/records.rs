@@ -124,6 +124,12 @@ impl Records {
         self.session.writer().write_vectored(data)
     }
 
+    /// True once nothing more is encrypted (close_notify queued, or the session failed):
+    /// plaintext still queued above can never go out.
+    pub fn is_sealed(&self) -> bool {
+        self.sealed
+    }
+
     /// True while records (handshake, application data, an alert, close_notify) wait to be
     /// written: output the connection still has pending, so its close waits for them.
     pub fn wants_write(&self) -> bool {

@@ -170,8 +170,10 @@ fn close_notify_is_a_clean_end_after_the_last_plaintext() {
     let (mut c, mut s) = pair();
     handshake(&mut c, &mut s);
     assert_eq!(s.write_plaintext(&[IoSlice::new(b"last")]).unwrap(), 4);
+    assert!(!s.is_sealed());
     s.close_notify();
     s.close_notify();
+    assert!(s.is_sealed());
     assert!(s.wants_write(), "close_notify pending output");
     assert_eq!(s.write_plaintext(&[IoSlice::new(b"late")]).unwrap(), 0);
     let mut plain = BytesMut::new();
@@ -210,6 +212,7 @@ fn a_corrupted_record_fails_and_its_alert_is_written_before_the_close() {
     assert_eq!(read_all(&mut s, &mut wire, &mut plain), [Received::Failed]);
     assert!(plain.is_empty());
     assert!(s.wants_write(), "the alert is pending output");
+    assert!(s.is_sealed());
     assert_eq!(s.write_plaintext(&[IoSlice::new(b"x")]).unwrap(), 0);
     // The peer reads the alert: its session fails too, it does not see a mere EOF.
     assert_eq!(deliver(&mut s, &mut c, &mut plain), [Received::Failed]);
