@@ -442,8 +442,8 @@ impl<M: Mode> Http1Server<M> {
         }
     }
 
-    /// Carries out what a handler's [`StreamHandle`](crate::handle::StreamHandle) asked: a
-    /// 1xx becomes an interim response; a push fails, as HTTP/1.1 has none.
+    /// Carries out what a handler's [`StreamHandle`] asked: a 1xx becomes an interim
+    /// response; a push fails, as HTTP/1.1 has none.
     pub fn stream_command(&mut self, t: &mut Transport, cmd: StreamCommand<M>) {
         match cmd {
             StreamCommand::Informational { head, .. } => self.informational(t, &head),
