@@ -3,7 +3,6 @@
 //! wants more, writes what it queues, runs each request's handler as a task of its own, and
 //! hands an `Upgrade: h2c` over to HTTP/2.
 
-use crate::handle::StreamHandle;
 use crate::handler::Handler;
 use crate::rt::{Runtime, Timer};
 use crate::Body;
@@ -13,7 +12,7 @@ use h2_http::handle::Route;
 use h2_http::http1::{Http1Server, Step, Wire};
 use h2_http::Error;
 use h2core::shell::Transport;
-use h2core::{Config, Connection, StreamId};
+use h2core::{Config, Connection};
 use http::Response;
 use std::future::{poll_fn, Future};
 use std::io::IoSlice;
@@ -58,13 +57,13 @@ where
     let release = Arc::new(move |tag, c| {
         let _ = consumed_tx.send((tag, c));
     });
-    let mut server = Http1Server::<Async>::new(config, R::now(), secure, release);
+    // What the handler's StreamHandle asks for (over HTTP/1.1: interim responses only).
+    let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel();
+    let route: Route<Async> = Arc::new(move |cmd| cmd_tx.send(cmd).is_ok());
+    let mut server = Http1Server::<Async>::new(config, R::now(), secure, release, route);
     let mut transport = Transport::new();
     let mut read_closed = false;
     let mut timer = Timer::new(R::sleep_until(R::now() + Duration::from_secs(3600)));
-    // The handler's StreamHandle: over HTTP/1.1 it sends interim (1xx) responses only.
-    let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel();
-    let route: Route<Async> = Arc::new(move |cmd| cmd_tx.send(cmd).is_ok());
     // The running handler's answer; `Err`: it panicked.
     let mut answer: Option<oneshot::Receiver<Response<Body>>> = None;
     let mut upgraded = None;
@@ -112,9 +111,7 @@ where
                 };
                 match server.step(&mut wire, R::now(), cx, &mut progress) {
                     Step::Idle => {}
-                    Step::Request(mut req) => {
-                        let handle = StreamHandle::new(StreamId::ZERO, route.clone());
-                        req.extensions_mut().insert(handle);
+                    Step::Request(req) => {
                         // The handler runs as its own task; if it panics, its sender is
                         // dropped unsent.
                         let (tx, rx) = oneshot::channel();

@@ -7,6 +7,7 @@ use crate::http1::Http1End;
 use crate::rt::{self, AsyncRead, AsyncWrite, Runtime};
 use crate::Body;
 use bytes::BytesMut;
+use h2_http::server::ServerOptions;
 use h2_http::Error;
 use h2core::shell::{Accept, Accepted};
 use h2core::{Config, Connection};
@@ -49,30 +50,14 @@ where
 }
 
 /// Stops a server gracefully: no new connections, GOAWAY on every connection (RFC 9113 §6.8),
-/// and `serve` returns once all of them are closed. From [`Server::shutdown_handle`]; a
-/// shutdown asked for before `serve` runs makes `serve` return at once.
-#[derive(Clone)]
-pub struct ShutdownHandle(Arc<watch::Sender<bool>>);
-
-impl ShutdownHandle {
-    /// Starts the shutdown; returns at once (`serve` returns when it is done).
-    pub fn shutdown(&self) {
-        self.0.send_replace(true);
-    }
-}
-
-impl std::fmt::Debug for ShutdownHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ShutdownHandle").finish_non_exhaustive()
-    }
-}
+/// and `serve` returns once all of them are closed. From [`Server::shutdown_handle`].
+pub use h2_http::server::ShutdownHandle;
 
 /// A listening server on runtime `R`.
 pub struct Server<R: Runtime> {
     listener: R::TcpListener,
-    config: Config,
-    tls: Option<tokio_rustls::TlsAcceptor>,
-    http2_only: bool,
+    /// Config, TLS, HTTP/2 only: their rules are the shared `ServerOptions`'.
+    options: ServerOptions,
     shutdown: Option<Box<dyn Future<Output = ()> + Send + Unpin>>,
     handle: ShutdownHandle,
 }
@@ -86,11 +71,9 @@ impl<R: Runtime> Server<R> {
         })?;
         Ok(Server {
             listener: R::bind(addr).await?,
-            config: Config::server(),
-            tls: None,
-            http2_only: false,
+            options: ServerOptions::new(),
             shutdown: None,
-            handle: ShutdownHandle(Arc::new(watch::channel(false).0)),
+            handle: ShutdownHandle::default(),
         })
     }
 
@@ -101,7 +84,7 @@ impl<R: Runtime> Server<R> {
 
     /// Uses `config` (SETTINGS, limits, timeouts) for every connection.
     pub fn config(mut self, config: Config) -> Server<R> {
-        self.config = config;
+        self.options.set_config(config);
         self
     }
 
@@ -113,16 +96,14 @@ impl<R: Runtime> Server<R> {
     /// [`Server::config`], which replaces the SETTINGS. (hyperium h2's
     /// `server::Builder::enable_connect_protocol`.)
     pub fn enable_connect_protocol(mut self) -> Server<R> {
-        self.config.settings.enable_connect_protocol = true;
+        self.options.enable_connect_protocol();
         self
     }
 
     /// Serves TLS with this rustls config; ALPN picks `h2` or `http/1.1` (both are offered if
     /// the config lists none).
     pub fn tls(mut self, config: Arc<tokio_rustls::rustls::ServerConfig>) -> Server<R> {
-        self.tls = Some(tokio_rustls::TlsAcceptor::from(crate::tls::with_alpn(
-            config,
-        )));
+        self.options.set_tls(config);
         self
     }
 
@@ -130,7 +111,7 @@ impl<R: Runtime> Server<R> {
     /// the HTTP/2 preface, so anything else is a PROTOCOL_ERROR connection error (RFC 9113
     /// §3.4); over TLS, HTTP/2 whatever ALPN chose.
     pub fn http2_only(mut self) -> Server<R> {
-        self.http2_only = true;
+        self.options.set_http2_only();
         self
     }
 
@@ -212,7 +193,15 @@ impl<R: Runtime> Server<R> {
             .shutdown
             .unwrap_or_else(|| Box::new(Box::pin(std::future::pending())));
         let tasks = Tasks::default();
-        let mut requested = self.handle.0.subscribe();
+        let (asked, mut requested) = watch::channel(false);
+        self.handle.on_shutdown(move || {
+            asked.send_replace(true);
+        });
+        let acceptor = self
+            .options
+            .tls()
+            .cloned()
+            .map(tokio_rustls::TlsAcceptor::from);
         loop {
             tokio::select! {
                 accepted = R::accept(&self.listener) => {
@@ -224,15 +213,11 @@ impl<R: Runtime> Server<R> {
                         }
                     };
                     let handler = handler.clone();
-                    let config = self.config.clone();
+                    let config = self.options.config().clone();
                     let stop = stop_rx.clone();
-                    let tls = self.tls.clone();
+                    let tls = acceptor.clone();
                     // What the connection speaks is decided from the accept on (`Accept`).
-                    let accept = match &tls {
-                        None => Accept::cleartext(config.clone(), R::now()),
-                        Some(_) => Accept::tls(config.clone(), R::now()),
-                    };
-                    let accept = if self.http2_only { accept.http2_only() } else { accept };
+                    let accept = self.options.accept(R::now());
                     let span = tracing::debug_span!("connection", %peer);
                     let task = tasks.start();
                     R::spawn(tracing::Instrument::instrument(async move {

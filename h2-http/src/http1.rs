@@ -10,7 +10,7 @@
 //! handler, so TCP's own flow control slows a client the handler does not keep up with.
 
 use crate::body::{Body, Chunk, Consumed, Inbox, Mode, Outgoing, Release};
-use crate::handle::StreamCommand;
+use crate::handle::{Route, StreamCommand, StreamHandle};
 use crate::Error;
 use bytes::{Bytes, BytesMut};
 use h2core::http1::{self, BodyEvent, BodyKind, Http1Error, IncomingRequest, ServerConn};
@@ -55,7 +55,8 @@ pub struct Wire<'a> {
 pub enum Step<M: Mode> {
     /// Nothing for the adapter now.
     Idle,
-    /// A request head arrived: run the handler; its body streams in meanwhile.
+    /// A request head arrived: run the handler; its body streams in meanwhile. Its
+    /// [`StreamHandle`] is in its extensions already.
     Request(Request<Body<M>>),
     /// `Upgrade: h2c` switched the connection to HTTP/2 (RFC 7540 §3.2): the 101 is queued;
     /// drive `conn` from now on, with what is left in the read buffer first; the upgrade
@@ -72,6 +73,8 @@ pub struct Http1Server<M: Mode> {
     timer: Http1Timer,
     config: Config,
     release: Release,
+    /// Where the handlers' [`StreamHandle`]s send their commands.
+    route: Route<M>,
     /// Numbers the exchanges, so a late report about an earlier request body is ignored.
     exchanges: u32,
     /// No more requests: close once the queue is written.
@@ -133,8 +136,15 @@ enum Sending {
 impl<M: Mode> Http1Server<M> {
     /// A connection accepted at `now` (`secure`: over TLS); what handlers consume of request
     /// bodies is reported to `release`, whose calls the adapter passes to
-    /// [`Http1Server::consumed`].
-    pub fn new(config: &Config, now: Instant, secure: bool, release: Release) -> Self {
+    /// [`Http1Server::consumed`]; what their [`StreamHandle`]s ask for goes to `route`, whose
+    /// commands the adapter passes to [`Http1Server::stream_command`].
+    pub fn new(
+        config: &Config,
+        now: Instant,
+        secure: bool,
+        release: Release,
+        route: Route<M>,
+    ) -> Self {
         Http1Server {
             sc: ServerConn::new(http1::Limits::default()),
             state: State::Idle,
@@ -142,6 +152,7 @@ impl<M: Mode> Http1Server<M> {
             timer: Http1Timer::new(config, now),
             config: config.clone(),
             release,
+            route,
             exchanges: 0,
             closing: false,
             mode: std::marker::PhantomData,
@@ -336,6 +347,10 @@ impl<M: Mode> Http1Server<M> {
             http1::Version::Http11 => http::Version::HTTP_11,
         };
         parts.extensions.insert(Http1HeadLen(req.head_len));
+        // One exchange at a time, and no stream: the handle sends interim (1xx) responses
+        // only (RFC 9110 §15.2), which `stream_command` writes before the final one.
+        let handle = StreamHandle::new(StreamId::ZERO, self.route.clone());
+        parts.extensions.insert(handle);
         self.exchanges = self.exchanges.wrapping_add(1);
         let tag = StreamId::new(self.exchanges);
         let mut upgrade = None;
@@ -427,8 +442,8 @@ impl<M: Mode> Http1Server<M> {
         }
     }
 
-    /// Carries out what a handler's [`StreamHandle`](crate::handle::StreamHandle) asked: a
-    /// 1xx becomes an interim response; a push fails, as HTTP/1.1 has none.
+    /// Carries out what a handler's [`StreamHandle`] asked: a 1xx becomes an interim
+    /// response; a push fails, as HTTP/1.1 has none.
     pub fn stream_command(&mut self, t: &mut Transport, cmd: StreamCommand<M>) {
         match cmd {
             StreamCommand::Informational { head, .. } => self.informational(t, &head),

@@ -13,7 +13,9 @@
 //! - [`upgrade`]: an exchange as a two-way byte stream (extended CONNECT, `101`), [`Protocol`];
 //! - [`websocket`]: the client's WebSocket opening handshake over HTTP/1.1 (RFC 6455 §4.1);
 //! - [`deadline`]: a request's [`Deadline`] from gRPC's `grpc-timeout`;
-//! - `tls` (feature `tls`): rustls configs offering ALPN `h2` and `http/1.1`.
+//! - [`server`]: a server builder's settings and its graceful shutdown, for every adapter;
+//! - `tls` (feature `tls`): rustls configs offering ALPN `h2` and `http/1.1`, and a TLS
+//!   session's records without sockets.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -29,6 +31,7 @@ pub mod oneshot;
 mod pipe;
 pub mod pool;
 pub mod reply;
+pub mod server;
 pub mod session;
 #[cfg(feature = "tls")]
 pub mod tls;

@@ -1,8 +1,8 @@
 //! The event loop: one `mio::Poll` over many connections, a slab of connections by token, one
 //! timer heap fed by each connection's deadline, and a channel (with a `mio::Waker`) through
 //! which handler threads and body senders reach the loop. A connection is first accepted (the
-//! shell's [`Accept`] decides what it speaks), then HTTP/1.1 or HTTP/2; it has no protocol rule
-//! of its own.
+//! shell's [`Accept`](h2core::shell::Accept), made by the server's `ServerOptions`, decides
+//! what it speaks), then HTTP/1.1 or HTTP/2; it has no protocol rule of its own.
 
 use crate::conn::{Conn, Proto, Start};
 use crate::io::{Io, Socket};
@@ -10,7 +10,7 @@ use crate::remote::{Ctx, Key, Msg, Remote, Role};
 use bytes::BytesMut;
 use h2_http::body::Blocking;
 use h2_http::drive::Command;
-use h2core::shell::Accept;
+use h2_http::server::ServerOptions;
 use h2core::Config;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -37,10 +37,8 @@ pub(crate) struct EventLoop {
     poll: Poll,
     events: Events,
     listener: Option<TcpListener>,
-    /// Set for a TLS server: every accepted connection starts a handshake with it.
-    tls: Option<Arc<rustls::ServerConfig>>,
-    /// Accepted connections speak HTTP/2 only (`Accept::http2_only`).
-    http2_only: bool,
+    /// How a server's connections are accepted (cleartext or TLS, HTTP/2 only).
+    options: ServerOptions,
     conns: Slab<Conn>,
     timers: BinaryHeap<Reverse<(Instant, usize, u64)>>,
     rx: mpsc::Receiver<Msg>,
@@ -76,8 +74,7 @@ impl EventLoop {
             poll,
             events: Events::with_capacity(1024),
             listener: None,
-            tls: None,
-            http2_only: false,
+            options: ServerOptions::new(),
             conns: Slab::new(),
             timers: BinaryHeap::new(),
             rx,
@@ -116,14 +113,9 @@ impl EventLoop {
         self.adopting = true;
     }
 
-    /// Serves TLS on the listener's connections (ALPN already offered by `config`).
-    pub(crate) fn serve_tls(&mut self, config: Arc<rustls::ServerConfig>) {
-        self.tls = Some(config);
-    }
-
-    /// Accepted connections speak HTTP/2 only: no HTTP/1.1 on the listener.
-    pub(crate) fn serve_http2_only(&mut self) {
-        self.http2_only = true;
+    /// Accepts the connections it is dealt as `options` say (cleartext or TLS, HTTP/2 only).
+    pub(crate) fn accept_with(&mut self, options: ServerOptions) {
+        self.options = options;
     }
 
     /// Adds a connection with its TLS session, if any (a client's after its handshake, a
@@ -264,23 +256,15 @@ impl EventLoop {
 
     /// A connection accepted (here, or by another loop of the server) joins this loop.
     fn serve_accepted(&mut self, stream: mio::net::TcpStream) {
-        let (now, config) = ((self.clock)(), self.config.clone());
-        let only = |a: Accept| if self.http2_only { a.http2_only() } else { a };
-        let added = match &self.tls {
-            None => {
-                let start = Start::Accept(Box::new(only(Accept::cleartext(config, now))));
-                self.add(Box::new(stream), None, BytesMut::new(), start)
-            }
+        let start = Start::Accept(Box::new(self.options.accept((self.clock)())));
+        let session = match self.options.tls() {
+            None => None,
             Some(tls) => match rustls::ServerConnection::new(tls.clone()) {
-                Ok(session) => {
-                    let session = Some(rustls::Connection::Server(session));
-                    let start = Start::Accept(Box::new(only(Accept::tls(config, now))));
-                    self.add(Box::new(stream), session, BytesMut::new(), start)
-                }
-                Err(e) => Err(io::Error::other(e)),
+                Ok(session) => Some(rustls::Connection::Server(session)),
+                Err(e) => return tracing::debug!("tls: {e}"),
             },
         };
-        if let Err(e) = added {
+        if let Err(e) = self.add(Box::new(stream), session, BytesMut::new(), start) {
             tracing::debug!("register: {e}");
         }
     }

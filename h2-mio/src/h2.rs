@@ -21,6 +21,8 @@ pub(crate) struct H2 {
     waker: Waker,
     /// How its handlers reach it (`StreamHandle`).
     route: Route<Blocking>,
+    /// The core knows the peer closed its side.
+    eof_told: bool,
 }
 
 impl H2 {
@@ -62,6 +64,7 @@ impl H2 {
             drive,
             waker: ctx.remote.body_waker(ctx.key),
             route: ctx.remote.route(ctx.key),
+            eof_told: false,
         }
     }
 
@@ -77,9 +80,13 @@ impl H2 {
         if !progress && drive.wants_read(s.read_closed, &s.transport) && s.read_some(scratch) {
             progress = true;
             drive.received(&mut s.read_buf, ctx.now);
-            if s.read_closed {
-                drive.eof(ctx.now, None);
-            }
+        }
+        // Also an EOF read before HTTP/2 began (while accepting: e.g. a TLS record that
+        // failed with the handshake's last flight), told after the bytes before it.
+        if s.read_closed && !self.eof_told {
+            self.eof_told = true;
+            progress = true;
+            drive.eof(ctx.now, None);
         }
         if s.read_buf.is_empty() && s.read_buf.capacity() > 4096 {
             // An idle connection keeps no read buffer.

@@ -5,9 +5,7 @@
 use crate::h2::H2;
 use crate::io::Socket;
 use crate::remote::{Ctx, Role};
-use crate::StreamHandle;
 use h2_http::body::Blocking;
-use h2_http::handle::Route;
 use h2_http::http1::{Http1Server, Step, Wire};
 use h2core::StreamId;
 use std::task::{Context, Waker};
@@ -16,18 +14,15 @@ pub(crate) struct H1 {
     pub(crate) server: Http1Server<Blocking>,
     /// Brings the loop back when the response body has more.
     waker: Waker,
-    /// How its handlers reach it (`StreamHandle`).
-    route: Route<Blocking>,
 }
 
 impl H1 {
     /// `secure`: the connection is TLS.
     pub(crate) fn new(ctx: &Ctx<'_>, secure: bool) -> H1 {
-        let release = ctx.remote.release(ctx.key);
+        let (release, route) = (ctx.remote.release(ctx.key), ctx.remote.route(ctx.key));
         H1 {
-            server: Http1Server::new(ctx.config, ctx.now, secure, release),
+            server: Http1Server::new(ctx.config, ctx.now, secure, release, route),
             waker: ctx.remote.body_waker(ctx.key),
-            route: ctx.remote.route(ctx.key),
         }
     }
 
@@ -50,9 +45,7 @@ impl H1 {
         let mut cx = Context::from_waker(&self.waker);
         match self.server.step(&mut wire, ctx.now, &mut cx, progress) {
             Step::Idle => None,
-            Step::Request(mut request) => {
-                let handle = StreamHandle::new(StreamId::ZERO, self.route.clone());
-                request.extensions_mut().insert(handle);
+            Step::Request(request) => {
                 match ctx.role {
                     Role::Server { dispatch } => {
                         if let Some(response) = dispatch(ctx.key, StreamId::ZERO, request) {

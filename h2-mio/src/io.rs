@@ -1,12 +1,13 @@
 //! The socket under a connection: reads into one buffer, writes the shell's [`Transport`] queue
 //! with vectored writes, and runs its close sequence (flush, FIN, linger).
 //!
-//! With TLS, a `rustls::Connection` sits between the socket and the buffers: reads go socket →
-//! `read_tls` → `process_new_packets` → `reader()` → `read_buf`; the queue's `Bytes` go through
-//! `writer()` (encrypted into rustls's bounded buffer, so backpressure still reaches the core)
-//! and out with `write_tls`. Records rustls still holds count as the transport's lower layer.
+//! With TLS, the session's [`Records`] sit between the socket and the buffers: socket →
+//! ciphertext → plaintext → `read_buf`, and the queue's `Bytes` → records → socket. The rules
+//! of the records (plaintext first, bounded encryption, alerts, close_notify) are theirs; this
+//! module only moves bytes. Records still to be written count as the transport's lower layer.
 
 use bytes::BytesMut;
+use h2_http::tls::{Received, Records};
 use h2core::shell::{CloseAction, Transport};
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
@@ -30,12 +31,10 @@ impl Io for mio::net::UnixStream {
     }
 }
 
-/// One connection's socket, its TLS session if any, and its buffers.
+/// One connection's socket, its TLS records if any, and its buffers.
 pub(crate) struct Socket {
     pub(crate) io: Box<dyn Io>,
-    tls: Option<rustls::Connection>,
-    /// Our close_notify is queued, or the session failed: nothing more is encrypted.
-    tls_closed: bool,
+    tls: Option<Records>,
     pub(crate) read_buf: BytesMut,
     pub(crate) read_closed: bool,
     pub(crate) transport: Transport,
@@ -49,8 +48,7 @@ impl Socket {
     ) -> Self {
         Socket {
             io,
-            tls,
-            tls_closed: false,
+            tls: tls.map(Records::new),
             read_buf,
             read_closed: false,
             transport: Transport::new(),
@@ -59,8 +57,7 @@ impl Socket {
 
     /// TLS: the protocol ALPN chose, once the handshake is done (`Some(None)`: none).
     pub(crate) fn alpn(&self) -> Option<Option<&[u8]>> {
-        let tls = self.tls.as_ref()?;
-        (!tls.is_handshaking()).then(|| tls.alpn_protocol())
+        self.tls.as_ref()?.alpn()
     }
 
     /// One read into `read_buf`; true if bytes or EOF arrived (or, with TLS, the handshake
@@ -70,7 +67,7 @@ impl Socket {
             return false;
         }
         if self.tls.is_some() {
-            return self.read_tls(scratch);
+            return self.read_tls();
         }
         loop {
             match self.io.read(scratch) {
@@ -94,38 +91,19 @@ impl Socket {
         true
     }
 
-    fn read_tls(&mut self, scratch: &mut [u8]) -> bool {
+    fn read_tls(&mut self) -> bool {
         let Some(tls) = self.tls.as_mut() else {
             return false;
         };
         let mut progress = false;
         // Bounded: a larger burst comes back at the next step (the caller loops on progress).
         for _ in 0..16 {
-            // Plaintext already decrypted first: `read_tls` refuses to read while it is held.
-            match tls.reader().read(scratch) {
-                // close_notify (RFC 8446 §6.1): a clean end of the stream.
-                Ok(0) => return self.eof(),
-                Ok(n) => {
-                    self.read_buf.extend_from_slice(&scratch[..n]);
-                    return true;
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => {
-                    // TCP closed without close_notify (possibly truncated), or a failed session.
-                    tracing::debug!("tls read: {e}");
-                    return self.eof();
-                }
-            }
-            match tls.read_tls(&mut self.io) {
-                // Ok(0) is EOF: the reader then tells a clean close from a truncation.
-                Ok(_) => {
-                    progress = true;
-                    if let Err(e) = tls.process_new_packets() {
-                        // Its alert is queued: written by the next flush, then we close.
-                        tracing::debug!("tls: {e}");
-                        self.tls_closed = true;
-                        return self.eof();
-                    }
+            match tls.read_from(&mut self.io, &mut self.read_buf) {
+                Ok(Received::Data(_)) => return true,
+                Ok(Received::Records) => progress = true,
+                // A failed session's alert is queued: written by the next flush, then we close.
+                Ok(Received::CloseNotify | Received::Truncated | Received::Failed) => {
+                    return self.eof()
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return progress,
@@ -138,9 +116,9 @@ impl Socket {
         progress
     }
 
-    /// TLS records rustls holds: below the transport's queue.
+    /// TLS records still to be written: below the transport's queue.
     fn lower_pending(&self) -> bool {
-        self.tls.as_ref().is_some_and(|t| t.wants_write())
+        self.tls.as_ref().is_some_and(Records::wants_write)
     }
 
     /// True while bytes wait to be written.
@@ -150,47 +128,57 @@ impl Socket {
 
     /// Writes what is queued; Err when the peer can take nothing more.
     pub(crate) fn flush(&mut self) -> io::Result<bool> {
+        if self.tls.is_some() {
+            return self.flush_tls();
+        }
         let mut wrote = false;
-        // Bounded: each round moves bytes or stops; 64 rounds of TLS is > 4 MiB.
+        // Bounded: each round moves bytes or stops.
         for _ in 0..64 {
             let mut slices = [IoSlice::new(&[]); 64];
             let n = self.transport.io_slices(&mut slices);
-            let (n, moved) = match self.tls.as_mut() {
-                None if n == 0 => break,
-                None => match self.io.write_vectored(&slices[..n]) {
-                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                    Ok(w) => (w, true),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(e) => return Err(e),
-                },
-                Some(tls) => {
-                    // Ok(0): rustls's buffer is full until `write_tls` drains it.
-                    let taken = if n > 0 && !self.tls_closed && !tls.is_handshaking() {
-                        tls.writer().write_vectored(&slices[..n])?
-                    } else {
-                        0
-                    };
-                    if !tls.wants_write() {
-                        (taken, false)
-                    } else {
-                        match tls.write_tls(&mut self.io) {
-                            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                            Ok(_) => (taken, true),
-                            Err(e) if e.kind() == io::ErrorKind::Interrupted => (taken, false),
-                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                                self.transport.advance(taken);
-                                break;
-                            }
-                            Err(e) => return Err(e),
-                        }
-                    }
-                }
-            };
-            self.transport.advance(n);
-            wrote |= moved;
-            if !moved && n == 0 {
+            if n == 0 {
                 break;
+            }
+            match self.io.write_vectored(&slices[..n]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(w) => {
+                    self.transport.advance(w);
+                    wrote = true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(wrote)
+    }
+
+    /// The queue into the records (as much as their bounded buffer takes), the records out.
+    fn flush_tls(&mut self) -> io::Result<bool> {
+        let Some(tls) = self.tls.as_mut() else {
+            return Ok(false);
+        };
+        if tls.is_sealed() {
+            // Nothing more is encrypted: what is queued can never go out. Dropped, so the
+            // close waits only for the records (an alert, close_notify), then lingers.
+            self.transport.advance(self.transport.queued());
+        }
+        let mut wrote = false;
+        // Bounded: 64 rounds of at least a record each is > 1 MiB.
+        for _ in 0..64 {
+            let mut slices = [IoSlice::new(&[]); 64];
+            let n = self.transport.io_slices(&mut slices);
+            let taken = tls.write_plaintext(&slices[..n])?;
+            self.transport.advance(taken);
+            if !tls.wants_write() {
+                break;
+            }
+            match tls.write_to(&mut self.io) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(_) => wrote = true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
             }
         }
         Ok(wrote)
@@ -203,10 +191,9 @@ impl Socket {
         if !self.transport.is_closing() {
             return;
         }
-        if self.transport.is_empty() && !self.tls_closed {
+        if self.transport.is_empty() {
             if let Some(tls) = self.tls.as_mut() {
-                self.tls_closed = true;
-                tls.send_close_notify();
+                tls.close_notify();
             }
         }
         if let Some(CloseAction::ShutdownWrite) =

@@ -10,54 +10,25 @@ use crate::workers::Workers;
 use crate::Body;
 use bytes::BytesMut;
 use h2_http::drive::Command;
+use h2_http::server::ServerOptions;
 use h2core::{Config, Connection, StreamId};
 use http::{Request, Response};
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The handler's handle on its stream, found in the request's extensions: 1xx responses
 /// before the final one and server push, blocking (see `h2_http::handle`).
 pub type StreamHandle = h2_http::handle::StreamHandle<h2_http::body::Blocking>;
 
 /// Stops a server gracefully: no new connections, GOAWAY on every HTTP/2 connection (RFC 9113
-/// §6.8), and `serve` returns once all of them are closed. From [`Server::shutdown_handle`];
-/// a shutdown asked for before `serve` runs makes `serve` return at once.
-#[derive(Clone, Default)]
-pub struct ShutdownHandle {
-    /// Whether a shutdown was asked for, and the loops once `serve` runs them.
-    state: Arc<Mutex<(bool, Vec<Remote>)>>,
-}
-
-impl ShutdownHandle {
-    /// Starts the shutdown; returns at once (`serve` returns when it is done).
-    pub fn shutdown(&self) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.0 = true;
-        for remote in &state.1 {
-            let _ = remote.send(Msg::Shutdown);
-        }
-    }
-
-    /// Gives a running loop to the handle; true if a shutdown was already asked for.
-    fn attach(&self, remote: Remote) -> bool {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.1.push(remote);
-        state.0
-    }
-}
-
-impl std::fmt::Debug for ShutdownHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ShutdownHandle").finish_non_exhaustive()
-    }
-}
+/// §6.8), and `serve` returns once all of them are closed. From [`Server::shutdown_handle`].
+pub use h2_http::server::ShutdownHandle;
 
 /// A listening server.
 pub struct Server {
     listener: std::net::TcpListener,
-    config: Config,
-    tls: Option<Arc<rustls::ServerConfig>>,
-    http2_only: bool,
+    /// Config, TLS, HTTP/2 only: their rules are the shared `ServerOptions`'.
+    options: ServerOptions,
     threads: usize,
     loops: usize,
     shutdown: ShutdownHandle,
@@ -71,9 +42,7 @@ impl Server {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(Server {
             listener: std,
-            config: Config::server(),
-            tls: None,
-            http2_only: false,
+            options: ServerOptions::new(),
             threads: cores * 2,
             loops: cores,
             shutdown: ShutdownHandle::default(),
@@ -87,7 +56,7 @@ impl Server {
 
     /// Uses `config` (SETTINGS, limits, timeouts) for every HTTP/2 connection.
     pub fn config(mut self, config: Config) -> Server {
-        self.config = config;
+        self.options.set_config(config);
         self
     }
 
@@ -98,7 +67,7 @@ impl Server {
     /// on a thread. Without it such a request is reset with PROTOCOL_ERROR (§3). Call after
     /// [`Server::config`], which replaces the SETTINGS.
     pub fn enable_connect_protocol(mut self) -> Server {
-        self.config.settings.enable_connect_protocol = true;
+        self.options.enable_connect_protocol();
         self
     }
 
@@ -108,7 +77,7 @@ impl Server {
     /// against `Config::handshake_timeout`, from the accept: a client that has not finished it
     /// and sent its preface by then is dropped.
     pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Server {
-        self.tls = Some(h2_http::tls::with_alpn(config));
+        self.options.set_tls(config);
         self
     }
 
@@ -116,7 +85,7 @@ impl Server {
     /// the HTTP/2 preface, so anything else is a PROTOCOL_ERROR connection error (RFC 9113
     /// §3.4); over TLS, HTTP/2 whatever ALPN chose.
     pub fn http2_only(mut self) -> Server {
-        self.http2_only = true;
+        self.options.set_http2_only();
         self
     }
 
@@ -162,16 +131,11 @@ impl Server {
         let workers = (self.threads > 0).then(|| Workers::new(self.threads));
         let mut loops = Vec::new();
         for _ in 0..self.loops {
-            let mut ev =
-                EventLoop::new(self.config.clone(), system_clock(), |remote| Role::Server {
-                    dispatch: dispatch(handler.clone(), workers.clone(), remote.clone()),
-                })?;
-            if let Some(tls) = &self.tls {
-                ev.serve_tls(tls.clone());
-            }
-            if self.http2_only {
-                ev.serve_http2_only();
-            }
+            let config = self.options.config().clone();
+            let mut ev = EventLoop::new(config, system_clock(), |remote| Role::Server {
+                dispatch: dispatch(handler.clone(), workers.clone(), remote.clone()),
+            })?;
+            ev.accept_with(self.options.clone());
             ev.adopt();
             loops.push(ev);
         }
@@ -180,10 +144,11 @@ impl Server {
         let peers = loops[1..].iter().map(EventLoop::remote).collect();
         loops[0].share_with(peers);
         loops[0].listen(mio::net::TcpListener::from_std(self.listener))?;
-        for ev in &mut loops {
-            if self.shutdown.attach(ev.remote()) {
-                ev.message(Msg::Shutdown);
-            }
+        for ev in &loops {
+            let remote = ev.remote();
+            self.shutdown.on_shutdown(move || {
+                let _ = remote.send(Msg::Shutdown);
+            });
         }
         let mut first = loops.remove(0);
         let others: Vec<_> = loops

@@ -1,6 +1,6 @@
 //! TLS in process: the mio server with a rustls config (a self-signed certificate from
 //! `h2_testkit::demo`) against our blocking client and against rustls's own blocking stream, for ALPN's two
-//! choices, a refused ALPN, and a client that never completes the handshake.
+//! choices, a refused ALPN (ours and the client's), and a client that never completes the handshake.
 
 use bytes::Bytes;
 mod common;
@@ -153,6 +153,104 @@ fn upgrade_h2c_over_tls_is_ignored() {
     let out = http11_over_tls(server.addr, Some(tls::ALPN_HTTP11), request.as_bytes());
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
     assert!(out.ends_with("hello\n"), "{out}");
+}
+
+#[test]
+fn a_handshake_that_fails_ends_with_the_servers_alert() {
+    // RFC 7301 §3.2: no protocol in common is a no_application_protocol alert, which the
+    // client must read before the connection closes (not a bare EOF).
+    let (server, _) = serve_pem();
+    let mut config = (*tls::insecure_client_config()).clone();
+    config.alpn_protocols = vec![b"spdy/3".to_vec()];
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    let mut session = rustls::ClientConnection::new(Arc::new(config), name).expect("session");
+    let mut socket = TcpStream::connect(server.addr).expect("connect");
+    socket.set_read_timeout(Some(READ_BOUND)).expect("timeout");
+    let err = loop {
+        if let Err(e) = session.complete_io(&mut socket) {
+            break e;
+        }
+    };
+    let alert = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>());
+    assert!(
+        matches!(
+            alert,
+            Some(rustls::Error::AlertReceived(
+                rustls::AlertDescription::NoApplicationProtocol
+            ))
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_corrupted_record_is_answered_with_an_alert_before_the_close() {
+    // RFC 8446 §5.2: a record that fails to decrypt ends the session with bad_record_mac,
+    // which the client reads before the connection closes, at once. The record comes with the
+    // handshake's last flight, so the server fails while it still decides what to speak.
+    let (server, _) = serve_pem();
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    let config = tls::insecure_client_config();
+    let mut session = rustls::ClientConnection::new(config, name).expect("session");
+    let mut socket = TcpStream::connect(server.addr).expect("connect");
+    socket.set_read_timeout(Some(READ_BOUND)).expect("timeout");
+    let mut record = vec![0x17, 0x03, 0x03, 0x00, 0x40]; // application data, 64 bytes
+    record.extend([0x5a; 0x40]);
+    loop {
+        if session.wants_write() {
+            let mut out = Vec::new();
+            session.write_tls(&mut out).expect("records");
+            let done = !session.is_handshaking();
+            if done {
+                out.extend_from_slice(&record);
+            }
+            socket.write_all(&out).expect("write");
+            if done {
+                break;
+            }
+            continue;
+        }
+        session.read_tls(&mut socket).expect("read");
+        session.process_new_packets().expect("handshake");
+    }
+    let err = loop {
+        if let Err(e) = session.complete_io(&mut socket) {
+            break e;
+        }
+        // Plaintext before the alert, if any, is taken, so rustls reads on.
+        let mut plain = [0u8; 4096];
+        match session.reader().read(&mut plain) {
+            Ok(0) => panic!("close_notify instead of an alert"),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("{e} instead of an alert"),
+        }
+    };
+    let alert = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>());
+    assert!(
+        matches!(
+            alert,
+            Some(rustls::Error::AlertReceived(
+                rustls::AlertDescription::BadRecordMac
+            ))
+        ),
+        "{err}"
+    );
+    // Then our FIN: not after the SETTINGS ACK timeout with SETTINGS that cannot be sent.
+    let started = std::time::Instant::now();
+    match socket.read_to_end(&mut Vec::new()) {
+        Ok(_) => {}
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]

@@ -2,6 +2,13 @@
 //! serves and connects with. `h2` selects HTTP/2 (RFC 9113 §3.2); `http/1.1` or no ALPN selects
 //! the HTTP/1.1 path. Every config here uses rustls's `ring` provider, so the build needs only
 //! a C compiler. Enabled by the `tls` feature.
+//!
+//! [`Records`] runs a session's records without sockets, for an adapter that drives rustls
+//! itself.
+
+mod records;
+
+pub use records::{Received, Records};
 
 /// The rustls these configs are made with, so callers name the same types.
 pub use rustls;
