@@ -29,7 +29,7 @@ pub(crate) type IdMap<V> = HashMap<u32, V, BuildHasherDefault<IdHasher>>;
 /// and the closed-stream bound cap how many it has in a map, so collisions cost probing, not
 /// unbounded work.
 #[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct IdHasher(u64);
+pub struct IdHasher(u64);
 
 /// The top bits of [`IdHasher::finish`]: the multiply's, for hashbrown's tag.
 const TAG_BITS: u64 = 0xfe00_0000_0000_0000;
