@@ -20,11 +20,13 @@ const SPARE_SEND_BUF_MAX_CAPACITY: usize = 16;
 pub(crate) type IdMap<V> = HashMap<u32, V, BuildHasherDefault<IdHasher>>;
 
 /// A cheap hasher for `u32` stream identifiers that keeps streams opened one after another in
-/// neighbouring buckets: the bucket comes from the identifier itself (halved, as one map holds
-/// mostly odd or mostly even ones), and only the top bits, which hashbrown keeps as the tag it
-/// compares before the key, are an FxHash-style multiply. Under many connections with many
-/// streams each, a multiply-hashed bucket was a cache miss at nearly every insert and lookup
-/// (a stream's scheduler node, its state, its closed record); neighbours share cache lines.
+/// nearby buckets: the bucket comes from the identifier itself, and only the top bits, which
+/// hashbrown keeps as the tag it compares before the key, are an FxHash-style multiply. Under
+/// many connections with many streams each, a multiply-hashed bucket was a cache miss at
+/// nearly every insert and lookup (a stream's scheduler node, its state, its closed record).
+/// The identifier is not halved: one map holds mostly odd or mostly even ones, so every other
+/// bucket stays empty, and a stream removed behind the others leaves an empty bucket rather
+/// than a tombstone (a full run of 16 does), which would cost a rehash every few streams.
 /// Not keyed: a peer could aim ids at one bucket, but ids only grow and the concurrency limit
 /// and the closed-stream bound cap how many it has in a map, so collisions cost probing, not
 /// unbounded work.
@@ -50,7 +52,7 @@ impl Hasher for IdHasher {
     #[inline]
     fn finish(&self) -> u64 {
         let tag = self.0.wrapping_mul(0xf135_7aea_2e62_a9c5) & TAG_BITS;
-        tag | ((self.0 >> 1) & !TAG_BITS)
+        tag | (self.0 & !TAG_BITS)
     }
 }
 
