@@ -29,7 +29,7 @@ impl Deadline {
     pub fn mark<B>(req: &mut Request<B>, now: impl FnOnce() -> Instant) {
         let Some(timeout) = req
             .headers()
-            .get("grpc-timeout")
+            .get(&GRPC_TIMEOUT)
             .and_then(|v| grpc_timeout(v.as_bytes()))
         else {
             return;
@@ -40,6 +40,9 @@ impl Deadline {
         }
     }
 }
+
+/// The field's name, parsed once: looked up by a `&str`, every request parsed it again.
+static GRPC_TIMEOUT: http::HeaderName = http::HeaderName::from_static("grpc-timeout");
 
 /// Parses a `grpc-timeout` value: at most 8 ASCII digits, then one unit: `H` hours, `M`
 /// minutes, `S` seconds, `m` milliseconds, `u` microseconds, `n` nanoseconds.

@@ -249,7 +249,12 @@ impl<M: Mode> Drive<M> {
                     else {
                         continue;
                     };
-                    Deadline::mark(&mut request, || now);
+                    // Looked for in the core's list first: most requests have no deadline,
+                    // and scanning a few names costs less than a lookup in the HeaderMap.
+                    // Names arrive lowercase (RFC 9113 §8.2.1), so the match is exact.
+                    if headers.iter().any(|h| h.name[..] == *b"grpc-timeout") {
+                        Deadline::mark(&mut request, || now);
+                    }
                     Input::Request(stream, request)
                 }
                 Event::StreamReset { stream, .. } => {

@@ -16,9 +16,10 @@ use crate::reply::{self, PushPromise, PushedResponse, Reply, ReplyTx};
 use crate::{Error, OnInformational, RequestOptions};
 use bytes::Bytes;
 use h2core::shell::ContentLength;
-use h2core::{Connection, Event, Header, Reason, StreamId};
+use h2core::{Connection, Event, Header, Reason, StreamId, StreamIdHasher};
 use http::{Request, Response};
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::task::Context;
 use std::time::{Duration, Instant};
 
@@ -30,7 +31,8 @@ pub type PushSink<M> = Box<dyn Fn(PushPromise<M>) -> bool + Send>;
 pub struct Session<M: Mode> {
     /// The protocol; the adapter feeds it bytes and time and writes what it produces.
     pub conn: Connection,
-    streams: HashMap<StreamId, Stream<M>>,
+    /// Keyed with the core's stream-id hasher: SipHash cost more than the rest of a lookup.
+    streams: HashMap<StreamId, Stream<M>, BuildHasherDefault<StreamIdHasher>>,
     release: Release,
     pushes: Option<PushSink<M>>,
     /// The body of an `Upgrade: h2c` request, read over HTTP/1.1, for stream 1.
@@ -95,7 +97,7 @@ impl<M: Mode> Session<M> {
     pub fn new(conn: Connection, release: Release) -> Session<M> {
         Session {
             conn,
-            streams: HashMap::new(),
+            streams: HashMap::default(),
             release,
             pushes: None,
             upgrade_body: None,

@@ -112,3 +112,6 @@ pub use frame::{Reason, StreamId};
 pub use hpack::Header;
 pub use settings::SettingsValues;
 pub use stream::state::{Closed as StreamClosed, State as StreamState};
+/// The hasher of h2core's maps keyed by stream: for an adapter's own maps of streams (a
+/// `HashMap<StreamId, _, BuildHasherDefault<StreamIdHasher>>`), cheaper than SipHash.
+pub use stream::IdHasher as StreamIdHasher;

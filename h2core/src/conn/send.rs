@@ -119,8 +119,15 @@ impl Connection {
             let still_ready = stream.wants_send();
             self.send_window.consume(n as u32);
             self.streams.send_buffered_total -= n;
-            self.scheduler.sent(id.value(), n);
-            self.scheduler.set_ready(id.value(), still_ready);
+            if still_ready {
+                self.scheduler.sent(id.value(), n);
+                self.scheduler.set_ready(id.value(), true);
+            } else {
+                // Unqueued before it is charged: the charge then moves no queue entry of a
+                // stream that leaves the queue anyway (the next pick is the same either way).
+                self.scheduler.set_ready(id.value(), false);
+                self.scheduler.sent(id.value(), n);
+            }
             self.stats.data_sent += n as u64;
             self.ping.answered_since = true;
             self.stats.frames_sent += 1;

@@ -21,7 +21,9 @@ pub(super) struct Entry {
 pub(super) fn push(heap: &mut Vec<Entry>, entry: Entry, set_pos: &mut impl FnMut(u32, u32)) {
     heap.push(entry);
     let last = heap.len() - 1;
-    sift_up(heap, last, set_pos);
+    if sift_up(heap, last, set_pos) == last {
+        set_pos(entry.id, last as u32);
+    }
 }
 
 /// Takes the entry at `pos` out of the queue; its position becomes [`UNQUEUED`].
@@ -37,9 +39,13 @@ pub(super) fn remove(
     let removed = heap.swap_remove(pos);
     set_pos(removed.id, UNQUEUED);
     if pos < heap.len() {
-        // The former last entry now sits at `pos`; it may belong above or below.
-        let pos = sift_up(heap, pos, set_pos);
-        sift_down(heap, pos, set_pos);
+        // The former last entry now sits at `pos`; it may belong above or below, and its
+        // recorded position is stale until it lands.
+        let moved = heap[pos].id;
+        let up = sift_up(heap, pos, set_pos);
+        if up == pos && sift_down(heap, pos, set_pos) == pos {
+            set_pos(moved, pos as u32);
+        }
     }
     Some(removed)
 }
@@ -56,8 +62,10 @@ pub(super) fn update(heap: &mut [Entry], pos: u32, key: u64, set_pos: &mut impl 
 }
 
 /// Moves the entry at `pos` up while it is smaller than its parent; returns where it lands.
+/// Positions are recorded only for entries that moved (each costs a lookup of the stream's
+/// node): a caller whose entry is new at `pos` and stays there records it itself.
 fn sift_up(heap: &mut [Entry], mut pos: usize, set_pos: &mut impl FnMut(u32, u32)) -> usize {
-    let entry = heap[pos];
+    let (entry, start) = (heap[pos], pos);
     while pos > 0 {
         let parent = (pos - 1) / 2;
         if heap[parent] <= entry {
@@ -67,14 +75,17 @@ fn sift_up(heap: &mut [Entry], mut pos: usize, set_pos: &mut impl FnMut(u32, u32
         set_pos(heap[pos].id, pos as u32);
         pos = parent;
     }
-    heap[pos] = entry;
-    set_pos(entry.id, pos as u32);
+    if pos != start {
+        heap[pos] = entry;
+        set_pos(entry.id, pos as u32);
+    }
     pos
 }
 
-/// Moves the entry at `pos` down while a child is smaller.
-fn sift_down(heap: &mut [Entry], mut pos: usize, set_pos: &mut impl FnMut(u32, u32)) {
-    let entry = heap[pos];
+/// Moves the entry at `pos` down while a child is smaller; returns where it lands. As in
+/// [`sift_up`], only the entries that moved have their position recorded.
+fn sift_down(heap: &mut [Entry], mut pos: usize, set_pos: &mut impl FnMut(u32, u32)) -> usize {
+    let (entry, start) = (heap[pos], pos);
     loop {
         let left = 2 * pos + 1;
         if left >= heap.len() {
@@ -93,8 +104,11 @@ fn sift_down(heap: &mut [Entry], mut pos: usize, set_pos: &mut impl FnMut(u32, u
         set_pos(heap[pos].id, pos as u32);
         pos = child;
     }
-    heap[pos] = entry;
-    set_pos(entry.id, pos as u32);
+    if pos != start {
+        heap[pos] = entry;
+        set_pos(entry.id, pos as u32);
+    }
+    pos
 }
 
 #[cfg(test)]

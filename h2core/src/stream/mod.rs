@@ -3,6 +3,7 @@
 pub(crate) mod state;
 mod store;
 
+pub use store::IdHasher;
 pub(crate) use store::{IdMap, Store};
 
 use crate::flow::{RecvWindow, Window};
