@@ -43,6 +43,11 @@
 //!     Ok(())
 //! }
 //! ```
+//!
+//! Threads: async-std's executor starts one thread per CPU of the machine, not of the process
+//! (it does not read the CPU affinity, as tokio's runtime does). A server given fewer CPUs
+//! (`taskset`, a cpuset) runs best with `ASYNC_STD_THREAD_COUNT` set to their number: more
+//! executor threads than CPUs hand each woken connection task from thread to thread.
 #![deny(missing_docs)]
 // One `unsafe` block pair, with its proof: reading a socket into uninitialized memory.
 #![deny(unsafe_code)]
