@@ -44,10 +44,12 @@
 //! }
 //! ```
 //!
-//! Threads: async-std's executor starts one thread per CPU of the machine, not of the process
-//! (it does not read the CPU affinity, as tokio's runtime does). A server given fewer CPUs
-//! (`taskset`, a cpuset) runs best with `ASYNC_STD_THREAD_COUNT` set to their number: more
-//! executor threads than CPUs hand each woken connection task from thread to thread.
+//! Threads: async-std's executor starts `ASYNC_STD_THREAD_COUNT` threads, by default one per
+//! CPU the process may run on (`available_parallelism`, which reads the CPU affinity: one
+//! under `taskset -c 0`). Beside them run the thread blocked on `main`'s future and async-io's
+//! own thread, which polls the reactor when no executor thread has for a while (a busy one
+//! polls it only between every 200 tasks): a server pinned to one CPU has three threads, and
+//! the wakeups of async-io's take turns with the executor's on that CPU.
 #![deny(missing_docs)]
 // One `unsafe` block pair, with its proof: reading a socket into uninitialized memory.
 #![deny(unsafe_code)]
