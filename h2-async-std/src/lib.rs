@@ -357,6 +357,10 @@ impl h2_async::rt::AsyncRead for AsyncTcp {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let socket = &this.io.0;
+        if buf.remaining() == 0 {
+            // Nothing to read into: no wait for bytes that could not be taken.
+            return Poll::Ready(Ok(()));
+        }
         loop {
             match this.queue {
                 RecvQueue::Unknown => {}
