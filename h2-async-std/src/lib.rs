@@ -44,10 +44,12 @@
 //! }
 //! ```
 //!
-//! Threads: async-std's executor starts one thread per CPU of the machine, not of the process
-//! (it does not read the CPU affinity, as tokio's runtime does). A server given fewer CPUs
-//! (`taskset`, a cpuset) runs best with `ASYNC_STD_THREAD_COUNT` set to their number: more
-//! executor threads than CPUs hand each woken connection task from thread to thread.
+//! Threads: async-std's executor starts `ASYNC_STD_THREAD_COUNT` threads, by default one per
+//! CPU the process may run on (`available_parallelism`, which reads the CPU affinity: one
+//! under `taskset -c 0`). Beside them run the thread blocked on `main`'s future and async-io's
+//! own thread, which polls the reactor when no executor thread has for a while (a busy one
+//! polls it only between every 200 tasks): a server pinned to one CPU has three threads, and
+//! the wakeups of async-io's take turns with the executor's on that CPU.
 #![deny(missing_docs)]
 // One `unsafe` block pair, with its proof: reading a socket into uninitialized memory.
 #![deny(unsafe_code)]
@@ -307,37 +309,94 @@ impl Sleep for AsyncIoSleep {
 /// and the engine's close sequence (last bytes, FIN, then reading until the peer's FIN) would
 /// leave the peer waiting for an end of stream until we dropped the socket.
 #[derive(Debug)]
-pub struct AsyncTcp(Compat<Async<TcpStream>>);
+pub struct AsyncTcp {
+    io: Compat<Async<TcpStream>>,
+    queue: RecvQueue,
+}
+
+/// What the reads so far tell of a socket's receive queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RecvQueue {
+    /// Maybe bytes: read.
+    Unknown,
+    /// Emptied by a short read; async-io may still hold the event that read answered.
+    Emptied,
+    /// Empty when interest in readability was registered: async-io's next event means bytes
+    /// (or the end of the stream, or an error).
+    Awaited,
+}
+
+impl AsyncTcp {
+    fn new(socket: Async<TcpStream>) -> AsyncTcp {
+        AsyncTcp {
+            io: Compat(socket),
+            queue: RecvQueue::Unknown,
+        }
+    }
+}
 
 impl h2_async::rt::AsyncRead for AsyncTcp {
     /// Reads into the buffer's spare capacity as it is. Through futures-io's `poll_read` (a
     /// `&mut [u8]`) the driver's 16 KiB of spare capacity had to be zeroed before every read,
     /// the ones that find nothing too: more instructions per request than the HPACK decoding.
+    ///
+    /// Reads only when the queue may hold bytes. A read that fills less than the buffer has
+    /// emptied the queue (a TCP `recv` returns what is queued, up to the length asked), and
+    /// once interest is registered only async-io's next event brings more: the engine polls
+    /// its connection task for its handlers and timer too, and each of those polls would
+    /// otherwise cost a `recv` that finds nothing. async-io's readiness poll also answers
+    /// Ready once for the event that led to the last read (it keeps one per registration):
+    /// taken here, not by a read that finds nothing again. Registering interest
+    /// (`epoll_ctl(EPOLL_CTL_MOD)` of a one-shot interest) reports bytes that arrived since
+    /// the short read at once, so none waits unseen.
     #[allow(unsafe_code)]
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut h2_async::rt::ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let socket = &self.0 .0;
+        let this = self.get_mut();
+        let socket = &this.io.0;
+        if buf.remaining() == 0 {
+            // Nothing to read into: no wait for bytes that could not be taken.
+            return Poll::Ready(Ok(()));
+        }
         loop {
+            match this.queue {
+                RecvQueue::Unknown => {}
+                RecvQueue::Emptied => {
+                    // Ready: the event the last read answered, now taken. Pending: registered.
+                    let _ = socket.poll_readable(cx)?;
+                    this.queue = RecvQueue::Awaited;
+                    continue;
+                }
+                RecvQueue::Awaited => {
+                    std::task::ready!(socket.poll_readable(cx))?;
+                    this.queue = RecvQueue::Unknown;
+                }
+            }
             // SAFETY: `unfilled_mut` asks that no initialized byte be de-initialized through
             // the slice; `recv` only stores the bytes it received into it.
             let unfilled = unsafe { buf.unfilled_mut() };
+            let len = unfilled.len();
             match socket2::SockRef::from(socket.get_ref()).recv(unfilled) {
                 Ok(n) => {
                     // SAFETY: `recv` returned `n`: the kernel wrote the first `n` bytes of
                     // `unfilled`, which are the first `n` unfilled bytes of `buf`.
                     unsafe { buf.assume_init(n) };
                     buf.advance(n);
+                    if n > 0 && n < len {
+                        this.queue = RecvQueue::Emptied;
+                    }
                     return Poll::Ready(Ok(()));
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // Registers interest; Ready means try again (async-io's own read loop).
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    this.queue = RecvQueue::Awaited;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Poll::Ready(Err(e)),
             }
-            // Registers for readiness; Ready means try again (async-io's own read loop).
-            std::task::ready!(socket.poll_readable(cx))?;
         }
     }
 }
@@ -348,7 +407,7 @@ impl h2_async::rt::AsyncWrite for AsyncTcp {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
+        Pin::new(&mut self.io).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -356,7 +415,7 @@ impl h2_async::rt::AsyncWrite for AsyncTcp {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -364,13 +423,13 @@ impl h2_async::rt::AsyncWrite for AsyncTcp {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
+        Pin::new(&mut self.io).poll_flush(cx)
     }
 
     /// Shuts the sending side down (FIN) once everything is flushed.
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        std::task::ready!(Pin::new(&mut self.0).poll_flush(cx))?;
-        Poll::Ready(self.0 .0.get_ref().shutdown(std::net::Shutdown::Write))
+        std::task::ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+        Poll::Ready(self.io.0.get_ref().shutdown(std::net::Shutdown::Write))
     }
 }
 
@@ -401,7 +460,7 @@ impl<S: Spawn> Runtime for AsyncIo<S> {
     async fn accept(listener: &Async<TcpListener>) -> io::Result<(AsyncTcp, SocketAddr)> {
         let (socket, peer) = listener.accept().await?;
         let _ = socket.get_ref().set_nodelay(true);
-        Ok((AsyncTcp(Compat(socket)), peer))
+        Ok((AsyncTcp::new(socket), peer))
     }
 
     fn local_addr(listener: &Async<TcpListener>) -> io::Result<SocketAddr> {
@@ -411,6 +470,6 @@ impl<S: Spawn> Runtime for AsyncIo<S> {
     async fn connect(addr: SocketAddr) -> io::Result<AsyncTcp> {
         let socket = Async::<TcpStream>::connect(addr).await?;
         let _ = socket.get_ref().set_nodelay(true);
-        Ok(AsyncTcp(Compat(socket)))
+        Ok(AsyncTcp::new(socket))
     }
 }
