@@ -16,11 +16,8 @@
 # for the small body and the 16 KiB body; every round's figures go to load.tsv. Servers bind
 # 127.0.0.1 on a free port and are all stopped on exit. With 2 or more CPUs, servers run on
 # CPU 0 and h2load on CPU 1 (taskset), so every server gets one core however many threads it
-# would start. tokio's runtime and h2-mio's loops size themselves by the CPUs the process may
-# run on (one, pinned); async-std's executor counts the machine's CPUs instead, so pinned it
-# would run two executor threads on one core, handing each woken connection task between them
-# (about 17,000 context switches a second, against tokio's 30): pinned, it is started with
-# ASYNC_STD_THREAD_COUNT=1, its own setting for the CPUs it is given, as h2o gets num-threads: 1.
+# would start. tokio's runtime, async-std's executor and h2-mio's loops size themselves by the
+# CPUs the process may run on (available_parallelism reads the affinity): one, pinned.
 #
 # Then scaling across cores (scale.tsv), not pinned: h2load -t 2 -c 64 -m 32 on the small body
 # against each of our servers started with one thread of I/O and with two: h2-mio with
@@ -156,11 +153,6 @@ for s in "${servers[@]}"; do
     port[$s]=$(free_port)
     addr="127.0.0.1:${port[$s]}"
     case $s in
-    ours-async-std | base-async-std) if ((${#server_pin[@]})); then
-        cmd=(env ASYNC_STD_THREAD_COUNT=1 "$work/$s" --listen "$addr")
-    else
-        cmd=("$work/$s" --listen "$addr")
-    fi ;;
     ours-* | base-*) cmd=("$work/$s" --listen "$addr") ;;
     h2) cmd=("$target/release/h2_peer_server" --listen "$addr") ;;
     nghttpd) cmd=(nghttpd --no-tls -a 127.0.0.1 -d "$work/htdocs" "${port[$s]}") ;;

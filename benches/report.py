@@ -354,10 +354,8 @@ def load_section(args):
         "server and body once), median of the rounds. "
         + (
             "Servers run on CPU 0 and h2load on CPU 1 (`taskset`), so each server has one core "
-            "(thread counts below); tokio and h2-mio size their threads by the CPUs they may "
-            "run on, async-std's executor by the machine's, so h2-async-std runs with "
-            "`ASYNC_STD_THREAD_COUNT=1` (two executor threads on one core hand each woken task "
-            "between them). "
+            "(thread counts below); tokio's runtime, async-std's executor and h2-mio's loops size "
+            "their threads by the CPUs they may run on (one). "
             if meta.get("pinned")
             else "Not pinned to CPUs. "
         )
