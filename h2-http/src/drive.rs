@@ -7,7 +7,9 @@
 //! [`Drive::feed_unparsed`], then [`Drive::received`] (or [`Drive::eof`]) with what it read
 //! while [`Drive::wants_read`]; [`Drive::command`] with what other tasks or threads asked;
 //! [`Drive::poll`] (handing requests to its handlers) and [`Drive::flush`]; then it writes the
-//! transport's slices and sets its timer to [`Drive::poll_timeout`].
+//! transport's slices and sets its timer to the core's deadline (or the close sequence's).
+//! A server's connection is driven through the [`Shell`](crate::shell::Shell), which does
+//! all this around it.
 
 use crate::body::{Body, Consumed, Mode};
 use crate::deadline::Deadline;

@@ -64,8 +64,6 @@ pub mod client;
 mod conn;
 mod connections;
 mod event_loop;
-mod h2;
-mod http1;
 mod io;
 mod remote;
 mod response;
