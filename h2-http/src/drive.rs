@@ -3,13 +3,11 @@
 //! to the client pool's view of the connection ([`Seat`]), bodies go out as flow control
 //! allows, and the core's frames go into the shell's [`Transport`].
 //!
-//! The adapter keeps the socket, its one timer and how it waits. Each round it calls
-//! [`Drive::feed_unparsed`], then [`Drive::received`] (or [`Drive::eof`]) with what it read
+//! The [`Shell`](crate::shell::Shell) drives it for every adapter, each round:
+//! [`Drive::feed_unparsed`], then [`Drive::received`] (or [`Drive::eof`]) with what was read
 //! while [`Drive::wants_read`]; [`Drive::command`] with what other tasks or threads asked;
-//! [`Drive::poll`] (handing requests to its handlers) and [`Drive::flush`]; then it writes the
-//! transport's slices and sets its timer to the core's deadline (or the close sequence's).
-//! A server's connection is driven through the [`Shell`](crate::shell::Shell), which does
-//! all this around it.
+//! [`Drive::poll`] (requests for the handlers) and [`Drive::flush`]; the transport's slices
+//! are written and the one timer follows the core's deadline (or the close sequence's).
 
 use crate::body::{Body, Consumed, Mode};
 use crate::deadline::Deadline;
@@ -309,24 +307,6 @@ impl<M: Mode> Drive<M> {
             seat.update(&self.session.conn);
         }
         sent | transport.pump(&mut self.session.conn, now)
-    }
-
-    /// The connection's one deadline: the close sequence's once closing, else the core's.
-    pub fn poll_timeout(&self, transport: &Transport) -> Option<Instant> {
-        if transport.is_closing() {
-            transport.poll_timeout()
-        } else {
-            self.session.conn.poll_timeout()
-        }
-    }
-
-    /// The deadline from [`Drive::poll_timeout`] passed.
-    pub fn handle_timeout(&mut self, transport: &mut Transport, now: Instant) {
-        if transport.is_closing() {
-            transport.handle_timeout(now);
-        } else {
-            self.session.conn.handle_timeout(now);
-        }
     }
 
     /// Writing failed: the peer takes nothing more, so the connection is over; its streams
