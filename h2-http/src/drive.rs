@@ -11,7 +11,7 @@
 
 use crate::body::{Body, Consumed, Mode};
 use crate::deadline::Deadline;
-use crate::handle::StreamCommand;
+use crate::handle::{Route, StreamCommand, StreamHandle};
 use crate::pool::Seat;
 use crate::reply::ReplyTx;
 use crate::session::Session;
@@ -120,6 +120,8 @@ pub struct Drive<M: Mode> {
     /// Client: the connection's place in its pool.
     seat: Option<Seat>,
     tap: Option<Tap>,
+    /// Server: each request carries a `StreamHandle` reaching the connection through this.
+    handles: Option<Route<M>>,
     /// Why the connection failed, if it did.
     error: Option<Error>,
 }
@@ -132,6 +134,7 @@ impl<M: Mode> Drive<M> {
             unparsed,
             seat: None,
             tap: None,
+            handles: None,
             error: None,
         }
     }
@@ -139,6 +142,12 @@ impl<M: Mode> Drive<M> {
     /// Client: the connection takes requests for a pool through `seat`.
     pub fn seat(&mut self, seat: Seat) {
         self.seat = Some(seat);
+    }
+
+    /// Server: each request carries a [`StreamHandle`] (1xx, push) whose commands go
+    /// through `route`, back to [`Drive::command`].
+    pub fn stream_handles(&mut self, route: Route<M>) {
+        self.handles = Some(route);
     }
 
     /// Every event of the core goes to `tap`, raw, instead of the streams.
@@ -254,6 +263,10 @@ impl<M: Mode> Drive<M> {
                     // Names arrive lowercase (RFC 9113 §8.2.1), so the match is exact.
                     if headers.iter().any(|h| h.name[..] == *b"grpc-timeout") {
                         Deadline::mark(&mut request, || now);
+                    }
+                    if let Some(route) = &self.handles {
+                        let handle = StreamHandle::new(stream, route.clone());
+                        request.extensions_mut().insert(handle);
                     }
                     Input::Request(stream, request)
                 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
 
-type Handle = StreamHandle<Blocking>;
+type Handle = crate::handle::StreamHandle<Blocking>;
 
 fn server(now: Instant) -> Shell<Blocking> {
     let accept = Accept::cleartext(Config::server(), now);
