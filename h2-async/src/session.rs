@@ -113,10 +113,6 @@ impl Session {
                 Some(drive),
             ) => {
                 client = true;
-                drive.session.request_handles(route);
-                if let Some(sink) = pushes {
-                    drive.session.pushes(sink);
-                }
                 let changed = shared.clone();
                 let wake = Arc::new(move || {
                     changed.changed.notify_waiters();
@@ -124,7 +120,8 @@ impl Session {
                         pool();
                     }
                 });
-                drive.seat(Seat::new(shared.slots.clone(), header_bytes, wake));
+                let seat = Seat::new(shared.slots.clone(), header_bytes, wake);
+                drive.client(route, pushes, seat);
             }
             #[cfg(feature = "test-hooks")]
             (RoleState::Tap { events }, Some(drive)) => drive.tap(Box::new(move |e| {

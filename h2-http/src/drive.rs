@@ -14,7 +14,7 @@ use crate::deadline::Deadline;
 use crate::handle::{Route, StreamCommand, StreamHandle};
 use crate::pool::Seat;
 use crate::reply::ReplyTx;
-use crate::session::Session;
+use crate::session::{PushSink, Session};
 use crate::{Error, RequestOptions};
 use bytes::BytesMut;
 use h2core::shell::Transport;
@@ -142,6 +142,18 @@ impl<M: Mode> Drive<M> {
     /// Client: the connection takes requests for a pool through `seat`.
     pub fn seat(&mut self, seat: Seat) {
         self.seat = Some(seat);
+    }
+
+    /// Client, as every adapter makes one: each response carries a `RequestHandle`
+    /// (reprioritize, RFC 9218 §7.1) whose commands go through `route`; pushed responses go
+    /// to `pushes` (none: every promise is cancelled, RFC 9113 §8.4); the pool sees the
+    /// connection through `seat`.
+    pub fn client(&mut self, route: Route<M>, pushes: Option<PushSink<M>>, seat: Seat) {
+        self.session.request_handles(route);
+        if let Some(sink) = pushes {
+            self.session.pushes(sink);
+        }
+        self.seat(seat);
     }
 
     /// Server: each request carries a [`StreamHandle`] (1xx, push) whose commands go

@@ -261,4 +261,11 @@ fn a_failed_write_ends_the_connection_with_its_error() {
     assert!(shell.is_done());
     assert!(shell.take_error().is_some());
     assert!(shell.take_error().is_none(), "taken once");
+    // Over HTTP/1.1 too.
+    let mut shell = server(now);
+    shell.read_buf().extend_from_slice(b"GET / HTTP/1.1\r\n");
+    let _ = round(&mut shell, now);
+    shell.write_failed(now, std::io::ErrorKind::BrokenPipe.into());
+    assert!(shell.is_done());
+    assert!(matches!(shell.take_error(), Some(Error::Io(_))));
 }

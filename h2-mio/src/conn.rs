@@ -53,11 +53,9 @@ impl Conn {
                             pushes,
                             header_bytes,
                         } => {
-                            // Responses carry a `RequestHandle` (reprioritize) reaching it.
-                            drive.session.request_handles(route);
-                            drive.session.pushes(pushes.sink());
                             let (slots, bytes) = (slots.clone(), header_bytes.clone());
-                            drive.seat(Seat::new(slots, bytes, wake.clone()));
+                            let seat = Seat::new(slots, bytes, wake.clone());
+                            drive.client(route, Some(pushes.sink()), seat);
                         }
                         #[cfg(feature = "test-hooks")]
                         Role::Tap { events } => {
