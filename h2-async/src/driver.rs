@@ -1,16 +1,17 @@
-//! The task that owns one HTTP/2 connection: it moves bytes between the socket and the core,
-//! through the shell's [`Transport`] (write queue, flush grace, FIN, linger), and keeps exactly
-//! one timer. What the bytes mean to the user's streams is the session's (`session.rs`); no
-//! HTTP/2 rule lives here.
+//! The task that owns one connection from accept to close: it moves bytes between the socket
+//! and the connection's shell (`h2_http::shell`: deciding what it speaks, HTTP/1.1, `Upgrade:
+//! h2c`, HTTP/2, the write queue and close sequence) and keeps exactly one timer. What the
+//! connection means to the user's streams and handlers is the session's (`session.rs`); no
+//! HTTP rule lives here.
 
 use crate::rt::{Runtime, Timer};
-use crate::session::{Command, RoleState, Session};
+use crate::session::{Command, RoleState, Session, Start};
 use crate::shared::Shared;
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use h2_http::body::Async;
 use h2_http::reply::ReplyTx;
 use h2_http::Error;
-use h2core::shell::{CloseAction, Transport};
+use h2core::shell::{Accept, CloseAction};
 use h2core::{Connection, StreamId};
 use std::future::Future;
 use std::io::IoSlice;
@@ -28,14 +29,13 @@ const MAX_SLICES: usize = 64;
 pub struct Driver<IO, R: Runtime> {
     session: Session,
     io: IO,
-    read_buf: BytesMut,
-    transport: Transport,
     timer: Timer<R::Sleep>,
-    read_closed: bool,
     shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
+    /// A connection speaking HTTP/2 from the start, whose first received bytes (after a 101)
+    /// may already be in `read_buf`.
     pub(crate) fn new(
         conn: Connection,
         io: IO,
@@ -44,44 +44,45 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
         role: RoleState,
         shared: Arc<Shared>,
     ) -> Driver<IO, R> {
+        let session = Session::new(Start::Http2(conn), read_buf, user_rx, role, shared);
+        Driver::with(session, io)
+    }
+
+    fn with(session: Session, io: IO) -> Driver<IO, R> {
         Driver {
-            session: Session::new(conn, !read_buf.is_empty(), user_rx, role, shared),
+            session,
             io,
-            read_buf,
-            transport: Transport::new(),
             timer: Timer::new(R::sleep_until(R::now() + Duration::from_secs(3600))),
-            read_closed: false,
             shutdown: None,
         }
     }
 
-    /// A server connection task; it takes no user commands (the sender is dropped at once).
-    pub(crate) fn server(
-        conn: Connection,
-        io: IO,
-        read_buf: BytesMut,
-        handler: crate::handler::Handler,
-    ) -> Driver<IO, R> {
+    /// A server connection task, accepted (`accept` decides what it speaks) or speaking
+    /// HTTP/2 by prior knowledge; it takes no user commands (the sender is dropped at once).
+    pub(crate) fn server(start: Start, io: IO, handler: crate::handler::Handler) -> Driver<IO, R> {
         let (_tx, rx) = mpsc::unbounded_channel();
+        let role = RoleState::Server { handler };
         let shared = Arc::new(Shared::default());
-        Driver::new(
-            conn,
-            io,
-            read_buf,
-            rx,
-            RoleState::Server { handler },
-            shared,
-        )
+        Driver::with(Session::new(start, BytesMut::new(), rx, role, shared), io)
     }
 
-    /// Stream 1's request body, received over HTTP/1.1 before an upgrade.
-    pub(crate) fn upgrade_body(&mut self, body: Bytes) {
-        self.session.drive.session.upgrade_body(body);
+    /// A server connection accepted over TLS, whose handshake chose `alpn` (RFC 9113 §3.2).
+    pub(crate) fn tls(
+        accept: Accept,
+        io: IO,
+        handler: crate::handler::Handler,
+        alpn: Option<&[u8]>,
+    ) -> Driver<IO, R> {
+        let mut driver = Driver::server(Start::Accept(accept), io, handler);
+        driver.session.shell.tls_handshake_done(R::now(), alpn);
+        driver
     }
 
     /// The response on `stream` (stream 1 after an upgrade) goes to `tx`.
     pub(crate) fn expect_response(&mut self, stream: StreamId, tx: ReplyTx<Async>) {
-        self.session.drive.session.expect_response(stream, tx);
+        if let Some(drive) = self.session.shell.drive() {
+            drive.session.expect_response(stream, tx);
+        }
     }
 
     /// Start a graceful shutdown when `signal` completes.
@@ -89,67 +90,37 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
         self.shutdown = Some(Box::pin(signal));
     }
 
-    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
-        // Into the buffer's spare capacity as it is: zeroing 16 KiB before every read cost
-        // more than the HPACK decoding of the requests it carries.
-        self.read_buf.reserve(h2core::shell::READ_CHUNK);
-        tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read_buf)
-    }
-
-    /// Feeds what the peer sent to the core; true if anything happened.
-    fn read(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
-        let drive = &mut self.session.drive;
-        if drive.feed_unparsed(&mut self.read_buf, now) {
-            return true;
-        }
-        if !drive.wants_read(self.read_closed, &self.transport) {
+    /// Reads while the shell wants bytes; true if anything arrived (or the input ended).
+    fn read(&mut self, cx: &mut Context<'_>) -> bool {
+        let shell = &mut self.session.shell;
+        if !shell.wants_read() {
             return false;
         }
-        self.read_buf.reserve(h2core::shell::READ_CHUNK);
-        match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read_buf) {
-            Poll::Ready(Ok(0)) => {
-                self.read_closed = true;
-                drive.eof(now, None);
-            }
-            Poll::Ready(Ok(_)) => drive.received(&mut self.read_buf, now),
-            Poll::Ready(Err(e)) => {
-                self.read_closed = true;
-                drive.eof(now, Some(e));
-            }
+        // Into the buffer's spare capacity as it is: zeroing 16 KiB before every read cost
+        // more than the HPACK decoding of the requests it carries.
+        let buf = shell.read_buf();
+        buf.reserve(h2core::shell::READ_CHUNK);
+        match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf) {
+            Poll::Ready(Ok(0)) => shell.handle_eof(None),
+            Poll::Ready(Ok(_)) => {}
+            Poll::Ready(Err(e)) => shell.handle_eof(Some(e)),
             Poll::Pending => return false,
         }
         true
     }
 
-    /// Reads and drops what the peer still sends while lingering; Ready once it closed its
-    /// side too (or the transport failed).
-    fn poll_discard(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        for _ in 0..64 {
-            self.read_buf.clear();
-            match self.poll_read(cx) {
-                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
-                    self.read_closed = true;
-                    return Poll::Ready(());
-                }
-                Poll::Ready(Ok(_)) => {}
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-        // A peer sending without pause: let other tasks run, then go on.
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-
-    /// Writes what the core has queued; Ready(Ok(true)) if anything was written.
+    /// Writes what the shell has queued, refilled from the core as it empties (the core's
+    /// flood limits count a batch unwritten until the next is taken); Ready(Ok(true)) if
+    /// anything was written.
     fn poll_write(&mut self, cx: &mut Context<'_>, now: Instant) -> Poll<std::io::Result<bool>> {
+        let shell = &mut self.session.shell;
         let mut wrote = false;
         loop {
-            let _ = self.transport.pump(self.session.conn(), now);
-            if self.transport.is_empty() {
+            if shell.transport().is_empty() && !shell.refill(now) {
                 return Poll::Ready(Ok(wrote));
             }
             let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-            let n = self.transport.io_slices(&mut slices);
+            let n = shell.transport().io_slices(&mut slices);
             let n = match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..n]) {
                 Poll::Ready(Ok(0)) => {
                     return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
@@ -160,18 +131,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
                 Poll::Pending => return Poll::Pending,
             };
             wrote = true;
-            self.transport.advance(n);
-        }
-    }
-
-    /// The close sequence once the protocol is over (RFC 9113 §6.8 seen from the socket):
-    /// our FIN once everything is written, then what the peer still sends is dropped.
-    fn close_step(&mut self, cx: &mut Context<'_>, now: Instant) {
-        if let Some(CloseAction::ShutdownWrite) = self.transport.poll_close(now, false) {
-            let _ = Pin::new(&mut self.io).poll_shutdown(cx);
-        }
-        if self.transport.is_lingering() && (self.read_closed || self.poll_discard(cx).is_ready()) {
-            self.transport.handle_eof();
+            shell.transport().advance(n);
         }
     }
 }
@@ -193,38 +153,40 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Future for Driver<IO, R> {
             if let Some(signal) = this.shutdown.as_mut() {
                 if signal.as_mut().poll(cx).is_ready() {
                     this.shutdown = None;
-                    let _ = this.session.conn().shutdown(now);
+                    this.session.shell.shutdown(now);
                     progress = true;
                 }
             }
             progress |= this.session.poll_commands(cx, now);
-            progress |= this.read(cx, now);
-            progress |= this.session.poll_inputs(&mut this.transport, now);
+            progress |= this.read(cx);
+            progress |= this.session.poll_inputs(cx, now);
             // Handlers that answer at once are answered in this round's write.
             progress |= this.session.poll_handlers(cx, now);
-            progress |= this.session.drive.flush(cx, &mut this.transport, now);
+            progress |= this.session.shell.flush(now, cx);
             match this.poll_write(cx, now) {
                 Poll::Ready(Ok(w)) => progress |= w,
                 Poll::Ready(Err(e)) => {
                     // The peer stopped reading: nothing more can be delivered.
-                    let drive = &mut this.session.drive;
-                    drive.write_failed(&mut this.transport, now, e);
-                    return Poll::Ready(drive.take_error().map_or(Ok(()), Err));
+                    let shell = &mut this.session.shell;
+                    shell.write_failed(now, e);
+                    return Poll::Ready(shell.take_error().map_or(Ok(()), Err));
                 }
                 Poll::Pending => {}
             }
-            if this.transport.is_closing() {
-                this.close_step(cx, now);
-                if this.transport.is_done() {
-                    return Poll::Ready(this.session.drive.take_error().map_or(Ok(()), Err));
-                }
+            let shell = &mut this.session.shell;
+            if let Some(CloseAction::ShutdownWrite) = shell.poll_close(now, false) {
+                // Our FIN; the shell then drops what the peer still sends (lingering).
+                let _ = Pin::new(&mut this.io).poll_shutdown(cx);
+                progress = true;
             }
-            if let Some(deadline) = this.session.drive.poll_timeout(&this.transport) {
+            if shell.is_done() {
+                return Poll::Ready(shell.take_error().map_or(Ok(()), Err));
+            }
+            if let Some(deadline) = shell.poll_timeout() {
                 if this.timer.poll_at(cx, deadline) {
                     // The clock again: the timer fired after this round's `now` was read, and
                     // a fired timer does not fire twice.
-                    let now = R::now();
-                    this.session.drive.handle_timeout(&mut this.transport, now);
+                    shell.handle_timeout(R::now());
                     progress = true;
                 }
             }

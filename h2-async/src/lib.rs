@@ -4,17 +4,19 @@
 //! [`rt::Runtime`] trait.
 //!
 //! This crate only moves bytes: every HTTP/2 rule lives in `h2core`, every HTTP/1.1 rule in
-//! `h2core::http1`, and what every adapter needs around a connection (accepting, the write
-//! queue and close sequence, h2c upgrade, the pool's rules) in `h2core::shell`. Each
-//! connection is one task ([`Driver`]) owning the socket, a read buffer, the shell's
-//! `Transport` and one timer. An adapter implements [`rt::Runtime`] and names the types
-//! (`type Server = h2_async::Server<Tokio>`); it holds no connection logic of its own.
+//! `h2core::http1`, and what every adapter needs around a connection (accepting, HTTP/1.1,
+//! h2c upgrade, the write queue and close sequence, the pool's rules) in `h2core::shell` and
+//! `h2_http::shell`. Each connection is one task ([`Driver`]) from accept to close, owning
+//! the socket, the connection's `Shell` and one timer. An adapter implements
+//! [`rt::Runtime`] and names the types (`type Server = h2_async::Server<Tokio>`); it holds
+//! no connection logic of its own.
 //!
 //! Bodies, answers, the stream table and the HTTP/1.1 exchanges are `h2_http`'s, the same on
 //! every runtime; this crate adds what a task needs. Modules form a tree (none imports one
 //! that imports it back): `handler` and `handle` are leaves or near-leaves;
-//! `session` (the task's side of the streams) uses them, `driver` (bytes and time) uses
-//! `session`; `http1`, `server`, `websocket` and `client` sit on top. The client's rules
+//! `session` (the task's side of the connection: handlers of both protocols, handles'
+//! commands) uses them, `driver` (bytes and time) uses `session`; `server`, `websocket` and
+//! `client` sit on top. The client's rules
 //! (which connection takes a request, retries, pushes, close) are `h2_http::client`'s: this
 //! crate's client only opens connections and reaches their tasks.
 #![deny(missing_docs)]
@@ -24,7 +26,6 @@ pub mod client;
 mod driver;
 mod handle;
 mod handler;
-mod http1;
 pub mod rt;
 pub mod server;
 mod session;

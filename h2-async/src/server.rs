@@ -3,24 +3,22 @@
 
 use crate::driver::Driver;
 use crate::handler::{boxed, Handler};
-use crate::http1::Http1End;
 use crate::rt::{self, AsyncRead, AsyncWrite, Runtime};
+use crate::session::Start;
 use crate::Body;
-use bytes::BytesMut;
 use h2_http::server::ServerOptions;
 use h2_http::Error;
-use h2core::shell::{Accept, Accepted};
+use h2core::shell::Accept;
 use h2core::{Config, Connection};
 use http::{Request, Response};
 use std::future::Future;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use tokio::io::AsyncReadExt;
 use tokio::sync::{watch, Notify};
 
 pub use crate::handle::StreamHandle;
-pub use crate::http1::Http1HeadLen;
+pub use h2_http::http1::Http1HeadLen;
 
 /// Serves HTTP/2 (prior knowledge, RFC 9113 §3.4) on any transport: await the returned task.
 pub fn handshake<R, IO, F, Fut>(io: IO, handler: F) -> Driver<IO, R>
@@ -41,12 +39,8 @@ where
     F: Fn(Request<Body>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
-    Driver::server(
-        Connection::new(config, R::now()),
-        io,
-        BytesMut::new(),
-        boxed(handler),
-    )
+    let conn = Connection::new(config, R::now());
+    Driver::server(Start::Http2(conn), io, boxed(handler))
 }
 
 /// Stops a server gracefully: no new connections, GOAWAY on every connection (RFC 9113 §6.8),
@@ -177,11 +171,11 @@ impl<R: Runtime> Server<R> {
     /// Serves connections with `handler` until shut down ([`Server::shutdown_handle`],
     /// [`Server::with_graceful_shutdown`]).
     ///
-    /// Over HTTP/2 the handlers of one connection run inside its task, concurrently (one
+    /// The handlers of one connection run inside its task (over HTTP/2 concurrently: one
     /// awaiting does not hold the others back): answering needs no task spawn. A handler that
     /// computes for long holds its connection meanwhile, so such work belongs on a spawned task
-    /// or a blocking pool. A handler that panics gets its stream reset (INTERNAL_ERROR); the
-    /// connection goes on.
+    /// or a blocking pool. A handler that panics gets its stream reset (INTERNAL_ERROR) and the
+    /// connection goes on; over HTTP/1.1 it is answered 500 and the connection closes.
     pub async fn serve<F, Fut>(self, handler: F) -> std::io::Result<()>
     where
         F: Fn(Request<Body>) -> Fut + Send + Sync + 'static,
@@ -213,7 +207,6 @@ impl<R: Runtime> Server<R> {
                         }
                     };
                     let handler = handler.clone();
-                    let config = self.options.config().clone();
                     let stop = stop_rx.clone();
                     let tls = acceptor.clone();
                     // What the connection speaks is decided from the accept on (`Accept`).
@@ -222,8 +215,8 @@ impl<R: Runtime> Server<R> {
                     let task = tasks.start();
                     R::spawn(tracing::Instrument::instrument(async move {
                         let result = match tls {
-                            None => serve_connection::<R, _>(socket, accept, config, handler, stop).await,
-                            Some(acceptor) => serve_tls::<R>(acceptor, socket, accept, config, handler, stop).await,
+                            None => drive(Driver::<_, R>::server(Start::Accept(accept), socket, handler), stop).await,
+                            Some(acceptor) => serve_tls::<R>(acceptor, socket, accept, handler, stop).await,
                         };
                         if let Err(e) = result {
                             tracing::debug!("connection: {e}");
@@ -279,8 +272,8 @@ impl Drop for TaskGuard {
     }
 }
 
-/// Drives an accepted connection's HTTP/2 until it ends, shutting it down gracefully when
-/// the server stops.
+/// Drives an accepted connection until it ends, shutting it down gracefully when the server
+/// stops.
 async fn drive<R, IO>(
     mut driver: Driver<IO, R>,
     mut stop: watch::Receiver<bool>,
@@ -295,79 +288,12 @@ where
     driver.await
 }
 
-/// Serves what the accepted connection turned out to speak.
-async fn serve_accepted<R, IO>(
-    io: IO,
-    buf: BytesMut,
-    accepted: Accepted,
-    handler: Handler,
-    config: Config,
-    stop: watch::Receiver<bool>,
-) -> Result<(), Error>
-where
-    R: Runtime,
-    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    match accepted {
-        Accepted::Http2(conn) => drive(Driver::<_, R>::server(*conn, io, buf, handler), stop).await,
-        Accepted::Http1 { secure } => {
-            let served =
-                crate::http1::serve::<R, _>(io, buf, &config, &handler, stop.clone(), secure)
-                    .await?;
-            match served {
-                Http1End::Closed => Ok(()),
-                Http1End::Upgraded {
-                    io,
-                    buf,
-                    conn,
-                    body,
-                } => {
-                    let mut driver = Driver::<_, R>::server(*conn, io, buf, handler);
-                    driver.upgrade_body(body);
-                    drive(driver, stop).await
-                }
-            }
-        }
-        Accepted::Close => Ok(()),
-    }
-}
-
-/// One accepted cleartext connection: HTTP/2 by prior knowledge, or HTTP/1.1 (`Accept`).
-async fn serve_connection<R, IO>(
-    mut io: IO,
-    mut accept: Accept,
-    config: Config,
-    handler: Handler,
-    stop: watch::Receiver<bool>,
-) -> Result<(), Error>
-where
-    R: Runtime,
-    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let mut buf = BytesMut::with_capacity(16 * 1024);
-    let mut eof = false;
-    let accepted = loop {
-        if let Some(a) = accept.poll(R::now(), &buf, eof) {
-            break a;
-        }
-        let deadline = accept.poll_timeout().expect("undecided");
-        match rt::timeout_at::<R, _>(deadline, io.read_buf(&mut buf)).await {
-            Some(read) => eof = read? == 0,
-            None => match accept.handle_timeout(R::now(), &buf) {
-                Some(a) => break a,
-                None => continue,
-            },
-        }
-    };
-    serve_accepted::<R, _>(io, buf, accepted, handler, config, stop).await
-}
-
-/// One accepted TLS connection: ALPN decides (RFC 9113 §3.2, `Accept`).
+/// One accepted TLS connection: the handshake within the accept deadline, then ALPN decides
+/// (RFC 9113 §3.2, `Accept`).
 async fn serve_tls<R: Runtime>(
     acceptor: tokio_rustls::TlsAcceptor,
     socket: R::TcpStream,
-    mut accept: Accept,
-    config: Config,
+    accept: Accept,
     handler: Handler,
     stop: watch::Receiver<bool>,
 ) -> Result<(), Error> {
@@ -377,9 +303,8 @@ async fn serve_tls<R: Runtime>(
         Some(tls) => tls?,
         None => return Ok(()),
     };
-    let alpn = tls.get_ref().1.alpn_protocol();
-    let accepted = accept
-        .tls_handshake_done(R::now(), alpn)
-        .expect("waiting for the TLS handshake");
-    serve_accepted::<R, _>(tls, BytesMut::new(), accepted, handler, config, stop).await
+    // Copied out: the stream moves into the task that serves it.
+    let alpn = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
+    let driver = Driver::<_, R>::tls(accept, tls, handler, alpn.as_deref());
+    drive(driver, stop).await
 }

@@ -1,25 +1,27 @@
-//! One HTTP/2 connection's streams inside its task: the streams themselves are
-//! `h2_http::session` (the same on every runtime); here are what only a task has: the
-//! commands its handles send, the handlers it polls, and the client pool's view of it. The
-//! socket, the write queue and the timer are the driver's (`driver.rs`).
+//! One connection inside its task: the connection itself is `h2_http::shell` (deciding what
+//! it speaks, HTTP/1.1, `Upgrade: h2c`, HTTP/2's streams: the same on every runtime); here
+//! are what only a task has: the commands its handles send, the handlers it polls (HTTP/1.1
+//! and HTTP/2 alike), and the client pool's view of it. The socket and the timer are the
+//! driver's (`driver.rs`).
 
-use crate::handle::StreamHandle;
 use crate::handler::{Answer, Handler, Responding};
 use crate::shared::Shared;
+use bytes::BytesMut;
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 use h2_http::body::Async;
-use h2_http::drive::{Drive, Input};
+use h2_http::drive::Input;
+use h2_http::shell::Shell;
 
 /// What the connection's handles and bodies ask of its task (`h2_http::drive::Command`).
 pub(crate) type Command = h2_http::drive::Command<Async>;
 use h2_http::handle::Route;
 use h2_http::pool::Seat;
 use h2_http::session::PushSink;
-use h2core::shell::Transport;
+use h2core::shell::Accept;
 #[cfg(feature = "test-hooks")]
 use h2core::Event;
-use h2core::{Connection, Reason, StreamId};
+use h2core::{Connection, StreamId};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -28,6 +30,15 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
+
+/// How a connection starts: accepted by a server (what it speaks still to decide), or
+/// speaking HTTP/2 already.
+// Moved once per connection, into the shell: not worth an allocation.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Start {
+    Accept(Accept),
+    Http2(Connection),
+}
 
 pub(crate) enum RoleState {
     Server {
@@ -48,18 +59,16 @@ pub(crate) enum RoleState {
     },
 }
 
-/// The streams of one connection, the core that carries them, and the task's own parts.
+/// One connection, and the task's own parts.
 pub(crate) struct Session {
-    /// The connection as every adapter drives it (`h2_http::drive`).
-    pub drive: Drive<Async>,
+    /// The connection as every adapter drives it (`h2_http::shell`).
+    pub shell: Shell<Async>,
     /// Server: answers each request.
     handler: Option<Handler>,
     client: bool,
     pub shared: Arc<Shared>,
     user_rx: mpsc::UnboundedReceiver<Command>,
     user_open: bool,
-    /// How the handles this task gives out (`StreamHandle`, `RequestHandle`) reach it.
-    route: Route<Async>,
     /// What handles and the readers of received bodies ask.
     internal_rx: mpsc::UnboundedReceiver<Command>,
     /// The handlers answering requests on this connection, polled inside this task: a
@@ -73,10 +82,10 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    /// `unparsed`: the driver's read buffer already holds bytes for the core.
+    /// `read_buf`: bytes already received for an HTTP/2 start (after a 101).
     pub fn new(
-        conn: Connection,
-        unparsed: bool,
+        start: Start,
+        read_buf: BytesMut,
         user_rx: mpsc::UnboundedReceiver<Command>,
         role: RoleState,
         shared: Arc<Shared>,
@@ -88,20 +97,22 @@ impl Session {
         let release = Arc::new(move |stream, consumed| {
             let _ = consumed_tx.send(Command::Consumed { stream, consumed });
         });
-        let mut drive = Drive::new(h2_http::session::Session::new(conn, release), unparsed);
+        let mut shell = match start {
+            Start::Accept(accept) => Shell::accept(accept, release, route.clone()),
+            Start::Http2(conn) => Shell::http2(conn, release, route.clone(), read_buf),
+        };
         let (mut handler, mut client) = (None, false);
-        match role {
-            RoleState::Server { handler: h } => handler = Some(h),
-            RoleState::Client {
-                pushes,
-                header_bytes,
-                pool_wake,
-            } => {
+        match (role, shell.drive()) {
+            (RoleState::Server { handler: h }, _) => handler = Some(h),
+            (
+                RoleState::Client {
+                    pushes,
+                    header_bytes,
+                    pool_wake,
+                },
+                Some(drive),
+            ) => {
                 client = true;
-                drive.session.request_handles(route.clone());
-                if let Some(sink) = pushes {
-                    drive.session.pushes(sink);
-                }
                 let changed = shared.clone();
                 let wake = Arc::new(move || {
                     changed.changed.notify_waiters();
@@ -109,21 +120,23 @@ impl Session {
                         pool();
                     }
                 });
-                drive.seat(Seat::new(shared.slots.clone(), header_bytes, wake));
+                let seat = Seat::new(shared.slots.clone(), header_bytes, wake);
+                drive.client(route, pushes, seat);
             }
             #[cfg(feature = "test-hooks")]
-            RoleState::Tap { events } => drive.tap(Box::new(move |e| {
+            (RoleState::Tap { events }, Some(drive)) => drive.tap(Box::new(move |e| {
                 let _ = events.send(e);
             })),
+            // Clients and taps start in HTTP/2.
+            _ => {}
         }
         Session {
-            drive,
+            shell,
             handler,
             client,
             shared,
             user_rx,
             user_open: true,
-            route,
             internal_rx,
             handlers: FuturesUnordered::new(),
             fresh_handlers: Vec::new(),
@@ -131,21 +144,17 @@ impl Session {
         }
     }
 
-    pub fn conn(&mut self) -> &mut Connection {
-        self.drive.conn()
-    }
-
     /// Takes what handles and bodies asked for; true if anything was.
     pub fn poll_commands(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let mut progress = false;
         while self.user_open {
             match self.user_rx.poll_recv(cx) {
-                Poll::Ready(Some(cmd)) => self.drive.command(cmd, now),
+                Poll::Ready(Some(cmd)) => self.shell.command(cmd, now),
                 Poll::Ready(None) => {
                     // Every user handle is gone: close gracefully once streams finish.
                     self.user_open = false;
                     if self.client {
-                        let _ = self.conn().shutdown(now);
+                        self.shell.shutdown(now);
                     }
                 }
                 Poll::Pending => break,
@@ -153,14 +162,13 @@ impl Session {
             progress = true;
         }
         while let Poll::Ready(Some(cmd)) = self.internal_rx.poll_recv(cx) {
-            self.drive.command(cmd, now);
+            self.shell.command(cmd, now);
             progress = true;
         }
         progress
     }
 
-    /// Polls the handlers; true if one answered (or panicked: its stream is reset with
-    /// INTERNAL_ERROR, and the connection goes on).
+    /// Polls the handlers; true if one answered (or panicked: `Shell::handler_failed`).
     pub fn poll_handlers(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let mut answered = false;
         // A new handler is polled once here first: most answer at once, and then never need
@@ -200,32 +208,25 @@ impl Session {
                     let Ok(cmd) = self.internal_rx.try_recv() else {
                         break;
                     };
-                    self.drive.command(cmd, now);
+                    self.shell.command(cmd, now);
                 }
-                let response = Command::Respond {
-                    stream,
-                    response: resp,
-                };
-                self.drive.command(response, now);
+                self.shell.respond(stream, resp);
             }
-            Answer::Panicked => {
-                let _ = self.conn().reset(stream, Reason::INTERNAL_ERROR);
-            }
+            Answer::Panicked => self.shell.handler_failed(stream),
             Answer::Cancelled => {}
         }
     }
 
-    /// Takes what the core has for the task: requests start their handlers, a stream or the
-    /// connection that is gone drops the handlers still waiting on it. True if anything did.
-    pub fn poll_inputs(&mut self, transport: &mut Transport, now: Instant) -> bool {
-        let (handler, route) = (&self.handler, &self.route);
+    /// Takes what the connection has for the task: requests (HTTP/1.1 and HTTP/2) start
+    /// their handlers, a stream or the connection that is gone drops the handlers still
+    /// waiting on it. True if anything did.
+    pub fn poll_inputs(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        let handler = &self.handler;
         let (fresh, cancels) = (&mut self.fresh_handlers, &mut self.cancels);
-        self.drive.poll(transport, now, |input| {
+        self.shell.poll(now, cx, |input| {
             match input {
-                Input::Request(stream, mut request) => {
+                Input::Request(stream, request) => {
                     let handler = handler.as_ref()?;
-                    let handle = StreamHandle::new(stream, route.clone());
-                    request.extensions_mut().insert(handle);
                     fresh.push(Responding::new(stream, handler, request));
                 }
                 Input::Reset(stream) => {
@@ -244,7 +245,7 @@ impl Session {
     /// The task ends: handles waiting for this connection learn it is gone; its counters are
     /// final.
     pub fn finish(&mut self) {
-        self.drive.finish();
+        self.shell.finish();
         self.shared.slots.finish();
         self.shared.finished.store(true, Ordering::Release);
         self.shared.changed.notify_waiters();

@@ -3,18 +3,18 @@
 //! to the client pool's view of the connection ([`Seat`]), bodies go out as flow control
 //! allows, and the core's frames go into the shell's [`Transport`].
 //!
-//! The adapter keeps the socket, its one timer and how it waits. Each round it calls
-//! [`Drive::feed_unparsed`], then [`Drive::received`] (or [`Drive::eof`]) with what it read
+//! The [`Shell`](crate::shell::Shell) drives it for every adapter, each round:
+//! [`Drive::feed_unparsed`], then [`Drive::received`] (or [`Drive::eof`]) with what was read
 //! while [`Drive::wants_read`]; [`Drive::command`] with what other tasks or threads asked;
-//! [`Drive::poll`] (handing requests to its handlers) and [`Drive::flush`]; then it writes the
-//! transport's slices and sets its timer to [`Drive::poll_timeout`].
+//! [`Drive::poll`] (requests for the handlers) and [`Drive::flush`]; the transport's slices
+//! are written and the one timer follows the core's deadline (or the close sequence's).
 
 use crate::body::{Body, Consumed, Mode};
 use crate::deadline::Deadline;
-use crate::handle::StreamCommand;
+use crate::handle::{Route, StreamCommand, StreamHandle};
 use crate::pool::Seat;
 use crate::reply::ReplyTx;
-use crate::session::Session;
+use crate::session::{PushSink, Session};
 use crate::{Error, RequestOptions};
 use bytes::BytesMut;
 use h2core::shell::Transport;
@@ -120,6 +120,8 @@ pub struct Drive<M: Mode> {
     /// Client: the connection's place in its pool.
     seat: Option<Seat>,
     tap: Option<Tap>,
+    /// Server: each request carries a `StreamHandle` reaching the connection through this.
+    handles: Option<Route<M>>,
     /// Why the connection failed, if it did.
     error: Option<Error>,
 }
@@ -132,6 +134,7 @@ impl<M: Mode> Drive<M> {
             unparsed,
             seat: None,
             tap: None,
+            handles: None,
             error: None,
         }
     }
@@ -139,6 +142,24 @@ impl<M: Mode> Drive<M> {
     /// Client: the connection takes requests for a pool through `seat`.
     pub fn seat(&mut self, seat: Seat) {
         self.seat = Some(seat);
+    }
+
+    /// Client, as every adapter makes one: each response carries a `RequestHandle`
+    /// (reprioritize, RFC 9218 §7.1) whose commands go through `route`; pushed responses go
+    /// to `pushes` (none: every promise is cancelled, RFC 9113 §8.4); the pool sees the
+    /// connection through `seat`.
+    pub fn client(&mut self, route: Route<M>, pushes: Option<PushSink<M>>, seat: Seat) {
+        self.session.request_handles(route);
+        if let Some(sink) = pushes {
+            self.session.pushes(sink);
+        }
+        self.seat(seat);
+    }
+
+    /// Server: each request carries a [`StreamHandle`] (1xx, push) whose commands go
+    /// through `route`, back to [`Drive::command`].
+    pub fn stream_handles(&mut self, route: Route<M>) {
+        self.handles = Some(route);
     }
 
     /// Every event of the core goes to `tap`, raw, instead of the streams.
@@ -255,6 +276,10 @@ impl<M: Mode> Drive<M> {
                     if headers.iter().any(|h| h.name[..] == *b"grpc-timeout") {
                         Deadline::mark(&mut request, || now);
                     }
+                    if let Some(route) = &self.handles {
+                        let handle = StreamHandle::new(stream, route.clone());
+                        request.extensions_mut().insert(handle);
+                    }
                     Input::Request(stream, request)
                 }
                 Event::StreamReset { stream, .. } => {
@@ -307,24 +332,6 @@ impl<M: Mode> Drive<M> {
             seat.update(&self.session.conn);
         }
         sent | transport.pump(&mut self.session.conn, now)
-    }
-
-    /// The connection's one deadline: the close sequence's once closing, else the core's.
-    pub fn poll_timeout(&self, transport: &Transport) -> Option<Instant> {
-        if transport.is_closing() {
-            transport.poll_timeout()
-        } else {
-            self.session.conn.poll_timeout()
-        }
-    }
-
-    /// The deadline from [`Drive::poll_timeout`] passed.
-    pub fn handle_timeout(&mut self, transport: &mut Transport, now: Instant) {
-        if transport.is_closing() {
-            transport.handle_timeout(now);
-        } else {
-            self.session.conn.handle_timeout(now);
-        }
     }
 
     /// Writing failed: the peer takes nothing more, so the connection is over; its streams

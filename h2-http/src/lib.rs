@@ -8,6 +8,8 @@
 //! - [`session`]: one HTTP/2 connection's streams as a user sees them; [`drive`]: the
 //!   connection as an adapter drives it (read, events, bodies, write, one deadline);
 //! - [`http1`]: HTTP/1.1 exchanges on the same port, sans-IO;
+//! - [`shell`]: one connection from accept to close (deciding, HTTP/1.1, `Upgrade: h2c`,
+//!   HTTP/2, the write queue and close sequence), all but its socket, clock and handlers;
 //! - [`handle`]: a handler's `StreamHandle` (1xx, push); [`pool`]: a client's connections;
 //!   [`client`]: the client, once for every adapter ([`h2c`]: `Upgrade: h2c`; [`block`]);
 //! - [`upgrade`]: an exchange as a two-way byte stream (extended CONNECT, `101`), [`Protocol`];
@@ -33,6 +35,7 @@ pub mod pool;
 pub mod reply;
 pub mod server;
 pub mod session;
+pub mod shell;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod upgrade;

@@ -173,15 +173,7 @@ pub fn handshake(io: impl Io + 'static, config: Config) -> Result<Client, Error>
     let client = shared::Client::new(dialer, config.clone());
     let conn = Connection::new(config.clone(), Instant::now());
     let member = client.membership();
-    let handle = spawn(
-        Box::new(io),
-        None,
-        BytesMut::new(),
-        conn,
-        config,
-        member,
-        None,
-    )?;
+    let handle = spawn(Box::new(io), None, BytesMut::new(), conn, member, None)?;
     block_on(client.ready(&handle))?;
     client.add(handle);
     Ok(Client(client))
@@ -228,7 +220,7 @@ pub fn upgrade_with(
     let client = shared::Client::new(dialer, config.clone());
     let (reply, mut pending) = reply::channel(None);
     let (io, member) = (nonblocking(socket)?, client.membership());
-    let handle = spawn(io, None, buf, conn, config, member, Some(reply))?;
+    let handle = spawn(io, None, buf, conn, member, Some(reply))?;
     // Stream 1 is not sent again: its request went over HTTP/1.1.
     let response = match pending.wait() {
         Reply::Head(response) => response,

@@ -66,13 +66,12 @@ impl Dialer {
             Transport::Cleartext => None,
             Transport::Tls(config, name) => Some(tls_handshake(&mut socket, config, name)?),
         };
-        let conn = Connection::new(config.clone(), Instant::now());
+        let conn = Connection::new(config, Instant::now());
         spawn(
             nonblocking(socket)?,
             tls,
             BytesMut::new(),
             conn,
-            config,
             member,
             None,
         )
@@ -196,7 +195,6 @@ pub(crate) fn spawn(
     tls: Option<rustls::Connection>,
     read_buf: BytesMut,
     conn: Connection,
-    config: Config,
     member: Membership<Blocking>,
     expect: Option<ReplyTx<Blocking>>,
 ) -> Result<Handle, Error> {
@@ -207,7 +205,7 @@ pub(crate) fn spawn(
         pushes: member.pushes,
         header_bytes: member.header_bytes,
     };
-    let mut ev = EventLoop::new(config, system_clock(), |_| role)?;
+    let mut ev = EventLoop::new(system_clock(), |_| role)?;
     ev.add(io, tls, read_buf, Start::Http2(Box::new(conn)))?;
     if let Some(reply) = expect {
         // Registered before the loop runs: the response may be among the first bytes.

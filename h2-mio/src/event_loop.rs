@@ -4,14 +4,13 @@
 //! shell's [`Accept`](h2core::shell::Accept), made by the server's `ServerOptions`, decides
 //! what it speaks), then HTTP/1.1 or HTTP/2; it has no protocol rule of its own.
 
-use crate::conn::{Conn, Proto, Start};
+use crate::conn::{Conn, Start};
 use crate::io::{Io, Socket};
 use crate::remote::{Ctx, Key, Msg, Remote, Role};
 use bytes::BytesMut;
 use h2_http::body::Blocking;
 use h2_http::drive::Command;
 use h2_http::server::ServerOptions;
-use h2core::Config;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
@@ -44,7 +43,6 @@ pub(crate) struct EventLoop {
     rx: mpsc::Receiver<Msg>,
     remote: Remote,
     role: Role,
-    config: Config,
     clock: Clock,
     next_id: u64,
     dirty: Vec<usize>,
@@ -60,11 +58,7 @@ pub(crate) struct EventLoop {
 
 impl EventLoop {
     /// A loop working for the role `role` makes (which may need the loop's [`Remote`]).
-    pub(crate) fn new(
-        config: Config,
-        clock: Clock,
-        role: impl FnOnce(&Remote) -> Role,
-    ) -> io::Result<EventLoop> {
+    pub(crate) fn new(clock: Clock, role: impl FnOnce(&Remote) -> Role) -> io::Result<EventLoop> {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let (tx, rx) = mpsc::channel();
@@ -79,7 +73,6 @@ impl EventLoop {
             timers: BinaryHeap::new(),
             rx,
             remote,
-            config,
             clock,
             next_id: 0,
             dirty: Vec::new(),
@@ -139,10 +132,9 @@ impl EventLoop {
                 id: self.next_id,
             },
             role: &self.role,
-            config: &self.config,
             remote: &self.remote,
         };
-        let conn = Conn::new(&ctx, Socket::new(io, tls, read_buf), start);
+        let conn = Conn::new(&ctx, Socket::new(io, tls), read_buf, start);
         self.conns.insert(conn);
         self.dirty.push(slot);
         Ok(())
@@ -287,11 +279,8 @@ impl EventLoop {
         let Some((slot, c)) = conn_for(&mut self.conns, key) else {
             return cmd.into_iter().for_each(|cmd| gone(&self.role, cmd));
         };
-        match (cmd, &mut c.proto) {
-            (None, _) => {}
-            (Some(cmd), Proto::H2(h2)) => h2.drive.command(cmd, now),
-            (Some(cmd), Proto::H1(h1)) => h1.server.command(&mut c.sock.transport, cmd),
-            (Some(cmd), _) => gone(&self.role, cmd),
+        if let Some(cmd) = cmd {
+            c.shell.command(cmd, now);
         }
         self.dirty.push(slot);
     }
@@ -304,13 +293,7 @@ impl EventLoop {
             let _ = self.poll.registry().deregister(&mut l);
         }
         for (slot, c) in self.conns.iter_mut() {
-            match &mut c.proto {
-                Proto::H2(h2) => {
-                    let _ = h2.conn().shutdown(now);
-                }
-                Proto::H1(h1) => h1.server.shutdown(),
-                _ => c.sock.transport.close(now),
-            }
+            c.shell.shutdown(now);
             self.dirty.push(slot);
         }
     }
@@ -323,18 +306,17 @@ impl EventLoop {
             now: (self.clock)(),
             key: Key { slot, id: c.id },
             role: &self.role,
-            config: &self.config,
             remote: &self.remote,
         };
         let scratch = &mut self.scratch;
         // Timers first: whatever fired may have output.
-        if c.deadline().is_some_and(|d| d <= ctx.now) {
-            c.fire(&ctx);
+        if c.shell.poll_timeout().is_some_and(|d| d <= ctx.now) {
+            c.shell.handle_timeout(ctx.now);
         }
         let mut busy = true;
         for _ in 0..64 {
             let progress = c.step(&ctx, scratch) | c.write(&ctx);
-            if c.is_done() || !progress {
+            if c.shell.is_done() || !progress {
                 busy = false;
                 break;
             }
@@ -349,7 +331,7 @@ impl EventLoop {
     /// Interest, timer and removal after a connection was driven.
     fn finish(&mut self, slot: usize) {
         let c = &mut self.conns[slot];
-        if c.is_done() {
+        if c.shell.is_done() {
             // Dropped with it: every body sender and reader of its streams fails.
             let mut c = self.conns.remove(slot);
             let _ = self.poll.registry().deregister(&mut *c.sock.io);
@@ -358,7 +340,7 @@ impl EventLoop {
             }
             return;
         }
-        let want_write = c.sock.pending_out();
+        let want_write = c.sock.pending_out(c.shell.transport());
         if want_write != c.writable {
             c.writable = want_write;
             let interest = if want_write {
@@ -374,7 +356,7 @@ impl EventLoop {
                 tracing::debug!("reregister: {e}");
             }
         }
-        if let Some(d) = c.deadline() {
+        if let Some(d) = c.shell.poll_timeout() {
             // A later deadline keeps the earlier heap entry: it fires early and is put back.
             if c.timer.is_none_or(|t| d < t) {
                 c.timer = Some(d);

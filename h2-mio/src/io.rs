@@ -1,5 +1,5 @@
-//! The socket under a connection: reads into one buffer, writes the shell's [`Transport`] queue
-//! with vectored writes, and runs its close sequence (flush, FIN, linger).
+//! The socket under a connection: reads into the shell's buffer, writes the shell's
+//! [`Transport`] queue with vectored writes, and sends its FIN when the close sequence says.
 //!
 //! With TLS, the session's [`Records`] sit between the socket and the buffers: socket →
 //! ciphertext → plaintext → `read_buf`, and the queue's `Bytes` → records → socket. The rules
@@ -7,6 +7,8 @@
 //! module only moves bytes. Records still to be written count as the transport's lower layer.
 
 use bytes::BytesMut;
+use h2_http::body::Blocking;
+use h2_http::shell::Shell;
 use h2_http::tls::{Received, Records};
 use h2core::shell::{CloseAction, Transport};
 use std::io::{self, IoSlice, Read, Write};
@@ -31,27 +33,27 @@ impl Io for mio::net::UnixStream {
     }
 }
 
-/// One connection's socket, its TLS records if any, and its buffers.
+/// What one read brought.
+pub(crate) enum Got {
+    /// Nothing now (it would block).
+    Nothing,
+    /// Bytes, or with TLS the handshake moved on (and may have output).
+    Progress,
+    /// The peer closed its side, or the socket failed.
+    End,
+}
+
+/// One connection's socket and its TLS records if any; the buffers are the shell's.
 pub(crate) struct Socket {
     pub(crate) io: Box<dyn Io>,
     tls: Option<Records>,
-    pub(crate) read_buf: BytesMut,
-    pub(crate) read_closed: bool,
-    pub(crate) transport: Transport,
 }
 
 impl Socket {
-    pub(crate) fn new(
-        io: Box<dyn Io>,
-        tls: Option<rustls::Connection>,
-        read_buf: BytesMut,
-    ) -> Self {
+    pub(crate) fn new(io: Box<dyn Io>, tls: Option<rustls::Connection>) -> Self {
         Socket {
             io,
             tls: tls.map(Records::new),
-            read_buf,
-            read_closed: false,
-            transport: Transport::new(),
         }
     }
 
@@ -60,56 +62,47 @@ impl Socket {
         self.tls.as_ref()?.alpn()
     }
 
-    /// One read into `read_buf`; true if bytes or EOF arrived (or, with TLS, the handshake
-    /// moved on and may have output).
-    pub(crate) fn read_some(&mut self, scratch: &mut [u8]) -> bool {
-        if self.read_closed {
-            return false;
-        }
+    /// One read into `read_buf` (through `scratch`, or TLS records).
+    pub(crate) fn read_some(&mut self, read_buf: &mut BytesMut, scratch: &mut [u8]) -> Got {
         if self.tls.is_some() {
-            return self.read_tls();
+            return self.read_tls(read_buf);
         }
         loop {
             match self.io.read(scratch) {
-                Ok(0) => return self.eof(),
+                Ok(0) => return Got::End,
                 Ok(n) => {
-                    self.read_buf.extend_from_slice(&scratch[..n]);
-                    return true;
+                    read_buf.extend_from_slice(&scratch[..n]);
+                    return Got::Progress;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Got::Nothing,
                 Err(e) => {
                     tracing::debug!("read: {e}");
-                    return self.eof();
+                    return Got::End;
                 }
             }
         }
     }
 
-    fn eof(&mut self) -> bool {
-        self.read_closed = true;
-        true
-    }
-
-    fn read_tls(&mut self) -> bool {
+    fn read_tls(&mut self, read_buf: &mut BytesMut) -> Got {
         let Some(tls) = self.tls.as_mut() else {
-            return false;
+            return Got::Nothing;
         };
-        let mut progress = false;
+        let mut progress = Got::Nothing;
         // Bounded: a larger burst comes back at the next step (the caller loops on progress).
         for _ in 0..16 {
-            match tls.read_from(&mut self.io, &mut self.read_buf) {
-                Ok(Received::Data(_)) => return true,
-                Ok(Received::Records) => progress = true,
+            match tls.read_from(&mut self.io, read_buf) {
+                Ok(Received::Data(_)) => return Got::Progress,
+                Ok(Received::Records) => progress = Got::Progress,
                 // A failed session's alert is queued: written by the next flush, then we close.
                 Ok(Received::CloseNotify | Received::Truncated | Received::Failed) => {
-                    return self.eof()
+                    return Got::End
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return progress,
                 Err(e) => {
                     tracing::debug!("read: {e}");
-                    return self.eof();
+                    return Got::End;
                 }
             }
         }
@@ -121,28 +114,28 @@ impl Socket {
         self.tls.as_ref().is_some_and(Records::wants_write)
     }
 
-    /// True while bytes wait to be written.
-    pub(crate) fn pending_out(&self) -> bool {
-        !self.transport.is_empty() || self.lower_pending()
+    /// True while bytes wait to be written (`transport`: the queue above).
+    pub(crate) fn pending_out(&self, transport: &Transport) -> bool {
+        !transport.is_empty() || self.lower_pending()
     }
 
-    /// Writes what is queued; Err when the peer can take nothing more.
-    pub(crate) fn flush(&mut self) -> io::Result<bool> {
+    /// Writes what `transport` queued; Err when the peer can take nothing more.
+    pub(crate) fn flush(&mut self, transport: &mut Transport) -> io::Result<bool> {
         if self.tls.is_some() {
-            return self.flush_tls();
+            return self.flush_tls(transport);
         }
         let mut wrote = false;
         // Bounded: each round moves bytes or stops.
         for _ in 0..64 {
             let mut slices = [IoSlice::new(&[]); 64];
-            let n = self.transport.io_slices(&mut slices);
+            let n = transport.io_slices(&mut slices);
             if n == 0 {
                 break;
             }
             match self.io.write_vectored(&slices[..n]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(w) => {
-                    self.transport.advance(w);
+                    transport.advance(w);
                     wrote = true;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -154,22 +147,22 @@ impl Socket {
     }
 
     /// The queue into the records (as much as their bounded buffer takes), the records out.
-    fn flush_tls(&mut self) -> io::Result<bool> {
+    fn flush_tls(&mut self, transport: &mut Transport) -> io::Result<bool> {
         let Some(tls) = self.tls.as_mut() else {
             return Ok(false);
         };
         if tls.is_sealed() {
             // Nothing more is encrypted: what is queued can never go out. Dropped, so the
             // close waits only for the records (an alert, close_notify), then lingers.
-            self.transport.advance(self.transport.queued());
+            transport.advance(transport.queued());
         }
         let mut wrote = false;
         // Bounded: 64 rounds of at least a record each is > 1 MiB.
         for _ in 0..64 {
             let mut slices = [IoSlice::new(&[]); 64];
-            let n = self.transport.io_slices(&mut slices);
+            let n = transport.io_slices(&mut slices);
             let taken = tls.write_plaintext(&slices[..n])?;
-            self.transport.advance(taken);
+            transport.advance(taken);
             if !tls.wants_write() {
                 break;
             }
@@ -184,30 +177,24 @@ impl Socket {
         Ok(wrote)
     }
 
-    /// The close sequence, once the transport is closing: close_notify (RFC 8446 §6.1) when
-    /// the queue is empty, so the peer can tell the end from a truncation; our FIN once
-    /// everything is out; then what the peer still sends is read and dropped (lingering).
-    pub(crate) fn close_step(&mut self, now: Instant, scratch: &mut [u8]) {
-        if !self.transport.is_closing() {
-            return;
+    /// The close sequence, once the shell's transport is closing: close_notify (RFC 8446
+    /// §6.1) when the queue is empty, so the peer can tell the end from a truncation; our FIN
+    /// once everything is out (the shell then reads and drops what the peer still sends).
+    /// True if the FIN went.
+    pub(crate) fn close_step(&mut self, shell: &mut Shell<Blocking>, now: Instant) -> bool {
+        if !shell.transport().is_closing() {
+            return false;
         }
-        if self.transport.is_empty() {
+        if shell.transport().is_empty() {
             if let Some(tls) = self.tls.as_mut() {
                 tls.close_notify();
             }
         }
-        if let Some(CloseAction::ShutdownWrite) =
-            self.transport.poll_close(now, self.lower_pending())
-        {
+        let lower_pending = self.lower_pending();
+        if let Some(CloseAction::ShutdownWrite) = shell.poll_close(now, lower_pending) {
             let _ = self.io.shutdown_write();
+            return true;
         }
-        if self.transport.is_lingering() {
-            while !self.read_closed && self.read_some(scratch) {
-                self.read_buf.clear();
-            }
-            if self.read_closed {
-                self.transport.handle_eof();
-            }
-        }
+        false
     }
 }

@@ -3,9 +3,11 @@
 //! a small thread pool, or on the loops themselves ([`Server::handler_threads`]`(0)`).
 //!
 //! This crate only moves bytes: every HTTP/2 rule lives in `h2core`, every HTTP/1.1 rule in
-//! `h2core::http1`. The loop owns, per connection, the socket, a read buffer, a write queue
-//! (written with `write_vectored`) and a place in one timer heap fed by the core's
-//! `poll_timeout()`.
+//! `h2core::http1`, and the connection from accept to close (deciding what it speaks,
+//! HTTP/1.1, `Upgrade: h2c`, HTTP/2, the write queue and close sequence) is
+//! `h2_http::shell`'s, the same as on every runtime. The loop owns, per connection, the
+//! socket (written with `write_vectored`), that shell and a place in one timer heap fed by
+//! the shell's `poll_timeout()`.
 //!
 //! - Server: [`Server::bind`]`(addr)?.serve(handler)`. One port serves HTTP/1.1, h2c by prior
 //!   knowledge and `Upgrade: h2c`; with [`Server::tls`], h2 or HTTP/1.1 over TLS as ALPN
@@ -64,8 +66,6 @@ pub mod client;
 mod conn;
 mod connections;
 mod event_loop;
-mod h2;
-mod http1;
 mod io;
 mod remote;
 mod response;

@@ -8,7 +8,7 @@ use h2_http::drive::Command;
 use h2_http::handle::{Route, StreamCommand};
 use h2_http::Error;
 use h2core::shell::pool::Slots;
-use h2core::{Config, StreamId};
+use h2core::StreamId;
 use http::{Request, Response};
 use std::sync::atomic::AtomicU64;
 use std::sync::{mpsc, Arc};
@@ -142,6 +142,5 @@ pub(crate) struct Ctx<'a> {
     pub(crate) now: Instant,
     pub(crate) key: Key,
     pub(crate) role: &'a Role,
-    pub(crate) config: &'a Config,
     pub(crate) remote: &'a Remote,
 }

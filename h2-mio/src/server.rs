@@ -131,8 +131,7 @@ impl Server {
         let workers = (self.threads > 0).then(|| Workers::new(self.threads));
         let mut loops = Vec::new();
         for _ in 0..self.loops {
-            let config = self.options.config().clone();
-            let mut ev = EventLoop::new(config, system_clock(), |remote| Role::Server {
+            let mut ev = EventLoop::new(system_clock(), |remote| Role::Server {
                 dispatch: dispatch(handler.clone(), workers.clone(), remote.clone()),
             })?;
             ev.accept_with(self.options.clone());
@@ -189,7 +188,7 @@ where
     let conn = Connection::new(config.clone(), clock());
     let workers = Some(Workers::new(4));
     let handler = Arc::new(handler);
-    let mut ev = EventLoop::new(config, clock, |remote| Role::Server {
+    let mut ev = EventLoop::new(clock, |remote| Role::Server {
         dispatch: dispatch(handler, workers, remote.clone()),
     })?;
     ev.add(

@@ -27,7 +27,7 @@ impl Tap {
     pub fn new(io: Box<dyn Io>, config: Config, clock: Clock) -> std::io::Result<Tap> {
         let (tx, events) = mpsc::channel();
         let now = clock();
-        let mut ev = EventLoop::new(config.clone(), clock, |_| Role::Tap { events: tx })?;
+        let mut ev = EventLoop::new(clock, |_| Role::Tap { events: tx })?;
         let conn = Connection::new(config, now);
         ev.add(io, None, BytesMut::new(), Start::Http2(Box::new(conn)))?;
         let mut tap = Tap { ev, events };

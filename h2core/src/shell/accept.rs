@@ -116,6 +116,11 @@ impl Accept {
         }
     }
 
+    /// The config the connection is accepted with (an HTTP/1.1 connection's limits too).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// The deadline for deciding, while undecided.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
