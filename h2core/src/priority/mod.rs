@@ -275,14 +275,16 @@ impl Scheduler {
             return;
         }
         node.ready = ready;
+        // Copied now: the calls below would each look the node up again for it.
+        let signal = node.urgency;
         if self.tree_live {
             self.tree_add_ready(id, if ready { 1 } else { -1 });
         }
         if self.levels_live {
             if ready {
-                self.level_join(id);
+                self.level_join_as(id, signal);
             } else {
-                self.level_leave(id);
+                self.level_leave_as(signal);
             }
         }
     }
@@ -300,16 +302,20 @@ impl Scheduler {
     /// Charges `bytes` of DATA just sent on stream `id` to its share of the bandwidth (RFC 7540
     /// §5.3.2, RFC 9218 §10), in both schemes.
     pub(crate) fn sent(&mut self, id: u32, bytes: usize) {
-        if id == ROOT || !self.nodes.contains_key(&id) {
+        if id == ROOT {
             return;
         }
+        let Some(node) = self.nodes.get_mut(&id) else {
+            return;
+        };
+        let signal = node.urgency;
         if self.tree_live {
             self.tree_charge(id, bytes);
         } else {
-            self.tree_charge_dormant(id, bytes);
+            tree::charge_dormant(&mut node.tree, &mut self.root.tree, bytes);
         }
         if self.levels_live {
-            self.urgency_charge(id, bytes);
+            self.urgency_charge_as(id, signal, bytes);
         } else {
             self.urgency_charge_default(bytes);
         }

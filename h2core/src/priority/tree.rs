@@ -99,6 +99,16 @@ fn set_heap_pos(nodes: &mut IdMap<Node>, id: u32, pos: u32) {
     }
 }
 
+/// [`Scheduler::tree_charge`] while the tree is dormant (see `Scheduler::tree_live`): `node` is
+/// a child of the root with the default weight, in no queue.
+pub(super) fn charge_dormant(node: &mut Links, root: &mut Links, bytes: usize) {
+    let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+    let cost = (bytes.saturating_mul(WEIGHT_SCALE) / u64::from(DEFAULT_WEIGHT)).max(1);
+    let served_at = node.pass;
+    node.pass = served_at.saturating_add(cost);
+    root.vtime = root.vtime.max(served_at);
+}
+
 /// §5.3.2: weights are 1..=256.
 fn clamp_weight(weight: u16) -> u16 {
     weight.clamp(1, 256)
@@ -296,19 +306,6 @@ impl Scheduler {
             });
         }
         self.root.tree.subtree_ready = ready;
-    }
-
-    /// [`Scheduler::tree_charge`] while the tree is dormant: `id` is a child of the root with
-    /// the default weight, in no queue.
-    pub(super) fn tree_charge_dormant(&mut self, id: u32, bytes: usize) {
-        let Some(node) = self.nodes.get_mut(&id) else {
-            return;
-        };
-        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
-        let cost = (bytes.saturating_mul(WEIGHT_SCALE) / u64::from(DEFAULT_WEIGHT)).max(1);
-        let served_at = node.tree.pass;
-        node.tree.pass = served_at.saturating_add(cost);
-        self.root.tree.vtime = self.root.tree.vtime.max(served_at);
     }
 
     /// §5.3.3: moves `id` (with its subtree) as `prio` says; `id` is in the tree.

@@ -122,9 +122,13 @@ impl Scheduler {
 
     /// Queues the ready stream `id` in its level (§10).
     pub(super) fn level_join(&mut self, id: u32) {
-        let Some(signal) = self.nodes.get(&id).map(|n| n.urgency) else {
-            return;
-        };
+        if let Some(signal) = self.nodes.get(&id).map(|n| n.urgency) {
+            self.level_join_as(id, signal);
+        }
+    }
+
+    /// [`Scheduler::level_join`] for a stream whose `signal` the caller just read.
+    pub(super) fn level_join_as(&mut self, id: u32, signal: Signal) {
         if signal.pos != UNQUEUED {
             return;
         }
@@ -152,9 +156,13 @@ impl Scheduler {
 
     /// Takes stream `id` out of its level's queue, if queued.
     pub(super) fn level_leave(&mut self, id: u32) {
-        let Some(signal) = self.nodes.get(&id).map(|n| n.urgency) else {
-            return;
-        };
+        if let Some(signal) = self.nodes.get(&id).map(|n| n.urgency) {
+            self.level_leave_as(signal);
+        }
+    }
+
+    /// [`Scheduler::level_leave`] for the stream whose `signal` the caller just read.
+    pub(super) fn level_leave_as(&mut self, signal: Signal) {
         if signal.pos == UNQUEUED {
             return;
         }
@@ -184,11 +192,9 @@ impl Scheduler {
         self.levels.iter().find_map(Level::head).map(|e| e.id)
     }
 
-    /// §10: `bytes` of stream `id` were sent: its member of the round-robin pays them.
-    pub(super) fn urgency_charge(&mut self, id: u32, bytes: usize) {
-        let Some(signal) = self.nodes.get(&id).map(|n| n.urgency) else {
-            return;
-        };
+    /// §10: `bytes` of stream `id`, whose `signal` the caller just read, were sent: its member
+    /// of the round-robin pays them.
+    pub(super) fn urgency_charge_as(&mut self, id: u32, signal: Signal, bytes: usize) {
         let Some(level) = self.levels.get_mut(usize::from(signal.urgency)) else {
             return;
         };
