@@ -248,7 +248,11 @@ impl Scheduler {
             return;
         }
         if self.levels_live {
-            self.level_leave(id);
+            // Only a ready stream is queued (`check_levels`); most leave once drained.
+            if let Some(node) = self.nodes.get(&id).filter(|n| n.ready) {
+                let signal = node.urgency;
+                self.level_leave_as(id, signal);
+            }
         }
         let removed = if self.tree_live {
             self.tree_remove(id)
@@ -284,7 +288,7 @@ impl Scheduler {
             if ready {
                 self.level_join_as(id, signal);
             } else {
-                self.level_leave_as(signal);
+                self.level_leave_as(id, signal);
             }
         }
     }
