@@ -180,7 +180,7 @@ impl Scheduler {
         });
     }
 
-    /// [`Scheduler::urgency_charge`] for a stream of the default urgency, not incremental:
+    /// [`Scheduler::urgency_charge_as`] for a stream of the default urgency, not incremental:
     /// while the queues are not live every stream is one (see `Scheduler::levels_live`).
     pub(super) fn urgency_charge_default(&mut self, bytes: usize) {
         let level = &mut self.levels[usize::from(DEFAULT_URGENCY)];
