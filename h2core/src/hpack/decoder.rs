@@ -189,12 +189,13 @@ impl Decoder {
             }
         };
         while let Some(&b) = src.get(pos) {
-            if b & 0x80 != 0 {
+            // One call of `emit` for every representation, so the caller's closure is inlined.
+            let (name, value, sensitive, field_ok) = if b & 0x80 != 0 {
                 // §6.1 indexed header field.
                 let index = decode_integer(src, &mut pos, 7)?;
                 let (name, value, field_ok) =
                     self.table.get(index).ok_or(DecoderError::InvalidIndex)?;
-                emit(name, value, false, field_ok);
+                (name, value, false, field_ok)
             } else if b & 0x40 != 0 {
                 // §6.2.1 literal with incremental indexing.
                 let index = decode_integer(src, &mut pos, 6)?;
@@ -204,7 +205,7 @@ impl Decoder {
                 let table_value = self.owned_if_large(block, &value);
                 let field_ok = field::field_ok(&name.bytes, &value.bytes);
                 self.table.insert(table_name, table_value, field_ok);
-                emit(name.bytes, value.bytes, false, field_ok);
+                (name.bytes, value.bytes, false, field_ok)
             } else if b & 0x20 != 0 {
                 // §6.3 dynamic table size update.
                 if !at_start {
@@ -225,8 +226,9 @@ impl Decoder {
                 let index = decode_integer(src, &mut pos, 4)?;
                 let name = self.name(block, &mut pos, index)?;
                 let value = self.string(block, &mut pos)?;
-                emit(name.bytes, value.bytes, sensitive, false);
-            }
+                (name.bytes, value.bytes, sensitive, false)
+            };
+            emit(name, value, sensitive, field_ok);
             at_start = false;
         }
         if self.arena.capacity() > ARENA_KEEP_MAX {
