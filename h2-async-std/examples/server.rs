@@ -18,15 +18,35 @@ use futures_lite::StreamExt;
 use h2_async_std::{Body, Server, StreamHandle, Upgraded};
 use h2_demo::{Lookup, Route, ServerArgs, StaticFile};
 use http::{Method, Request, Response, StatusCode};
-use std::path::PathBuf;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
 
 /// Answers `req`: a file under `root` if it names one, else a demo route.
+///
+/// Most answers are ready at once; the two that wait on the connection come as boxed
+/// futures. A future holds the state of every await in its body, so awaiting them inline would
+/// make every request's future (allocated once per request) several times larger.
 async fn serve_file_or_route(req: Request<Body>, root: Arc<Option<PathBuf>>) -> Response<Body> {
-    let Some(root) = root.as_deref() else {
-        return route(req).await;
+    match answer(req, root.as_deref()) {
+        Answer::Now(response) => response,
+        Answer::Later(response) => response.await,
+    }
+}
+
+/// A response, or a future of one for a route that waits on the connection.
+enum Answer {
+    Now(Response<Body>),
+    Later(Pin<Box<dyn Future<Output = Response<Body>> + Send>>),
+}
+
+/// A file under `root` if `req` names one, else a demo route.
+fn answer(req: Request<Body>, root: Option<&Path>) -> Answer {
+    let Some(root) = root else {
+        return route(req);
     };
-    match StaticFile::lookup(root, req.method(), req.uri()) {
+    Answer::Now(match StaticFile::lookup(root, req.method(), req.uri()) {
         Lookup::File(file) if req.method() == Method::HEAD => file.response(Body::empty()),
         Lookup::File(file) => match file.chunks() {
             // Read from disk only as flow control lets the bytes go out.
@@ -34,8 +54,8 @@ async fn serve_file_or_route(req: Request<Body>, root: Arc<Option<PathBuf>>) -> 
             Err(_) => status(StatusCode::INTERNAL_SERVER_ERROR),
         },
         Lookup::Refused => status(StatusCode::BAD_REQUEST),
-        Lookup::Missing => route(req).await,
-    }
+        Lookup::Missing => return route(req),
+    })
 }
 
 fn status(code: StatusCode) -> Response<Body> {
@@ -45,38 +65,9 @@ fn status(code: StatusCode) -> Response<Body> {
 }
 
 /// Answers `req`. The handler runs when the head arrived; bodies stream both ways.
-async fn route(req: Request<Body>) -> Response<Body> {
+fn route(req: Request<Body>) -> Answer {
     if let Some(accept) = h2_demo::websocket_accept(&req) {
-        // The WebSocket echo: the stream of an extended CONNECT (HTTP/2), or the connection
-        // after the 101 (HTTP/1.1), as one futures-io AsyncRead + AsyncWrite.
-        // With `?announce=1` the first message says which protocol carried the WebSocket and,
-        // over HTTP/2, how many streams its connection has carried (a page's too, if shared).
-        let streams = match req.extensions().get::<StreamHandle>() {
-            Some(handle) => handle.connection_info().await.ok(),
-            None => None,
-        };
-        let streams = streams.map(|info| info.stats.streams_opened);
-        let announcement = h2_demo::ws_announcement(&req, streams);
-        let (tx, body) = Body::channel();
-        let mut ws = Upgraded::new(req.into_body(), tx);
-        async_std::task::spawn(async move {
-            use futures_lite::{AsyncReadExt, AsyncWriteExt};
-            let mut echo = h2_demo::WsEcho::new();
-            if let Some(text) = announcement {
-                if ws.write_all(&echo.text(&text)).await.is_err() {
-                    return;
-                }
-            }
-            let mut buf = vec![0; 16 * 1024];
-            while let Ok(n @ 1..) = ws.read(&mut buf).await {
-                let (out, over) = echo.input(&buf[..n]);
-                if ws.write_all(&out).await.is_err() || over {
-                    break;
-                }
-            }
-            let _ = ws.close().await;
-        });
-        return accept.map(|()| body);
+        return Answer::Later(Box::pin(websocket(req, accept)));
     }
     let route = Route::of(req.method(), req.uri());
     let body = match route {
@@ -106,18 +97,53 @@ async fn route(req: Request<Body>) -> Response<Body> {
             });
             body
         }
-        Route::Push => {
-            // HTTP/2 requests carry a StreamHandle; a push the client refused is no error for
-            // the page itself.
-            if let Some(handle) = req.extensions().get::<StreamHandle>() {
-                let css = h2_demo::pushed_response(Body::from(h2_demo::PUSHED_CSS));
-                let _ = handle.push(h2_demo::push_request(req.uri()), css).await;
-            }
-            Body::from(h2_demo::PUSH_PAGE)
-        }
+        Route::Push => return Answer::Later(Box::pin(push_page(req))),
         _ => route.fixed_body().map(Body::from).unwrap_or_default(),
     };
-    route.response(body)
+    Answer::Now(route.response(body))
+}
+
+/// `/ws`: the WebSocket echo over the stream of an extended CONNECT (HTTP/2), or the
+/// connection after the 101 (HTTP/1.1), as one futures-io AsyncRead + AsyncWrite.
+/// With `?announce=1` the first message says which protocol carried the WebSocket and,
+/// over HTTP/2, how many streams its connection has carried (a page's too, if shared).
+async fn websocket(req: Request<Body>, accept: Response<()>) -> Response<Body> {
+    let streams = match req.extensions().get::<StreamHandle>() {
+        Some(handle) => handle.connection_info().await.ok(),
+        None => None,
+    };
+    let streams = streams.map(|info| info.stats.streams_opened);
+    let announcement = h2_demo::ws_announcement(&req, streams);
+    let (tx, body) = Body::channel();
+    let mut ws = Upgraded::new(req.into_body(), tx);
+    async_std::task::spawn(async move {
+        use futures_lite::{AsyncReadExt, AsyncWriteExt};
+        let mut echo = h2_demo::WsEcho::new();
+        if let Some(text) = announcement {
+            if ws.write_all(&echo.text(&text)).await.is_err() {
+                return;
+            }
+        }
+        let mut buf = vec![0; 16 * 1024];
+        while let Ok(n @ 1..) = ws.read(&mut buf).await {
+            let (out, over) = echo.input(&buf[..n]);
+            if ws.write_all(&out).await.is_err() || over {
+                break;
+            }
+        }
+        let _ = ws.close().await;
+    });
+    accept.map(|()| body)
+}
+
+/// `GET /push`: the page, and a push of its stylesheet. HTTP/2 requests carry a
+/// `StreamHandle`; a push the client refused is no error for the page itself.
+async fn push_page(req: Request<Body>) -> Response<Body> {
+    if let Some(handle) = req.extensions().get::<StreamHandle>() {
+        let css = h2_demo::pushed_response(Body::from(h2_demo::PUSHED_CSS));
+        let _ = handle.push(h2_demo::push_request(req.uri()), css).await;
+    }
+    Route::Push.response(Body::from(h2_demo::PUSH_PAGE))
 }
 
 #[async_std::main]

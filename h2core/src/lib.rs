@@ -92,6 +92,7 @@ mod config;
 mod conn;
 mod error;
 mod event;
+mod field;
 mod flow;
 pub mod frame;
 pub mod hpack;

@@ -17,6 +17,9 @@
 
 mod priority_field;
 
+use crate::field;
+#[cfg(test)]
+use crate::field::words;
 use crate::Header;
 use bytes::Bytes;
 use std::fmt;
@@ -161,15 +164,20 @@ pub(crate) mod reason {
 /// Validates a received header block against RFC 9113 §8.1–§8.5 and RFC 8441 §4 and returns
 /// what the connection needs from it.
 ///
+/// Bit `i` of `vouched` says field `i` is known to pass the byte rules of §8.2.1
+/// ([`field::field_ok`]): the HPACK decoder checked it as it entered the dynamic table, so its
+/// bytes are not scanned again. Every other rule applies to every field.
+///
 /// `Err` means the message is malformed (RFC 9113 §8.1.1): the connection must answer with a
 /// stream error PROTOCOL_ERROR, which the peer observes as RST_STREAM on that stream, and must
 /// not deliver the message.
 pub(crate) fn check(
     kind: Kind,
     headers: &[Header],
+    vouched: u64,
     opts: &CheckOptions,
 ) -> Result<MessageInfo, Malformed> {
-    check_block(kind, headers, opts, Direction::Received)
+    check_block(kind, headers, vouched, opts, Direction::Received)
 }
 
 /// Validates a header block the application asks us to send, with the rules of [`check`]: the
@@ -183,7 +191,7 @@ pub(crate) fn check_outgoing(
     headers: &[Header],
     opts: &CheckOptions,
 ) -> Result<MessageInfo, Malformed> {
-    check_block(kind, headers, opts, Direction::Sent)
+    check_block(kind, headers, 0, opts, Direction::Sent)
 }
 
 /// Parses the value of a `priority` field, a Structured Field Dictionary (RFC 9218 §4, §5).
@@ -277,7 +285,7 @@ const NAME_BYTE_OK: [bool; 256] = {
 /// RFC 9113 §8.2.1 for a name, without its leading ':' if it is a pseudo-header.
 fn check_name_bytes(name: &[u8]) -> Result<(), Malformed> {
     // The common case, a valid name, eight bytes at a time; the byte loop only names the reason.
-    if !words::any(name, words::bad_name_byte) {
+    if field::name_ok(name) {
         return Ok(());
     }
     for &b in name {
@@ -294,84 +302,13 @@ fn check_name_bytes(name: &[u8]) -> Result<(), Malformed> {
 
 /// RFC 9113 §8.2.1: no NUL, CR or LF anywhere; no SP or HTAB first or last.
 fn check_value(value: &[u8]) -> Result<(), Malformed> {
-    if let (Some(&first), Some(&last)) = (value.first(), value.last()) {
-        if matches!(first, b' ' | b'\t') || matches!(last, b' ' | b'\t') {
-            return Err(Malformed(reason::VALUE_WHITESPACE));
-        }
+    if field::value_ok(value) {
+        return Ok(());
     }
-    if words::any(value, words::bad_value_byte) {
-        return Err(Malformed(reason::INVALID_VALUE));
+    if field::value_edge_is_whitespace(value) {
+        return Err(Malformed(reason::VALUE_WHITESPACE));
     }
-    Ok(())
-}
-
-/// Byte-class tests on eight bytes at once (SWAR), for the field checks of RFC 9113 §8.2.1:
-/// a branch per word rather than per byte.
-mod words {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-
-    /// A byte repeated in every lane.
-    const fn splat(b: u8) -> u64 {
-        LO * b as u64
-    }
-
-    /// Nonzero iff some byte of `v` is zero (exact as to whether; the lanes above a zero byte
-    /// may be flagged too, which does not matter here).
-    #[inline(always)]
-    fn has_zero(v: u64) -> u64 {
-        v.wrapping_sub(LO) & !v & HI
-    }
-
-    /// Nonzero iff some byte of `v` is NUL, CR or LF.
-    #[inline(always)]
-    pub(super) fn bad_value_byte(v: u64) -> u64 {
-        has_zero(v) | has_zero(v ^ splat(b'\r')) | has_zero(v ^ splat(b'\n'))
-    }
-
-    /// Nonzero iff some byte of `v` is not allowed in a field name (`super::NAME_BYTE_OK`):
-    /// outside 0x21..=0x7e, uppercase, or ':'.
-    #[inline(always)]
-    pub(super) fn bad_name_byte(v: u64) -> u64 {
-        // Lanes of `low` are below 0x80, so adding at most 0x5f sets a lane's high bit exactly
-        // when the lane is at least 0x80 - k, with no carry into the next lane.
-        let low = v & !HI;
-        let at_least = |b: u8| low + splat(0x80 - b);
-        let high = v;
-        let control = !at_least(0x21);
-        let del = at_least(0x7f);
-        let upper = at_least(b'A') & !at_least(b'Z' + 1);
-        ((high | control | del | upper) & HI) | has_zero(v ^ splat(b':'))
-    }
-
-    /// Whether `test` flags some word of `s`: `s` is read as little-endian words that cover
-    /// every byte (the last one may overlap the one before; a short `s` is padded with 'a',
-    /// which no test flags).
-    #[inline(always)]
-    pub(super) fn any(s: &[u8], test: impl Fn(u64) -> u64) -> bool {
-        let word = |c: &[u8]| u64::from_le_bytes(c.try_into().expect("eight bytes"));
-        let half = |c: &[u8]| u64::from(u32::from_le_bytes(c.try_into().expect("four bytes")));
-        let n = s.len();
-        if n >= 8 {
-            let mut flags = 0;
-            let mut chunks = s.chunks_exact(8);
-            for c in &mut chunks {
-                flags |= test(word(c));
-            }
-            if !chunks.remainder().is_empty() {
-                flags |= test(word(&s[n - 8..]));
-            }
-            flags != 0
-        } else if n >= 4 {
-            test(half(&s[..4]) | half(&s[n - 4..]) << 32) != 0
-        } else if n > 0 {
-            // Lanes 0..3 hold bytes 0, n/2 and n-1, which for n <= 3 are all of them.
-            let v = u64::from(s[0]) | u64::from(s[n / 2]) << 8 | u64::from(s[n - 1]) << 16;
-            test(v | (splat(b'a') << 24)) != 0
-        } else {
-            false
-        }
-    }
+    Err(Malformed(reason::INVALID_VALUE))
 }
 
 /// The pseudo-header values seen so far, each at most once (RFC 9113 §8.3).
@@ -388,6 +325,7 @@ struct PseudoValues<'a> {
 fn check_block(
     kind: Kind,
     headers: &[Header],
+    vouched: u64,
     opts: &CheckOptions,
     direction: Direction,
 ) -> Result<MessageInfo, Malformed> {
@@ -402,15 +340,18 @@ fn check_block(
     let mut priority_seen = false;
     let mut priority_valid = true;
 
-    for header in headers {
+    for (i, header) in headers.iter().enumerate() {
         let name = &header.name[..];
         let value = &header.value[..];
-        check_value(value)?;
+        let bytes_ok = i < 64 && (vouched >> i) & 1 == 1;
+        if !bytes_ok {
+            check_value(value)?;
+        }
 
         if let Some(rest) = name.strip_prefix(b":") {
             // A name we recognise is made of valid bytes: only an unknown one needs the scan.
             let which = pseudo_name(name);
-            if which.is_none() {
+            if which.is_none() && !bytes_ok {
                 check_name_bytes(rest)?;
             }
             // §8.3: "All pseudo-header fields MUST appear in a field block before all regular
@@ -451,7 +392,8 @@ fn check_block(
         regular_seen = true;
         match regular_name(name) {
             // As for pseudo-headers, only a name we do not recognise needs the byte scan.
-            Regular::Other => check_name_bytes(name)?,
+            Regular::Other if !bytes_ok => check_name_bytes(name)?,
+            Regular::Other => {}
             Regular::ConnectionSpecific(why) => return Err(Malformed(why)),
             // §8.2.2: TE "MUST NOT contain any value other than trailers" (a case-insensitive
             // token, RFC 9110 §10.1.4).

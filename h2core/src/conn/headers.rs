@@ -100,14 +100,19 @@ impl Connection {
         // still decoded to its end to keep HPACK in sync, without collecting the excess.
         let max_fields = self.config.limits.max_header_fields;
         let mut too_many = false;
-        let collect = |h| {
+        let mut vouched = 0u64;
+        let collect = |h, field_ok: bool| {
             if headers.len() < max_fields {
+                if field_ok && headers.len() < 64 {
+                    vouched |= 1 << headers.len();
+                }
                 headers.push(h);
             } else {
                 too_many = true;
             }
         };
-        let decoded = self.decoder.decode(block, collect);
+        let decoded = self.decoder.decode_fields(block, collect);
+        self.vouched = vouched;
         self.fields_hint = headers.len().min(FIELDS_HINT_MAX);
         match decoded {
             Ok(()) if too_many => Ok(Err(())),
@@ -191,7 +196,7 @@ impl Connection {
         match stream.recv_phase {
             RecvPhase::Head | RecvPhase::Informational => {
                 // A response (client), or the response on a pushed stream.
-                let info = message::check(Kind::Response, &headers, &opts)
+                let info = message::check(Kind::Response, &headers, self.vouched, &opts)
                     .map_err(|m| ProtocolError::stream(id, Reason::PROTOCOL_ERROR, m.0))?;
                 if info.is_informational {
                     if end_stream {
@@ -246,7 +251,7 @@ impl Connection {
                         "trailers without END_STREAM",
                     ));
                 }
-                message::check(Kind::Trailers, &headers, &opts)
+                message::check(Kind::Trailers, &headers, self.vouched, &opts)
                     .map_err(|m| ProtocolError::stream(id, Reason::PROTOCOL_ERROR, m.0))?;
                 let s = self.streams.get(id).expect("exists");
                 if let Some(cl) = s.recv_content_length {
@@ -310,7 +315,7 @@ impl Connection {
         let opts = CheckOptions {
             enable_connect_protocol: self.config.settings.enable_connect_protocol,
         };
-        let info = match message::check(Kind::Request, &headers, &opts) {
+        let info = match message::check(Kind::Request, &headers, self.vouched, &opts) {
             Ok(info) => info,
             Err(m) => {
                 // The stream exists (it was opened, then is malformed): track it so the reset
@@ -508,7 +513,7 @@ impl Connection {
         let opts = CheckOptions {
             enable_connect_protocol: false,
         };
-        let info = message::check(Kind::PushPromiseRequest, &headers, &opts)
+        let info = message::check(Kind::PushPromiseRequest, &headers, self.vouched, &opts)
             .map_err(|m| ProtocolError::stream(promised, Reason::PROTOCOL_ERROR, m.0))?;
         if let Some(s) = self.streams.get_mut(promised) {
             s.head_request = info.method_is_head;

@@ -204,6 +204,9 @@ pub struct Connection {
     /// with room for as many (at most [`FIELDS_HINT_MAX`]), so a steady stream of similar
     /// requests costs one allocation per list rather than a few as it grows.
     pub(crate) fields_hint: usize,
+    /// The fields of the block `decode_block` returned last whose bytes the HPACK decoder
+    /// vouched for (bit `i` is field `i`): `message::check` does not scan them again.
+    pub(crate) vouched: u64,
     pub(crate) encoder: Encoder,
     /// Our settings in force (acknowledged by the peer).
     pub(crate) local: SettingsValues,
@@ -261,6 +264,7 @@ impl Connection {
             reader: FrameReader::new(),
             decoder: Decoder::new(SettingsValues::default().header_table_size as usize),
             fields_hint: 0,
+            vouched: 0,
             encoder: Encoder::new(),
             local: SettingsValues::default(),
             pending_settings: PendingSettings::default(),

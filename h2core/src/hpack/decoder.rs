@@ -5,6 +5,7 @@ use super::huffman;
 use super::primitives::{decode_integer, IntegerError};
 use super::table::{DynamicTable, ENTRY_OVERHEAD};
 use super::Header;
+use crate::field;
 use crate::frame::Reason;
 use bytes::{Bytes, BytesMut};
 use std::fmt;
@@ -155,6 +156,18 @@ impl Decoder {
     ///
     /// [`set_max_header_list_size`]: Decoder::set_max_header_list_size
     pub fn decode(&mut self, block: &Bytes, mut f: impl FnMut(Header)) -> Result<(), DecoderError> {
+        self.decode_fields(block, |header, _| f(header))
+    }
+
+    /// [`Decoder::decode`], also telling `f` whether the field is known to pass the byte rules
+    /// of RFC 9113 §8.2.1 ([`crate::field::field_ok`]): true for a field of the static table,
+    /// and for one of the dynamic table that passed them when it was added (checked once
+    /// then, as the literal arrived). A literal not indexed is reported false, unchecked.
+    pub(crate) fn decode_fields(
+        &mut self,
+        block: &Bytes,
+        mut f: impl FnMut(Header, bool),
+    ) -> Result<(), DecoderError> {
         let src: &[u8] = block;
         let mut pos = 0;
         // §4.2: after our limit dropped, the first block must begin with a size update.
@@ -164,22 +177,25 @@ impl Decoder {
         let mut at_start = true;
         let mut list_size = 0usize;
         let limit = self.max_header_list_size;
-        let mut emit = |name: Bytes, value: Bytes, sensitive: bool| {
+        let mut emit = |name: Bytes, value: Bytes, sensitive: bool, field_ok: bool| {
             list_size = list_size.saturating_add(name.len() + value.len() + ENTRY_OVERHEAD);
             if list_size <= limit {
-                f(Header {
+                let header = Header {
                     name,
                     value,
                     sensitive,
-                });
+                };
+                f(header, field_ok);
             }
         };
         while let Some(&b) = src.get(pos) {
-            if b & 0x80 != 0 {
+            // One call of `emit` for every representation, so the caller's closure is inlined.
+            let (name, value, sensitive, field_ok) = if b & 0x80 != 0 {
                 // §6.1 indexed header field.
                 let index = decode_integer(src, &mut pos, 7)?;
-                let (name, value) = self.table.get(index).ok_or(DecoderError::InvalidIndex)?;
-                emit(name, value, false);
+                let (name, value, field_ok) =
+                    self.table.get(index).ok_or(DecoderError::InvalidIndex)?;
+                (name, value, false, field_ok)
             } else if b & 0x40 != 0 {
                 // §6.2.1 literal with incremental indexing.
                 let index = decode_integer(src, &mut pos, 6)?;
@@ -187,8 +203,9 @@ impl Decoder {
                 let value = self.string(block, &mut pos)?;
                 let table_name = self.owned_if_large(block, &name);
                 let table_value = self.owned_if_large(block, &value);
-                self.table.insert(table_name, table_value);
-                emit(name.bytes, value.bytes, false);
+                let field_ok = field::field_ok(&name.bytes, &value.bytes);
+                self.table.insert(table_name, table_value, field_ok);
+                (name.bytes, value.bytes, false, field_ok)
             } else if b & 0x20 != 0 {
                 // §6.3 dynamic table size update.
                 if !at_start {
@@ -209,8 +226,9 @@ impl Decoder {
                 let index = decode_integer(src, &mut pos, 4)?;
                 let name = self.name(block, &mut pos, index)?;
                 let value = self.string(block, &mut pos)?;
-                emit(name.bytes, value.bytes, sensitive);
-            }
+                (name.bytes, value.bytes, sensitive, false)
+            };
+            emit(name, value, sensitive, field_ok);
             at_start = false;
         }
         if self.arena.capacity() > ARENA_KEEP_MAX {
@@ -285,7 +303,9 @@ impl Decoder {
     /// Test hook: the dynamic table, newest (index 62) first, and its §4.1 size.
     #[doc(hidden)]
     pub fn dynamic_table(&self) -> (Vec<(Bytes, Bytes)>, usize) {
-        (self.table.entries().cloned().collect(), self.table.size())
+        let entries = self.table.entries();
+        let entries = entries.map(|(name, value)| (name.clone(), value.clone()));
+        (entries.collect(), self.table.size())
     }
 }
 
@@ -487,5 +507,33 @@ mod tests {
         let (entries, _) = d.dynamic_table();
         let range = block.as_ptr_range();
         assert!(!range.contains(&entries[0].1.as_ptr()));
+    }
+
+    #[test]
+    fn fields_are_vouched_for_only_from_a_table_and_when_they_pass_the_byte_rules() {
+        let mut d = Decoder::new(4096);
+        let mut seen = Vec::new();
+        // :method GET (static 2); literal with indexing "x-a: 1" and "X-B: 2" (uppercase: bad);
+        // literal without indexing "x-c: 3"; then indexed 63 ("x-a: 1") and 62 ("X-B: 2").
+        let mut block = vec![0x82];
+        for (name, value) in [(&b"x-a"[..], &b"1"[..]), (b"X-B", b"2")] {
+            block.extend([0x40, name.len() as u8]);
+            block.extend(name);
+            block.extend([value.len() as u8]);
+            block.extend(value);
+        }
+        block.extend([0x00, 3, b'x', b'-', b'c', 1, b'3', 0xbf, 0xbe]);
+        let r = d.decode_fields(&Bytes::from(block), |h, ok| seen.push((h.name, ok)));
+        assert_eq!(r, Ok(()));
+        let expected: [(&[u8], bool); 6] = [
+            (b":method", true),
+            (b"x-a", true),
+            (b"X-B", false),
+            (b"x-c", false),
+            (b"x-a", true),
+            (b"X-B", false),
+        ];
+        let seen: Vec<(&[u8], bool)> = seen.iter().map(|(n, ok)| (&n[..], *ok)).collect();
+        assert_eq!(seen, expected);
     }
 }

@@ -278,10 +278,11 @@ pub(crate) fn static_name(name: &[u8], name_hash: u64) -> Option<StaticName> {
 }
 
 /// The decoder's dynamic table (§2.3.2, §4): newest entry first, so dynamic index
-/// `DYNAMIC_BASE + i` is `entries[i]`.
+/// `DYNAMIC_BASE + i` is `entries[i]`. Each entry carries whether it passes the field byte rules
+/// of RFC 9113 §8.2.1 ([`crate::field::field_ok`]), found once as it is added.
 #[derive(Debug)]
 pub(crate) struct DynamicTable {
-    entries: VecDeque<(Bytes, Bytes)>,
+    entries: VecDeque<(Bytes, Bytes, bool)>,
     size: usize,
     max_size: usize,
 }
@@ -306,15 +307,16 @@ impl DynamicTable {
     }
 
     /// Entries, newest first.
-    pub(crate) fn entries(&self) -> impl Iterator<Item = &(Bytes, Bytes)> {
-        self.entries.iter()
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&Bytes, &Bytes)> {
+        self.entries.iter().map(|(name, value, _)| (name, value))
     }
 
-    /// The entry at §2.3.3 `index`, static or dynamic; `None` if out of range (or 0).
+    /// The entry at §2.3.3 `index`, static or dynamic, and whether it passes RFC 9113 §8.2.1's
+    /// byte rules (every static entry does); `None` if out of range (or 0).
     #[inline]
-    pub(crate) fn get(&self, index: usize) -> Option<(Bytes, Bytes)> {
+    pub(crate) fn get(&self, index: usize) -> Option<(Bytes, Bytes, bool)> {
         if index < DYNAMIC_BASE {
-            static_entry(index)
+            static_entry(index).map(|(name, value)| (name, value, true))
         } else {
             self.entries.get(index - DYNAMIC_BASE).cloned()
         }
@@ -339,7 +341,8 @@ impl DynamicTable {
 
     /// §4.4: evict until the new entry fits, then add it; an entry larger than the whole table
     /// empties it and is not added (not an error).
-    pub(crate) fn insert(&mut self, name: Bytes, value: Bytes) {
+    /// `field_ok` is [`crate::field::field_ok`] of the entry, which the caller computed.
+    pub(crate) fn insert(&mut self, name: Bytes, value: Bytes, field_ok: bool) {
         let size = name.len() + value.len() + ENTRY_OVERHEAD;
         if size > self.max_size {
             self.entries.clear();
@@ -348,13 +351,13 @@ impl DynamicTable {
         }
         self.evict_to(self.max_size - size);
         self.size += size;
-        self.entries.push_front((name, value));
+        self.entries.push_front((name, value, field_ok));
     }
 
     fn evict_to(&mut self, target: usize) {
         while self.size > target {
             match self.entries.pop_back() {
-                Some((n, v)) => self.size -= n.len() + v.len() + ENTRY_OVERHEAD,
+                Some((n, v, _)) => self.size -= n.len() + v.len() + ENTRY_OVERHEAD,
                 None => break,
             }
         }
@@ -604,6 +607,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_static_field_passes_the_field_byte_rules() {
+        // `DynamicTable::get` vouches for static fields without checking them.
+        for index in 1..DYNAMIC_BASE {
+            let (name, value) = static_entry(index).expect("static entry");
+            assert!(
+                crate::field::field_ok(&name, &value),
+                "static index {index}"
+            );
+        }
+    }
+
+    #[test]
     fn every_static_name_is_found_at_its_first_index() {
         for (i, &(name, _)) in STATIC.iter().enumerate() {
             let found = static_name(name, hash(0, name)).unwrap();
@@ -668,14 +683,14 @@ mod tests {
     #[test]
     fn decoder_table_evicts_oldest_first() {
         let mut t = DynamicTable::new(100);
-        t.insert(Bytes::from_static(b"a"), Bytes::from_static(b"1")); // 34
-        t.insert(Bytes::from_static(b"b"), Bytes::from_static(b"2")); // 68
-        t.insert(Bytes::from_static(b"c"), Bytes::from_static(b"3")); // 102 > 100: evict a
+        t.insert(Bytes::from_static(b"a"), Bytes::from_static(b"1"), true); // 34
+        t.insert(Bytes::from_static(b"b"), Bytes::from_static(b"2"), true); // 68
+        t.insert(Bytes::from_static(b"c"), Bytes::from_static(b"3"), true); // 102 > 100: evict a
         assert_eq!(t.size(), 68);
         assert_eq!(t.get(62).unwrap().0, "c");
         assert_eq!(t.get(63).unwrap().0, "b");
         assert!(t.get(64).is_none());
-        t.insert(Bytes::from(vec![b'x'; 100]), Bytes::new());
+        t.insert(Bytes::from(vec![b'x'; 100]), Bytes::new(), true);
         assert_eq!(t.size(), 0);
         assert!(t.get(62).is_none());
         assert!(t.get(0).is_none());

@@ -1,5 +1,6 @@
 //! An indexed binary min-heap of `(key, stream id)`: the "who goes next" queue of both schemes
-//! (the ready children of a node, RFC 7540 §5.3.2; the streams of one urgency, RFC 9218 §10).
+//! (the ready children of a node, RFC 7540 §5.3.2; the incremental streams of one urgency,
+//! RFC 9218 §10).
 //!
 //! Each queued stream remembers its position (through `set_pos`), so a stream leaves the queue or
 //! changes its key in O(log n) without a scan: a node with a thousand ready children stays cheap.

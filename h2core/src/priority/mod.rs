@@ -78,6 +78,12 @@ pub(crate) struct Scheduler {
     /// ready streams are filled from the ready flags when they are first needed. Their only
     /// observable part, the lowest ready id, does not depend on the order streams joined.
     levels_live: bool,
+    /// Whether the RFC 7540 tree is kept (links, ready counts, queues). A scheduler that starts
+    /// in [`Mode::Rfc9218`] keeps it dormant: until the tree is first chosen no RFC 7540 signal
+    /// was applied, so every stream depends on the root with the default weight and only each
+    /// node's `pass` (and the root's `vtime`) is charged. [`Scheduler::tree_go_live`] builds
+    /// the rest from the ready flags; a server that never meets the tree never pays for it.
+    tree_live: bool,
     /// Idle streams in creation order, with the `idle_seq` they had then (stale entries are
     /// skipped), so the oldest is dropped first.
     idle: VecDeque<(u32, u64)>,
@@ -138,6 +144,7 @@ impl Scheduler {
             nodes: IdMap::default(),
             levels: Default::default(),
             levels_live: false,
+            tree_live: true,
             idle: VecDeque::new(),
             idle_count: 0,
             idle_updated: 0,
@@ -150,8 +157,15 @@ impl Scheduler {
     /// SETTINGS_NO_RFC7540_PRIORITIES = 1 was exchanged).
     pub(crate) fn set_mode(&mut self, mode: Mode) {
         self.mode = mode;
-        if mode == Mode::Rfc9218 {
-            self.levels_go_live();
+        match mode {
+            Mode::Rfc9218 => {
+                self.levels_go_live();
+                // An empty tree is the flat tree a dormant one stands for (see `tree_live`).
+                if self.nodes.is_empty() {
+                    self.tree_live = false;
+                }
+            }
+            Mode::Rfc7540 => self.tree_go_live(),
         }
     }
 
@@ -234,9 +248,18 @@ impl Scheduler {
             return;
         }
         if self.levels_live {
-            self.level_leave(id);
+            // Only a ready stream is queued (`check_levels`); most leave once drained.
+            if let Some(node) = self.nodes.get(&id).filter(|n| n.ready) {
+                let signal = node.urgency;
+                self.level_leave_as(id, signal);
+            }
         }
-        if let Some(node) = self.tree_remove(id) {
+        let removed = if self.tree_live {
+            self.tree_remove(id)
+        } else {
+            self.nodes.remove(&id)
+        };
+        if let Some(node) = removed {
             if !node.active {
                 self.idle_count = self.idle_count.saturating_sub(1);
             }
@@ -256,15 +279,16 @@ impl Scheduler {
             return;
         }
         node.ready = ready;
-        if ready {
-            self.tree_add_ready(id, 1);
-            if self.levels_live {
-                self.level_join(id);
-            }
-        } else {
-            self.tree_add_ready(id, -1);
-            if self.levels_live {
-                self.level_leave(id);
+        // Copied now: the calls below would each look the node up again for it.
+        let signal = node.urgency;
+        if self.tree_live {
+            self.tree_add_ready(id, if ready { 1 } else { -1 });
+        }
+        if self.levels_live {
+            if ready {
+                self.level_join_as(id, signal);
+            } else {
+                self.level_leave_as(id, signal);
             }
         }
     }
@@ -282,12 +306,20 @@ impl Scheduler {
     /// Charges `bytes` of DATA just sent on stream `id` to its share of the bandwidth (RFC 7540
     /// §5.3.2, RFC 9218 §10), in both schemes.
     pub(crate) fn sent(&mut self, id: u32, bytes: usize) {
-        if id == ROOT || !self.nodes.contains_key(&id) {
+        if id == ROOT {
             return;
         }
-        self.tree_charge(id, bytes);
+        let Some(node) = self.nodes.get_mut(&id) else {
+            return;
+        };
+        let signal = node.urgency;
+        if self.tree_live {
+            self.tree_charge(id, bytes);
+        } else {
+            tree::charge_dormant(&mut node.tree, &mut self.root.tree, bytes);
+        }
         if self.levels_live {
-            self.urgency_charge(id, bytes);
+            self.urgency_charge_as(id, signal, bytes);
         } else {
             self.urgency_charge_default(bytes);
         }
@@ -372,7 +404,9 @@ impl Scheduler {
     fn create(&mut self, id: u32, active: bool) {
         self.idle_seq = self.idle_seq.wrapping_add(1);
         self.nodes.insert(id, Node::new(active, self.idle_seq));
-        self.tree_link(id, ROOT);
+        if self.tree_live {
+            self.tree_link(id, ROOT);
+        }
         if !active {
             self.idle_count += 1;
             self.idle.push_back((id, self.idle_seq));
@@ -476,6 +510,10 @@ mod tests {
         for seed in 0..8u64 {
             let mut rng = Lcg(seed);
             let mut s = Scheduler::new();
+            if seed % 2 == 1 {
+                // As a server starts: RFC 9218 with the tree dormant until first chosen.
+                s.set_mode(Mode::Rfc9218);
+            }
             s.set_max_idle(6);
             for _ in 0..3000 {
                 let id = match rng.below(100) {
@@ -547,6 +585,39 @@ mod tests {
         assert!(!s.is_ready(9));
         assert_eq!(s.nodes.len(), 0);
         s.check();
+    }
+
+    #[test]
+    fn a_dormant_tree_goes_live_with_the_ready_streams_under_the_root() {
+        let mut s = Scheduler::new();
+        s.set_mode(Mode::Rfc9218);
+        assert!(!s.tree_live);
+        for id in [1, 3, 5, 7] {
+            s.insert(id, None);
+        }
+        s.set_ready(3, true);
+        s.set_ready(5, true);
+        s.set_ready(7, true);
+        s.sent(3, 1000);
+        s.remove(7);
+        s.check();
+        assert_eq!(s.next(), Some(3), "RFC 9218: the lowest id first");
+        // The peer's first RFC 7540 signal chooses the tree (RFC 9218 §2.1).
+        s.set_mode(Mode::Rfc7540);
+        assert!(s.tree_live);
+        s.check();
+        assert_eq!(s.children(ROOT), vec![1, 3, 5]);
+        assert_eq!(s.next(), Some(5), "3 was charged for its bytes, 5 was not");
+        s.insert(
+            9,
+            Some(tree::Rfc7540Priority {
+                dependency: 5,
+                weight: 32,
+                exclusive: true,
+            }),
+        );
+        s.check();
+        assert_eq!(s.children(5), vec![9]);
     }
 
     #[test]

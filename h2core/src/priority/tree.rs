@@ -99,6 +99,16 @@ fn set_heap_pos(nodes: &mut IdMap<Node>, id: u32, pos: u32) {
     }
 }
 
+/// [`Scheduler::tree_charge`] while the tree is dormant (see `Scheduler::tree_live`): `node` is
+/// a child of the root with the default weight, in no queue.
+pub(super) fn charge_dormant(node: &mut Links, root: &mut Links, bytes: usize) {
+    let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+    let cost = (bytes.saturating_mul(WEIGHT_SCALE) / u64::from(DEFAULT_WEIGHT)).max(1);
+    let served_at = node.pass;
+    node.pass = served_at.saturating_add(cost);
+    root.vtime = root.vtime.max(served_at);
+}
+
 /// §5.3.2: weights are 1..=256.
 fn clamp_weight(weight: u16) -> u16 {
     weight.clamp(1, 256)
@@ -262,8 +272,47 @@ impl Scheduler {
         false
     }
 
+    /// Builds the dormant tree (see `Scheduler::tree_live`): every stream a child of the root
+    /// with the default weight, as no RFC 7540 signal has moved one; the ready ones queued by
+    /// the pass they were charged, starting no earlier than the root's virtual time. Streams
+    /// join in id order, so the result does not depend on the map's layout.
+    pub(super) fn tree_go_live(&mut self) {
+        if self.tree_live {
+            return;
+        }
+        self.tree_live = true;
+        let mut ids: Vec<u32> = self.nodes.keys().copied().collect();
+        ids.sort_unstable();
+        let vtime = self.root.tree.vtime;
+        let mut ready = 0u32;
+        for id in ids {
+            self.tree_link(id, ROOT);
+            let Some(node) = self.nodes.get_mut(&id) else {
+                continue;
+            };
+            if !node.ready {
+                continue;
+            }
+            node.tree.subtree_ready = 1;
+            node.tree.pass = node.tree.pass.max(vtime);
+            let entry = Entry {
+                key: node.tree.pass,
+                id,
+            };
+            ready += 1;
+            let nodes = &mut self.nodes;
+            heap::push(&mut self.root.tree.ready_children, entry, &mut |id, pos| {
+                set_heap_pos(nodes, id, pos)
+            });
+        }
+        self.root.tree.subtree_ready = ready;
+    }
+
     /// §5.3.3: moves `id` (with its subtree) as `prio` says; `id` is in the tree.
     pub(super) fn tree_reprioritize(&mut self, id: u32, prio: Rfc7540Priority) {
+        // Signals are applied only in `Mode::Rfc7540`, where the tree is live; this keeps a
+        // dormant tree flat whatever the caller.
+        self.tree_go_live();
         if id == ROOT || prio.dependency == id || !self.has(id) {
             return;
         }
@@ -438,7 +487,7 @@ impl Scheduler {
     }
 
     /// The children of `id`, sorted.
-    fn children(&self, id: u32) -> Vec<u32> {
+    pub(super) fn children(&self, id: u32) -> Vec<u32> {
         let mut children = self.node(id).expect("node").tree.children.clone();
         children.sort_unstable();
         children
@@ -446,6 +495,23 @@ impl Scheduler {
 
     /// Tree invariants: acyclic, links agree both ways, counts and queues exact.
     pub(super) fn check_tree(&self) {
+        if !self.tree_live {
+            assert_eq!(
+                self.mode,
+                super::Mode::Rfc9218,
+                "dormant tree in RFC 7540 mode"
+            );
+            let root = &self.root.tree;
+            assert!(root.children.is_empty() && root.ready_children.is_empty());
+            assert_eq!(root.subtree_ready, 0, "root ready count while dormant");
+            for (&id, node) in &self.nodes {
+                let t = &node.tree;
+                assert_eq!((t.parent, t.weight), (ROOT, DEFAULT_WEIGHT), "{id} moved");
+                assert!(t.children.is_empty() && t.ready_children.is_empty(), "{id}");
+                assert_eq!((t.subtree_ready, t.heap_pos), (0, UNQUEUED), "{id} queued");
+            }
+            return;
+        }
         for (id, node) in self.all_nodes() {
             let t = &node.tree;
             assert!((1..=256).contains(&t.weight), "{id}: weight {}", t.weight);

@@ -18,6 +18,7 @@
 use super::heap::{self, Entry, UNQUEUED};
 use super::{Node, Scheduler, DEFAULT_URGENCY, MAX_URGENCY};
 use crate::stream::IdMap;
+use std::collections::BTreeSet;
 
 /// RFC 9218 §4: the priority parameters of one stream, and its place in its level's queues.
 #[derive(Debug, Clone, Copy)]
@@ -47,8 +48,9 @@ impl Default for Signal {
 /// RFC 9218 §10: the ready streams of one urgency.
 #[derive(Debug, Default)]
 pub(super) struct Level {
-    /// Ready non-incremental streams, by id.
-    sequential: Vec<Entry>,
+    /// Ready non-incremental streams, by id. An ordered set, not a heap: a stream joins and
+    /// leaves in O(log n) without a recorded position, so neither costs a lookup of its node.
+    sequential: BTreeSet<u32>,
     /// Virtual time at which the sequence of non-incremental streams is next due.
     sequential_pass: u64,
     /// Ready incremental streams, by `(pass, id)`.
@@ -73,9 +75,9 @@ impl Level {
     /// The member due first: `(pass, id)` of the lowest non-incremental stream or of the
     /// incremental stream with the smallest pass.
     fn head(&self) -> Option<Entry> {
-        let sequential = self.sequential.first().map(|e| Entry {
+        let sequential = self.sequential.first().map(|&id| Entry {
             key: self.sequential_pass,
-            id: e.id,
+            id,
         });
         match (sequential, self.incremental.first().copied()) {
             (Some(s), Some(i)) => Some(s.min(i)),
@@ -122,55 +124,63 @@ impl Scheduler {
 
     /// Queues the ready stream `id` in its level (§10).
     pub(super) fn level_join(&mut self, id: u32) {
-        let Some(signal) = self.nodes.get(&id).map(|n| n.urgency) else {
-            return;
-        };
-        if signal.pos != UNQUEUED {
-            return;
+        if let Some(signal) = self.nodes.get(&id).map(|n| n.urgency) {
+            self.level_join_as(id, signal);
         }
+    }
+
+    /// [`Scheduler::level_join`] for a stream whose `signal` the caller just read.
+    pub(super) fn level_join_as(&mut self, id: u32, signal: Signal) {
         let Some(level) = self.levels.get_mut(usize::from(signal.urgency)) else {
             return;
         };
-        let floor = level.floor();
-        let (queue, key) = if signal.incremental {
-            let pass = signal.pass.max(floor);
-            if let Some(node) = self.nodes.get_mut(&id) {
-                node.urgency.pass = pass;
-            }
-            (&mut level.incremental, pass)
-        } else {
+        if !signal.incremental {
             if level.sequential.is_empty() {
-                level.sequential_pass = level.sequential_pass.max(floor);
+                level.sequential_pass = level.sequential_pass.max(level.floor());
             }
-            (&mut level.sequential, u64::from(id))
-        };
+            level.sequential.insert(id);
+            return;
+        }
+        if signal.pos != UNQUEUED {
+            return;
+        }
+        let pass = signal.pass.max(level.floor());
+        if let Some(node) = self.nodes.get_mut(&id) {
+            node.urgency.pass = pass;
+        }
         let nodes = &mut self.nodes;
-        heap::push(queue, Entry { key, id }, &mut |id, pos| {
+        let entry = Entry { key: pass, id };
+        heap::push(&mut level.incremental, entry, &mut |id, pos| {
             set_pos(nodes, id, pos)
         });
     }
 
     /// Takes stream `id` out of its level's queue, if queued.
     pub(super) fn level_leave(&mut self, id: u32) {
-        let Some(signal) = self.nodes.get(&id).map(|n| n.urgency) else {
-            return;
-        };
-        if signal.pos == UNQUEUED {
-            return;
+        if let Some(signal) = self.nodes.get(&id).map(|n| n.urgency) {
+            self.level_leave_as(id, signal);
         }
+    }
+
+    /// [`Scheduler::level_leave`] for a stream whose `signal` the caller just read.
+    pub(super) fn level_leave_as(&mut self, id: u32, signal: Signal) {
         let Some(level) = self.levels.get_mut(usize::from(signal.urgency)) else {
             return;
         };
-        let queue = if signal.incremental {
-            &mut level.incremental
-        } else {
-            &mut level.sequential
-        };
+        if !signal.incremental {
+            level.sequential.remove(&id);
+            return;
+        }
+        if signal.pos == UNQUEUED {
+            return;
+        }
         let nodes = &mut self.nodes;
-        heap::remove(queue, signal.pos, &mut |id, pos| set_pos(nodes, id, pos));
+        heap::remove(&mut level.incremental, signal.pos, &mut |id, pos| {
+            set_pos(nodes, id, pos)
+        });
     }
 
-    /// [`Scheduler::urgency_charge`] for a stream of the default urgency, not incremental:
+    /// [`Scheduler::urgency_charge_as`] for a stream of the default urgency, not incremental:
     /// while the queues are not live every stream is one (see `Scheduler::levels_live`).
     pub(super) fn urgency_charge_default(&mut self, bytes: usize) {
         let level = &mut self.levels[usize::from(DEFAULT_URGENCY)];
@@ -184,11 +194,9 @@ impl Scheduler {
         self.levels.iter().find_map(Level::head).map(|e| e.id)
     }
 
-    /// §10: `bytes` of stream `id` were sent: its member of the round-robin pays them.
-    pub(super) fn urgency_charge(&mut self, id: u32, bytes: usize) {
-        let Some(signal) = self.nodes.get(&id).map(|n| n.urgency) else {
-            return;
-        };
+    /// §10: `bytes` of stream `id`, whose `signal` the caller just read, were sent: its member
+    /// of the round-robin pays them.
+    pub(super) fn urgency_charge_as(&mut self, id: u32, signal: Signal, bytes: usize) {
         let Some(level) = self.levels.get_mut(usize::from(signal.urgency)) else {
             return;
         };
@@ -224,7 +232,7 @@ impl Scheduler {
                 .levels
                 .get(urgency)
                 .and_then(|l| l.sequential.first())
-                .is_some_and(|head| head.id != id)
+                .is_some_and(|&head| head != id)
     }
 }
 
@@ -251,15 +259,20 @@ impl Scheduler {
         for (&id, node) in &self.nodes {
             let s = node.urgency;
             assert!(s.urgency <= MAX_URGENCY, "{id}: urgency {}", s.urgency);
+            let level = &self.levels[usize::from(s.urgency)];
+            if !s.incremental {
+                assert_eq!(s.pos, UNQUEUED, "{id}: a position outside the heap");
+                assert_eq!(
+                    level.sequential.contains(&id),
+                    node.ready,
+                    "{id} queued iff ready"
+                );
+                continue;
+            }
             assert_eq!(s.pos != UNQUEUED, node.ready, "{id} queued iff ready");
             if node.ready {
-                let level = &self.levels[usize::from(s.urgency)];
-                let (queue, key) = if s.incremental {
-                    (&level.incremental, s.pass)
-                } else {
-                    (&level.sequential, u64::from(id))
-                };
-                assert_eq!(queue[s.pos as usize], Entry { key, id }, "{id} entry");
+                let entry = Entry { key: s.pass, id };
+                assert_eq!(level.incremental[s.pos as usize], entry, "{id} entry");
             }
         }
         let queued: usize = self

@@ -160,48 +160,54 @@ impl Store {
         local: bool,
         remember: usize,
     ) -> bool {
+        if let State::Closed(how) = next {
+            // One lookup: the stream leaves the map as it closes.
+            let Some(s) = self.streams.remove(&id.value()) else {
+                return false;
+            };
+            self.count(s.state, next, local);
+            self.send_buffered_total -= s.send_buffered;
+            if let Some(d) = s.deadline {
+                self.deadlines.remove(&(d, id.value()));
+            }
+            let send_window = s.send_window;
+            let mut buf = s.send_buf;
+            if (1..=SPARE_SEND_BUF_MAX_CAPACITY).contains(&buf.capacity())
+                && self.spare_send_bufs.len() < SPARE_SEND_BUFS
+            {
+                buf.clear();
+                self.spare_send_bufs.push(buf);
+            }
+            self.remember_closed(id, ClosedStream { how, send_window }, remember);
+            return true;
+        }
         let Some(stream) = self.streams.get_mut(&id.value()) else {
             return false;
         };
-        let was_active = stream.state.is_active();
-        let was_receiving = stream.state.can_recv();
-        stream.state = next;
-        let send_window = stream.send_window;
+        let was = std::mem::replace(&mut stream.state, next);
+        self.count(was, next, local);
+        false
+    }
+
+    /// Keeps the counts of active and receiving streams as one moves from `was` to `next`.
+    fn count(&mut self, was: State, next: State, local: bool) {
         let count = if local {
             &mut self.active_local
         } else {
             &mut self.active_remote
         };
-        match (was_active, next.is_active()) {
+        match (was.is_active(), next.is_active()) {
             (false, true) => *count += 1,
             (true, false) => *count -= 1,
             _ => {}
         }
         if local {
-            match (was_receiving, next.can_recv()) {
+            match (was.can_recv(), next.can_recv()) {
                 (false, true) => self.receiving_local += 1,
                 (true, false) => self.receiving_local -= 1,
                 _ => {}
             }
         }
-        if let State::Closed(how) = next {
-            if let Some(s) = self.streams.remove(&id.value()) {
-                self.send_buffered_total -= s.send_buffered;
-                if let Some(d) = s.deadline {
-                    self.deadlines.remove(&(d, id.value()));
-                }
-                let mut buf = s.send_buf;
-                if (1..=SPARE_SEND_BUF_MAX_CAPACITY).contains(&buf.capacity())
-                    && self.spare_send_bufs.len() < SPARE_SEND_BUFS
-                {
-                    buf.clear();
-                    self.spare_send_bufs.push(buf);
-                }
-            }
-            self.remember_closed(id, ClosedStream { how, send_window }, remember);
-            return true;
-        }
-        false
     }
 
     /// Sets (or moves) the deadline of `id`, a stream not closed; false if there is none.
