@@ -280,6 +280,8 @@ impl<M: Mode> Drive<M> {
                         let handle = StreamHandle::new(stream, route.clone());
                         request.extensions_mut().insert(handle);
                     }
+                    // A later header block is decoded into this list (no allocation).
+                    self.session.conn.recycle_fields(headers);
                     Input::Request(stream, request)
                 }
                 Event::StreamReset { stream, .. } => {

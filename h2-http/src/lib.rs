@@ -368,10 +368,41 @@ impl<'a> RequestPseudo<'a> {
     }
 }
 
+/// The last `:authority` of a connection, parsed: most requests on a connection name the
+/// same one, and comparing bytes costs less than parsing them again (RFC 3986 §3.2).
+#[derive(Default)]
+pub(crate) struct AuthorityCache(Option<http::uri::Authority>);
+
+impl AuthorityCache {
+    /// `raw` as an `Authority`: the cached one if its text is the same bytes (an `Authority`
+    /// keeps its input verbatim, so equal bytes parse to an equal value), else parsed and
+    /// kept. The kept copy owns its bytes: it does not hold on to a header block's memory.
+    fn get(&mut self, raw: &Bytes) -> Result<http::uri::Authority, Malformed> {
+        use http::uri::Authority;
+        if let Some(a) = &self.0 {
+            if a.as_str().as_bytes() == &raw[..] {
+                return Ok(a.clone());
+            }
+        }
+        let a = Authority::from_maybe_shared(Bytes::copy_from_slice(raw))
+            .map_err(|_| Malformed(":authority"))?;
+        self.0 = Some(a.clone());
+        Ok(a)
+    }
+}
+
 /// A received request head (already validated by the core) as `http` parts, version HTTP/2.
 /// The target's pieces share the header block's memory (no copy); the scheme is the static
 /// `http`/`https` when it is one of those.
 pub fn request_from_h2(headers: &[Header]) -> Result<http::request::Parts, Malformed> {
+    request_parts(headers, None)
+}
+
+/// [`request_from_h2`], the `:authority` taken from `cache` when it is the cached one.
+pub(crate) fn request_parts(
+    headers: &[Header],
+    cache: Option<&mut AuthorityCache>,
+) -> Result<http::request::Parts, Malformed> {
     use http::uri::{Authority, PathAndQuery, Scheme};
     let pseudo = RequestPseudo::of(headers);
     let method = pseudo.method.ok_or(Malformed(":method"))?;
@@ -388,8 +419,10 @@ pub fn request_from_h2(headers: &[Header]) -> Result<http::request::Parts, Malfo
         });
     }
     if let Some(a) = pseudo.authority {
-        let a = Authority::from_maybe_shared(a.clone()).map_err(|_| Malformed(":authority"))?;
-        target.authority = Some(a);
+        target.authority = Some(match cache {
+            Some(cache) => cache.get(a)?,
+            None => Authority::from_maybe_shared(a.clone()).map_err(|_| Malformed(":authority"))?,
+        });
     }
     if let Some(p) = pseudo.path {
         let p = PathAndQuery::from_maybe_shared(p.clone()).map_err(|_| Malformed(":path"))?;

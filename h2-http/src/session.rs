@@ -42,6 +42,8 @@ pub struct Session<M: Mode> {
     ping: Option<oneshot::Sender<Result<Duration, Error>>>,
     /// Client: how the [`RequestHandle`]s put in responses reach the connection.
     request_route: Option<Route<M>>,
+    /// Server: the last request's `:authority`, parsed.
+    authority: crate::AuthorityCache,
 }
 
 /// The payload of the PINGs the application asks for (RFC 9113 §6.7: opaque to the peer).
@@ -104,6 +106,7 @@ impl<M: Mode> Session<M> {
             lengths: ContentLength::new(),
             ping: None,
             request_route: None,
+            authority: crate::AuthorityCache::default(),
         }
     }
 
@@ -400,7 +403,7 @@ impl<M: Mode> Session<M> {
         headers: &[Header],
         end_stream: bool,
     ) -> Option<Request<Body<M>>> {
-        let Ok(parts) = crate::request_from_h2(headers) else {
+        let Ok(parts) = crate::request_parts(headers, Some(&mut self.authority)) else {
             let _ = self.conn.reset(stream, Reason::PROTOCOL_ERROR);
             return None;
         };

@@ -20,7 +20,7 @@ use crate::error::ConnectionError;
 use crate::event::Event;
 use crate::flow::{RecvWindow, Window, DEFAULT_WINDOW};
 use crate::frame::{FrameReader, Reason, StreamId};
-use crate::hpack::{Decoder, Encoder};
+use crate::hpack::{Decoder, Encoder, Header};
 use crate::priority::Scheduler;
 use crate::settings::{PendingSettings, SettingsValues};
 use crate::stream::state::State;
@@ -32,6 +32,10 @@ use std::time::Instant;
 /// The most fields a decoded header list is pre-sized for (see `Connection::fields_hint`): a
 /// peer sending one huge list does not make every later list allocate as much.
 const FIELDS_HINT_MAX: usize = 64;
+
+/// The most header lists [`Connection::recycle_fields`] keeps: one per request of a batch
+/// of a pipelining peer (h2load -m 16, browsers open tens of streams at once).
+const SPARE_FIELDS_MAX: usize = 32;
 
 pub use goaway::ShutdownState;
 pub use upgrade::h2c_settings_payload;
@@ -204,6 +208,10 @@ pub struct Connection {
     /// with room for as many (at most [`FIELDS_HINT_MAX`]), so a steady stream of similar
     /// requests costs one allocation per list rather than a few as it grows.
     pub(crate) fields_hint: usize,
+    /// Empty lists handed back by [`Connection::recycle_fields`]: the next header blocks are
+    /// decoded into them rather than into new allocations. A batch of requests is decoded
+    /// before the first is handed back, so one spare would not do.
+    pub(crate) spare_fields: Vec<Vec<Header>>,
     /// The fields of the block `decode_block` returned last whose bytes the HPACK decoder
     /// vouched for (bit `i` is field `i`): `message::check` does not scan them again.
     pub(crate) vouched: u64,
@@ -264,6 +272,7 @@ impl Connection {
             reader: FrameReader::new(),
             decoder: Decoder::new(SettingsValues::default().header_table_size as usize),
             fields_hint: 0,
+            spare_fields: Vec::new(),
             vouched: 0,
             encoder: Encoder::new(),
             local: SettingsValues::default(),
@@ -330,6 +339,17 @@ impl Connection {
     /// Client or server.
     pub fn role(&self) -> Role {
         self.role
+    }
+
+    /// Hands back the list of an event's header block once the application is done with it:
+    /// a later block is decoded into it, saving an allocation and a free per block. At most
+    /// [`SPARE_FIELDS_MAX`] lists are kept, none longer than any block is pre-sized for, so a
+    /// burst or one huge block does not stay allocated. Nothing the peer sees changes.
+    pub fn recycle_fields(&mut self, mut fields: Vec<Header>) {
+        if fields.capacity() <= FIELDS_HINT_MAX && self.spare_fields.len() < SPARE_FIELDS_MAX {
+            fields.clear();
+            self.spare_fields.push(fields);
+        }
     }
 
     /// The next event for the application, if any.
