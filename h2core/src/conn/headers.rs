@@ -97,6 +97,7 @@ impl Connection {
     ) -> Result<std::result::Result<Vec<Header>, ()>> {
         let mut headers = match self.spare_fields.pop() {
             Some(mut spare) => {
+                self.spare_capacity -= spare.capacity();
                 spare.reserve(self.fields_hint);
                 spare
             }

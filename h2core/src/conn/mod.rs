@@ -33,9 +33,11 @@ use std::time::Instant;
 /// peer sending one huge list does not make every later list allocate as much.
 const FIELDS_HINT_MAX: usize = 64;
 
-/// The most header lists [`Connection::recycle_fields`] keeps: one per request of a batch
-/// of a pipelining peer (h2load -m 16, browsers open tens of streams at once).
-const SPARE_FIELDS_MAX: usize = 32;
+/// The most fields the header lists [`Connection::recycle_fields`] keeps have room for, all
+/// lists together: about 25 lists of a typical request's size, one per request of a batch
+/// (h2load -m 16, a browser opening tens of streams at once), and at most 18 KiB (72-byte
+/// fields) that a connection keeps after a burst, however large its requests were.
+const SPARE_FIELDS_BUDGET: usize = 256;
 
 pub use goaway::ShutdownState;
 pub use upgrade::h2c_settings_payload;
@@ -212,6 +214,8 @@ pub struct Connection {
     /// decoded into them rather than into new allocations. A batch of requests is decoded
     /// before the first is handed back, so one spare would not do.
     pub(crate) spare_fields: Vec<Vec<Header>>,
+    /// The capacity of `spare_fields`' lists, summed (at most [`SPARE_FIELDS_BUDGET`]).
+    pub(crate) spare_capacity: usize,
     /// The fields of the block `decode_block` returned last whose bytes the HPACK decoder
     /// vouched for (bit `i` is field `i`): `message::check` does not scan them again.
     pub(crate) vouched: u64,
@@ -273,6 +277,7 @@ impl Connection {
             decoder: Decoder::new(SettingsValues::default().header_table_size as usize),
             fields_hint: 0,
             spare_fields: Vec::new(),
+            spare_capacity: 0,
             vouched: 0,
             encoder: Encoder::new(),
             local: SettingsValues::default(),
@@ -342,12 +347,14 @@ impl Connection {
     }
 
     /// Hands back the list of an event's header block once the application is done with it:
-    /// a later block is decoded into it, saving an allocation and a free per block. At most
-    /// [`SPARE_FIELDS_MAX`] lists are kept, none longer than any block is pre-sized for, so a
-    /// burst or one huge block does not stay allocated. Nothing the peer sees changes.
+    /// a later block is decoded into it, saving an allocation and a free per block. The lists
+    /// kept have room for at most [`SPARE_FIELDS_BUDGET`] fields together, so a burst or one
+    /// huge block does not stay allocated. Nothing the peer sees changes.
     pub fn recycle_fields(&mut self, mut fields: Vec<Header>) {
-        if fields.capacity() <= FIELDS_HINT_MAX && self.spare_fields.len() < SPARE_FIELDS_MAX {
+        let capacity = fields.capacity();
+        if capacity > 0 && self.spare_capacity + capacity <= SPARE_FIELDS_BUDGET {
             fields.clear();
+            self.spare_capacity += capacity;
             self.spare_fields.push(fields);
         }
     }
@@ -629,5 +636,27 @@ impl std::fmt::Debug for Connection {
             .field("streams", &self.streams.len())
             .field("send_window", &self.send_window)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod spare_fields_tests {
+    use super::*;
+    use crate::Config;
+
+    #[test]
+    fn recycled_lists_stay_within_their_budget() {
+        let mut conn = Connection::new(Config::server(), Instant::now());
+        for _ in 0..100 {
+            conn.recycle_fields(Vec::with_capacity(10));
+        }
+        assert_eq!(conn.spare_fields.len(), SPARE_FIELDS_BUDGET / 10);
+        assert!(conn.spare_capacity <= SPARE_FIELDS_BUDGET);
+        let kept: usize = conn.spare_fields.iter().map(Vec::capacity).sum();
+        assert_eq!(kept, conn.spare_capacity);
+        // One huge list is never kept, whatever room is left.
+        let mut fresh = Connection::new(Config::server(), Instant::now());
+        fresh.recycle_fields(Vec::with_capacity(SPARE_FIELDS_BUDGET + 1));
+        assert!(fresh.spare_fields.is_empty());
     }
 }
