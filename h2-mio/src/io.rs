@@ -178,13 +178,14 @@ impl Socket {
             return self.flush_tls(transport);
         }
         let mut wrote = false;
-        // Bounded: each round moves bytes or stops.
+        // Bounded: each round moves bytes or stops. The slices are made only when there is
+        // something to write (4 KiB of them, while most calls find the queue empty).
         for _ in 0..64 {
-            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-            let n = transport.io_slices(&mut slices);
-            if n == 0 {
+            if transport.is_empty() {
                 break;
             }
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let n = transport.io_slices(&mut slices);
             match self.io.write_vectored(&slices[..n]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(w) => {
