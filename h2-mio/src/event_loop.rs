@@ -178,7 +178,15 @@ impl EventLoop {
             match ev.token() {
                 WAKER => {}
                 LISTENER => accept = true,
-                Token(slot) => self.dirty.push(slot),
+                Token(slot) => {
+                    let closed = ev.is_read_closed() || ev.is_error();
+                    if ev.is_readable() || closed {
+                        if let Some(c) = self.conns.get_mut(slot) {
+                            c.sock.read_ready(closed);
+                        }
+                    }
+                    self.dirty.push(slot);
+                }
             }
         }
         if accept {
@@ -214,6 +222,7 @@ impl EventLoop {
     pub(crate) fn drive_all(&mut self) {
         let slots: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
         for slot in slots {
+            self.conns[slot].sock.read_ready(false);
             self.drive(slot);
         }
     }

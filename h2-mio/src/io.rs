@@ -19,11 +19,23 @@ use std::time::Instant;
 pub trait Io: Read + Write + mio::event::Source + Send {
     /// Closes our sending side (FIN) once everything is written.
     fn shutdown_write(&self) -> io::Result<()>;
+
+    /// True if a read that returns fewer bytes than asked took everything queued at that
+    /// moment, as on a stream socket (TCP, Unix): the loop then waits for the next
+    /// readiness event instead of reading again to see `WouldBlock`. False by default: the
+    /// loop reads until `WouldBlock`.
+    fn short_read_drains(&self) -> bool {
+        false
+    }
 }
 
 impl Io for mio::net::TcpStream {
     fn shutdown_write(&self) -> io::Result<()> {
         self.shutdown(Shutdown::Write)
+    }
+
+    fn short_read_drains(&self) -> bool {
+        true
     }
 }
 
@@ -31,7 +43,16 @@ impl Io for mio::net::UnixStream {
     fn shutdown_write(&self) -> io::Result<()> {
         self.shutdown(Shutdown::Write)
     }
+
+    fn short_read_drains(&self) -> bool {
+        true
+    }
 }
+
+/// Slices per vectored write: a batch of the core's frames goes out in one `writev` (each
+/// small response is two or three chunks, so 64 slices split a batch of 32 responses in
+/// two writes, and two TCP segments).
+const MAX_SLICES: usize = 256;
 
 /// What one read brought.
 pub(crate) enum Got {
@@ -47,14 +68,35 @@ pub(crate) enum Got {
 pub(crate) struct Socket {
     pub(crate) io: Box<dyn Io>,
     tls: Option<Records>,
+    /// Bytes may be waiting: false once a read found the socket's queue empty (`WouldBlock`,
+    /// or a short read of an [`Io::short_read_drains`] socket), until the next readiness
+    /// event. mio's readiness is edge-triggered: every arrival after that read raises a new
+    /// event, so no byte is left unread, and the read that would only say `WouldBlock` is
+    /// saved.
+    readable: bool,
+    /// A readiness event said the peer closed its side (or the socket failed): a short read
+    /// then leaves the end of input still to read, and no later event would say so.
+    closed: bool,
+    /// The `Io`'s [`Io::short_read_drains`], asked once.
+    short_read_drains: bool,
 }
 
 impl Socket {
     pub(crate) fn new(io: Box<dyn Io>, tls: Option<rustls::Connection>) -> Self {
         Socket {
+            short_read_drains: io.short_read_drains(),
             io,
             tls: tls.map(Records::new),
+            readable: true,
+            closed: false,
         }
+    }
+
+    /// A readiness event for reading came (`closed`: it said the peer closed its side, or
+    /// the socket failed).
+    pub(crate) fn read_ready(&mut self, closed: bool) {
+        self.readable = true;
+        self.closed |= closed;
     }
 
     /// TLS: the protocol ALPN chose, once the handshake is done (`Some(None)`: none).
@@ -62,20 +104,31 @@ impl Socket {
         self.tls.as_ref()?.alpn()
     }
 
-    /// One read into `read_buf` (through `scratch`, or TLS records).
+    /// One read into `read_buf` (through `scratch`, or TLS records); nothing while the
+    /// socket is known to be empty ([`Socket::readable`]).
     pub(crate) fn read_some(&mut self, read_buf: &mut BytesMut, scratch: &mut [u8]) -> Got {
         if self.tls.is_some() {
+            // Records may hold what a read brought: read until `WouldBlock`.
             return self.read_tls(read_buf);
+        }
+        if !self.readable {
+            return Got::Nothing;
         }
         loop {
             match self.io.read(scratch) {
                 Ok(0) => return Got::End,
                 Ok(n) => {
                     read_buf.extend_from_slice(&scratch[..n]);
+                    if n < scratch.len() && self.short_read_drains && !self.closed {
+                        self.readable = false;
+                    }
                     return Got::Progress;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Got::Nothing,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.readable = false;
+                    return Got::Nothing;
+                }
                 Err(e) => {
                     tracing::debug!("read: {e}");
                     return Got::End;
@@ -125,13 +178,14 @@ impl Socket {
             return self.flush_tls(transport);
         }
         let mut wrote = false;
-        // Bounded: each round moves bytes or stops.
+        // Bounded: each round moves bytes or stops. The slices are made only when there is
+        // something to write (4 KiB of them, while most calls find the queue empty).
         for _ in 0..64 {
-            let mut slices = [IoSlice::new(&[]); 64];
-            let n = transport.io_slices(&mut slices);
-            if n == 0 {
+            if transport.is_empty() {
                 break;
             }
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let n = transport.io_slices(&mut slices);
             match self.io.write_vectored(&slices[..n]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(w) => {
