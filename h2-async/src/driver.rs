@@ -22,9 +22,6 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 
-/// Slices handed to one vectored write.
-const MAX_SLICES: usize = 64;
-
 /// One connection's task. Await it (or spawn it); it ends when the connection is closed.
 pub struct Driver<IO, R: Runtime> {
     session: Session,
@@ -119,7 +116,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
             if shell.transport().is_empty() && !shell.refill(now) {
                 return Poll::Ready(Ok(wrote));
             }
-            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let mut slices = [IoSlice::new(&[]); h2core::shell::WRITE_SLICES];
             let n = shell.transport().io_slices(&mut slices);
             let n = match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..n]) {
                 Poll::Ready(Ok(0)) => {

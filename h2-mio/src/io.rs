@@ -10,7 +10,7 @@ use bytes::BytesMut;
 use h2_http::body::Blocking;
 use h2_http::shell::Shell;
 use h2_http::tls::{Received, Records};
-use h2core::shell::{CloseAction, Transport};
+use h2core::shell::{CloseAction, Transport, WRITE_SLICES};
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
 use std::time::Instant;
@@ -48,11 +48,6 @@ impl Io for mio::net::UnixStream {
         true
     }
 }
-
-/// Slices per vectored write: a batch of the core's frames goes out in one `writev` (each
-/// small response is two or three chunks, so 64 slices split a batch of 32 responses in
-/// two writes, and two TCP segments).
-const MAX_SLICES: usize = 256;
 
 /// What one read brought.
 pub(crate) enum Got {
@@ -184,7 +179,7 @@ impl Socket {
             if transport.is_empty() {
                 break;
             }
-            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let mut slices = [IoSlice::new(&[]); WRITE_SLICES];
             let n = transport.io_slices(&mut slices);
             match self.io.write_vectored(&slices[..n]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),

@@ -25,6 +25,6 @@ pub use accept::{Accept, Accepted, ALPN_H2, ALPN_HTTP11};
 pub use http1::{Expired, Http1Timer, REQUEST_TIMEOUT};
 pub use response::ContentLength;
 pub use transport::{
-    CloseAction, Transport, TransportState, CLOSE_FLUSH_GRACE, LINGER, READ_CHUNK,
+    CloseAction, Transport, TransportState, CLOSE_FLUSH_GRACE, LINGER, READ_CHUNK, WRITE_SLICES,
 };
 pub use upgrade::{H2cSwitch, H2cUpgradeClient, UpgradeError, MAX_UPGRADE_BODY};

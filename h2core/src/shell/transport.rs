@@ -35,6 +35,13 @@ pub const LINGER: Duration = Duration::from_secs(2);
 /// (CVE-2019-9512), however much it sent at once. Larger reads made that depend on timing.
 pub const READ_CHUNK: usize = 16 * 1024;
 
+/// The most slices an adapter hands one vectored write ([`Transport::io_slices`]): a batch of
+/// the core's frames goes out in one `writev`, as one TCP segment when it fits. A small
+/// response is two or three chunks, so 64 slices split a batch of 32 responses into two
+/// writes and two segments; 256 (4 KiB of slices on the stack) hold a batch of ~100, and stay
+/// under every system's `IOV_MAX` (1,024 on Linux).
+pub const WRITE_SLICES: usize = 256;
+
 /// Where a transport is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportState {
