@@ -7,7 +7,7 @@
 
 mod common;
 
-use h2_mio::{Body, Client, Server};
+use h2_mio::{Body, Client, RequestTimeout, Server};
 use http::{Request, Response};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -95,7 +95,11 @@ fn an_http2_upload_is_read_to_its_end_on_either_handler_placement() {
         let client = Client::connect(server.addr).expect("connect");
         let uri = format!("http://{}/", server.addr);
         let body = Body::from(vec![b'x'; BODY]);
-        let request = Request::post(uri).body(body).expect("request");
+        // A stranded upload fails the exchange (CANCEL) rather than hanging the test.
+        let request = Request::post(uri)
+            .extension(RequestTimeout(HANG_GUARD))
+            .body(body)
+            .expect("request");
         let response = client.send(request).expect("response");
         let got = response.into_body().bytes().expect("body");
         match threads {
