@@ -95,14 +95,7 @@ impl Connection {
         &mut self,
         block: &Bytes,
     ) -> Result<std::result::Result<Vec<Header>, ()>> {
-        let mut headers = match self.spare_fields.pop() {
-            Some(mut spare) => {
-                self.spare_capacity -= spare.capacity();
-                spare.reserve(self.fields_hint);
-                spare
-            }
-            None => Vec::with_capacity(self.fields_hint),
-        };
+        let mut headers = self.spare_fields.take(self.fields_hint);
         // Too many fields refuses the stream like too large a list (§10.5.1); the block is
         // still decoded to its end to keep HPACK in sync, without collecting the excess.
         let max_fields = self.config.limits.max_header_fields;

@@ -13,6 +13,7 @@ mod headers;
 mod ping;
 mod recv;
 mod send;
+mod spare;
 mod upgrade;
 
 use crate::config::{Config, Role};
@@ -32,12 +33,6 @@ use std::time::Instant;
 /// The most fields a decoded header list is pre-sized for (see `Connection::fields_hint`): a
 /// peer sending one huge list does not make every later list allocate as much.
 const FIELDS_HINT_MAX: usize = 64;
-
-/// The most fields the header lists [`Connection::recycle_fields`] keeps have room for, all
-/// lists together: about 25 lists of a typical request's size, one per request of a batch
-/// (h2load -m 16, a browser opening tens of streams at once), and at most 18 KiB (72-byte
-/// fields) that a connection keeps after a burst, however large its requests were.
-const SPARE_FIELDS_BUDGET: usize = 256;
 
 pub use goaway::ShutdownState;
 pub use upgrade::h2c_settings_payload;
@@ -210,12 +205,8 @@ pub struct Connection {
     /// with room for as many (at most [`FIELDS_HINT_MAX`]), so a steady stream of similar
     /// requests costs one allocation per list rather than a few as it grows.
     pub(crate) fields_hint: usize,
-    /// Empty lists handed back by [`Connection::recycle_fields`]: the next header blocks are
-    /// decoded into them rather than into new allocations. A batch of requests is decoded
-    /// before the first is handed back, so one spare would not do.
-    pub(crate) spare_fields: Vec<Vec<Header>>,
-    /// The capacity of `spare_fields`' lists, summed (at most [`SPARE_FIELDS_BUDGET`]).
-    pub(crate) spare_capacity: usize,
+    /// Header lists handed back by [`Connection::recycle_fields`], decoded into next.
+    pub(crate) spare_fields: spare::SpareFields,
     /// The fields of the block `decode_block` returned last whose bytes the HPACK decoder
     /// vouched for (bit `i` is field `i`): `message::check` does not scan them again.
     pub(crate) vouched: u64,
@@ -276,8 +267,7 @@ impl Connection {
             reader: FrameReader::new(),
             decoder: Decoder::new(SettingsValues::default().header_table_size as usize),
             fields_hint: 0,
-            spare_fields: Vec::new(),
-            spare_capacity: 0,
+            spare_fields: spare::SpareFields::default(),
             vouched: 0,
             encoder: Encoder::new(),
             local: SettingsValues::default(),
@@ -348,15 +338,10 @@ impl Connection {
 
     /// Hands back the list of an event's header block once the application is done with it:
     /// a later block is decoded into it, saving an allocation and a free per block. The lists
-    /// kept have room for at most [`SPARE_FIELDS_BUDGET`] fields together, so a burst or one
-    /// huge block does not stay allocated. Nothing the peer sees changes.
-    pub fn recycle_fields(&mut self, mut fields: Vec<Header>) {
-        let capacity = fields.capacity();
-        if capacity > 0 && self.spare_capacity + capacity <= SPARE_FIELDS_BUDGET {
-            fields.clear();
-            self.spare_capacity += capacity;
-            self.spare_fields.push(fields);
-        }
+    /// kept have room for at most 256 fields together (about 18 KiB), so a burst or one huge
+    /// block does not stay allocated. Nothing the peer sees changes.
+    pub fn recycle_fields(&mut self, fields: Vec<Header>) {
+        self.spare_fields.put(fields);
     }
 
     /// The next event for the application, if any.
@@ -636,27 +621,5 @@ impl std::fmt::Debug for Connection {
             .field("streams", &self.streams.len())
             .field("send_window", &self.send_window)
             .finish_non_exhaustive()
-    }
-}
-
-#[cfg(test)]
-mod spare_fields_tests {
-    use super::*;
-    use crate::Config;
-
-    #[test]
-    fn recycled_lists_stay_within_their_budget() {
-        let mut conn = Connection::new(Config::server(), Instant::now());
-        for _ in 0..100 {
-            conn.recycle_fields(Vec::with_capacity(10));
-        }
-        assert_eq!(conn.spare_fields.len(), SPARE_FIELDS_BUDGET / 10);
-        assert!(conn.spare_capacity <= SPARE_FIELDS_BUDGET);
-        let kept: usize = conn.spare_fields.iter().map(Vec::capacity).sum();
-        assert_eq!(kept, conn.spare_capacity);
-        // One huge list is never kept, whatever room is left.
-        let mut fresh = Connection::new(Config::server(), Instant::now());
-        fresh.recycle_fields(Vec::with_capacity(SPARE_FIELDS_BUDGET + 1));
-        assert!(fresh.spare_fields.is_empty());
     }
 }
