@@ -36,6 +36,7 @@ pub mod reply;
 pub mod server;
 pub mod session;
 pub mod shell;
+pub mod std_io;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod upgrade;
