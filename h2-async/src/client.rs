@@ -26,7 +26,6 @@ use http::{Request, Response};
 use std::future::poll_fn;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -68,15 +67,7 @@ impl SendRequest {
     /// Closes the connection gracefully and waits until it has ended: see [`Client::close`].
     pub async fn close(&self) {
         self.shutdown();
-        loop {
-            let notified = self.shared.changed.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.shared.finished.load(Ordering::Acquire) {
-                return;
-            }
-            notified.await;
-        }
+        poll_fn(|cx| self.shared.task.poll_all_done(cx)).await
     }
 
     /// True when a request sent now would start at once on this connection.

@@ -37,6 +37,7 @@ pub mod server;
 pub mod session;
 pub mod shell;
 pub mod std_io;
+pub mod tasks;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod upgrade;
