@@ -16,6 +16,9 @@
 //! - [`websocket`]: the client's WebSocket opening handshake over HTTP/1.1 (RFC 6455 §4.1);
 //! - [`deadline`]: a request's [`Deadline`] from gRPC's `grpc-timeout`;
 //! - [`server`]: a server builder's settings and its graceful shutdown, for every adapter;
+//! - [`tasks`]: what still runs (connection tasks), so a `serve` or a `close` waits for it;
+//! - [`std_io`]: `std::net` and `std::io` for adapters whose threads block: connecting, the
+//!   `Upgrade: h2c` exchange, the write queue's vectored writes;
 //! - `tls` (feature `tls`): rustls configs offering ALPN `h2` and `http/1.1`, and a TLS
 //!   session's records without sockets.
 #![deny(missing_docs)]
