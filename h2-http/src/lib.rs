@@ -11,6 +11,7 @@
 //! - [`shell`]: one connection from accept to close (deciding, HTTP/1.1, `Upgrade: h2c`,
 //!   HTTP/2, the write queue and close sequence), all but its socket, clock and handlers;
 //! - [`handle`]: a handler's `StreamHandle` (1xx, push); [`pool`]: a client's connections;
+//! - [`pushes`]: the responses a server pushes, as a task or a thread receives them;
 //!   [`client`]: the client, once for every adapter ([`h2c`]: `Upgrade: h2c`; [`block`]);
 //! - [`upgrade`]: an exchange as a two-way byte stream (extended CONNECT, `101`), [`Protocol`];
 //! - [`websocket`]: the client's WebSocket opening handshake over HTTP/1.1 (RFC 6455 §4.1);
@@ -35,6 +36,7 @@ pub mod http1;
 pub mod oneshot;
 mod pipe;
 pub mod pool;
+pub mod pushes;
 pub mod reply;
 pub mod server;
 pub mod session;

@@ -22,7 +22,7 @@ use h2core::{Config, Connection};
 use http::{Request, Response};
 use rustls::pki_types::ServerName;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A client for one origin: opens connections as needed and spreads requests over them;
@@ -118,9 +118,9 @@ impl Client {
     /// this client. While nobody listens (before the first call, or once the receiver is
     /// dropped) promised streams are reset with CANCEL. A later call replaces the receiver.
     pub fn pushes(&self) -> Pushes {
-        let (tx, rx) = mpsc::channel();
-        self.0.listen(Box::new(move |p| tx.send(p).is_ok()));
-        Pushes(rx)
+        let (sink, pushes) = h2_http::pushes::channel();
+        self.0.listen(sink);
+        pushes
     }
 
     /// Measures a round trip with PING (RFC 9113 §6.7) on one of the client's connections,
