@@ -54,9 +54,11 @@
 // One `unsafe` block pair, with its proof: reading a socket into uninitialized memory.
 #![deny(unsafe_code)]
 
+mod compat;
+
 use async_io::{Async, Timer};
+pub use compat::Compat;
 pub use futures_io::{AsyncRead, AsyncWrite};
-pub use h2_async::rt::Compat;
 use h2_async::rt::{Runtime, Sleep};
 use std::future::Future;
 use std::io;
@@ -88,9 +90,9 @@ pub type Client = h2_async::Client<AsyncStd>;
 macro_rules! server_handshakes {
     ($rt:ty) => {
         use futures_io::{AsyncRead, AsyncWrite};
-        use h2_async::rt::Compat;
         use http::{Request, Response};
         use std::future::Future;
+        use $crate::Compat;
         use $crate::{Body, Config, Driver};
 
         /// Serves HTTP/2 (prior knowledge) on `io`: await (or spawn) the returned task.
@@ -121,7 +123,7 @@ macro_rules! server_handshakes {
 macro_rules! client_handshakes {
     ($rt:ty) => {
         use futures_io::{AsyncRead, AsyncWrite};
-        use h2_async::rt::Compat;
+        use $crate::Compat;
         use $crate::{Body, Config, Error};
 
         /// Starts HTTP/2 (prior knowledge) as a client on `io`. Spawn (or await) the returned

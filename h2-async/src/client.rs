@@ -26,7 +26,6 @@ use http::{Request, Response};
 use std::future::poll_fn;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -68,15 +67,7 @@ impl SendRequest {
     /// Closes the connection gracefully and waits until it has ended: see [`Client::close`].
     pub async fn close(&self) {
         self.shutdown();
-        loop {
-            let notified = self.shared.changed.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.shared.finished.load(Ordering::Acquire) {
-                return;
-            }
-            notified.await;
-        }
+        poll_fn(|cx| self.shared.task.poll_all_done(cx)).await
     }
 
     /// True when a request sent now would start at once on this connection.
@@ -113,15 +104,15 @@ where
     R: Runtime,
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    let (push_tx, push_rx) = mpsc::unbounded_channel();
+    let (sink, pushes) = h2_http::pushes::channel();
     let role = RoleState::Client {
-        pushes: Some(Box::new(move |p| push_tx.send(p).is_ok())),
+        pushes: Some(sink),
         header_bytes: Arc::default(),
         pool_wake: None,
     };
     let conn = Connection::new(config, R::now());
     let (handle, driver) = start(conn, io, BytesMut::new(), role);
-    (handle, Pushes(push_rx), driver)
+    (handle, pushes, driver)
 }
 
 /// What a client handshake gives: the handle, the pushed responses, the connection's task.
@@ -290,9 +281,9 @@ impl<R: Runtime> Client<R> {
 
     /// Pushed responses from now on arrive on the returned receiver (else they are refused).
     pub fn pushes(&self) -> Pushes {
-        let (tx, rx) = mpsc::unbounded_channel();
-        self.0.listen(Box::new(move |p| tx.send(p).is_ok()));
-        Pushes(rx)
+        let (sink, pushes) = h2_http::pushes::channel();
+        self.0.listen(sink);
+        pushes
     }
 
     /// Sends `req` on a connection with room for it; retries it when the server refused it

@@ -1,8 +1,6 @@
 //! Handles on one stream: a server handler's (1xx responses, server push), a client's
 //! (reprioritize), and a client's pushed responses.
 
-use tokio::sync::mpsc;
-
 /// The handler's handle on its stream, found in the request's extensions: 1xx responses
 /// before the final one and server push (see `h2_http::handle`).
 pub type StreamHandle = h2_http::handle::StreamHandle<h2_http::body::Async>;
@@ -20,26 +18,6 @@ pub type PushPromise = h2_http::reply::PushPromise<h2_http::body::Async>;
 pub type PushedResponse = h2_http::reply::PushedResponse<h2_http::body::Async>;
 
 /// The responses a server pushes (RFC 9113 §8.4), from `Client::pushes` or a client
-/// handshake.
-pub struct Pushes(pub(crate) mpsc::UnboundedReceiver<PushPromise>);
-
-impl Pushes {
-    /// The next promised response; `None` once no connection can deliver any more.
-    pub async fn recv(&mut self) -> Option<PushPromise> {
-        self.0.recv().await
-    }
-
-    /// Polls for the next promised response.
-    pub fn poll_recv(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<PushPromise>> {
-        self.0.poll_recv(cx)
-    }
-}
-
-impl std::fmt::Debug for Pushes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pushes").finish_non_exhaustive()
-    }
-}
+/// handshake: `recv().await` (or `poll_recv`) gives the next one, `None` once no connection
+/// can deliver any more (see `h2_http::pushes`).
+pub type Pushes = h2_http::pushes::Pushes<h2_http::body::Async>;

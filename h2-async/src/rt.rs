@@ -5,16 +5,14 @@
 //! Byte streams are tokio's [`AsyncRead`]/[`AsyncWrite`] traits: they are plain trait
 //! definitions that need no tokio runtime (hyperium's h2 uses them the same way), and the
 //! channels are `tokio::sync`, which works on any executor. An adapter for another runtime
-//! wraps its streams in [`Compat`].
+//! wraps its streams (h2-async-std's `Compat` for futures-io ones).
 
-use bytes::Bytes;
 use std::future::Future;
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::Context;
 use std::time::Instant;
-use tokio::io::AsyncWriteExt;
 pub use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// An async runtime, as the engine sees it. All methods are associated functions: the
@@ -109,83 +107,5 @@ pub async fn timeout_at<R: Runtime, F: Future>(deadline: Instant, fut: F) -> Opt
         biased;
         out = fut => Some(out),
         () = sleep => None,
-    }
-}
-
-/// Writes every byte of `parts` with vectored writes, however the writer splits them: an
-/// HTTP/1.1 chunk's size line, its data (the application's buffer, not a copy) and its CRLF
-/// go out in one syscall.
-pub async fn write_all_vectored<W: AsyncWrite + Unpin>(
-    w: &mut W,
-    parts: &[Bytes],
-) -> std::io::Result<()> {
-    let mut parts: Vec<Bytes> = parts.iter().filter(|p| !p.is_empty()).cloned().collect();
-    let mut at = 0;
-    while at < parts.len() {
-        let slices: Vec<IoSlice<'_>> = parts[at..].iter().map(|p| IoSlice::new(p)).collect();
-        let mut n = w.write_vectored(&slices).await?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
-        }
-        while n > 0 {
-            if n >= parts[at].len() {
-                n -= parts[at].len();
-                at += 1;
-            } else {
-                let _ = parts[at].split_to(n);
-                n = 0;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A `futures-io` stream (async-std, smol, async-io) seen through tokio's traits.
-///
-/// Written here rather than taken from `tokio-util::compat` because that one does not pass
-/// vectored writes through, and DATA payloads are written straight from the application's
-/// buffers with `writev` (one syscall per batch, no copy).
-#[derive(Debug)]
-pub struct Compat<T>(pub T);
-
-impl<T: futures_io::AsyncRead + Unpin> AsyncRead for Compat<T> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let n = std::task::ready!(Pin::new(&mut self.0).poll_read(cx, buf.initialize_unfilled()))?;
-        buf.advance(n);
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl<T: futures_io::AsyncWrite + Unpin> AsyncWrite for Compat<T> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_close(cx)
     }
 }

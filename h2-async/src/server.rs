@@ -7,15 +7,15 @@ use crate::rt::{self, AsyncRead, AsyncWrite, Runtime};
 use crate::session::Start;
 use crate::Body;
 use h2_http::server::ServerOptions;
+use h2_http::tasks::Tasks;
 use h2_http::Error;
 use h2core::shell::Accept;
 use h2core::{Config, Connection};
 use http::{Request, Response};
 use std::future::Future;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 
 pub use crate::handle::StreamHandle;
 pub use h2_http::http1::Http1HeadLen;
@@ -232,43 +232,8 @@ impl<R: Runtime> Server<R> {
         // than queued in the backlog until every connection is done.
         drop(self.listener);
         let _ = stop_tx.send(true);
-        tasks.all_done().await;
+        std::future::poll_fn(|cx| tasks.poll_all_done(cx)).await;
         Ok(())
-    }
-}
-
-/// Counts the connection tasks a server spawned, so that `serve` returns only once every one
-/// has finished its graceful shutdown.
-#[derive(Default, Clone)]
-struct Tasks(Arc<(AtomicUsize, Notify)>);
-
-/// One running connection task; dropping it (the task ended, or panicked) counts it done.
-struct TaskGuard(Tasks);
-
-impl Tasks {
-    fn start(&self) -> TaskGuard {
-        self.0 .0.fetch_add(1, Ordering::AcqRel);
-        TaskGuard(self.clone())
-    }
-
-    async fn all_done(&self) {
-        loop {
-            let notified = self.0 .1.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.0 .0.load(Ordering::Acquire) == 0 {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
-
-impl Drop for TaskGuard {
-    fn drop(&mut self) {
-        if (self.0).0 .0.fetch_sub(1, Ordering::AcqRel) == 1 {
-            (self.0).0 .1.notify_waiters();
-        }
     }
 }
 

@@ -16,7 +16,7 @@ use h2_http::shell::Shell;
 /// What the connection's handles and bodies ask of its task (`h2_http::drive::Command`).
 pub(crate) type Command = h2_http::drive::Command<Async>;
 use h2_http::handle::Route;
-use h2_http::pool::Seat;
+use h2_http::pool::{Running, Seat};
 use h2_http::session::PushSink;
 use h2core::shell::Accept;
 #[cfg(feature = "test-hooks")]
@@ -25,7 +25,7 @@ use h2core::{Connection, StreamId};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -49,7 +49,7 @@ pub(crate) enum RoleState {
         pushes: Option<PushSink<Async>>,
         /// Where the connection adds the header bytes it sends: its pool's count, or its own.
         header_bytes: Arc<AtomicU64>,
-        /// Its client's waiters, woken with the handles' when its slots change.
+        /// Its client's waiters, woken when its slots change (none for a lone connection).
         pool_wake: Option<Arc<dyn Fn() + Send + Sync>>,
     },
     /// Every core event goes to this channel as it is (the scenario corpus through the adapter).
@@ -67,6 +67,8 @@ pub(crate) struct Session {
     handler: Option<Handler>,
     client: bool,
     pub shared: Arc<Shared>,
+    /// Counts this task in `shared` until it ends.
+    running: Option<Running>,
     user_rx: mpsc::UnboundedReceiver<Command>,
     user_open: bool,
     /// What handles and the readers of received bodies ask.
@@ -113,13 +115,7 @@ impl Session {
                 Some(drive),
             ) => {
                 client = true;
-                let changed = shared.clone();
-                let wake = Arc::new(move || {
-                    changed.changed.notify_waiters();
-                    if let Some(pool) = &pool_wake {
-                        pool();
-                    }
-                });
+                let wake = pool_wake.unwrap_or_else(|| Arc::new(|| {}));
                 let seat = Seat::new(shared.slots.clone(), header_bytes, wake);
                 drive.client(route, pushes, seat);
             }
@@ -134,6 +130,7 @@ impl Session {
             shell,
             handler,
             client,
+            running: Some(shared.task.start()),
             shared,
             user_rx,
             user_open: true,
@@ -247,7 +244,6 @@ impl Session {
     pub fn finish(&mut self) {
         self.shell.finish();
         self.shared.slots.finish();
-        self.shared.finished.store(true, Ordering::Release);
-        self.shared.changed.notify_waiters();
+        self.running = None;
     }
 }

@@ -47,7 +47,7 @@ enum Inner {
 }
 
 /// A transport a client's HTTP/1.1 WebSocket runs on (tokio's traits; futures-io ones through
-/// `rt::Compat`).
+/// h2-async-std's `Compat`).
 trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}

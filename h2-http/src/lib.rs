@@ -11,11 +11,15 @@
 //! - [`shell`]: one connection from accept to close (deciding, HTTP/1.1, `Upgrade: h2c`,
 //!   HTTP/2, the write queue and close sequence), all but its socket, clock and handlers;
 //! - [`handle`]: a handler's `StreamHandle` (1xx, push); [`pool`]: a client's connections;
+//! - [`pushes`]: the responses a server pushes, as a task or a thread receives them;
 //!   [`client`]: the client, once for every adapter ([`h2c`]: `Upgrade: h2c`; [`block`]);
 //! - [`upgrade`]: an exchange as a two-way byte stream (extended CONNECT, `101`), [`Protocol`];
 //! - [`websocket`]: the client's WebSocket opening handshake over HTTP/1.1 (RFC 6455 §4.1);
 //! - [`deadline`]: a request's [`Deadline`] from gRPC's `grpc-timeout`;
 //! - [`server`]: a server builder's settings and its graceful shutdown, for every adapter;
+//! - [`tasks`]: what still runs (connection tasks), so a `serve` or a `close` waits for it;
+//! - [`std_io`]: `std::net` and `std::io` for adapters whose threads block: connecting, the
+//!   `Upgrade: h2c` exchange, the write queue's vectored writes;
 //! - `tls` (feature `tls`): rustls configs offering ALPN `h2` and `http/1.1`, and a TLS
 //!   session's records without sockets.
 #![deny(missing_docs)]
@@ -32,10 +36,13 @@ pub mod http1;
 pub mod oneshot;
 mod pipe;
 pub mod pool;
+pub mod pushes;
 pub mod reply;
 pub mod server;
 pub mod session;
 pub mod shell;
+pub mod std_io;
+pub mod tasks;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod upgrade;

@@ -6,7 +6,7 @@
 //! connection is going away (GOAWAY), and requests the server refused unprocessed are sent
 //! again (RFC 9113 §8.7). Those rules are `h2_http::client`'s, run on the caller's thread.
 
-use crate::connections::{connect_std, nonblocking, resolve, spawn, Dialer, Transport};
+use crate::connections::{nonblocking, spawn, Dialer, Transport};
 use crate::io::Io;
 use crate::response::Pushes;
 use crate::Body;
@@ -16,13 +16,13 @@ use h2_http::client::{self as shared, Exchange};
 use h2_http::h2c::H2cStart;
 use h2_http::handle::ConnectionInfo;
 use h2_http::reply::{self, Reply};
+use h2_http::std_io::{self, resolve};
 use h2_http::Error;
 use h2core::{Config, Connection};
 use http::{Request, Response};
 use rustls::pki_types::ServerName;
-use std::io::{Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A client for one origin: opens connections as needed and spreads requests over them;
@@ -118,9 +118,9 @@ impl Client {
     /// this client. While nobody listens (before the first call, or once the receiver is
     /// dropped) promised streams are reset with CANCEL. A later call replaces the receiver.
     pub fn pushes(&self) -> Pushes {
-        let (tx, rx) = mpsc::channel();
-        self.0.listen(Box::new(move |p| tx.send(p).is_ok()));
-        Pushes(rx)
+        let (sink, pushes) = h2_http::pushes::channel();
+        self.0.listen(sink);
+        pushes
     }
 
     /// Measures a round trip with PING (RFC 9113 §6.7) on one of the client's connections,
@@ -199,20 +199,9 @@ pub fn upgrade_with(
     let addrs = resolve(addr)?;
     // Sent whole over HTTP/1.1 before the switch (RFC 7540 §3.2).
     let (parts, body) = request.into_parts();
-    let mut switch = H2cStart::new(&Request::from_parts(parts, body.bytes()?), config.clone())?;
-    let mut socket = connect_std(&addrs)?;
-    socket.write_all(switch.request())?;
-    let mut chunk = [0u8; 16 * 1024];
-    let (conn, buf) = loop {
-        if let Some(started) = switch.poll(Instant::now())? {
-            break started;
-        }
-        let n = socket.read(&mut chunk)?;
-        if n == 0 {
-            return Err(H2cStart::closed());
-        }
-        switch.read_buf().extend_from_slice(&chunk[..n]);
-    };
+    let switch = H2cStart::new(&Request::from_parts(parts, body.bytes()?), config.clone())?;
+    let mut socket = std_io::connect(&addrs)?;
+    let (conn, buf) = std_io::h2c_exchange(&mut socket, switch)?;
     let dialer = Dialer {
         addrs,
         transport: Transport::Cleartext,

@@ -1,5 +1,6 @@
 //! A client's connections as this adapter makes them: TCP, TLS with ALPN `h2` (handshaken
-//! blocking, before the loop takes the socket), each connection on its own event loop thread.
+//! blocking, before the loop takes the socket: `h2_http::std_io`, `h2_http::tls`), each
+//! connection on its own event loop thread.
 //! Which connection takes a request, the waits and the retries are `h2_http::client`'s.
 
 use crate::conn::Start;
@@ -13,11 +14,12 @@ use h2_http::drive::Command;
 use h2_http::pool::{Member, Signal};
 use h2_http::reply::ReplyTx;
 use h2_http::Error;
-use h2core::shell::pool::{Slots, OPEN_TIMEOUT};
+use h2_http::{std_io, tls};
+use h2core::shell::pool::Slots;
 use h2core::{Config, Connection, StreamId};
 use rustls::pki_types::ServerName;
 use std::future::{ready, Future};
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -61,10 +63,13 @@ pub(crate) struct Dialer {
 
 impl Dialer {
     fn open_now(&self, config: Config, member: Membership<Blocking>) -> Result<Handle, Error> {
-        let mut socket = connect_std(&self.addrs)?;
+        let mut socket = std_io::connect(&self.addrs)?;
         let tls = match &self.transport {
             Transport::Cleartext => None,
-            Transport::Tls(config, name) => Some(tls_handshake(&mut socket, config, name)?),
+            Transport::Tls(config, name) => {
+                let session = tls::client_handshake(&mut socket, config, name)?;
+                Some(rustls::Connection::Client(session))
+            }
         };
         let conn = Connection::new(config, Instant::now());
         spawn(
@@ -115,71 +120,6 @@ impl Connector for Dialer {
     fn keeps_whole_bodies(&self) -> bool {
         true
     }
-}
-
-pub(crate) fn connect_std(addrs: &[SocketAddr]) -> Result<std::net::TcpStream, Error> {
-    let mut last = None;
-    for addr in addrs {
-        match std::net::TcpStream::connect_timeout(addr, OPEN_TIMEOUT) {
-            Ok(socket) => {
-                let _ = socket.set_nodelay(true);
-                return Ok(socket);
-            }
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(Error::Io(last.unwrap_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address")
-    })))
-}
-
-pub(crate) fn resolve(addr: impl ToSocketAddrs) -> Result<Vec<SocketAddr>, Error> {
-    let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
-    if addrs.is_empty() {
-        return Err(Error::Io(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "no address",
-        )));
-    }
-    Ok(addrs)
-}
-
-/// The TLS handshake, blocking, before the loop takes the socket: its ALPN must be `h2`.
-pub(crate) fn tls_handshake(
-    socket: &mut std::net::TcpStream,
-    config: &Arc<rustls::ClientConfig>,
-    name: &ServerName<'static>,
-) -> Result<rustls::Connection, Error> {
-    let mut session = rustls::ClientConnection::new(config.clone(), name.clone())
-        .map_err(|e| Error::Io(std::io::Error::other(e)))?;
-    socket.set_read_timeout(Some(OPEN_TIMEOUT))?;
-    socket.set_write_timeout(Some(OPEN_TIMEOUT))?;
-    // Bounded: each round trip of the handshake is one call (TLS 1.2 needs two).
-    for _ in 0..8 {
-        if !session.is_handshaking() {
-            break;
-        }
-        if let Err(e) = session.complete_io(socket) {
-            let alert = e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
-            if let Some(rustls::Error::AlertReceived(
-                rustls::AlertDescription::NoApplicationProtocol,
-            )) = alert
-            {
-                // The server offers no protocol we asked for (RFC 7301 §3.2).
-                return Err(Error::Malformed("ALPN: the server did not select h2"));
-            }
-            return Err(e.into());
-        }
-    }
-    if session.is_handshaking() {
-        return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
-    }
-    socket.set_read_timeout(None)?;
-    socket.set_write_timeout(None)?;
-    // RFC 9113 §3.2: HTTP/2 over TLS only after ALPN selected `h2`.
-    h2_http::client::alpn_h2(session.alpn_protocol())?;
-    // What rustls still holds (our Finished) goes out with the loop's first flush.
-    Ok(rustls::Connection::Client(session))
 }
 
 /// A connected socket as the loop drives it: non-blocking.

@@ -2,16 +2,18 @@
 //! [`Transport`] queue with vectored writes, and sends its FIN when the close sequence says.
 //!
 //! With TLS, the session's [`Records`] sit between the socket and the buffers: socket →
-//! ciphertext → plaintext → `read_buf`, and the queue's `Bytes` → records → socket. The rules
-//! of the records (plaintext first, bounded encryption, alerts, close_notify) are theirs; this
-//! module only moves bytes. Records still to be written count as the transport's lower layer.
+//! ciphertext → plaintext → `read_buf`, and the queue's `Bytes` → records → socket. How the
+//! queue and the records are written to a non-blocking stream is `h2_http::std_io`'s and
+//! the records' own; here is the readiness: when to read, and when the FIN goes. Records still to
+//! be written count as the transport's lower layer.
 
 use bytes::BytesMut;
 use h2_http::body::Blocking;
 use h2_http::shell::Shell;
+use h2_http::std_io;
 use h2_http::tls::{Received, Records};
-use h2core::shell::{CloseAction, Transport, WRITE_SLICES};
-use std::io::{self, IoSlice, Read, Write};
+use h2core::shell::{CloseAction, Transport};
+use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::time::Instant;
 
@@ -132,29 +134,21 @@ impl Socket {
         }
     }
 
+    /// TLS: records until plaintext, the end, or `WouldBlock` (`Records::read_available`).
     fn read_tls(&mut self, read_buf: &mut BytesMut) -> Got {
         let Some(tls) = self.tls.as_mut() else {
             return Got::Nothing;
         };
-        let mut progress = Got::Nothing;
-        // Bounded: a larger burst comes back at the next step (the caller loops on progress).
-        for _ in 0..16 {
-            match tls.read_from(&mut self.io, read_buf) {
-                Ok(Received::Data(_)) => return Got::Progress,
-                Ok(Received::Records) => progress = Got::Progress,
-                // A failed session's alert is queued: written by the next flush, then we close.
-                Ok(Received::CloseNotify | Received::Truncated | Received::Failed) => {
-                    return Got::End
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return progress,
-                Err(e) => {
-                    tracing::debug!("read: {e}");
-                    return Got::End;
-                }
+        match tls.read_available(&mut self.io, read_buf) {
+            Ok(None) => Got::Nothing,
+            Ok(Some(Received::Data(_) | Received::Records)) => Got::Progress,
+            // A failed session's alert is queued: written by the next flush, then we close.
+            Ok(Some(Received::CloseNotify | Received::Truncated | Received::Failed)) => Got::End,
+            Err(e) => {
+                tracing::debug!("read: {e}");
+                Got::End
             }
         }
-        progress
     }
 
     /// TLS records still to be written: below the transport's queue.
@@ -167,63 +161,13 @@ impl Socket {
         !transport.is_empty() || self.lower_pending()
     }
 
-    /// Writes what `transport` queued; Err when the peer can take nothing more.
+    /// Writes what `transport` queued (through the TLS records, if any); true if anything
+    /// went out, Err when the peer can take nothing more.
     pub(crate) fn flush(&mut self, transport: &mut Transport) -> io::Result<bool> {
-        if self.tls.is_some() {
-            return self.flush_tls(transport);
+        match self.tls.as_mut() {
+            Some(tls) => tls.flush_transport(transport, &mut self.io),
+            None => std_io::write_transport(&mut self.io, transport),
         }
-        let mut wrote = false;
-        // Bounded: each round moves bytes or stops. The slices are made only when there is
-        // something to write (4 KiB of them, while most calls find the queue empty).
-        for _ in 0..64 {
-            if transport.is_empty() {
-                break;
-            }
-            let mut slices = [IoSlice::new(&[]); WRITE_SLICES];
-            let n = transport.io_slices(&mut slices);
-            match self.io.write_vectored(&slices[..n]) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(w) => {
-                    transport.advance(w);
-                    wrote = true;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(wrote)
-    }
-
-    /// The queue into the records (as much as their bounded buffer takes), the records out.
-    fn flush_tls(&mut self, transport: &mut Transport) -> io::Result<bool> {
-        let Some(tls) = self.tls.as_mut() else {
-            return Ok(false);
-        };
-        if tls.is_sealed() {
-            // Nothing more is encrypted: what is queued can never go out. Dropped, so the
-            // close waits only for the records (an alert, close_notify), then lingers.
-            transport.advance(transport.queued());
-        }
-        let mut wrote = false;
-        // Bounded: 64 rounds of at least a record each is > 1 MiB.
-        for _ in 0..64 {
-            let mut slices = [IoSlice::new(&[]); 64];
-            let n = transport.io_slices(&mut slices);
-            let taken = tls.write_plaintext(&slices[..n])?;
-            transport.advance(taken);
-            if !tls.wants_write() {
-                break;
-            }
-            match tls.write_to(&mut self.io) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(_) => wrote = true,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(wrote)
     }
 
     /// The close sequence, once the shell's transport is closing: close_notify (RFC 8446
@@ -234,10 +178,8 @@ impl Socket {
         if !shell.transport().is_closing() {
             return false;
         }
-        if shell.transport().is_empty() {
-            if let Some(tls) = self.tls.as_mut() {
-                tls.close_notify();
-            }
+        if let Some(tls) = self.tls.as_mut() {
+            tls.close_after(shell.transport());
         }
         let lower_pending = self.lower_pending();
         if let Some(CloseAction::ShutdownWrite) = shell.poll_close(now, lower_pending) {

@@ -21,11 +21,12 @@ use h2core::http1::{self, BodyDecoder, BodyEncoder, BodyEvent, BodyKind, Limits}
 use h2core::{Header, Reason};
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
+use std::io::IoSlice;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
@@ -429,8 +430,7 @@ async fn write_body(
         match frame? {
             Frame::Data(d) => {
                 let chunk = encoder.encode(d).map_err(encode_err)?;
-                crate::rt::write_all_vectored(&mut w, &[chunk.prefix, chunk.data, chunk.suffix])
-                    .await?;
+                write_all_vectored(&mut w, &[chunk.prefix, chunk.data, chunk.suffix]).await?;
             }
             Frame::Trailers(t) => {
                 trailers = Some(map_to_fields(&t));
@@ -525,4 +525,32 @@ fn map_to_fields(map: &HeaderMap) -> Vec<Header> {
             )
         })
         .collect()
+}
+
+/// Writes every byte of `parts` with vectored writes, however the writer splits them: an
+/// HTTP/1.1 chunk's size line, its data (the application's buffer, not a copy) and its CRLF
+/// go out in one syscall.
+async fn write_all_vectored<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    parts: &[Bytes],
+) -> std::io::Result<()> {
+    let mut parts: Vec<Bytes> = parts.iter().filter(|p| !p.is_empty()).cloned().collect();
+    let mut at = 0;
+    while at < parts.len() {
+        let slices: Vec<IoSlice<'_>> = parts[at..].iter().map(|p| IoSlice::new(p)).collect();
+        let mut n = w.write_vectored(&slices).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while n > 0 {
+            if n >= parts[at].len() {
+                n -= parts[at].len();
+                at += 1;
+            } else {
+                let _ = parts[at].split_to(n);
+                n = 0;
+            }
+        }
+    }
+    Ok(())
 }

@@ -4,12 +4,13 @@
 //! a C compiler. Enabled by the `tls` feature.
 //!
 //! [`Records`] runs a session's records without sockets, for an adapter that drives rustls
-//! itself.
+//! itself; [`client_handshake`] is a client's handshake on a thread that blocks.
 
 mod records;
 
 pub use records::{Received, Records};
 
+use h2core::shell::pool::OPEN_TIMEOUT;
 /// The rustls these configs are made with, so callers name the same types.
 pub use rustls;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -88,6 +89,46 @@ pub fn client_config_with_roots(roots_pem: &[u8]) -> Result<Arc<ClientConfig>, S
             .with_no_client_auth();
     config.alpn_protocols = vec![ALPN_H2.to_vec()];
     Ok(Arc::new(config))
+}
+
+/// A client's TLS handshake on a blocking `socket`, within [`OPEN_TIMEOUT`] (read and write
+/// timeouts, cleared after): HTTP/2 over TLS only once ALPN selected `h2` (RFC 9113 §3.2), a
+/// server that offers none of our protocols is the same error (RFC 7301 §3.2). What rustls
+/// still holds (our Finished) is left for the connection's first flush.
+pub fn client_handshake(
+    socket: &mut std::net::TcpStream,
+    config: &Arc<ClientConfig>,
+    name: &ServerName<'static>,
+) -> Result<rustls::ClientConnection, crate::Error> {
+    use crate::Error;
+    let mut session = rustls::ClientConnection::new(config.clone(), name.clone())
+        .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+    socket.set_read_timeout(Some(OPEN_TIMEOUT))?;
+    socket.set_write_timeout(Some(OPEN_TIMEOUT))?;
+    // Bounded: each round trip of the handshake is one call (TLS 1.2 needs two).
+    for _ in 0..8 {
+        if !session.is_handshaking() {
+            break;
+        }
+        if let Err(e) = session.complete_io(socket) {
+            let alert = e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
+            if let Some(rustls::Error::AlertReceived(
+                rustls::AlertDescription::NoApplicationProtocol,
+            )) = alert
+            {
+                // The server offers none of our protocols: it did not select h2.
+                crate::client::alpn_h2(None)?;
+            }
+            return Err(e.into());
+        }
+    }
+    if session.is_handshaking() {
+        return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
+    }
+    socket.set_read_timeout(None)?;
+    socket.set_write_timeout(None)?;
+    crate::client::alpn_h2(session.alpn_protocol())?;
+    Ok(session)
 }
 
 /// Accepts every server certificate (signatures are still checked, so the handshake itself is
@@ -174,6 +215,47 @@ mod tests {
         assert!(!c.is_handshaking() && !s.is_handshaking());
         assert_eq!(c.alpn_protocol(), s.alpn_protocol());
         s.alpn_protocol().map(<[u8]>::to_vec)
+    }
+
+    /// A server thread accepting one TLS connection with `config`, blocking; then it closes.
+    fn tls_server(
+        config: Arc<ServerConfig>,
+    ) -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().expect("accept");
+            let mut s = ServerConnection::new(config).expect("server");
+            while s.is_handshaking() {
+                if s.complete_io(&mut socket).is_err() {
+                    break;
+                }
+            }
+            // Our Finished is still to come: read until the client closes.
+            let _ = s.complete_io(&mut socket);
+        });
+        (addr, server)
+    }
+
+    #[test]
+    fn a_blocking_client_handshake_selects_h2_and_refuses_a_server_without_it() {
+        let (cert, key) = self_signed();
+        let name = ServerName::try_from("localhost").expect("name");
+        let (addr, server) = tls_server(server_config_from_pem(&cert, &key).expect("config"));
+        let mut socket = std::net::TcpStream::connect(addr).expect("connect");
+        let session = client_handshake(&mut socket, &insecure_client_config(), &name);
+        assert_eq!(session.expect("handshake").alpn_protocol(), Some(ALPN_H2));
+        drop(socket);
+        server.join().expect("server");
+
+        let mut http11 = (*server_config_from_pem(&cert, &key).expect("config")).clone();
+        http11.alpn_protocols = vec![ALPN_HTTP11.to_vec()];
+        let (addr, server) = tls_server(Arc::new(http11));
+        let mut socket = std::net::TcpStream::connect(addr).expect("connect");
+        let refused = client_handshake(&mut socket, &insecure_client_config(), &name);
+        assert!(matches!(refused, Err(crate::Error::Malformed(m)) if m.contains("ALPN")));
+        drop(socket);
+        server.join().expect("server");
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //!   EOF without it a truncated one.
 
 use bytes::BytesMut;
-use h2core::shell::READ_CHUNK;
+use h2core::shell::{Transport, READ_CHUNK};
 use rustls::Connection;
 use std::io::{self, BufRead, IoSlice, Read, Write};
 
@@ -139,6 +139,71 @@ impl Records {
     /// Output: writes records to `to`; `to`'s errors are returned as they are.
     pub fn write_to(&mut self, to: &mut dyn Write) -> io::Result<usize> {
         self.session.write_tls(to)
+    }
+
+    /// Input from a non-blocking reader: [`Records::read_from`] again while it brings only
+    /// records, until plaintext or the end comes (returned), or `from` would block: then
+    /// `Some(Records)` if records came before, `None` if nothing did. Bounded: a longer burst
+    /// is left for the next call. `from`'s other errors are returned (`Interrupted` is retried).
+    pub fn read_available(
+        &mut self,
+        from: &mut dyn Read,
+        buf: &mut BytesMut,
+    ) -> io::Result<Option<Received>> {
+        let mut got = None;
+        for _ in 0..16 {
+            match self.read_from(from, buf) {
+                Ok(Received::Records) => got = Some(Received::Records),
+                Ok(end) => return Ok(Some(end)),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(got)
+    }
+
+    /// Output to a non-blocking writer: `queue`'s plaintext encrypted as rustls's bounded
+    /// buffer takes it, and the records written to `to`, until `to` would block or nothing is
+    /// left; true if records went out. Once sealed, what `queue` still holds can never go out:
+    /// it is dropped, so a close waits only for the records (an alert, close_notify).
+    /// `to`'s errors are returned (`Interrupted` is retried; `WriteZero` if it takes nothing).
+    pub fn flush_transport(
+        &mut self,
+        queue: &mut Transport,
+        to: &mut dyn Write,
+    ) -> io::Result<bool> {
+        if self.sealed {
+            queue.advance(queue.queued());
+        }
+        let mut wrote = false;
+        // Bounded: 64 rounds of at least a record each is > 1 MiB.
+        for _ in 0..64 {
+            let mut slices = [IoSlice::new(&[]); 64];
+            let n = queue.io_slices(&mut slices);
+            let taken = self.write_plaintext(&slices[..n])?;
+            queue.advance(taken);
+            if !self.wants_write() {
+                break;
+            }
+            match self.write_to(to) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(_) => wrote = true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(wrote)
+    }
+
+    /// The close sequence's TLS step: once `queue` is closing and empty (the last plaintext
+    /// encrypted), queues close_notify (RFC 8446 §6.1), so the peer can tell the end from a
+    /// truncation.
+    pub fn close_after(&mut self, queue: &Transport) {
+        if queue.is_closing() && queue.is_empty() {
+            self.close_notify();
+        }
     }
 
     /// Queues close_notify (RFC 8446 §6.1) once, after what was already encrypted; nothing is

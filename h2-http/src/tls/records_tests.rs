@@ -231,3 +231,71 @@ fn an_empty_transport_is_would_block_passed_through() {
         .unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
 }
+
+/// Reads with [`Records::read_available`] until `wire` would block or the input ended.
+fn read_available_all(to: &mut Records, wire: &mut Wire, plain: &mut BytesMut) -> Vec<Received> {
+    let mut seen = Vec::new();
+    while let Some(r) = to.read_available(wire, plain).expect("read") {
+        seen.push(r);
+        if !matches!(r, Received::Data(_)) {
+            break;
+        }
+    }
+    seen
+}
+
+#[test]
+fn a_transport_queue_goes_through_the_records_and_ends_with_close_notify() {
+    let (mut c, mut s) = pair();
+    handshake(&mut c, &mut s);
+    let data: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
+    let mut queue = Transport::new();
+    queue.push(bytes::Bytes::from(data.clone()));
+    let (mut wire, mut plain) = (Wire::default(), BytesMut::new());
+    while !queue.is_empty() {
+        assert!(c.flush_transport(&mut queue, &mut wire).expect("flush"));
+        read_available_all(&mut s, &mut wire, &mut plain);
+    }
+    assert_eq!(&plain[..], &data[..]);
+    // Closing with an empty queue: close_notify, written by the next flush.
+    c.close_after(&queue);
+    assert!(!c.is_sealed(), "the queue is not closing yet");
+    queue.close(std::time::Instant::now());
+    c.close_after(&queue);
+    assert!(c.is_sealed());
+    assert!(c.flush_transport(&mut queue, &mut wire).expect("flush"));
+    assert!(!c.wants_write());
+    let end = read_available_all(&mut s, &mut wire, &mut plain);
+    assert_eq!(end, [Received::CloseNotify]);
+}
+
+#[test]
+fn a_blocked_writer_keeps_the_rest_queued_and_a_sealed_session_drops_it() {
+    struct Blocked;
+    impl Write for Blocked {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let (mut c, mut s) = pair();
+    handshake(&mut c, &mut s);
+    let mut queue = Transport::new();
+    queue.push(bytes::Bytes::from(vec![1u8; 200_000]));
+    assert!(!c.flush_transport(&mut queue, &mut Blocked).expect("flush"));
+    assert!(
+        queue.queued() > 0,
+        "rustls's bounded buffer took only part of it"
+    );
+    assert!(c.wants_write());
+    assert_eq!(
+        s.read_available(&mut Wire::default(), &mut BytesMut::new())
+            .unwrap(),
+        None
+    );
+    c.close_notify();
+    let _ = c.flush_transport(&mut queue, &mut Blocked).expect("flush");
+    assert!(queue.is_empty(), "nothing more is encrypted: dropped");
+}
