@@ -273,7 +273,17 @@ pub fn request_to_h2<B>(req: &Request<B>, default_scheme: &str) -> Vec<Header> {
 /// A response head as the core's header list, with room for one more field (the
 /// content-length an adapter adds when it knows the body's length).
 pub fn response_to_h2<B>(resp: &Response<B>) -> Vec<Header> {
-    let mut out = Vec::with_capacity(2 + resp.headers().len());
+    response_head_into(resp, Vec::with_capacity(response_head_len(resp)))
+}
+
+/// How many fields [`response_head_into`] may add: `:status`, the regular fields and a
+/// `content-length` the framing may add.
+pub(crate) fn response_head_len<B>(resp: &Response<B>) -> usize {
+    2 + resp.headers().len()
+}
+
+/// [`response_to_h2`] into `out` (empty; a list the connection kept, so no allocation).
+pub(crate) fn response_head_into<B>(resp: &Response<B>, mut out: Vec<Header>) -> Vec<Header> {
     out.push(Header::new(":status", status_bytes(resp.status())));
     push_fields(&mut out, resp.headers());
     out

@@ -182,7 +182,8 @@ impl<M: Mode> Session<M> {
     /// a non-empty body implies, `ContentLength`), its body as flow control allows. A stream
     /// that is gone drops the body, which fails its sender.
     pub fn send_response(&mut self, stream: StreamId, response: Response<Body<M>>) {
-        let mut head = crate::response_to_h2(&response);
+        let spare = self.conn.spare_fields(crate::response_head_len(&response));
+        let mut head = crate::response_head_into(&response, spare);
         let body = response.into_body();
         // An empty body ends the stream with the HEADERS frame: END_STREAM already says there
         // is no content (RFC 9113 §8.1), so no content-length is implied. gRPC's trailers-only
