@@ -42,8 +42,8 @@ pub struct Session<M: Mode> {
     ping: Option<oneshot::Sender<Result<Duration, Error>>>,
     /// Client: how the [`RequestHandle`]s put in responses reach the connection.
     request_route: Option<Route<M>>,
-    /// Server: the last request's `:authority`, parsed.
-    authority: crate::AuthorityCache,
+    /// Server: what the requests so far repeated (`:authority`, fields), converted.
+    request_cache: crate::RequestCache,
 }
 
 /// The payload of the PINGs the application asks for (RFC 9113 §6.7: opaque to the peer).
@@ -106,7 +106,7 @@ impl<M: Mode> Session<M> {
             lengths: ContentLength::new(),
             ping: None,
             request_route: None,
-            authority: crate::AuthorityCache::default(),
+            request_cache: crate::RequestCache::default(),
         }
     }
 
@@ -404,7 +404,7 @@ impl<M: Mode> Session<M> {
         headers: &[Header],
         end_stream: bool,
     ) -> Option<Request<Body<M>>> {
-        let Ok(parts) = crate::request_parts(headers, Some(&mut self.authority)) else {
+        let Ok(parts) = crate::request_parts(headers, Some(&mut self.request_cache)) else {
             let _ = self.conn.reset(stream, Reason::PROTOCOL_ERROR);
             return None;
         };
