@@ -280,7 +280,17 @@ pub fn request_to_h2<B>(req: &Request<B>, default_scheme: &str) -> Vec<Header> {
 /// A response head as the core's header list, with room for one more field (the
 /// content-length an adapter adds when it knows the body's length).
 pub fn response_to_h2<B>(resp: &Response<B>) -> Vec<Header> {
-    let mut out = Vec::with_capacity(2 + resp.headers().len());
+    response_head_into(resp, Vec::with_capacity(response_head_len(resp)))
+}
+
+/// How many fields [`response_head_into`] may add: `:status`, the regular fields and a
+/// `content-length` the framing may add.
+pub(crate) fn response_head_len<B>(resp: &Response<B>) -> usize {
+    2 + resp.headers().len()
+}
+
+/// [`response_to_h2`] into `out` (empty; a list the connection kept, so no allocation).
+pub(crate) fn response_head_into<B>(resp: &Response<B>, mut out: Vec<Header>) -> Vec<Header> {
     out.push(Header::new(":status", status_bytes(resp.status())));
     push_fields(&mut out, resp.headers());
     out
@@ -326,10 +336,7 @@ fn leading_pseudo(headers: &[Header]) -> usize {
 /// skipped, as everywhere here).
 fn append_fields(map: &mut HeaderMap, headers: &[Header]) -> Result<(), Malformed> {
     for h in headers.iter().filter(|h| !h.name.starts_with(b":")) {
-        let name = HeaderName::from_bytes(&h.name).map_err(|_| Malformed("field name"))?;
-        let mut value = HeaderValue::from_maybe_shared(h.value.clone())
-            .map_err(|_| Malformed("field value"))?;
-        value.set_sensitive(h.sensitive);
+        let (name, value) = convert_field(h)?;
         map.append(name, value);
     }
     Ok(())
@@ -375,10 +382,19 @@ impl<'a> RequestPseudo<'a> {
     }
 }
 
+/// What a connection's requests usually repeat, converted once: the `:authority` and the
+/// regular fields (RFC 9113 §8.3.1, §8.2). Comparing bytes costs less than parsing and
+/// checking them again for every request.
+#[derive(Default)]
+pub(crate) struct RequestCache {
+    authority: AuthorityCache,
+    fields: FieldCache,
+}
+
 /// The last `:authority` of a connection, parsed: most requests on a connection name the
 /// same one, and comparing bytes costs less than parsing them again (RFC 3986 §3.2).
 #[derive(Default)]
-pub(crate) struct AuthorityCache(Option<http::uri::Authority>);
+struct AuthorityCache(Option<http::uri::Authority>);
 
 impl AuthorityCache {
     /// `raw` as an `Authority`: the cached one if its text is the same bytes (an `Authority`
@@ -398,6 +414,111 @@ impl AuthorityCache {
     }
 }
 
+/// The regular fields of a connection's last request, by position: a client sends the same
+/// fields in the same order request after request (user-agent, accept, cookie, ...), so field
+/// `i` is compared with slot `i`, and an equal one is a reference-count increment instead of
+/// a parse of its name (an allocation, for a name `http` does not know) and a check of its
+/// value. A kept value owns its bytes (it does not hold on to a header block's memory), within
+/// [`FieldCache::VALUE_BUDGET`] bytes. A value is copied the second time its name comes at its
+/// position, and never again once the value there changed: a field that differs every time,
+/// or requests of alternating shapes, cost no copy per request.
+#[derive(Default)]
+struct FieldCache {
+    slots: Vec<FieldSlot>,
+    /// The bytes of the kept values, summed.
+    value_bytes: usize,
+}
+
+/// One position of [`FieldCache`].
+struct FieldSlot {
+    name: HeaderName,
+    /// The value, owned, while the requests so far repeated it.
+    value: Option<HeaderValue>,
+    /// The value at this position changed: it is taken as it comes from now on.
+    varies: bool,
+}
+
+impl FieldCache {
+    /// The most positions kept: a typical browser request has fewer regular fields.
+    const SLOTS: usize = 32;
+    /// The most value bytes kept, all slots together.
+    const VALUE_BUDGET: usize = 4096;
+
+    /// Field `h`, the `i`th regular field of its request, as `http` types.
+    fn get(&mut self, i: usize, h: &Header) -> Result<(HeaderName, HeaderValue), Malformed> {
+        if i >= Self::SLOTS {
+            return convert_field(h);
+        }
+        if i == self.slots.len() {
+            let (name, value) = convert_field(h)?;
+            self.slots.push(FieldSlot {
+                name: name.clone(),
+                value: None,
+                varies: false,
+            });
+            return Ok((name, value));
+        }
+        let slot = &mut self.slots[i];
+        // Names arrive lowercase (RFC 9113 §8.2.1) and `http` keeps them verbatim: equal
+        // bytes are the same name.
+        if slot.name.as_str().as_bytes() != &h.name[..] {
+            let (name, value) = convert_field(h)?;
+            if let Some(old) = slot.value.take() {
+                self.value_bytes -= old.len();
+            }
+            *slot = FieldSlot {
+                name: name.clone(),
+                value: None,
+                varies: false,
+            };
+            return Ok((name, value));
+        }
+        let name = slot.name.clone();
+        if let Some(v) = &slot.value {
+            if v.as_bytes() == &h.value[..] {
+                let mut value = v.clone();
+                value.set_sensitive(h.sensitive);
+                return Ok((name, value));
+            }
+        }
+        let value = convert_value(h)?;
+        if let Some(old) = slot.value.take() {
+            self.value_bytes -= old.len();
+            slot.varies = true;
+        } else {
+            self.keep_value(i, h, &value);
+        }
+        Ok((name, value))
+    }
+
+    /// Keeps an owned copy of `value` (valid: it was just converted) in slot `i` if the
+    /// position has not varied and the budget has room.
+    fn keep_value(&mut self, i: usize, h: &Header, value: &HeaderValue) {
+        let slot = &mut self.slots[i];
+        if slot.varies || self.value_bytes + h.value.len() > Self::VALUE_BUDGET {
+            return;
+        }
+        if let Ok(owned) = HeaderValue::from_bytes(value.as_bytes()) {
+            self.value_bytes += owned.len();
+            slot.value = Some(owned);
+        }
+    }
+}
+
+/// A field as `http` types, its value sharing the header block's memory.
+fn convert_field(h: &Header) -> Result<(HeaderName, HeaderValue), Malformed> {
+    let name = HeaderName::from_bytes(&h.name).map_err(|_| Malformed("field name"))?;
+    Ok((name, convert_value(h)?))
+}
+
+/// A field's value as a `HeaderValue`, sharing the header block's memory.
+fn convert_value(h: &Header) -> Result<HeaderValue, Malformed> {
+    let mut value =
+        HeaderValue::from_maybe_shared(h.value.clone()).map_err(|_| Malformed("field value"))?;
+    value.set_sensitive(h.sensitive);
+    Ok(value)
+}
+
 /// A received request head (already validated by the core) as `http` parts, version HTTP/2.
 /// The target's pieces share the header block's memory (no copy); the scheme is the static
 /// `http`/`https` when it is one of those.
@@ -405,10 +526,11 @@ pub fn request_from_h2(headers: &[Header]) -> Result<http::request::Parts, Malfo
     request_parts(headers, None)
 }
 
-/// [`request_from_h2`], the `:authority` taken from `cache` when it is the cached one.
+/// [`request_from_h2`], the `:authority` and the regular fields taken from `cache` when they
+/// are the cached ones.
 pub(crate) fn request_parts(
     headers: &[Header],
-    cache: Option<&mut AuthorityCache>,
+    mut cache: Option<&mut RequestCache>,
 ) -> Result<http::request::Parts, Malformed> {
     use http::uri::{Authority, PathAndQuery, Scheme};
     let pseudo = RequestPseudo::of(headers);
@@ -426,8 +548,8 @@ pub(crate) fn request_parts(
         });
     }
     if let Some(a) = pseudo.authority {
-        target.authority = Some(match cache {
-            Some(cache) => cache.get(a)?,
+        target.authority = Some(match cache.as_deref_mut() {
+            Some(cache) => cache.authority.get(a)?,
             None => Authority::from_maybe_shared(a.clone()).map_err(|_| Malformed(":authority"))?,
         });
     }
@@ -443,7 +565,16 @@ pub(crate) fn request_parts(
     // Filled in place: no second map made and the empty one dropped.
     let regular = &headers[pseudo.leading..];
     parts.headers.reserve(regular.len());
-    append_fields(&mut parts.headers, regular)?;
+    match cache {
+        Some(cache) => {
+            let regular = regular.iter().filter(|h| !h.name.starts_with(b":"));
+            for (i, h) in regular.enumerate() {
+                let (name, value) = cache.fields.get(i, h)?;
+                parts.headers.append(name, value);
+            }
+        }
+        None => append_fields(&mut parts.headers, regular)?,
+    }
     if let Some(p) = pseudo.protocol {
         parts.extensions.insert(Protocol(p.clone()));
     }
@@ -615,5 +746,72 @@ mod tests {
             .unwrap();
         req.extensions_mut().insert(Priority::default());
         assert_eq!(priority_field(&req), vec![b"u=1".to_vec()]);
+    }
+
+    fn request_head(fields: &[(&'static str, &'static str)]) -> Vec<Header> {
+        let mut head = vec![
+            Header::new(":method", "GET"),
+            Header::new(":scheme", "https"),
+            Header::new(":authority", "example.com"),
+            Header::new(":path", "/"),
+        ];
+        head.extend(fields.iter().map(|&(n, v)| Header::new(n, v)));
+        head
+    }
+
+    fn fields_of(parts: &http::request::Parts) -> Vec<(String, Vec<u8>, bool)> {
+        parts
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec(), v.is_sensitive()))
+            .collect()
+    }
+
+    #[test]
+    fn requests_converted_through_the_cache_equal_those_converted_without() {
+        let shapes: &[&[(&str, &str)]] = &[
+            &[("user-agent", "ua/1"), ("x-custom", "a"), ("accept", "*/*")],
+            &[("user-agent", "ua/1"), ("x-custom", "a"), ("accept", "*/*")],
+            &[("user-agent", "ua/1"), ("x-custom", "a"), ("accept", "*/*")],
+            // A value changes, then a name, then fields are missing or added.
+            &[("user-agent", "ua/1"), ("x-custom", "b"), ("accept", "*/*")],
+            &[("user-agent", "ua/1"), ("x-other", "b"), ("accept", "*/*")],
+            &[("user-agent", "ua/1")],
+            &[("user-agent", "ua/2"), ("x-custom", "a"), ("accept", "*/*")],
+            &[("user-agent", "ua/1"), ("x-custom", "a"), ("accept", "*/*")],
+            &[],
+        ];
+        let mut cache = RequestCache::default();
+        for (i, fields) in shapes.iter().enumerate() {
+            let mut head = request_head(fields);
+            // A sensitive flag travels with each request, never with the cache.
+            if let Some(h) = head.get_mut(4) {
+                h.sensitive = i % 2 == 1;
+            }
+            let cached = request_parts(&head, Some(&mut cache)).unwrap();
+            let plain = request_from_h2(&head).unwrap();
+            assert_eq!(fields_of(&cached), fields_of(&plain), "request {i}");
+            assert_eq!(cached.uri, plain.uri);
+        }
+        let kept: usize = cache
+            .fields
+            .slots
+            .iter()
+            .flat_map(|s| &s.value)
+            .map(|v| v.len())
+            .sum();
+        assert_eq!(kept, cache.fields.value_bytes);
+    }
+
+    #[test]
+    fn a_field_name_http_cannot_represent_is_malformed_through_the_cache_too() {
+        let mut cache = RequestCache::default();
+        let mut head = request_head(&[("user-agent", "ua/1")]);
+        for _ in 0..3 {
+            request_parts(&head, Some(&mut cache)).unwrap();
+        }
+        head[4] = Header::new("user agent", "ua/1");
+        assert!(request_parts(&head, Some(&mut cache)).is_err());
+        assert!(request_from_h2(&head).is_err());
     }
 }

@@ -42,8 +42,8 @@ pub struct Session<M: Mode> {
     ping: Option<oneshot::Sender<Result<Duration, Error>>>,
     /// Client: how the [`RequestHandle`]s put in responses reach the connection.
     request_route: Option<Route<M>>,
-    /// Server: the last request's `:authority`, parsed.
-    authority: crate::AuthorityCache,
+    /// Server: what the requests so far repeated (`:authority`, fields), converted.
+    request_cache: crate::RequestCache,
 }
 
 /// The payload of the PINGs the application asks for (RFC 9113 §6.7: opaque to the peer).
@@ -106,7 +106,7 @@ impl<M: Mode> Session<M> {
             lengths: ContentLength::new(),
             ping: None,
             request_route: None,
-            authority: crate::AuthorityCache::default(),
+            request_cache: crate::RequestCache::default(),
         }
     }
 
@@ -182,7 +182,8 @@ impl<M: Mode> Session<M> {
     /// a non-empty body implies, `ContentLength`), its body as flow control allows. A stream
     /// that is gone drops the body, which fails its sender.
     pub fn send_response(&mut self, stream: StreamId, response: Response<Body<M>>) {
-        let mut head = crate::response_to_h2(&response);
+        let spare = self.conn.spare_fields(crate::response_head_len(&response));
+        let mut head = crate::response_head_into(&response, spare);
         let body = response.into_body();
         // An empty body ends the stream with the HEADERS frame: END_STREAM already says there
         // is no content (RFC 9113 §8.1), so no content-length is implied. gRPC's trailers-only
@@ -403,7 +404,7 @@ impl<M: Mode> Session<M> {
         headers: &[Header],
         end_stream: bool,
     ) -> Option<Request<Body<M>>> {
-        let Ok(parts) = crate::request_parts(headers, Some(&mut self.authority)) else {
+        let Ok(parts) = crate::request_parts(headers, Some(&mut self.request_cache)) else {
             let _ = self.conn.reset(stream, Reason::PROTOCOL_ERROR);
             return None;
         };

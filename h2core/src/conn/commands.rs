@@ -180,6 +180,8 @@ impl Connection {
             },
             &headers,
         );
+        // Encoded: the list is kept for a later block (`Connection::spare_fields`).
+        self.spare_fields.put(headers);
         if let Some(s) = self.streams.get_mut(id) {
             s.send_phase = SendPhase::Body;
         }
@@ -218,6 +220,7 @@ impl Connection {
             },
             &headers,
         );
+        self.spare_fields.put(headers);
         if let Some(s) = self.streams.get_mut(id) {
             s.send_phase = SendPhase::Informational;
         }

@@ -205,7 +205,8 @@ pub struct Connection {
     /// with room for as many (at most [`FIELDS_HINT_MAX`]), so a steady stream of similar
     /// requests costs one allocation per list rather than a few as it grows.
     pub(crate) fields_hint: usize,
-    /// Header lists handed back by [`Connection::recycle_fields`], decoded into next.
+    /// Header lists handed back by [`Connection::recycle_fields`] or left by a sent block,
+    /// decoded (or filled, [`Connection::spare_fields`]) into next.
     pub(crate) spare_fields: spare::SpareFields,
     /// The fields of the block `decode_block` returned last whose bytes the HPACK decoder
     /// vouched for (bit `i` is field `i`): `message::check` does not scan them again.
@@ -342,6 +343,16 @@ impl Connection {
     /// block does not stay allocated. Nothing the peer sees changes.
     pub fn recycle_fields(&mut self, fields: Vec<Header>) {
         self.spare_fields.put(fields);
+    }
+
+    /// An empty header list with room for at least `capacity` fields, to fill for a command
+    /// such as [`Connection::send_response`]: a list handed back by
+    /// [`Connection::recycle_fields`] or left by an earlier command once its block was
+    /// encoded, when there is one, so a response head costs no allocation. Nothing the peer
+    /// sees changes (RFC 9113 §8.1 rules apply to the filled list as to any other).
+    #[must_use]
+    pub fn spare_fields(&mut self, capacity: usize) -> Vec<Header> {
+        self.spare_fields.take(capacity)
     }
 
     /// The next event for the application, if any.

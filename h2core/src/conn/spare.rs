@@ -1,5 +1,7 @@
-//! Header lists the application handed back (`Connection::recycle_fields`), reused for the
-//! next header blocks: an allocation and a free saved per block, within a memory budget.
+//! Header lists the application handed back (`Connection::recycle_fields`) or a command left
+//! once its block was encoded (`send_response`), reused for the next header blocks, received
+//! or sent (`Connection::spare_fields`): an allocation and a free saved per block, within a
+//! memory budget.
 
 use crate::hpack::Header;
 

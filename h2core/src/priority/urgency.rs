@@ -18,7 +18,7 @@
 use super::heap::{self, Entry, UNQUEUED};
 use super::{Node, Scheduler, DEFAULT_URGENCY, MAX_URGENCY};
 use crate::stream::IdMap;
-use std::collections::BTreeSet;
+use std::collections::VecDeque;
 
 /// RFC 9218 §4: the priority parameters of one stream, and its place in its level's queues.
 #[derive(Debug, Clone, Copy)]
@@ -49,8 +49,8 @@ impl Default for Signal {
 #[derive(Debug, Default)]
 pub(super) struct Level {
     /// Ready non-incremental streams, by id. An ordered set, not a heap: a stream joins and
-    /// leaves in O(log n) without a recorded position, so neither costs a lookup of its node.
-    sequential: BTreeSet<u32>,
+    /// leaves without a recorded position, so neither costs a lookup of its node.
+    sequential: SortedIds,
     /// Virtual time at which the sequence of non-incremental streams is next due.
     sequential_pass: u64,
     /// Ready incremental streams, by `(pass, id)`.
@@ -88,6 +88,52 @@ impl Level {
     /// Whether any stream of this urgency is ready.
     fn is_empty(&self) -> bool {
         self.sequential.is_empty() && self.incremental.is_empty()
+    }
+}
+
+/// A set of stream ids in ascending order, as a sorted ring buffer. Streams join in the order
+/// they open (ascending ids, so at the back) and the lowest one is served and leaves first (at
+/// the front): both O(1), with no node allocated or freed per stream, unlike a `BTreeSet`. A
+/// stream that joins or leaves in the middle (its window ran out, then reopened) shifts the
+/// shorter side: a few hundred bytes for a hundred concurrent streams.
+#[derive(Debug, Default)]
+struct SortedIds(VecDeque<u32>);
+
+impl SortedIds {
+    fn first(&self) -> Option<&u32> {
+        self.0.front()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    #[cfg(test)]
+    fn contains(&self, id: &u32) -> bool {
+        self.0.binary_search(id).is_ok()
+    }
+
+    /// Adds `id`; nothing if it is there already.
+    fn insert(&mut self, id: u32) {
+        if self.0.back().is_none_or(|&last| last < id) {
+            self.0.push_back(id);
+        } else if let Err(at) = self.0.binary_search(&id) {
+            self.0.insert(at, id);
+        }
+    }
+
+    /// Takes `id` out, if it is there.
+    fn remove(&mut self, id: &u32) {
+        if self.0.front() == Some(id) {
+            self.0.pop_front();
+        } else if let Ok(at) = self.0.binary_search(id) {
+            self.0.remove(at);
+        }
     }
 }
 
@@ -288,6 +334,33 @@ impl Scheduler {
 mod tests {
     use super::super::{Mode, Rfc7540Priority};
     use super::*;
+
+    #[test]
+    fn sorted_ids_behave_as_an_ordered_set() {
+        let mut ids = SortedIds::default();
+        let mut model = std::collections::BTreeSet::new();
+        // A fixed pseudo-random walk of joins and leaves, in order and out of it.
+        let mut x = 12345u32;
+        for step in 0..4000 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let id = if step % 3 == 0 { step } else { (x >> 8) % 64 };
+            if x & 1 == 0 {
+                ids.insert(id);
+                model.insert(id);
+            } else {
+                let id = if x & 2 == 0 {
+                    model.first().copied().unwrap_or(id)
+                } else {
+                    id
+                };
+                ids.remove(&id);
+                model.remove(&id);
+            }
+            assert_eq!(ids.first(), model.first(), "step {step}");
+            assert_eq!(ids.len(), model.len());
+            assert!(ids.0.iter().copied().eq(model.iter().copied()));
+        }
+    }
 
     fn rfc9218() -> Scheduler {
         let mut s = Scheduler::new();

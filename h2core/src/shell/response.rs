@@ -39,6 +39,16 @@ impl ContentLength {
     }
 
     fn digits(&mut self, mut n: u64) -> Bytes {
+        // A small length (most small responses) is a slice of a static table: no buffer to
+        // cut, no reference count to bump and drop.
+        if let Some(ascii) = usize::try_from(n).ok().and_then(|i| SMALL_LENGTHS.get(i)) {
+            let len = match n {
+                0..=9 => 1,
+                10..=99 => 2,
+                _ => 3,
+            };
+            return Bytes::from_static(&ascii[..len]);
+        }
         // By hand rather than through `fmt`: this runs for most responses.
         let mut ascii = [0u8; 20];
         let mut at = ascii.len();
@@ -58,6 +68,27 @@ impl ContentLength {
     }
 }
 
+/// The decimal digits of 0..=999, left-aligned, made at compile time.
+static SMALL_LENGTHS: [[u8; 3]; 1000] = {
+    let mut t = [[0u8; 3]; 1000];
+    let mut i = 0;
+    while i < 1000 {
+        t[i] = if i < 10 {
+            [b'0' + i as u8, 0, 0]
+        } else if i < 100 {
+            [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8, 0]
+        } else {
+            [
+                b'0' + (i / 100) as u8,
+                b'0' + (i / 10 % 10) as u8,
+                b'0' + (i % 10) as u8,
+            ]
+        };
+        i += 1;
+    }
+    t
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +101,16 @@ mod tests {
         h.iter()
             .find(|h| h.name == "content-length")
             .map(|h| &h.value[..])
+    }
+
+    #[test]
+    fn lengths_from_the_table_and_from_the_buffer_are_plain_decimals() {
+        let mut cl = ContentLength::new();
+        for n in [0, 6, 9, 10, 42, 99, 100, 999, 1000, 16384, u64::MAX] {
+            let mut h = head("200");
+            cl.apply(&mut h, Some(n));
+            assert_eq!(length(&h), Some(n.to_string().as_bytes()), "{n}");
+        }
     }
 
     #[test]
