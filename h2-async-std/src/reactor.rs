@@ -57,25 +57,50 @@ impl Reactor {
         Ok(REACTOR.get().expect("set by this thread or another"))
     }
 
-    /// Wakes the tasks waiting on the sockets `events` names.
-    fn dispatch(&self, events: &Events) {
-        let slots = self.sources.lock().unwrap_or_else(|e| e.into_inner());
-        for event in events {
-            // A token freed since the event was queued (or reused): at worst a spurious wake,
-            // which costs its task one read that finds nothing.
-            let Some(Some(source)) = slots.sources.get(event.token().0) else {
-                continue;
-            };
-            // An error ends waits of both kinds: the next call reports it.
-            let fault = event.is_error();
-            let read_ended = fault || event.is_read_closed();
-            if read_ended || event.is_readable() {
-                source.read.fire(read_ended);
+    /// Wakes the tasks waiting on the sockets `events` names. The sockets are looked up under
+    /// the table's lock and woken after it, so a waker that drops a socket cannot deadlock.
+    fn dispatch(&self, events: &Events, woken: &mut Vec<(Arc<Source>, Readiness)>) {
+        {
+            let slots = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+            for event in events {
+                // A token freed since the event was queued (or reused): at worst a spurious
+                // wake, which costs its task one call that finds nothing.
+                if let Some(Some(source)) = slots.sources.get(event.token().0) {
+                    woken.push((source.clone(), Readiness::of(event)));
+                }
             }
-            let write_ended = fault || event.is_write_closed();
-            if write_ended || event.is_writable() {
-                source.write.fire(write_ended);
+        }
+        for (source, readiness) in woken.drain(..) {
+            if readiness.read_ended || readiness.readable {
+                source.read.fire(readiness.read_ended);
             }
+            if readiness.write_ended || readiness.writable {
+                source.write.fire(readiness.write_ended);
+            }
+        }
+    }
+}
+
+/// What one event says of its socket.
+#[derive(Debug, Clone, Copy)]
+struct Readiness {
+    readable: bool,
+    writable: bool,
+    /// The peer's FIN, a hang-up or an error: no later read event will come.
+    read_ended: bool,
+    /// A hang-up or an error: no later write event will come.
+    write_ended: bool,
+}
+
+impl Readiness {
+    fn of(event: &mio::event::Event) -> Readiness {
+        // An error ends waits of both kinds: the next call reports it.
+        let fault = event.is_error();
+        Readiness {
+            readable: event.is_readable(),
+            writable: event.is_writable(),
+            read_ended: fault || event.is_read_closed(),
+            write_ended: fault || event.is_write_closed(),
         }
     }
 }
@@ -89,6 +114,7 @@ impl Reactor {
 /// the sockets went quiet.
 async fn drive(reactor: &'static Reactor, mut poll: mio::Poll) {
     let mut events = Events::with_capacity(EVENTS);
+    let mut woken = Vec::with_capacity(EVENTS);
     loop {
         if std::future::poll_fn(|cx| reactor.registry.poll_readable(cx))
             .await
@@ -102,7 +128,7 @@ async fn drive(reactor: &'static Reactor, mut poll: mio::Poll) {
         loop {
             match poll.poll(&mut events, Some(Duration::ZERO)) {
                 Ok(()) if events.is_empty() => break,
-                Ok(()) => reactor.dispatch(&events),
+                Ok(()) => reactor.dispatch(&events, &mut woken),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => break,
             }
