@@ -266,8 +266,11 @@ pub struct AsyncStdSpawn;
 #[cfg(feature = "async-std")]
 impl Spawn for AsyncStdSpawn {
     fn spawn<F: Future<Output = ()> + Send + 'static>(task: F) {
+        // Boxed first: async-std wraps the future (task locals), then its executor moves it
+        // into the task's allocation, and each of those moves copied the whole future (a
+        // request's handler task: three copies, more instructions than tokio's whole spawn).
         // Dropping async-std's JoinHandle detaches the task.
-        drop(async_std::task::spawn(task));
+        drop(async_std::task::spawn(Box::pin(task)));
     }
 }
 
