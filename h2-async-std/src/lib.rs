@@ -392,7 +392,9 @@ impl h2_async::rt::AsyncRead for AsyncTcp {
     /// only a later read event of the edge-triggered epoll brings more: the engine polls its
     /// connection task for its handlers and timer too, and each of those polls would otherwise
     /// cost a `recv` that finds nothing. The event count is noted before each read, so bytes
-    /// that arrive during or after it are never missed, only at worst read early.
+    /// that arrive during or after it are never missed, only at worst read early. A `recv`
+    /// also stops short of a queued FIN; the event that brought the FIN says the reading side
+    /// ended, and from then on every read goes through.
     #[allow(unsafe_code)]
     fn poll_read(
         self: Pin<&mut Self>,
