@@ -50,18 +50,26 @@
 //! own thread, which polls the reactor when no executor thread has for a while (a busy one
 //! polls it only between every 200 tasks): a server pinned to one CPU has three threads, and
 //! the wakeups of async-io's take turns with the executor's on that CPU.
+//!
+//! Sockets: the TCP streams' readiness comes from one edge-triggered epoll of this crate's
+//! (mio), each socket registered once; async-io watches only that epoll's descriptor. A task
+//! of the runtime takes its events and wakes the streams' tasks, on the executor's thread, and
+//! while events keep coming it takes them without a turn of async-io's reactor: a busy server
+//! makes one `epoll_wait` per batch, and no `epoll_ctl` per read.
 #![deny(missing_docs)]
 // One `unsafe` block pair, with its proof: reading a socket into uninitialized memory.
 #![deny(unsafe_code)]
 
 mod compat;
+mod reactor;
 
 use async_io::{Async, Timer};
 pub use compat::Compat;
 pub use futures_io::{AsyncRead, AsyncWrite};
 use h2_async::rt::{Runtime, Sleep};
+use reactor::Dir;
 use std::future::Future;
-use std::io;
+use std::io::{self, Write};
 use std::marker::PhantomData;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::pin::Pin;
@@ -259,8 +267,11 @@ pub struct AsyncStdSpawn;
 #[cfg(feature = "async-std")]
 impl Spawn for AsyncStdSpawn {
     fn spawn<F: Future<Output = ()> + Send + 'static>(task: F) {
+        // Boxed first: async-std wraps the future (task locals), then its executor moves it
+        // into the task's allocation, and each of those moves copied the whole future (a
+        // request's handler task: three copies, more instructions than tokio's whole spawn).
         // Dropping async-std's JoinHandle detaches the task.
-        drop(async_std::task::spawn(task));
+        drop(async_std::task::spawn(Box::pin(task)));
     }
 }
 
@@ -305,35 +316,70 @@ impl Sleep for AsyncIoSleep {
     }
 }
 
-/// A TCP stream of async-io's reactor, as the engine drives it.
+/// A TCP stream as the engine drives it, its readiness from this crate's reactor: one
+/// edge-triggered epoll for all of the adapter's sockets, whose descriptor async-io watches.
 ///
-/// Not just [`Compat`]: async-io's `poll_close` only flushes, so our FIN would never go out
-/// and the engine's close sequence (last bytes, FIN, then reading until the peer's FIN) would
-/// leave the peer waiting for an end of stream until we dropped the socket.
+/// Not async-io's `Async<TcpStream>`: each wait for bytes re-arms its one-shot registration
+/// (an `epoll_ctl` per read on a busy connection), where ours is registered once. And its
+/// `poll_close` only flushes, so our FIN would never go out and the engine's close sequence
+/// (last bytes, FIN, then reading until the peer's FIN) would leave the peer waiting for an
+/// end of stream until we dropped the socket.
 #[derive(Debug)]
 pub struct AsyncTcp {
-    io: Compat<Async<TcpStream>>,
-    queue: RecvQueue,
-}
-
-/// What the reads so far tell of a socket's receive queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RecvQueue {
-    /// Maybe bytes: read.
-    Unknown,
-    /// Emptied by a short read; async-io may still hold the event that read answered.
-    Emptied,
-    /// Empty when interest in readability was registered: async-io's next event means bytes
-    /// (or the end of the stream, or an error).
-    Awaited,
+    socket: mio::net::TcpStream,
+    registration: reactor::Registration,
+    /// After a read that emptied the receive queue (or found it empty): the reactor's count
+    /// of read events when that read started. Bytes that came later brought an event.
+    read_wait: Option<u64>,
+    /// After a write that found the send buffer full: the count of write events before it.
+    write_wait: Option<u64>,
 }
 
 impl AsyncTcp {
-    fn new(socket: Async<TcpStream>) -> AsyncTcp {
-        AsyncTcp {
-            io: Compat(socket),
-            queue: RecvQueue::Unknown,
+    /// `socket`, made non-blocking and registered with the reactor whose driver runs on `S`.
+    fn new<S: Spawn>(socket: TcpStream) -> io::Result<AsyncTcp> {
+        socket.set_nonblocking(true)?;
+        let _ = socket.set_nodelay(true);
+        let mut socket = mio::net::TcpStream::from_std(socket);
+        let registration = reactor::Registration::new::<S>(&mut socket)?;
+        Ok(AsyncTcp {
+            socket,
+            registration,
+            read_wait: None,
+            write_wait: None,
+        })
+    }
+
+    /// Writes with `write` once the send buffer may have room.
+    fn poll_write_with(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut write: impl FnMut(&mio::net::TcpStream) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            if let Some(seen) = self.write_wait {
+                std::task::ready!(self.registration.poll_after(Dir::Write, seen, cx));
+                self.write_wait = None;
+            }
+            let seen = self.registration.ticks(Dir::Write);
+            match write(&self.socket) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.write_wait = Some(seen);
+                    std::task::ready!(self.registration.poll_would_block(Dir::Write, seen, cx));
+                    self.write_wait = None;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                result => return Poll::Ready(result),
+            }
         }
+    }
+}
+
+impl Drop for AsyncTcp {
+    fn drop(&mut self) {
+        // Out of the epoll while the descriptor is still this socket's; the socket closes
+        // after this, and the registration's token is freed.
+        self.registration.deregister(&mut self.socket);
     }
 }
 
@@ -344,13 +390,12 @@ impl h2_async::rt::AsyncRead for AsyncTcp {
     ///
     /// Reads only when the queue may hold bytes. A read that fills less than the buffer has
     /// emptied the queue (a TCP `recv` returns what is queued, up to the length asked), and
-    /// once interest is registered only async-io's next event brings more: the engine polls
-    /// its connection task for its handlers and timer too, and each of those polls would
-    /// otherwise cost a `recv` that finds nothing. async-io's readiness poll also answers
-    /// Ready once for the event that led to the last read (it keeps one per registration):
-    /// taken here, not by a read that finds nothing again. Registering interest
-    /// (`epoll_ctl(EPOLL_CTL_MOD)` of a one-shot interest) reports bytes that arrived since
-    /// the short read at once, so none waits unseen.
+    /// only a later read event of the edge-triggered epoll brings more: the engine polls its
+    /// connection task for its handlers and timer too, and each of those polls would otherwise
+    /// cost a `recv` that finds nothing. The event count is noted before each read, so bytes
+    /// that arrive during or after it are never missed, only at worst read early. A `recv`
+    /// also stops short of a queued FIN; the event that brought the FIN says the reading side
+    /// ended, and from then on every read goes through.
     #[allow(unsafe_code)]
     fn poll_read(
         self: Pin<&mut Self>,
@@ -358,43 +403,35 @@ impl h2_async::rt::AsyncRead for AsyncTcp {
         buf: &mut h2_async::rt::ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let socket = &this.io.0;
         if buf.remaining() == 0 {
             // Nothing to read into: no wait for bytes that could not be taken.
             return Poll::Ready(Ok(()));
         }
         loop {
-            match this.queue {
-                RecvQueue::Unknown => {}
-                RecvQueue::Emptied => {
-                    // Ready: the event the last read answered, now taken. Pending: registered.
-                    let _ = socket.poll_readable(cx)?;
-                    this.queue = RecvQueue::Awaited;
-                    continue;
-                }
-                RecvQueue::Awaited => {
-                    std::task::ready!(socket.poll_readable(cx))?;
-                    this.queue = RecvQueue::Unknown;
-                }
+            if let Some(seen) = this.read_wait {
+                std::task::ready!(this.registration.poll_after(Dir::Read, seen, cx));
+                this.read_wait = None;
             }
+            let seen = this.registration.ticks(Dir::Read);
             // SAFETY: `unfilled_mut` asks that no initialized byte be de-initialized through
             // the slice; `recv` only stores the bytes it received into it.
             let unfilled = unsafe { buf.unfilled_mut() };
             let len = unfilled.len();
-            match socket2::SockRef::from(socket.get_ref()).recv(unfilled) {
+            match socket2::SockRef::from(&this.socket).recv(unfilled) {
                 Ok(n) => {
                     // SAFETY: `recv` returned `n`: the kernel wrote the first `n` bytes of
                     // `unfilled`, which are the first `n` unfilled bytes of `buf`.
                     unsafe { buf.assume_init(n) };
                     buf.advance(n);
                     if n > 0 && n < len {
-                        this.queue = RecvQueue::Emptied;
+                        this.read_wait = Some(seen);
                     }
                     return Poll::Ready(Ok(()));
                 }
-                // Registers interest; Ready means try again (async-io's own read loop).
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    this.queue = RecvQueue::Awaited;
+                    this.read_wait = Some(seen);
+                    std::task::ready!(this.registration.poll_would_block(Dir::Read, seen, cx));
+                    this.read_wait = None;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Poll::Ready(Err(e)),
@@ -405,33 +442,35 @@ impl h2_async::rt::AsyncRead for AsyncTcp {
 
 impl h2_async::rt::AsyncWrite for AsyncTcp {
     fn poll_write(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write(cx, buf)
+        self.get_mut()
+            .poll_write_with(cx, |mut socket| socket.write(buf))
     }
 
     fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+        self.get_mut()
+            .poll_write_with(cx, |mut socket| socket.write_vectored(bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
         true
     }
 
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
+    /// Nothing to flush: writes go straight to the socket.
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
     }
 
-    /// Shuts the sending side down (FIN) once everything is flushed.
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        std::task::ready!(Pin::new(&mut self.io).poll_flush(cx))?;
-        Poll::Ready(self.io.0.get_ref().shutdown(std::net::Shutdown::Write))
+    /// Shuts the sending side down (FIN).
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.socket.shutdown(std::net::Shutdown::Write))
     }
 }
 
@@ -460,9 +499,9 @@ impl<S: Spawn> Runtime for AsyncIo<S> {
     }
 
     async fn accept(listener: &Async<TcpListener>) -> io::Result<(AsyncTcp, SocketAddr)> {
-        let (socket, peer) = listener.accept().await?;
-        let _ = socket.get_ref().set_nodelay(true);
-        Ok((AsyncTcp::new(socket), peer))
+        // The listener's own `accept` would register the socket with async-io first.
+        let (socket, peer) = listener.read_with(|l| l.accept()).await?;
+        Ok((AsyncTcp::new::<S>(socket)?, peer))
     }
 
     fn local_addr(listener: &Async<TcpListener>) -> io::Result<SocketAddr> {
@@ -470,8 +509,8 @@ impl<S: Spawn> Runtime for AsyncIo<S> {
     }
 
     async fn connect(addr: SocketAddr) -> io::Result<AsyncTcp> {
-        let socket = Async::<TcpStream>::connect(addr).await?;
-        let _ = socket.get_ref().set_nodelay(true);
-        Ok(AsyncTcp::new(socket))
+        // Connected on async-io's reactor, then moved to ours: once per connection.
+        let socket = Async::<TcpStream>::connect(addr).await?.into_inner()?;
+        AsyncTcp::new::<S>(socket)
     }
 }
