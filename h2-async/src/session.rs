@@ -4,8 +4,9 @@
 //! and HTTP/2 alike), and the client pool's view of it. The socket and the timer are the
 //! driver's (`driver.rs`).
 
-use crate::handler::{Answer, Handler, Responding};
+use crate::handler::{Answer, Called, Calls, Handler, Responding};
 use crate::shared::Shared;
+use crate::Body;
 use bytes::BytesMut;
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
@@ -23,8 +24,6 @@ use h2core::shell::Accept;
 use h2core::Event;
 use h2core::{Connection, StreamId};
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -64,7 +63,7 @@ pub(crate) struct Session {
     /// The connection as every adapter drives it (`h2_http::shell`).
     pub shell: Shell<Async>,
     /// Server: answers each request.
-    handler: Option<Handler>,
+    handler: Option<Box<dyn Calls>>,
     client: bool,
     pub shared: Arc<Shared>,
     /// Counts this task in `shared` until it ends.
@@ -77,8 +76,11 @@ pub(crate) struct Session {
     /// response needs no task spawn nor channel hop, and the responses to a batch of requests
     /// go out in the write that follows it.
     handlers: FuturesUnordered<Responding>,
-    /// Handlers for requests of this round, not polled yet (see `poll_handlers`).
-    fresh_handlers: Vec<Responding>,
+    /// Requests of this round whose bodies are still to come, their handlers not called yet
+    /// (see `poll_handlers`).
+    fresh: Vec<(StreamId, http::Request<Body>)>,
+    /// Answers that came at once but wait for the commands their handlers sent first.
+    later: Vec<(StreamId, Answer)>,
     /// Dropping one cancels the waiting handler of its stream.
     cancels: HashMap<StreamId, oneshot::Sender<()>>,
 }
@@ -105,7 +107,7 @@ impl Session {
         };
         let (mut handler, mut client) = (None, false);
         match (role, shell.drive()) {
-            (RoleState::Server { handler: h }, _) => handler = Some(h),
+            (RoleState::Server { handler: h }, _) => handler = Some(h.calls()),
             (
                 RoleState::Client {
                     pushes,
@@ -136,7 +138,8 @@ impl Session {
             user_open: true,
             internal_rx,
             handlers: FuturesUnordered::new(),
-            fresh_handlers: Vec::new(),
+            fresh: Vec::new(),
+            later: Vec::new(),
             cancels: HashMap::new(),
         }
     }
@@ -165,26 +168,32 @@ impl Session {
         progress
     }
 
-    /// Polls the handlers; true if one answered (or panicked: `Shell::handler_failed`).
+    /// Calls the handlers of this round's requests and polls the waiting ones; true if one
+    /// answered (or panicked: `Shell::handler_failed`).
     pub fn poll_handlers(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let mut answered = false;
-        // A new handler is polled once here first: most answer at once, and then never need
-        // a place (an allocation) in the set, nor a way to be cancelled. One that waits joins
-        // it, whose next poll registers the set's own waker for it.
-        let mut fresh = std::mem::take(&mut self.fresh_handlers);
-        for mut h in fresh.drain(..) {
-            match Pin::new(&mut h).poll(cx) {
-                Poll::Ready((stream, answer)) => {
-                    answered = true;
-                    self.answered(stream, answer, now);
-                }
-                Poll::Pending => {
-                    self.cancels.insert(h.stream, h.cancellable());
-                    self.handlers.push(h);
+        // Called after the round's input, so that a request's body that came with it is
+        // there when its handler first looks (one without a body was called at once, in
+        // `poll_inputs`). Most answer at once, and then never need a place in the set, nor a
+        // way to be cancelled. One that waits joins it, whose next poll registers the set's
+        // own waker for it.
+        if let Some(mut calls) = self.handler.take() {
+            let mut fresh = std::mem::take(&mut self.fresh);
+            for (stream, request) in fresh.drain(..) {
+                match calls.call(stream, request, cx) {
+                    Called::Answered(answer) => {
+                        answered = true;
+                        self.answered(stream, answer, now);
+                    }
+                    Called::Waiting(mut h) => {
+                        self.cancels.insert(stream, h.cancellable());
+                        self.handlers.push(h);
+                    }
                 }
             }
+            self.fresh = fresh;
+            self.handler = Some(calls);
         }
-        self.fresh_handlers = fresh;
         while let Poll::Ready(Some((stream, answer))) = self.handlers.poll_next_unpin(cx) {
             answered = true;
             self.answered(stream, answer, now);
@@ -217,26 +226,68 @@ impl Session {
     /// Takes what the connection has for the task: requests (HTTP/1.1 and HTTP/2) start
     /// their handlers, a stream or the connection that is gone drops the handlers still
     /// waiting on it. True if anything did.
+    ///
+    /// A request without a body is answered here if its handler answers when first polled:
+    /// the response goes to the connection as the request came, with no stop on the way.
     pub fn poll_inputs(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
-        let handler = &self.handler;
-        let (fresh, cancels) = (&mut self.fresh_handlers, &mut self.cancels);
-        self.shell.poll(now, cx, |input| {
+        let Session {
+            shell,
+            handler,
+            internal_rx,
+            handlers,
+            fresh,
+            later,
+            cancels,
+            ..
+        } = self;
+        // The shell holds `cx` while it polls; the handlers get the same waker.
+        let waker = cx.waker().clone();
+        let mut handler_cx = Context::from_waker(&waker);
+        let any = shell.poll(now, cx, |input| {
             match input {
                 Input::Request(stream, request) => {
-                    let handler = handler.as_ref()?;
-                    fresh.push(Responding::new(stream, handler, request));
+                    let calls = handler.as_mut()?;
+                    // One whose body is still to come is called after the round's input,
+                    // which may hold some of it.
+                    if !request.body().is_end_stream() {
+                        fresh.push((stream, request));
+                        return None;
+                    }
+                    match calls.call(stream, request, &mut handler_cx) {
+                        // Sent at once unless the handler asked for something first (a 103
+                        // Early Hints, a push), which goes before the final response: a 1xx
+                        // after it is refused (RFC 9113 §8.1).
+                        Called::Answered(Answer::Response(response)) if internal_rx.is_empty() => {
+                            return Some(response)
+                        }
+                        Called::Answered(answer) => later.push((stream, answer)),
+                        Called::Waiting(mut h) => {
+                            cancels.insert(stream, h.cancellable());
+                            handlers.push(h);
+                        }
+                    }
                 }
                 Input::Reset(stream) => {
                     cancels.remove(&stream);
-                    fresh.retain(|h| h.stream != stream);
+                    fresh.retain(|(s, _)| *s != stream);
+                    later.retain(|(s, _)| *s != stream);
                 }
                 Input::Closed => {
                     cancels.clear();
                     fresh.clear();
+                    later.clear();
                 }
             }
             None
-        })
+        });
+        if !self.later.is_empty() {
+            let mut later = std::mem::take(&mut self.later);
+            for (stream, answer) in later.drain(..) {
+                self.answered(stream, answer, now);
+            }
+            self.later = later;
+        }
+        any
     }
 
     /// The task ends: handles waiting for this connection learn it is gone; its counters are
