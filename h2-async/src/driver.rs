@@ -7,11 +7,12 @@
 use crate::rt::{Runtime, Timer};
 use crate::session::{Command, RoleState, Session, Start};
 use crate::shared::Shared;
+use bytes::BufMut;
 use bytes::BytesMut;
 use h2_http::body::Async;
 use h2_http::reply::ReplyTx;
 use h2_http::Error;
-use h2core::shell::{Accept, CloseAction};
+use h2core::shell::{Accept, CloseAction, ReadBlocks};
 use h2core::{Connection, StreamId};
 use std::future::Future;
 use std::io::IoSlice;
@@ -27,6 +28,8 @@ pub struct Driver<IO, R: Runtime> {
     session: Session,
     io: IO,
     timer: Timer<R::Sleep>,
+    /// Where each read goes in the shell's read buffer.
+    blocks: ReadBlocks,
     shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
@@ -50,6 +53,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
             session,
             io,
             timer: Timer::new(R::sleep_until(R::now() + Duration::from_secs(3600))),
+            blocks: ReadBlocks::new(),
             shutdown: None,
         }
     }
@@ -94,14 +98,22 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
             return false;
         }
         // Into the buffer's spare capacity as it is: zeroing 16 KiB before every read cost
-        // more than the HPACK decoding of the requests it carries.
+        // more than the HPACK decoding of the requests it carries. At most READ_CHUNK per read
+        // (see its doc), though a busy connection's block holds several.
         let buf = shell.read_buf();
-        buf.reserve(h2core::shell::READ_CHUNK);
-        match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf) {
+        self.blocks.reserve(buf);
+        let mut limited = buf.limit(h2core::shell::READ_CHUNK);
+        match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut limited) {
             Poll::Ready(Ok(0)) => shell.handle_eof(None),
-            Poll::Ready(Ok(_)) => {}
+            Poll::Ready(Ok(n)) => self.blocks.read(n),
             Poll::Ready(Err(e)) => shell.handle_eof(Some(e)),
-            Poll::Pending => return false,
+            Poll::Pending => {
+                let streams = shell
+                    .drive()
+                    .is_some_and(|d| d.conn().active_streams() != (0, 0));
+                self.blocks.drained(shell.read_buf(), streams);
+                return false;
+            }
         }
         true
     }
