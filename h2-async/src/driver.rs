@@ -30,6 +30,10 @@ pub struct Driver<IO, R: Runtime> {
     timer: Timer<R::Sleep>,
     /// Where each read goes in the shell's read buffer.
     blocks: ReadBlocks,
+    /// A client's: the readers of the bodies a poll fills are woken once, when it ends. Not
+    /// a server's, whose handlers this task polls itself (`Session::poll_handlers`): one
+    /// woken by a delivery must be polled in the same round, before the connection may end.
+    batch_wakes: bool,
     shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
@@ -44,8 +48,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
         role: RoleState,
         shared: Arc<Shared>,
     ) -> Driver<IO, R> {
+        let client = matches!(role, RoleState::Client { .. });
         let session = Session::new(Start::Http2(conn), read_buf, user_rx, role, shared);
-        Driver::with(session, io)
+        let mut driver = Driver::with(session, io);
+        driver.batch_wakes = client;
+        driver
     }
 
     fn with(session: Session, io: IO) -> Driver<IO, R> {
@@ -54,6 +61,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
             io,
             timer: Timer::new(R::sleep_until(R::now() + Duration::from_secs(3600))),
             blocks: ReadBlocks::new(),
+            batch_wakes: false,
             shutdown: None,
         }
     }
@@ -154,8 +162,20 @@ impl<IO, R: Runtime> Drop for Driver<IO, R> {
 impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Future for Driver<IO, R> {
     type Output = Result<(), Error>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if this.batch_wakes {
+            h2_http::body::batch_reader_wakes(|| this.poll_rounds(cx))
+        } else {
+            this.poll_rounds(cx)
+        }
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
+    /// Rounds of reading, handling and writing until nothing progresses (or enough was done).
+    fn poll_rounds(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = self;
         for _ in 0..64 {
             let now = R::now();
             let mut progress = false;

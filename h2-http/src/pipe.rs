@@ -16,6 +16,7 @@ use crate::Error;
 use bytes::Bytes;
 use h2core::StreamId;
 use http::HeaderMap;
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
@@ -28,6 +29,66 @@ pub const HIGH_WATER: usize = 64 * 1024;
 /// Consumed bytes are reported once this many gathered, or when the reader drained the queue:
 /// one report per batch, not per frame.
 const RELEASE_BATCH: usize = 64 * 1024;
+
+thread_local! {
+    /// The wakes of tasks reading received bodies, held back while a connection task runs
+    /// ([`batch_reader_wakes`]); `None` outside.
+    static DEFERRED: RefCell<Option<Vec<Waker>>> = const { RefCell::new(None) };
+    /// The list, kept between runs so that deferring allocates nothing.
+    static SPARE: RefCell<Vec<Waker>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` (one poll of a connection task) with the wakes of the tasks reading the bodies it
+/// fills held back until `f` returns. A reader that waits is woken by the first DATA frame
+/// delivered; one poll delivers up to a read per round, many rounds in a row, and a reader on
+/// another thread then woke (a system call), drained that one frame and waited again, once per
+/// few frames. Held back, it is woken once per poll and finds them all; the frames were in the
+/// queue either way, and the poll ends as soon as the socket has nothing more. Not for a task
+/// that polls readers itself (a server's handlers): one it should poll in the same round would
+/// be woken too late.
+pub fn batch_reader_wakes<R>(f: impl FnOnce() -> R) -> R {
+    let outer = DEFERRED.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.is_some() {
+            return true;
+        }
+        *d = Some(SPARE.with(|s| std::mem::take(&mut *s.borrow_mut())));
+        false
+    });
+    if outer {
+        // Already inside a batch (a task polled within a connection task's poll).
+        return f();
+    }
+    /// Wakes what was held back, also when `f` panics.
+    struct Flush;
+    impl Drop for Flush {
+        fn drop(&mut self) {
+            let Some(mut wakers) = DEFERRED.with(|d| d.borrow_mut().take()) else {
+                return;
+            };
+            for w in wakers.drain(..) {
+                w.wake();
+            }
+            SPARE.with(|s| *s.borrow_mut() = wakers);
+        }
+    }
+    let _flush = Flush;
+    f()
+}
+
+/// Wakes the reader `w` now, or at the end of the batch being run on this thread.
+fn wake_reader(w: Waker) {
+    let held = DEFERRED.with(|d| match d.borrow_mut().as_mut() {
+        Some(list) => {
+            list.push(w);
+            None
+        }
+        None => Some(w),
+    });
+    if let Some(w) = held {
+        w.wake();
+    }
+}
 
 /// One piece of a body in the queue.
 pub(crate) enum Item {
@@ -74,6 +135,8 @@ pub(crate) struct Pipe {
 #[must_use]
 struct After {
     wake: Option<Waker>,
+    /// The task to wake reads the body (it may be held back, [`batch_reader_wakes`]).
+    reader: bool,
     report: Option<Consumed>,
 }
 
@@ -119,6 +182,7 @@ impl Pipe {
         let waker = if reader { &mut s.reader } else { &mut s.writer };
         if let Some(w) = waker.take() {
             after.wake = Some(w);
+            after.reader = reader;
         }
         if s.blocked > 0 {
             self.changed.notify_all();
@@ -127,8 +191,10 @@ impl Pipe {
 
     /// Does what was decided under the lock, now released.
     fn finish(&self, after: After) {
-        if let Some(w) = after.wake {
-            w.wake();
+        match after.wake {
+            Some(w) if after.reader && self.release.is_some() => wake_reader(w),
+            Some(w) => w.wake(),
+            None => {}
         }
         if let (Some(consumed), Some((stream, release))) = (after.report, &self.release) {
             release(*stream, consumed);
@@ -397,6 +463,36 @@ mod tests {
             Poll::Ready(Some(Item::End))
         ));
         assert!(matches!(pipe.poll_pop(&mut cx, false), Poll::Ready(None)));
+    }
+
+    #[test]
+    fn a_connection_task_wakes_the_reader_of_a_received_body_once_per_batch() {
+        let release: Release = Arc::new(|_, _| {});
+        let pipe = Pipe::received(StreamId::new(1), release, false);
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        let woken = || count.0.load(Ordering::Relaxed);
+        assert!(pipe.poll_pop(&mut cx, true).is_pending());
+        batch_reader_wakes(|| {
+            assert!(pipe.deliver(data(10)));
+            assert_eq!(woken(), 0, "held back while the batch runs");
+            // The reader runs meanwhile (another thread) and waits again: still one wake.
+            assert!(pipe.poll_pop(&mut cx, true).is_ready());
+            assert!(pipe.poll_pop(&mut cx, true).is_pending());
+            assert!(pipe.deliver(data(10)));
+            batch_reader_wakes(|| assert!(pipe.deliver(data(10))));
+            assert_eq!(woken(), 0, "a nested batch is part of the outer one");
+        });
+        assert_eq!(woken(), 2, "each wait woken once, when the batch ends");
+        assert!(pipe.deliver(data(10)));
+        assert_eq!(woken(), 2, "not waiting: nothing to wake");
+        let _ = pipe.poll_pop(&mut cx, true);
+        let _ = pipe.poll_pop(&mut cx, true);
+        let _ = pipe.poll_pop(&mut cx, true);
+        assert!(pipe.poll_pop(&mut cx, true).is_pending());
+        assert!(pipe.deliver(data(10)));
+        assert_eq!(woken(), 3, "outside a batch, at once");
     }
 
     #[test]
