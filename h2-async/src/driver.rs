@@ -7,11 +7,12 @@
 use crate::rt::{Runtime, Timer};
 use crate::session::{Command, RoleState, Session, Start};
 use crate::shared::Shared;
+use bytes::BufMut;
 use bytes::BytesMut;
 use h2_http::body::Async;
 use h2_http::reply::ReplyTx;
 use h2_http::Error;
-use h2core::shell::{Accept, CloseAction};
+use h2core::shell::{Accept, CloseAction, ReadBlocks};
 use h2core::{Connection, StreamId};
 use std::future::Future;
 use std::io::IoSlice;
@@ -27,6 +28,12 @@ pub struct Driver<IO, R: Runtime> {
     session: Session,
     io: IO,
     timer: Timer<R::Sleep>,
+    /// Where each read goes in the shell's read buffer.
+    blocks: ReadBlocks,
+    /// A client's: the readers of the bodies a poll fills are woken once, when it ends. Not
+    /// a server's, whose handlers this task polls itself (`Session::poll_handlers`): one
+    /// woken by a delivery must be polled in the same round, before the connection may end.
+    batch_wakes: bool,
     shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
@@ -41,8 +48,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
         role: RoleState,
         shared: Arc<Shared>,
     ) -> Driver<IO, R> {
+        let client = matches!(role, RoleState::Client { .. });
         let session = Session::new(Start::Http2(conn), read_buf, user_rx, role, shared);
-        Driver::with(session, io)
+        let mut driver = Driver::with(session, io);
+        driver.batch_wakes = client;
+        driver
     }
 
     fn with(session: Session, io: IO) -> Driver<IO, R> {
@@ -50,6 +60,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
             session,
             io,
             timer: Timer::new(R::sleep_until(R::now() + Duration::from_secs(3600))),
+            blocks: ReadBlocks::new(),
+            batch_wakes: false,
             shutdown: None,
         }
     }
@@ -94,14 +106,22 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
             return false;
         }
         // Into the buffer's spare capacity as it is: zeroing 16 KiB before every read cost
-        // more than the HPACK decoding of the requests it carries.
+        // more than the HPACK decoding of the requests it carries. At most READ_CHUNK per read
+        // (see its doc), though a busy connection's block holds several.
         let buf = shell.read_buf();
-        buf.reserve(h2core::shell::READ_CHUNK);
-        match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf) {
+        self.blocks.reserve(buf);
+        let mut limited = buf.limit(h2core::shell::READ_CHUNK);
+        match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut limited) {
             Poll::Ready(Ok(0)) => shell.handle_eof(None),
-            Poll::Ready(Ok(_)) => {}
+            Poll::Ready(Ok(n)) => self.blocks.read(n),
             Poll::Ready(Err(e)) => shell.handle_eof(Some(e)),
-            Poll::Pending => return false,
+            Poll::Pending => {
+                let streams = shell
+                    .drive()
+                    .is_some_and(|d| d.conn().active_streams() != (0, 0));
+                self.blocks.drained(shell.read_buf(), streams);
+                return false;
+            }
         }
         true
     }
@@ -142,8 +162,20 @@ impl<IO, R: Runtime> Drop for Driver<IO, R> {
 impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Future for Driver<IO, R> {
     type Output = Result<(), Error>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if this.batch_wakes {
+            h2_http::body::batch_reader_wakes(|| this.poll_rounds(cx))
+        } else {
+            this.poll_rounds(cx)
+        }
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
+    /// Rounds of reading, handling and writing until nothing progresses (or enough was done).
+    fn poll_rounds(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = self;
         for _ in 0..64 {
             let now = R::now();
             let mut progress = false;

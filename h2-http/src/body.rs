@@ -19,7 +19,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-pub use crate::pipe::{Consumed, Release, HIGH_WATER};
+pub use crate::pipe::{batch_reader_wakes, Consumed, Release, HIGH_WATER};
 
 /// How the user of a body waits: [`Async`] or [`Blocking`].
 pub trait Mode: Send + Sync + 'static {}

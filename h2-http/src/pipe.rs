@@ -16,6 +16,7 @@ use crate::Error;
 use bytes::Bytes;
 use h2core::StreamId;
 use http::HeaderMap;
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
@@ -28,6 +29,66 @@ pub const HIGH_WATER: usize = 64 * 1024;
 /// Consumed bytes are reported once this many gathered, or when the reader drained the queue:
 /// one report per batch, not per frame.
 const RELEASE_BATCH: usize = 64 * 1024;
+
+thread_local! {
+    /// The wakes of tasks reading received bodies, held back while a connection task runs
+    /// ([`batch_reader_wakes`]); `None` outside.
+    static DEFERRED: RefCell<Option<Vec<Waker>>> = const { RefCell::new(None) };
+    /// The list, kept between runs so that deferring allocates nothing.
+    static SPARE: RefCell<Vec<Waker>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` (one poll of a connection task) with the wakes of the tasks reading the bodies it
+/// fills held back until `f` returns. A reader that waits is woken by the first DATA frame
+/// delivered; one poll delivers up to a read per round, many rounds in a row, and a reader on
+/// another thread then woke (a system call), drained that one frame and waited again, once per
+/// few frames. Held back, it is woken once per poll and finds them all; the frames were in the
+/// queue either way, and the poll ends as soon as the socket has nothing more. Not for a task
+/// that polls readers itself (a server's handlers): one it should poll in the same round would
+/// be woken too late.
+pub fn batch_reader_wakes<R>(f: impl FnOnce() -> R) -> R {
+    let outer = DEFERRED.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.is_some() {
+            return true;
+        }
+        *d = Some(SPARE.with(|s| std::mem::take(&mut *s.borrow_mut())));
+        false
+    });
+    if outer {
+        // Already inside a batch (a task polled within a connection task's poll).
+        return f();
+    }
+    /// Wakes what was held back, also when `f` panics.
+    struct Flush;
+    impl Drop for Flush {
+        fn drop(&mut self) {
+            let Some(mut wakers) = DEFERRED.with(|d| d.borrow_mut().take()) else {
+                return;
+            };
+            for w in wakers.drain(..) {
+                w.wake();
+            }
+            SPARE.with(|s| *s.borrow_mut() = wakers);
+        }
+    }
+    let _flush = Flush;
+    f()
+}
+
+/// Wakes the reader `w` now, or at the end of the batch being run on this thread.
+fn wake_reader(w: Waker) {
+    let held = DEFERRED.with(|d| match d.borrow_mut().as_mut() {
+        Some(list) => {
+            list.push(w);
+            None
+        }
+        None => Some(w),
+    });
+    if let Some(w) = held {
+        w.wake();
+    }
+}
 
 /// One piece of a body in the queue.
 pub(crate) enum Item {
@@ -63,6 +124,20 @@ pub(crate) struct Pipe {
     state: Mutex<State>,
     /// Threads wait here: blocking readers for items, blocking writers for room.
     changed: Condvar,
+    /// The connection filling this body, told what the reader consumed.
+    release: Option<(StreamId, Release)>,
+}
+
+/// What to do once the lock is released: waking a task or calling the connection while
+/// holding it made the other side (the connection delivering, the reader popping) wait for
+/// the lock in the kernel, about once per DATA frame.
+#[derive(Default)]
+#[must_use]
+struct After {
+    wake: Option<Waker>,
+    /// The task to wake reads the body (it may be held back, [`batch_reader_wakes`]).
+    reader: bool,
+    report: Option<Consumed>,
 }
 
 #[derive(Default)]
@@ -82,8 +157,8 @@ struct State {
     writer: Option<Waker>,
     /// Threads waiting on `changed` (a notify costs a system call, so only when needed).
     blocked: usize,
-    /// The connection filling this body, told what the reader consumed.
-    release: Option<(StreamId, Release)>,
+    /// The reader's consumption is reported (a received body whose reader is still there).
+    reporting: bool,
     consumed: usize,
     /// The reader has not asked for data yet, and the connection wants to know when it does.
     ask: bool,
@@ -101,14 +176,28 @@ impl Pipe {
         s
     }
 
-    /// Wakes whoever waits on the other end.
-    fn notify(&self, s: &mut State, reader: bool) {
+    /// Wakes whoever waits on the other end: a thread at once, a task once the lock is
+    /// released (`after`).
+    fn notify(&self, s: &mut State, reader: bool, after: &mut After) {
         let waker = if reader { &mut s.reader } else { &mut s.writer };
         if let Some(w) = waker.take() {
-            w.wake();
+            after.wake = Some(w);
+            after.reader = reader;
         }
         if s.blocked > 0 {
             self.changed.notify_all();
+        }
+    }
+
+    /// Does what was decided under the lock, now released.
+    fn finish(&self, after: After) {
+        match after.wake {
+            Some(w) if after.reader && self.release.is_some() => wake_reader(w),
+            Some(w) => w.wake(),
+            None => {}
+        }
+        if let (Some(consumed), Some((stream, release))) = (after.report, &self.release) {
+            release(*stream, consumed);
         }
     }
 
@@ -116,11 +205,12 @@ impl Pipe {
     pub(crate) fn received(stream: StreamId, release: Release, ask: bool) -> Pipe {
         Pipe {
             state: Mutex::new(State {
-                release: Some((stream, release)),
+                reporting: true,
                 ask,
                 ..State::default()
             }),
             changed: Condvar::new(),
+            release: Some((stream, release)),
         }
     }
 
@@ -129,26 +219,31 @@ impl Pipe {
     /// The next item without waiting, else `Pending` with `cx`'s waker registered; data only
     /// when `data` (the stream can send now), while trailers and the end always go.
     pub(crate) fn poll_pop(&self, cx: &mut Context<'_>, data: bool) -> Poll<Option<Item>> {
+        let mut after = After::default();
         let mut s = self.lock();
         if std::mem::take(&mut s.ask) {
-            self.report(&mut s, false, true);
+            self.report(&mut s, false, true, &mut after);
         }
-        if s.reader_done {
-            return Poll::Ready(None);
-        }
-        let held = !data && matches!(s.items.front(), Some(Item::Data(_)));
-        match if held { None } else { s.items.pop_front() } {
-            Some(item) => {
-                self.took(&mut s, &item);
-                Poll::Ready(Some(item))
-            }
-            None => {
-                if !s.reader.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                    s.reader = Some(cx.waker().clone());
+        let polled = if s.reader_done {
+            Poll::Ready(None)
+        } else {
+            let held = !data && matches!(s.items.front(), Some(Item::Data(_)));
+            match if held { None } else { s.items.pop_front() } {
+                Some(item) => {
+                    self.took(&mut s, &item, &mut after);
+                    Poll::Ready(Some(item))
                 }
-                Poll::Pending
+                None => {
+                    if !s.reader.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                        s.reader = Some(cx.waker().clone());
+                    }
+                    Poll::Pending
+                }
             }
-        }
+        };
+        drop(s);
+        self.finish(after);
+        polled
     }
 
     /// The body's end when nothing precedes it: its trailers (`Some(Some)`), or its plain end
@@ -168,58 +263,79 @@ impl Pipe {
 
     /// The next item, waiting for it; `None` after the end.
     pub(crate) fn next_blocking(&self) -> Option<Item> {
+        let mut after = After::default();
         let mut s = self.lock();
         if std::mem::take(&mut s.ask) {
-            self.report(&mut s, false, true);
+            self.report(&mut s, false, true, &mut after);
         }
-        loop {
+        let next = loop {
             if s.reader_done {
-                return None;
+                break None;
             }
             if let Some(item) = s.items.pop_front() {
-                self.took(&mut s, &item);
-                return Some(item);
+                self.took(&mut s, &item, &mut after);
+                break Some(item);
+            }
+            if after.report.is_some() {
+                // Reported before waiting: the connection may be waiting for this credit.
+                drop(s);
+                self.finish(std::mem::take(&mut after));
+                s = self.lock();
+                continue;
             }
             s = self.wait(s);
-        }
+        };
+        drop(s);
+        self.finish(after);
+        next
     }
 
     /// Accounting after an item left the queue: room for the writer, credit for the
     /// connection.
-    fn took(&self, s: &mut State, item: &Item) {
+    fn took(&self, s: &mut State, item: &Item, after: &mut After) {
         match item {
             Item::Data(d) => {
                 let before = s.queued;
                 s.queued -= d.len();
                 s.consumed += d.len();
                 if before > HIGH_WATER && s.queued <= HIGH_WATER {
-                    self.notify(s, false);
+                    self.notify(s, false, after);
                 }
-                if s.release.is_some() && (s.queued == 0 || s.consumed >= RELEASE_BATCH) {
-                    self.report(s, false, false);
+                if s.reporting && (s.queued == 0 || s.consumed >= RELEASE_BATCH) {
+                    self.report(s, false, false, after);
                 }
             }
             _ => {
                 s.reader_done = true;
                 if s.consumed > 0 {
-                    self.report(s, false, false);
+                    self.report(s, false, false, after);
                 }
             }
         }
     }
 
-    /// Tells the connection what was consumed (the count is taken under the lock, so no
-    /// report is lost or counted twice).
-    fn report(&self, s: &mut State, dropped: bool, first: bool) {
+    /// Takes what was consumed, to report it to the connection once the lock is released
+    /// (the count is taken under the lock, so no byte is reported twice or lost; only the
+    /// reader reports, so its reports arrive in order).
+    fn report(&self, s: &mut State, dropped: bool, first: bool, after: &mut After) {
         let n = std::mem::take(&mut s.consumed);
-        if let Some((stream, release)) = &s.release {
-            release(*stream, Consumed { n, dropped, first });
+        if s.reporting {
+            // One report per release of the lock: a second one in the same call adds up.
+            let c = after.report.get_or_insert(Consumed {
+                n: 0,
+                dropped: false,
+                first: false,
+            });
+            c.n += n;
+            c.dropped |= dropped;
+            c.first |= first;
         }
     }
 
     /// The reader is gone: writers fail from now on; a received body's unread bytes go back
     /// to flow control, and the connection learns whether it ended early.
     pub(crate) fn close_reader(&self) {
+        let mut after = After::default();
         let mut s = self.lock();
         if s.reader_gone {
             return;
@@ -231,11 +347,13 @@ impl Pipe {
         s.reader = None;
         s.consumed += unread;
         let early = !s.reader_done;
-        if s.release.is_some() && (early || s.consumed > 0) {
-            self.report(&mut s, early, false);
+        if s.reporting && (early || s.consumed > 0) {
+            self.report(&mut s, early, false, &mut after);
         }
-        s.release = None;
-        self.notify(&mut s, false);
+        s.reporting = false;
+        self.notify(&mut s, false, &mut after);
+        drop(s);
+        self.finish(after);
     }
 
     // ---- the writer ----
@@ -256,6 +374,7 @@ impl Pipe {
 
     /// Pushes `item`; with `wait`, first waits while more than [`HIGH_WATER`] is queued.
     pub(crate) fn push(&self, item: Item, wait: bool) -> Result<(), Error> {
+        let mut after = After::default();
         let mut s = self.lock();
         while wait && !s.reader_gone && s.queued > HIGH_WATER {
             s = self.wait(s);
@@ -266,28 +385,33 @@ impl Pipe {
         if s.ended {
             return Err(Error::Malformed("body already ended"));
         }
-        self.put(&mut s, item);
+        self.put(&mut s, item, &mut after);
+        drop(s);
+        self.finish(after);
         Ok(())
     }
 
     /// The connection's delivery: never waits. False when the reader is gone (the caller
     /// gives the bytes back to flow control at once) or the body already ended.
     pub(crate) fn deliver(&self, item: Item) -> bool {
+        let mut after = After::default();
         let mut s = self.lock();
         if s.reader_gone || s.ended {
             return false;
         }
-        self.put(&mut s, item);
+        self.put(&mut s, item, &mut after);
+        drop(s);
+        self.finish(after);
         true
     }
 
-    fn put(&self, s: &mut State, item: Item) {
+    fn put(&self, s: &mut State, item: Item, after: &mut After) {
         match &item {
             Item::Data(d) => s.queued += d.len(),
             _ => s.ended = true,
         }
         s.items.push_back(item);
-        self.notify(s, true);
+        self.notify(s, true, after);
     }
 }
 
@@ -339,6 +463,36 @@ mod tests {
             Poll::Ready(Some(Item::End))
         ));
         assert!(matches!(pipe.poll_pop(&mut cx, false), Poll::Ready(None)));
+    }
+
+    #[test]
+    fn a_connection_task_wakes_the_reader_of_a_received_body_once_per_batch() {
+        let release: Release = Arc::new(|_, _| {});
+        let pipe = Pipe::received(StreamId::new(1), release, false);
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        let woken = || count.0.load(Ordering::Relaxed);
+        assert!(pipe.poll_pop(&mut cx, true).is_pending());
+        batch_reader_wakes(|| {
+            assert!(pipe.deliver(data(10)));
+            assert_eq!(woken(), 0, "held back while the batch runs");
+            // The reader runs meanwhile (another thread) and waits again: still one wake.
+            assert!(pipe.poll_pop(&mut cx, true).is_ready());
+            assert!(pipe.poll_pop(&mut cx, true).is_pending());
+            assert!(pipe.deliver(data(10)));
+            batch_reader_wakes(|| assert!(pipe.deliver(data(10))));
+            assert_eq!(woken(), 0, "a nested batch is part of the outer one");
+        });
+        assert_eq!(woken(), 2, "each wait woken once, when the batch ends");
+        assert!(pipe.deliver(data(10)));
+        assert_eq!(woken(), 2, "not waiting: nothing to wake");
+        let _ = pipe.poll_pop(&mut cx, true);
+        let _ = pipe.poll_pop(&mut cx, true);
+        let _ = pipe.poll_pop(&mut cx, true);
+        assert!(pipe.poll_pop(&mut cx, true).is_pending());
+        assert!(pipe.deliver(data(10)));
+        assert_eq!(woken(), 3, "outside a batch, at once");
     }
 
     #[test]

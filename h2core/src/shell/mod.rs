@@ -8,6 +8,7 @@
 //!   as stream 1; [`H2cUpgradeClient`]: the client's side, reading the answer up to the 101;
 //! - [`Http1Timer`]: an HTTP/1.1 server connection's idle and request-head deadlines;
 //! - [`Transport`]: the write queue, and the close sequence (flush grace, FIN, linger);
+//! - [`ReadBlocks`]: where each read goes, so received frames are cut without copies;
 //! - [`ContentLength`]: response framing, the content-length a known body gets (RFC 9110 §8.6);
 //! - [`pool`]: the client pool's rules (which connection, when to open one, what to retry).
 //!
@@ -17,12 +18,14 @@
 mod accept;
 mod http1;
 pub mod pool;
+mod read;
 mod response;
 mod transport;
 mod upgrade;
 
 pub use accept::{Accept, Accepted, ALPN_H2, ALPN_HTTP11};
 pub use http1::{Expired, Http1Timer, REQUEST_TIMEOUT};
+pub use read::{ReadBlocks, READ_BLOCK};
 pub use response::ContentLength;
 pub use transport::{
     CloseAction, Transport, TransportState, CLOSE_FLUSH_GRACE, LINGER, READ_CHUNK, WRITE_SLICES,
