@@ -28,8 +28,11 @@ pub struct Driver<IO, R: Runtime> {
     session: Session,
     io: IO,
     timer: Timer<R::Sleep>,
-    /// Where each read goes in the shell's read buffer.
-    blocks: ReadBlocks,
+    /// A client's: where each read goes in the shell's read buffer (`ReadBlocks`: a download
+    /// reuses blocks of several reads). Not a server's: a peer that placed one small DATA frame
+    /// in each block would keep a whole block (81 KiB) alive per payload, where a plain
+    /// reservation keeps one read's 16 KiB.
+    blocks: Option<ReadBlocks>,
     /// A client's: the readers of the bodies a poll fills are woken once, when it ends. Not
     /// a server's, whose handlers this task polls itself (`Session::poll_handlers`): one
     /// woken by a delivery must be polled in the same round, before the connection may end.
@@ -52,6 +55,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
         let session = Session::new(Start::Http2(conn), read_buf, user_rx, role, shared);
         let mut driver = Driver::with(session, io);
         driver.batch_wakes = client;
+        driver.blocks = client.then(ReadBlocks::new);
         driver
     }
 
@@ -60,7 +64,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
             session,
             io,
             timer: Timer::new(R::sleep_until(R::now() + Duration::from_secs(3600))),
-            blocks: ReadBlocks::new(),
+            blocks: None,
             batch_wakes: false,
             shutdown: None,
         }
@@ -109,17 +113,22 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Runtime> Driver<IO, R> {
         // more than the HPACK decoding of the requests it carries. At most READ_CHUNK per read
         // (see its doc), though a busy connection's block holds several.
         let buf = shell.read_buf();
-        self.blocks.reserve(buf);
+        match self.blocks.as_mut() {
+            Some(blocks) => blocks.reserve(buf),
+            None => buf.reserve(h2core::shell::READ_CHUNK),
+        }
         let mut limited = buf.limit(h2core::shell::READ_CHUNK);
         match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut limited) {
             Poll::Ready(Ok(0)) => shell.handle_eof(None),
-            Poll::Ready(Ok(n)) => self.blocks.read(n),
+            Poll::Ready(Ok(n)) => self.blocks.iter_mut().for_each(|b| b.read(n)),
             Poll::Ready(Err(e)) => shell.handle_eof(Some(e)),
             Poll::Pending => {
-                let streams = shell
-                    .drive()
-                    .is_some_and(|d| d.conn().active_streams() != (0, 0));
-                self.blocks.drained(shell.read_buf(), streams);
+                if let Some(blocks) = self.blocks.as_mut() {
+                    let streams = shell
+                        .drive()
+                        .is_some_and(|d| d.conn().active_streams() != (0, 0));
+                    blocks.drained(shell.read_buf(), streams);
+                }
                 return false;
             }
         }

@@ -12,6 +12,11 @@
 //! each: a partial frame is copied once per block, not per read. Filled blocks wait in a short
 //! queue and serve again once the application dropped every payload cut from them, so a long
 //! download reuses the same memory instead of allocating it anew.
+//!
+//! A payload keeps its whole block alive, so a peer that placed one small DATA frame in each
+//! block (between control frames) would hold a block per payload: five times what one read's
+//! reservation holds. The adapters use blocks for a client's connections (a server the
+//! application chose to download from), not for a server's.
 
 use super::transport::READ_CHUNK;
 use bytes::BytesMut;
