@@ -120,8 +120,8 @@ impl Connection {
             self.send_window.consume(n as u32);
             self.streams.send_buffered_total -= n;
             if still_ready {
+                // `next` picks only ready streams: it stays queued as it was.
                 self.scheduler.sent(id.value(), n);
-                self.scheduler.set_ready(id.value(), true);
             } else {
                 // Unqueued before it is charged: the charge then moves no queue entry of a
                 // stream that leaves the queue anyway (the next pick is the same either way).
