@@ -1,6 +1,6 @@
 //! Streams by identifier, with the counts §5.1.2 needs and a bounded memory of closed streams.
 
-use super::state::{Closed, State};
+use super::state::{transition, Closed, Input, State, Transition};
 use super::Stream;
 use crate::flow::Window;
 use crate::frame::StreamId;
@@ -206,20 +206,58 @@ impl Store {
         local: bool,
         remember: usize,
     ) -> bool {
-        // One lookup: a closing stream's slot changes in place.
-        let Some(slot) = self.slots.get_mut(&id.value()) else {
-            return false;
+        self.update(id, local, remember, |_| Some(next))
+            .is_some_and(|(_, closed)| closed)
+    }
+
+    /// Applies `input` to `id` by the table of §5.1, with one lookup: returns the state the
+    /// stream was in and the table's cell, already applied when it is [`Transition::Next`]
+    /// (as [`Store::set_state`] would). A recently closed stream is reported closed and left
+    /// as it is; None for a stream the store does not know.
+    pub(crate) fn apply(
+        &mut self,
+        id: StreamId,
+        input: Input,
+        local: bool,
+        remember: usize,
+    ) -> Option<(State, Transition)> {
+        let mut cell = None;
+        let (was, _) = self.update(id, local, remember, |state| {
+            let t = transition(state, input);
+            cell = Some(t);
+            match t {
+                Transition::Next(next) => Some(next),
+                _ => None,
+            }
+        })?;
+        Some((was, cell.unwrap_or_else(|| transition(was, input))))
+    }
+
+    /// Moves the stream `id`, if not closed, to the state `next_of` gives for its current one
+    /// (None: it stays). Returns the state it was in (closed for a recently closed stream,
+    /// `next_of` not asked) and whether this closed it. A closing stream's slot changes in
+    /// place, with the lookup that found it.
+    fn update(
+        &mut self,
+        id: StreamId,
+        local: bool,
+        remember: usize,
+        next_of: impl FnOnce(State) -> Option<State>,
+    ) -> Option<(State, bool)> {
+        let slot = self.slots.get_mut(&id.value())?;
+        let index = match *slot {
+            Slot::Live(index) => index,
+            Slot::Closed(c) => return Some((State::Closed(c.how), false)),
         };
-        let &mut Slot::Live(index) = slot else {
-            return false;
+        let stream = self.records.get_mut(index as usize)?;
+        let was = stream.state;
+        let Some(next) = next_of(was) else {
+            return Some((was, false));
         };
-        let Some(stream) = self.records.get_mut(index as usize) else {
-            return false;
-        };
-        let was = std::mem::replace(&mut stream.state, next);
+        stream.state = next;
         let State::Closed(how) = next else {
             self.count(was, next, local);
-            return false;
+            return Some((was, false));
         };
         *slot = Slot::Closed(ClosedStream {
             how,
@@ -241,7 +279,7 @@ impl Store {
         }
         self.closed_order.push_back(id.value());
         self.forget_oldest(remember);
-        true
+        Some((was, true))
     }
 
     /// Keeps the counts of active and receiving streams as one moves from `was` to `next`.
