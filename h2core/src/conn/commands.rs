@@ -188,7 +188,8 @@ impl Connection {
         if state == State::ReservedLocal || end_stream {
             self.local_state(id, Input::SendHeaders { end_stream });
         }
-        self.update_ready(id);
+        // No scheduler call: `send_data` refuses DATA before the response head, so nothing is
+        // queued and the stream is not ready; it becomes ready with its first DATA.
         Ok(())
     }
 

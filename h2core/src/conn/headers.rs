@@ -352,7 +352,15 @@ impl Connection {
                 "content-length mismatch",
             ));
         }
-        self.streams.insert(s);
+        // §5.1: HEADERS moves the stream out of idle; it enters the store in its new state,
+        // without a second lookup to move it.
+        let next = if end_stream {
+            State::HalfClosedRemote
+        } else {
+            State::Open
+        };
+        let local = self.is_local_id(id);
+        self.streams.insert_in(s, next, local);
         self.stats.streams_opened += 1;
         // RFC 9218 §2.1: a `priority` field is an RFC 9218 signal, and wins over the RFC 7540
         // priority fields of the same HEADERS (see `priority::Scheme`).
@@ -373,14 +381,6 @@ impl Connection {
             self.scheduler
                 .set_urgency(id.value(), p.urgency, p.incremental);
         }
-        self.apply_recv(
-            id,
-            if end_stream {
-                State::HalfClosedRemote
-            } else {
-                State::Open
-            },
-        );
         self.events.push_back(Event::RequestReceived {
             stream: id,
             headers,

@@ -227,12 +227,17 @@ impl Connection {
         }
         // The identifiers first: they settle most lookups (a response, a late frame) without
         // touching the store.
-        let idle_by_id = if self.is_local_id(id) {
+        self.is_idle_id(id) && self.streams.state(id).is_none_or(|s| s == State::Idle)
+    }
+
+    /// §5.1.1: by its identifier alone, `id` is idle: above every identifier its side opened
+    /// (which closed every idle stream below it).
+    fn is_idle_id(&self, id: StreamId) -> bool {
+        if self.is_local_id(id) {
             self.next_local_id.is_none_or(|next| id >= next)
         } else {
             id > self.last_peer_id
-        };
-        idle_by_id && self.streams.state(id).is_none_or(|s| s == State::Idle)
+        }
     }
 
     pub(super) fn recv_frame(&mut self, frame: Frame, now: Instant) -> Result {
@@ -305,7 +310,9 @@ impl Connection {
             // any frame on it is on an idle stream we did not open (§5.1).
             Some(State::Idle) => Transition::ConnectionError(Reason::PROTOCOL_ERROR),
             Some(state) => transition(state, input),
-            None if self.is_idle(id) => transition(State::Idle, input),
+            // The store knows nothing of `id` (looked up once, just above): the identifier
+            // alone tells idle from closed and forgotten.
+            None if !id.is_zero() && self.is_idle_id(id) => transition(State::Idle, input),
             // §5.1.1: HEADERS on an identifier below the peer's latest that we never saw is
             // an unexpected identifier (PROTOCOL_ERROR); DATA may be late, after a reset.
             None => match input {

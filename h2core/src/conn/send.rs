@@ -8,7 +8,7 @@ use crate::frame::{
 };
 use crate::hpack::Header;
 use crate::settings::{self, SettingsValues};
-use crate::stream::state::{transition, Input, State, Transition};
+use crate::stream::state::{Input, State, Transition};
 use bytes::Bytes;
 use std::time::Instant;
 
@@ -120,8 +120,8 @@ impl Connection {
             self.send_window.consume(n as u32);
             self.streams.send_buffered_total -= n;
             if still_ready {
+                // `next` picks only ready streams: it stays queued as it was.
                 self.scheduler.sent(id.value(), n);
-                self.scheduler.set_ready(id.value(), true);
             } else {
                 // Unqueued before it is charged: the charge then moves no queue entry of a
                 // stream that leaves the queue anyway (the next pick is the same either way).
@@ -159,14 +159,14 @@ impl Connection {
     /// Applies one of our own sends to the stream state table. Our sends were checked before
     /// being queued, so an illegal cell here would be a bug: it is logged and ignored.
     pub(crate) fn local_state(&mut self, id: StreamId, input: Input) {
-        let Some(state) = self.streams.state(id) else {
+        let local = self.is_local_id(id);
+        let remember = self.config.limits.max_closed_streams_remembered;
+        // Looked up once: the cell of the table is applied where the stream was found.
+        let Some((state, cell)) = self.streams.apply(id, input, local, remember) else {
             return;
         };
-        match transition(state, input) {
+        match cell {
             Transition::Next(next) => {
-                let local = self.is_local_id(id);
-                let remember = self.config.limits.max_closed_streams_remembered;
-                self.streams.set_state(id, next, local, remember);
                 if next.is_closed() {
                     self.scheduler.remove(id.value());
                     self.on_stream_closed();

@@ -28,6 +28,7 @@ mod tree;
 mod urgency;
 
 use crate::stream::IdMap;
+use std::collections::hash_map::Entry;
 use std::collections::VecDeque;
 
 pub(crate) use scheme::Scheme;
@@ -184,8 +185,9 @@ impl Scheduler {
         if id == ROOT {
             return;
         }
-        match self.nodes.get_mut(&id) {
-            Some(node) => {
+        match self.nodes.entry(id) {
+            Entry::Occupied(mut slot) => {
+                let node = slot.get_mut();
                 if !node.active {
                     node.active = true;
                     self.idle_count = self.idle_count.saturating_sub(1);
@@ -194,7 +196,14 @@ impl Scheduler {
                     }
                 }
             }
-            None => self.create(id, true),
+            // The usual case, a stream no signal named while idle: one probe of the map.
+            Entry::Vacant(slot) => {
+                self.idle_seq = self.idle_seq.wrapping_add(1);
+                slot.insert(Node::new(true, self.idle_seq));
+                if self.tree_live {
+                    self.tree_link(id, ROOT);
+                }
+            }
         }
         if let (Mode::Rfc7540, Some(prio)) = (self.mode, prio) {
             self.tree_reprioritize(id, prio);
@@ -247,17 +256,23 @@ impl Scheduler {
         if id == ROOT {
             return;
         }
-        if self.levels_live {
-            // Only a ready stream is queued (`check_levels`); most leave once drained.
-            if let Some(node) = self.nodes.get(&id).filter(|n| n.ready) {
-                let signal = node.urgency;
-                self.level_leave_as(id, signal);
-            }
-        }
         let removed = if self.tree_live {
+            if self.levels_live {
+                // Only a ready stream is queued (`check_levels`); most leave once drained.
+                if let Some(node) = self.nodes.get(&id).filter(|n| n.ready) {
+                    let signal = node.urgency;
+                    self.level_leave_as(id, signal);
+                }
+            }
             self.tree_remove(id)
         } else {
-            self.nodes.remove(&id)
+            // One lookup: the node leaves the map first, then its level's queue (a queued
+            // incremental stream's position is in the signal read from the removed node).
+            let removed = self.nodes.remove(&id);
+            if let Some(node) = removed.as_ref().filter(|n| n.ready && self.levels_live) {
+                self.level_leave_as(id, node.urgency);
+            }
+            removed
         };
         if let Some(node) = removed {
             if !node.active {

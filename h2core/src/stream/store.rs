@@ -1,20 +1,17 @@
 //! Streams by identifier, with the counts §5.1.2 needs and a bounded memory of closed streams.
 
-use super::state::{Closed, State};
+use super::state::{transition, Closed, Input, State, Transition};
 use super::Stream;
 use crate::flow::Window;
 use crate::frame::StreamId;
-use bytes::Bytes;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Instant;
 
-/// How many emptied send queues a [`Store`] keeps for streams opened later.
-const SPARE_SEND_BUFS: usize = 32;
-
-/// The largest send queue (in slices) kept for reuse: a stream that queued many slices does not
-/// make later streams hold that much memory.
-const SPARE_SEND_BUF_MAX_CAPACITY: usize = 16;
+/// The largest send queue (in slices) a freed stream record keeps for the stream that reuses
+/// it: a stream that queued many slices does not make later streams hold that much memory.
+const KEPT_SEND_BUF_MAX_CAPACITY: usize = 16;
 
 /// A map keyed by stream identifier, hashed with [`IdHasher`].
 pub(crate) type IdMap<V> = HashMap<u32, V, BuildHasherDefault<IdHasher>>;
@@ -66,16 +63,33 @@ struct ClosedStream {
     send_window: Window,
 }
 
+/// What the store knows of one identifier.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// A stream not closed: its record is `Store::records[index]`.
+    Live(u32),
+    /// A recently closed stream.
+    Closed(ClosedStream),
+}
+
 /// All streams we know: those not yet closed, in full, and recently closed ones as a small
 /// [`ClosedStream`] record (to answer late frames as §5.1 says). Older closed streams are
 /// forgotten; frames on them are treated as on a closed stream of unknown history.
+///
+/// One map from identifier to [`Slot`] answers for both: a stream closes in place, with the
+/// lookup that found it, rather than moving from one map to another. The full records sit in
+/// a vector whose freed entries are reused, so a stream's record is neither moved through the
+/// map nor allocated, and its emptied send queue serves the next stream.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
-    /// Idle (a request waiting for a slot), reserved, open and half-closed streams.
-    streams: IdMap<Stream>,
-    /// Recently closed streams; `closed_order` is the order they closed in, oldest first, so
-    /// the memory stays bounded by forgetting the oldest.
-    closed: IdMap<ClosedStream>,
+    /// Idle (a request waiting for a slot), reserved, open, half-closed and recently closed
+    /// streams.
+    slots: IdMap<Slot>,
+    /// The records of streams not closed, and freed ones (in state closed) listed in `free`.
+    records: Vec<Stream>,
+    free: Vec<u32>,
+    /// The recently closed streams in the order they closed, oldest first, so the memory
+    /// stays bounded by forgetting the oldest.
     closed_order: VecDeque<u32>,
     /// Active (open or half-closed) streams we initiated, and that the peer initiated (§5.1.2).
     pub active_local: u32,
@@ -88,71 +102,103 @@ pub(crate) struct Store {
     deadlines: BTreeSet<(Instant, u32)>,
     /// DATA queued to send, summed over the streams not closed (the memory budget's send side).
     pub send_buffered_total: usize,
-    /// Emptied send queues of closed streams, given to streams as they are inserted: a stream
-    /// that sends DATA then costs no allocation for its queue in the steady state.
-    spare_send_bufs: Vec<VecDeque<Bytes>>,
 }
 
 impl Store {
+    /// The index of the record of `id`, a stream not closed.
+    #[inline]
+    fn index(&self, id: StreamId) -> Option<usize> {
+        match self.slots.get(&id.value()) {
+            Some(&Slot::Live(i)) => Some(i as usize),
+            _ => None,
+        }
+    }
+
     /// A stream that is not closed.
     pub(crate) fn get(&self, id: StreamId) -> Option<&Stream> {
-        self.streams.get(&id.value())
+        let i = self.index(id)?;
+        self.records.get(i)
     }
 
     /// A stream that is not closed.
     pub(crate) fn get_mut(&mut self, id: StreamId) -> Option<&mut Stream> {
-        self.streams.get_mut(&id.value())
+        let i = self.index(id)?;
+        self.records.get_mut(i)
     }
 
     /// The state of a stream not closed, or of one recently closed.
     pub(crate) fn state(&self, id: StreamId) -> Option<State> {
-        match self.streams.get(&id.value()) {
-            Some(s) => Some(s.state),
-            None => self.closed.get(&id.value()).map(|c| State::Closed(c.how)),
+        match self.slots.get(&id.value())? {
+            &Slot::Live(i) => self.records.get(i as usize).map(|s| s.state),
+            Slot::Closed(c) => Some(State::Closed(c.how)),
         }
     }
 
     /// The send window a recently closed stream closed with.
     pub(crate) fn closed_send_window(&self, id: StreamId) -> Option<Window> {
-        self.closed.get(&id.value()).map(|c| c.send_window)
+        match self.slots.get(&id.value())? {
+            Slot::Closed(c) => Some(c.send_window),
+            Slot::Live(_) => None,
+        }
     }
 
     pub(crate) fn insert(&mut self, mut stream: Stream) {
-        if stream.send_buf.capacity() == 0 {
-            if let Some(buf) = self.spare_send_bufs.pop() {
-                stream.send_buf = buf;
+        let id = stream.id.value();
+        let index = match self.free.pop() {
+            Some(i) => {
+                let record = &mut self.records[i as usize];
+                if stream.send_buf.capacity() == 0 {
+                    // The freed record's emptied queue: no allocation for this stream's.
+                    std::mem::swap(&mut stream.send_buf, &mut record.send_buf);
+                }
+                *record = stream;
+                i
             }
-        }
-        self.streams.insert(stream.id.value(), stream);
+            None => {
+                self.records.push(stream);
+                (self.records.len() - 1) as u32
+            }
+        };
+        // A closed slot of the same identifier (reset before it was tracked) gives way; its
+        // entry in `closed_order` forgets nothing while the stream is live.
+        self.slots.insert(id, Slot::Live(index));
+    }
+
+    /// Inserts `stream`, idle, moved to `state` (not closed) as [`Store::set_state`] would.
+    pub(crate) fn insert_in(&mut self, mut stream: Stream, state: State, local: bool) {
+        let was = std::mem::replace(&mut stream.state, state);
+        self.count(was, state, local);
+        self.insert(stream);
     }
 
     /// Streams not closed plus the closed ones remembered.
     pub(crate) fn len(&self) -> usize {
-        self.streams.len() + self.closed.len()
+        self.slots.len()
     }
 
     /// Every stream not closed, lowest identifier first: events reported for many streams at
     /// once (GOAWAY, connection errors) come in the same order on every run.
     pub(crate) fn ids(&self) -> impl Iterator<Item = StreamId> + '_ {
-        let mut ids: Vec<u32> = self.streams.keys().copied().collect();
+        let mut ids: Vec<u32> = self.iter().map(|s| s.id.value()).collect();
         ids.sort_unstable();
         ids.into_iter().map(StreamId::new)
     }
 
     /// Every stream not closed.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Stream> {
-        self.streams.values()
+        // A freed record is in state closed; a record in use never is (it leaves as it closes).
+        self.records.iter().filter(|s| !s.state.is_closed())
     }
 
     /// Every stream not closed.
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Stream> {
-        self.streams.values_mut()
+        self.records.iter_mut().filter(|s| !s.state.is_closed())
     }
 
     /// Moves `id` to `next`, keeping the active counts and the closed-stream memory right.
-    /// `local` says whether we initiated the stream. A stream moved to `closed` leaves the map
-    /// of full streams, with its queued data, for a [`ClosedStream`] record. Returns true when
-    /// this closed the stream.
+    /// `local` says whether we initiated the stream. A stream moved to `closed` gives up its
+    /// record, with its queued data, for a [`ClosedStream`] slot. Returns true when this
+    /// closed the stream.
     pub(crate) fn set_state(
         &mut self,
         id: StreamId,
@@ -160,33 +206,80 @@ impl Store {
         local: bool,
         remember: usize,
     ) -> bool {
-        if let State::Closed(how) = next {
-            // One lookup: the stream leaves the map as it closes.
-            let Some(s) = self.streams.remove(&id.value()) else {
-                return false;
-            };
-            self.count(s.state, next, local);
-            self.send_buffered_total -= s.send_buffered;
-            if let Some(d) = s.deadline {
-                self.deadlines.remove(&(d, id.value()));
+        self.update(id, local, remember, |_| Some(next))
+            .is_some_and(|(_, closed)| closed)
+    }
+
+    /// Applies `input` to `id` by the table of §5.1, with one lookup: returns the state the
+    /// stream was in and the table's cell, already applied when it is [`Transition::Next`]
+    /// (as [`Store::set_state`] would). A recently closed stream is reported closed and left
+    /// as it is; None for a stream the store does not know.
+    pub(crate) fn apply(
+        &mut self,
+        id: StreamId,
+        input: Input,
+        local: bool,
+        remember: usize,
+    ) -> Option<(State, Transition)> {
+        let mut cell = None;
+        let (was, _) = self.update(id, local, remember, |state| {
+            let t = transition(state, input);
+            cell = Some(t);
+            match t {
+                Transition::Next(next) => Some(next),
+                _ => None,
             }
-            let send_window = s.send_window;
-            let mut buf = s.send_buf;
-            if (1..=SPARE_SEND_BUF_MAX_CAPACITY).contains(&buf.capacity())
-                && self.spare_send_bufs.len() < SPARE_SEND_BUFS
-            {
-                buf.clear();
-                self.spare_send_bufs.push(buf);
-            }
-            self.remember_closed(id, ClosedStream { how, send_window }, remember);
-            return true;
-        }
-        let Some(stream) = self.streams.get_mut(&id.value()) else {
-            return false;
+        })?;
+        Some((was, cell.unwrap_or_else(|| transition(was, input))))
+    }
+
+    /// Moves the stream `id`, if not closed, to the state `next_of` gives for its current one
+    /// (None: it stays). Returns the state it was in (closed for a recently closed stream,
+    /// `next_of` not asked) and whether this closed it. A closing stream's slot changes in
+    /// place, with the lookup that found it.
+    fn update(
+        &mut self,
+        id: StreamId,
+        local: bool,
+        remember: usize,
+        next_of: impl FnOnce(State) -> Option<State>,
+    ) -> Option<(State, bool)> {
+        let slot = self.slots.get_mut(&id.value())?;
+        let index = match *slot {
+            Slot::Live(index) => index,
+            Slot::Closed(c) => return Some((State::Closed(c.how), false)),
         };
-        let was = std::mem::replace(&mut stream.state, next);
+        let stream = self.records.get_mut(index as usize)?;
+        let was = stream.state;
+        let Some(next) = next_of(was) else {
+            return Some((was, false));
+        };
+        stream.state = next;
+        let State::Closed(how) = next else {
+            self.count(was, next, local);
+            return Some((was, false));
+        };
+        *slot = Slot::Closed(ClosedStream {
+            how,
+            send_window: stream.send_window,
+        });
+        let (buffered, deadline) = (stream.send_buffered, stream.deadline.take());
+        // The record is freed: what it holds goes now, the queue's memory stays for reuse.
+        stream.send_buf.clear();
+        if stream.send_buf.capacity() > KEPT_SEND_BUF_MAX_CAPACITY {
+            stream.send_buf = VecDeque::new();
+        }
+        stream.pending_open = None;
+        stream.send_trailers = None;
+        self.free.push(index);
         self.count(was, next, local);
-        false
+        self.send_buffered_total -= buffered;
+        if let Some(d) = deadline {
+            self.deadlines.remove(&(d, id.value()));
+        }
+        self.closed_order.push_back(id.value());
+        self.forget_oldest(remember);
+        Some((was, true))
     }
 
     /// Keeps the counts of active and receiving streams as one moves from `was` to `next`.
@@ -212,7 +305,7 @@ impl Store {
 
     /// Sets (or moves) the deadline of `id`, a stream not closed; false if there is none.
     pub(crate) fn set_deadline(&mut self, id: StreamId, at: Instant) -> bool {
-        let Some(stream) = self.streams.get_mut(&id.value()) else {
+        let Some(stream) = self.get_mut(id) else {
             return false;
         };
         if let Some(old) = stream.deadline.replace(at) {
@@ -234,28 +327,42 @@ impl Store {
             return None;
         }
         self.deadlines.pop_first();
-        if let Some(s) = self.streams.get_mut(&id) {
+        let id = StreamId::new(id);
+        if let Some(s) = self.get_mut(id) {
             s.deadline = None;
         }
-        Some(StreamId::new(id))
+        Some(id)
     }
 
     /// Remembers that we reset `id`, a stream we never tracked (refused at open, or already
     /// forgotten), so late frames on it are ignored (§5.1).
     pub(crate) fn remember_reset(&mut self, id: StreamId, remember: usize) {
-        let record = ClosedStream {
+        let record = Slot::Closed(ClosedStream {
             how: Closed::ResetSent,
             send_window: Window::new(0),
-        };
-        self.remember_closed(id, record, remember);
+        });
+        match self.slots.entry(id.value()) {
+            // A tracked stream records its own close.
+            Entry::Occupied(slot) if matches!(slot.get(), Slot::Live(_)) => return,
+            Entry::Occupied(mut slot) => *slot.get_mut() = record,
+            Entry::Vacant(slot) => {
+                slot.insert(record);
+            }
+        }
+        self.closed_order.push_back(id.value());
+        self.forget_oldest(remember);
     }
 
-    fn remember_closed(&mut self, id: StreamId, record: ClosedStream, remember: usize) {
-        self.closed.insert(id.value(), record);
-        self.closed_order.push_back(id.value());
+    /// Forgets the oldest closed streams beyond `remember`.
+    fn forget_oldest(&mut self, remember: usize) {
         while self.closed_order.len() > remember {
-            if let Some(old) = self.closed_order.pop_front() {
-                self.closed.remove(&old);
+            let Some(old) = self.closed_order.pop_front() else {
+                break;
+            };
+            // Only a closed slot is forgotten: an identifier in the order twice (reset
+            // untracked, then tracked and closed) is forgotten at its first entry.
+            if let Some(Slot::Closed(_)) = self.slots.get(&old) {
+                self.slots.remove(&old);
             }
         }
     }
@@ -286,6 +393,25 @@ mod tests {
         );
         assert_eq!(store.ids().count(), 0);
         assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn a_closed_streams_record_serves_the_next_stream_with_its_emptied_send_queue() {
+        let mut store = Store::default();
+        open(&mut store, 1);
+        let s = store.get_mut(StreamId::new(1)).expect("open");
+        s.send_buf.push_back(bytes::Bytes::from_static(b"body"));
+        let capacity = s.send_buf.capacity();
+        let closed = State::Closed(Closed::EndStreamSent);
+        assert!(store.set_state(StreamId::new(1), closed, false, 2));
+        assert_eq!(store.iter().count(), 0, "a freed record is no stream");
+        open(&mut store, 3);
+        let s = store.get(StreamId::new(3)).expect("open");
+        assert!(s.send_buf.is_empty());
+        assert_eq!(s.send_buf.capacity(), capacity);
+        assert_eq!(store.records.len(), 1, "the record was reused");
+        assert_eq!(store.ids().collect::<Vec<_>>(), vec![StreamId::new(3)]);
+        assert_eq!(store.state(StreamId::new(1)), Some(closed));
     }
 
     #[test]
