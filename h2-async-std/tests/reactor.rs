@@ -1,6 +1,9 @@
 //! The sockets' reactor: one edge-triggered epoll for all of the adapter's TCP streams, its
 //! descriptor watched by async-io. A task whose call would block is woken by the next event of
-//! its own socket, and only of its own; a dropped socket leaves nothing behind.
+//! its own socket, and only of its own; a dropped socket leaves nothing behind. The stream
+//! reads only when the socket may hold bytes, and still sees every byte the peer sends; its
+//! shutdown sends our FIN (the close sequence depends on it: last bytes, FIN, then read until
+//! the peer's FIN).
 //!
 //! Every wait is bounded: a wake that never comes fails the test instead of hanging it.
 
@@ -254,5 +257,55 @@ fn sockets_of_both_runtimes_share_the_reactor() {
             .await
             .expect("write");
         assert_eq!(read(&mut client).await, b"pong");
+    });
+}
+
+#[test]
+fn shutdown_sends_fin_while_the_stream_is_still_open() {
+    let listener = listener();
+    async_std::task::block_on(async {
+        let (mut ours, mut peer) = pair(&listener).await;
+        std::future::poll_fn(|cx| Pin::new(&mut ours).poll_shutdown(cx))
+            .await
+            .expect("shutdown");
+        // End of stream, with `ours` alive: it came from the shutdown, not from a close.
+        let mut buf = [0u8; 16];
+        assert_eq!(peer.read(&mut buf).expect("read"), 0);
+        drop(ours);
+    });
+}
+
+#[test]
+fn reads_after_a_short_read_see_every_later_byte() {
+    let listener = listener();
+    async_std::task::block_on(async {
+        let (mut ours, mut peer) = pair(&listener).await;
+        // Queued before the first read, which comes back short.
+        peer.write_all(b"one").expect("write");
+        assert_eq!(read(&mut ours).await, b"one");
+        // Sent after a short read, before the next read waits for an event.
+        peer.write_all(b"two").expect("write");
+        assert_eq!(read(&mut ours).await, b"two");
+        // Sent while the read waits for the reactor.
+        let peer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            peer.write_all(b"three").expect("write");
+            peer
+        });
+        assert_eq!(read(&mut ours).await, b"three");
+        let mut peer = peer.join().expect("writer");
+        // Right after a read that an event led to.
+        peer.write_all(b"four").expect("write");
+        assert_eq!(read(&mut ours).await, b"four");
+        // A read that fills the buffer leaves the rest to the next one.
+        peer.write_all(&[7; 100]).expect("write");
+        let mut got = read(&mut ours).await;
+        while got.len() < 100 {
+            got.extend(read(&mut ours).await);
+        }
+        assert_eq!(got, [7; 100]);
+        // The end of the stream, after a short read.
+        drop(peer);
+        assert_eq!(read(&mut ours).await, b"");
     });
 }
