@@ -641,6 +641,29 @@ fn authority_with_userinfo_is_malformed() {
 }
 
 #[test]
+fn userinfo_is_found_wherever_the_at_sign_is() {
+    // The '@' is searched eight bytes at a time: try it at every position of short and long
+    // authorities, and authorities with no '@' but every other byte a word may hold.
+    for len in 1..40 {
+        for at in 0..len {
+            let mut authority = vec![b'a'; len];
+            authority[at] = b'@';
+            let mut block = get(&[]);
+            block[2].value = Bytes::from(authority);
+            refused(Kind::Request, &block, NO_EXT, reason::USERINFO_IN_AUTHORITY);
+        }
+        let mut block = get(&[]);
+        block[2].value = Bytes::from(
+            (0..len)
+                .map(|i| b'!' + (i % 90) as u8)
+                .filter(|&b| b != b'@')
+                .collect::<Vec<u8>>(),
+        );
+        accepted(Kind::Request, &block, NO_EXT);
+    }
+}
+
+#[test]
 fn received_host_differing_from_authority_is_accepted() {
     let block = get(&[("host", "other.example")]);
     assert!(check(Kind::Request, &block, 0, &NO_EXT).is_ok());
