@@ -561,6 +561,7 @@ fn check_request(
 }
 
 /// Whether `authority` contains '@' (userinfo, RFC 3986 §3.2.1), eight bytes at a time.
+#[inline]
 fn contains_at(authority: &[u8]) -> bool {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
@@ -604,6 +605,16 @@ fn parse_status(status: Option<&Bytes>) -> Result<u16, Malformed> {
 /// value is accepted as that value; differing values make the message malformed. `previous`
 /// is the value of earlier `content-length` lines of the same block.
 fn parse_content_length(value: &[u8], previous: Option<u64>) -> Result<u64, Malformed> {
+    // The usual value, one number: up to 19 digits cannot overflow a u64.
+    if (1..=19).contains(&value.len()) && value.iter().all(u8::is_ascii_digit) {
+        let n = value
+            .iter()
+            .fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'));
+        return match previous {
+            Some(previous) if previous != n => Err(Malformed(reason::CONTENT_LENGTH_MISMATCH)),
+            _ => Ok(n),
+        };
+    }
     let mut result = previous;
     for element in value.split(|&b| b == b',') {
         let element = trim_ows(element);

@@ -1031,6 +1031,28 @@ fn content_length_beyond_u64_is_malformed() {
 }
 
 #[test]
+fn content_length_up_to_u64_max_is_reported_whatever_its_digits() {
+    // 19 digits and fewer take the short path; 20 digits the general one (leading zeros too).
+    for (value, n) in [
+        ("0", 0),
+        ("007", 7),
+        ("9999999999999999999", 9_999_999_999_999_999_999),
+        ("18446744073709551615", u64::MAX),
+        ("00000000000000000000042", 42),
+        ("42, 42", 42),
+    ] {
+        let info = accepted(Kind::Request, &get(&[("content-length", value)]), NO_EXT);
+        assert_eq!(info.content_length, Some(n), "{value}");
+    }
+    refused(
+        Kind::Request,
+        &get(&[("content-length", "5"), ("content-length", "6")]),
+        NO_EXT,
+        reason::CONTENT_LENGTH_MISMATCH,
+    );
+}
+
+#[test]
 fn content_length_in_trailers_is_not_checked() {
     let info = accepted(
         Kind::Trailers,
