@@ -406,7 +406,7 @@ impl AuthorityCache {
     fn get(&mut self, raw: &Bytes) -> Result<http::uri::Authority, Malformed> {
         use http::uri::Authority;
         if let Some(a) = &self.0 {
-            if a.as_str().as_bytes() == &raw[..] {
+            if same_bytes(a.as_str().as_bytes(), raw) {
                 return Ok(a.clone());
             }
         }
@@ -508,8 +508,8 @@ impl FieldCache {
     }
 }
 
-/// `a == b`, without a call to `memcmp` for the short strings most names and values are:
-/// two overlapping loads per side up to 16 bytes.
+/// `a == b`, without a call to `memcmp` for the short strings most names, values and
+/// authorities are: overlapping word loads up to 32 bytes.
 #[inline(always)]
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
@@ -518,11 +518,13 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
     let word = |c: &[u8], i: usize| u64::from_le_bytes(c[i..i + 8].try_into().unwrap_or([0; 8]));
     let half = |c: &[u8], i: usize| u32::from_le_bytes(c[i..i + 4].try_into().unwrap_or([0; 4]));
+    let words = |i: usize| word(a, i) == word(b, i);
     match n {
         0 => true,
         1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
         4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        8..=16 => words(0) && words(n - 8),
+        17..=32 => words(0) && words(8) && words(n - 16) && words(n - 8),
         _ => a == b,
     }
 }
@@ -557,7 +559,12 @@ pub(crate) fn request_parts(
     use http::uri::{Authority, PathAndQuery, Scheme};
     let pseudo = RequestPseudo::of(headers);
     let method = pseudo.method.ok_or(Malformed(":method"))?;
-    let method = Method::from_bytes(method).map_err(|_| Malformed(":method"))?;
+    // The usual method without the general parse.
+    let method = if method.len() == 3 && &method[..] == b"GET" {
+        Method::GET
+    } else {
+        Method::from_bytes(method).map_err(|_| Malformed(":method"))?
+    };
     let mut target = http::uri::Parts::default();
     if let Some(s) = pseudo.scheme {
         target.scheme = Some(match &s[..] {
@@ -823,6 +830,33 @@ mod tests {
             .map(|v| v.len())
             .sum();
         assert_eq!(kept, cache.fields.value_bytes);
+    }
+
+    #[test]
+    fn same_bytes_is_slice_equality() {
+        let a: Vec<u8> = (0..48u8).collect();
+        for len in 0..a.len() {
+            let x = &a[..len];
+            assert!(same_bytes(x, x));
+            assert!(!same_bytes(x, &a[..len + 1]));
+            for at in 0..len {
+                let mut y = x.to_vec();
+                y[at] ^= 0x20;
+                assert!(!same_bytes(x, &y), "len {len}, differing at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn methods_convert_to_their_http_method() {
+        for m in [
+            "GET", "POST", "HEAD", "PUT", "OPTIONS", "CONNECT", "PATCH", "QUERY", "get",
+        ] {
+            let mut head = request_head(&[]);
+            head[0] = Header::new(":method", m);
+            let parts = request_from_h2(&head).unwrap();
+            assert_eq!(parts.method.as_str(), m);
+        }
     }
 
     #[test]
