@@ -22,6 +22,9 @@ const ENCODER_MAX_TABLE_SIZE: usize = 4096;
 /// Cookies shorter than this are never indexed (§7.1.3: short values are guessable).
 const COOKIE_NEVER_INDEX_BELOW: usize = 20;
 
+/// Appendix A: the static entry named `content-length` (with an empty value).
+const CONTENT_LENGTH_INDEX: usize = 28;
+
 /// The static table index (Appendix A, 8..=14) of a `:status` value, if it has one.
 #[inline]
 fn static_status_index(value: &[u8]) -> Option<u8> {
@@ -145,11 +148,21 @@ impl Encoder {
     fn encode_field(&mut self, h: &Header, dst: &mut BytesMut) {
         let name: &[u8] = &h.name;
         let value: &[u8] = &h.value;
-        // Every response has a `:status`, and the usual ones are static entries 8..=14 (§6.1):
-        // found without hashing or probing.
-        if name.len() == 7 && name == b":status" && !h.sensitive {
-            if let Some(index) = static_status_index(value) {
-                return dst.put_u8(0x80 | index);
+        // The two fields nearly every response carries, found without hashing or probing: a
+        // `:status` of the static table (entries 8..=14, §6.1), and `content-length`, which
+        // the policy sends without indexing (§6.2.2) under its static name. (An empty
+        // content-length is an exact static match, left to the general path.)
+        if !h.sensitive {
+            if name.len() == 7 && name == b":status" {
+                if let Some(index) = static_status_index(value) {
+                    return dst.put_u8(0x80 | index);
+                }
+            } else if name.len() == 14
+                && name == b"content-length"
+                && !value.is_empty()
+                && !self.index_all
+            {
+                return self.literal(dst, 0x00, 4, Some(CONTENT_LENGTH_INDEX), name, value);
             }
         }
         let name_hash = hash(0, name);
@@ -284,5 +297,30 @@ mod tests {
         // content-length (static name 28, never indexed by policy): 0000 1111 + 13, then "6".
         let block = encode(&mut Encoder::new(), &[Header::new("content-length", "6")]);
         assert_eq!(block, [0x0f, 0x0d, 0x01, b'6']);
+    }
+
+    #[test]
+    fn content_length_takes_the_static_name_and_is_never_indexed() {
+        assert_eq!(
+            STATIC[CONTENT_LENGTH_INDEX - 1],
+            (&b"content-length"[..], &b""[..])
+        );
+        let mut e = Encoder::new();
+        for _ in 0..2 {
+            // 0000 1111 + 13 (§6.2.2, name index 28), then "12345" Huffman-coded (4 octets).
+            let block = encode(&mut e, &[Header::new("content-length", "12345")]);
+            assert_eq!(&block[..3], [0x0f, 0x0d, 0x84]);
+            assert_eq!(block.len(), 7);
+        }
+        assert_eq!(e.dynamic_table().1, 0);
+        // Empty, it is the static entry itself (§6.1); sensitive, never indexed (§6.2.3).
+        assert_eq!(encode(&mut e, &[Header::new("content-length", "")]), [0x9c]);
+        let block = encode(&mut e, &[Header::sensitive("content-length", "6")]);
+        assert_eq!(block, [0x1f, 0x0d, 0x01, b'6']);
+        // The test hook that indexes everything still does.
+        e.set_index_all(true);
+        let block = encode(&mut e, &[Header::new("content-length", "6")]);
+        assert_eq!(block, [0x5c, 0x01, b'6']);
+        assert_eq!(e.dynamic_table().1, 14 + 1 + 32);
     }
 }
