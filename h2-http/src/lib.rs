@@ -81,6 +81,10 @@ fn is_connection_specific(name: &HeaderName) -> bool {
 }
 
 fn push_fields(out: &mut Vec<Header>, headers: &HeaderMap) {
+    // Setting up the map's iterator costs more than this test.
+    if headers.is_empty() {
+        return;
+    }
     for (name, value) in headers {
         if is_connection_specific(name) {
             continue;
