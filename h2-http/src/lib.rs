@@ -81,6 +81,10 @@ fn is_connection_specific(name: &HeaderName) -> bool {
 }
 
 fn push_fields(out: &mut Vec<Header>, headers: &HeaderMap) {
+    // Setting up the map's iterator costs more than this test.
+    if headers.is_empty() {
+        return;
+    }
     for (name, value) in headers {
         if is_connection_specific(name) {
             continue;
@@ -368,12 +372,15 @@ impl<'a> RequestPseudo<'a> {
         let mut p = RequestPseudo::default();
         for h in headers.iter().take_while(|h| h.name.starts_with(b":")) {
             p.leading += 1;
-            let slot = match &h.name[..] {
-                b":method" => &mut p.method,
-                b":scheme" => &mut p.scheme,
-                b":authority" => &mut p.authority,
-                b":path" => &mut p.path,
-                b":protocol" => &mut p.protocol,
+            // `==` on a slice of known length is a few word compares; a `match` on byte
+            // strings would compare byte by byte.
+            let name = &h.name[..];
+            let slot = match name.len() {
+                5 if name == b":path" => &mut p.path,
+                7 if name == b":method" => &mut p.method,
+                7 if name == b":scheme" => &mut p.scheme,
+                9 if name == b":protocol" => &mut p.protocol,
+                10 if name == b":authority" => &mut p.authority,
                 _ => continue,
             };
             slot.get_or_insert(&h.value);
@@ -403,7 +410,7 @@ impl AuthorityCache {
     fn get(&mut self, raw: &Bytes) -> Result<http::uri::Authority, Malformed> {
         use http::uri::Authority;
         if let Some(a) = &self.0 {
-            if a.as_str().as_bytes() == &raw[..] {
+            if same_bytes(a.as_str().as_bytes(), raw) {
                 return Ok(a.clone());
             }
         }
@@ -461,7 +468,7 @@ impl FieldCache {
         let slot = &mut self.slots[i];
         // Names arrive lowercase (RFC 9113 §8.2.1) and `http` keeps them verbatim: equal
         // bytes are the same name.
-        if slot.name.as_str().as_bytes() != &h.name[..] {
+        if !same_bytes(slot.name.as_str().as_bytes(), &h.name) {
             let (name, value) = convert_field(h)?;
             if let Some(old) = slot.value.take() {
                 self.value_bytes -= old.len();
@@ -475,7 +482,7 @@ impl FieldCache {
         }
         let name = slot.name.clone();
         if let Some(v) = &slot.value {
-            if v.as_bytes() == &h.value[..] {
+            if same_bytes(v.as_bytes(), &h.value) {
                 let mut value = v.clone();
                 value.set_sensitive(h.sensitive);
                 return Ok((name, value));
@@ -502,6 +509,27 @@ impl FieldCache {
             self.value_bytes += owned.len();
             slot.value = Some(owned);
         }
+    }
+}
+
+/// `a == b`, without a call to `memcmp` for the short strings most names, values and
+/// authorities are: overlapping word loads up to 32 bytes.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |c: &[u8], i: usize| u64::from_le_bytes(c[i..i + 8].try_into().unwrap_or([0; 8]));
+    let half = |c: &[u8], i: usize| u32::from_le_bytes(c[i..i + 4].try_into().unwrap_or([0; 4]));
+    let words = |i: usize| word(a, i) == word(b, i);
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => words(0) && words(n - 8),
+        17..=32 => words(0) && words(8) && words(n - 16) && words(n - 8),
+        _ => a == b,
     }
 }
 
@@ -535,7 +563,12 @@ pub(crate) fn request_parts(
     use http::uri::{Authority, PathAndQuery, Scheme};
     let pseudo = RequestPseudo::of(headers);
     let method = pseudo.method.ok_or(Malformed(":method"))?;
-    let method = Method::from_bytes(method).map_err(|_| Malformed(":method"))?;
+    // The usual method without the general parse.
+    let method = if method.len() == 3 && &method[..] == b"GET" {
+        Method::GET
+    } else {
+        Method::from_bytes(method).map_err(|_| Malformed(":method"))?
+    };
     let mut target = http::uri::Parts::default();
     if let Some(s) = pseudo.scheme {
         target.scheme = Some(match &s[..] {
@@ -801,6 +834,33 @@ mod tests {
             .map(|v| v.len())
             .sum();
         assert_eq!(kept, cache.fields.value_bytes);
+    }
+
+    #[test]
+    fn same_bytes_is_slice_equality() {
+        let a: Vec<u8> = (0..48u8).collect();
+        for len in 0..a.len() {
+            let x = &a[..len];
+            assert!(same_bytes(x, x));
+            assert!(!same_bytes(x, &a[..len + 1]));
+            for at in 0..len {
+                let mut y = x.to_vec();
+                y[at] ^= 0x20;
+                assert!(!same_bytes(x, &y), "len {len}, differing at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn methods_convert_to_their_http_method() {
+        for m in [
+            "GET", "POST", "HEAD", "PUT", "OPTIONS", "CONNECT", "PATCH", "QUERY", "get",
+        ] {
+            let mut head = request_head(&[]);
+            head[0] = Header::new(":method", m);
+            let parts = request_from_h2(&head).unwrap();
+            assert_eq!(parts.method.as_str(), m);
+        }
     }
 
     #[test]

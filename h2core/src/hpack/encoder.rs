@@ -9,9 +9,11 @@
 //! are sent never-indexed (§6.2.3, §7.1.3). Strings are Huffman-coded only when that is shorter.
 
 use super::primitives::{encode_integer, encode_string, HuffmanMode};
-use super::table::{hash, static_name, EncoderTable, NamePolicy, ENTRY_OVERHEAD, STATIC};
+use super::table::{
+    hash, same_bytes, static_name, EncoderTable, NamePolicy, ENTRY_OVERHEAD, STATIC,
+};
 use super::Header;
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 /// The largest dynamic table the encoder uses, whatever the peer allows (§4.2 lets the encoder
 /// use less). Bounds the memory a peer can make us spend on compression state.
@@ -19,6 +21,27 @@ const ENCODER_MAX_TABLE_SIZE: usize = 4096;
 
 /// Cookies shorter than this are never indexed (§7.1.3: short values are guessable).
 const COOKIE_NEVER_INDEX_BELOW: usize = 20;
+
+/// Appendix A: the static entry named `content-length` (with an empty value).
+const CONTENT_LENGTH_INDEX: usize = 28;
+
+/// The static table index (Appendix A, 8..=14) of a `:status` value, if it has one.
+#[inline]
+fn static_status_index(value: &[u8]) -> Option<u8> {
+    let &[a, b, c] = value else {
+        return None;
+    };
+    Some(match [a, b, c] {
+        [b'2', b'0', b'0'] => 8,
+        [b'2', b'0', b'4'] => 9,
+        [b'2', b'0', b'6'] => 10,
+        [b'3', b'0', b'4'] => 11,
+        [b'4', b'0', b'0'] => 12,
+        [b'4', b'0', b'4'] => 13,
+        [b'5', b'0', b'0'] => 14,
+        _ => return None,
+    })
+}
 
 /// Encodes header lists into header blocks (RFC 7541 §3.2), keeping a dynamic table that mirrors
 /// the peer's decoder. One per connection; blocks must be sent in the order they are encoded.
@@ -125,6 +148,23 @@ impl Encoder {
     fn encode_field(&mut self, h: &Header, dst: &mut BytesMut) {
         let name: &[u8] = &h.name;
         let value: &[u8] = &h.value;
+        // The two fields nearly every response carries, found without hashing or probing: a
+        // `:status` of the static table (entries 8..=14, §6.1), and `content-length`, which
+        // the policy sends without indexing (§6.2.2) under its static name. (An empty
+        // content-length is an exact static match, left to the general path.)
+        if !h.sensitive {
+            if name.len() == 7 && name == b":status" {
+                if let Some(index) = static_status_index(value) {
+                    return dst.put_u8(0x80 | index);
+                }
+            } else if name.len() == 14
+                && name == b"content-length"
+                && !value.is_empty()
+                && !self.index_all
+            {
+                return self.literal(dst, 0x00, 4, Some(CONTENT_LENGTH_INDEX), name, value);
+            }
+        }
         let name_hash = hash(0, name);
         let st = static_name(name, name_hash);
         let policy = st.map_or(NamePolicy::Index, |s| s.policy);
@@ -146,7 +186,7 @@ impl Encoder {
         if let Some(s) = st {
             // Only a handful of static entries carry a value, all next to their name.
             for i in s.index..s.index + s.count {
-                if STATIC[i - 1].1 == value {
+                if same_bytes(STATIC[i - 1].1, value) {
                     return encode_integer(dst, 0x80, 7, i);
                 }
             }
@@ -193,5 +233,94 @@ impl Encoder {
             }
         }
         encode_string(dst, value, self.huffman);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hpack::Decoder;
+
+    fn encode(e: &mut Encoder, fields: &[Header]) -> Vec<u8> {
+        let mut dst = BytesMut::new();
+        e.encode(fields, &mut dst);
+        dst.to_vec()
+    }
+
+    #[test]
+    fn every_static_status_is_one_indexed_octet() {
+        // Appendix A: :status 200, 204, 206, 304, 400, 404, 500 are entries 8..=14 (§6.1).
+        for (i, status) in ["200", "204", "206", "304", "400", "404", "500"]
+            .iter()
+            .enumerate()
+        {
+            let block = encode(&mut Encoder::new(), &[Header::new(":status", *status)]);
+            assert_eq!(block, [0x80 | (8 + i as u8)], ":status {status}");
+        }
+    }
+
+    #[test]
+    fn other_statuses_are_literals_with_the_static_name_and_then_indexed() {
+        let mut e = Encoder::new();
+        // §6.2.1 with the name index 8 (":status").
+        let first = encode(&mut e, &[Header::new(":status", "201")]);
+        assert_eq!(first[0], 0x48);
+        // The field entered the dynamic table: the second time it is index 62.
+        assert_eq!(encode(&mut e, &[Header::new(":status", "201")]), [0xbe]);
+        let mut d = Decoder::new(4096);
+        let mut got = Vec::new();
+        d.decode(&Bytes::from(first), |h| got.push(h)).unwrap();
+        assert_eq!(got, [Header::new(":status", "201")]);
+    }
+
+    #[test]
+    fn a_sensitive_status_is_never_indexed_even_when_static() {
+        let block = encode(&mut Encoder::new(), &[Header::sensitive(":status", "200")]);
+        // §6.2.3: the 0001 prefix with the static name index 8, then the value.
+        assert_eq!(block[0], 0x18);
+        let mut got = Vec::new();
+        Decoder::new(4096)
+            .decode(&Bytes::from(block), |h| got.push(h))
+            .unwrap();
+        assert_eq!(got, [Header::sensitive(":status", "200")]);
+    }
+
+    #[test]
+    fn one_and_two_octet_values_are_sent_raw() {
+        // §5.2: Huffman only when strictly shorter, and the shortest code is 5 bits.
+        for b in 0..=255u8 {
+            assert!(crate::hpack::huffman::encoded_len(&[b]) >= 1);
+            for c in [b'0', b'a', b'e', 0xff] {
+                assert!(crate::hpack::huffman::encoded_len(&[b, c]) >= 2);
+            }
+        }
+        // content-length (static name 28, never indexed by policy): 0000 1111 + 13, then "6".
+        let block = encode(&mut Encoder::new(), &[Header::new("content-length", "6")]);
+        assert_eq!(block, [0x0f, 0x0d, 0x01, b'6']);
+    }
+
+    #[test]
+    fn content_length_takes_the_static_name_and_is_never_indexed() {
+        assert_eq!(
+            STATIC[CONTENT_LENGTH_INDEX - 1],
+            (&b"content-length"[..], &b""[..])
+        );
+        let mut e = Encoder::new();
+        for _ in 0..2 {
+            // 0000 1111 + 13 (§6.2.2, name index 28), then "12345" Huffman-coded (4 octets).
+            let block = encode(&mut e, &[Header::new("content-length", "12345")]);
+            assert_eq!(&block[..3], [0x0f, 0x0d, 0x84]);
+            assert_eq!(block.len(), 7);
+        }
+        assert_eq!(e.dynamic_table().1, 0);
+        // Empty, it is the static entry itself (§6.1); sensitive, never indexed (§6.2.3).
+        assert_eq!(encode(&mut e, &[Header::new("content-length", "")]), [0x9c]);
+        let block = encode(&mut e, &[Header::sensitive("content-length", "6")]);
+        assert_eq!(block, [0x1f, 0x0d, 0x01, b'6']);
+        // The test hook that indexes everything still does.
+        e.set_index_all(true);
+        let block = encode(&mut e, &[Header::new("content-length", "6")]);
+        assert_eq!(block, [0x5c, 0x01, b'6']);
+        assert_eq!(e.dynamic_table().1, 14 + 1 + 32);
     }
 }

@@ -49,23 +49,39 @@ pub(crate) fn decode_integer(src: &[u8], pos: &mut usize, n: u8) -> Result<usize
 }
 
 /// §5.1: appends `value` with an `n`-bit prefix; `flags` fills the bits above the prefix.
-#[inline]
-pub(crate) fn encode_integer(dst: &mut BytesMut, flags: u8, n: u8, mut value: usize) {
+/// Inline for the one-octet case (every index below the prefix's maximum, every short length).
+#[inline(always)]
+pub(crate) fn encode_integer(dst: &mut BytesMut, flags: u8, n: u8, value: usize) {
     let mask = (1usize << n) - 1;
     if value < mask {
         dst.put_u8(flags | value as u8);
-        return;
+    } else {
+        encode_long_integer(dst, flags | mask as u8, value - mask);
     }
+}
+
+/// §5.1 from the first octet on: the prefix is full (`first`), `rest` follows in 7-bit groups.
+#[inline(always)]
+fn encode_long_integer(dst: &mut BytesMut, first: u8, rest: usize) {
+    // Two octets: a static name index above a 4-bit prefix, a length of 127..=254.
+    if rest < 128 {
+        dst.extend_from_slice(&[first, rest as u8]);
+    } else {
+        encode_longer_integer(dst, first, rest);
+    }
+}
+
+#[inline(never)]
+fn encode_longer_integer(dst: &mut BytesMut, first: u8, mut rest: usize) {
     let mut buf = [0u8; 11];
-    buf[0] = flags | mask as u8;
-    value -= mask;
+    buf[0] = first;
     let mut i = 1;
-    while value >= 128 {
-        buf[i] = value as u8 | 0x80;
-        value >>= 7;
+    while rest >= 128 {
+        buf[i] = rest as u8 | 0x80;
+        rest >>= 7;
         i += 1;
     }
-    buf[i] = value as u8;
+    buf[i] = rest as u8;
     dst.extend_from_slice(&buf[..=i]);
 }
 
@@ -85,8 +101,11 @@ pub(crate) enum HuffmanMode {
 pub(crate) fn encode_string(dst: &mut BytesMut, s: &[u8], mode: HuffmanMode) {
     // Measuring first is cheap (a table sum the compiler vectorizes), and saves encoding
     // strings whose code would not be shorter.
+    // The shortest code is 5 bits, so one or two octets never get shorter (§5.2: only a
+    // strictly shorter code is used): no need to measure them.
     let huffman_len = match mode {
         HuffmanMode::Never => return encode_raw(dst, s),
+        HuffmanMode::Shorter if s.len() <= 2 => return encode_raw(dst, s),
         _ => huffman::encoded_len(s),
     };
     if mode == HuffmanMode::Shorter && huffman_len >= s.len() {
@@ -97,7 +116,7 @@ pub(crate) fn encode_string(dst: &mut BytesMut, s: &[u8], mode: HuffmanMode) {
     huffman::encode_measured(s, huffman_len, dst);
 }
 
-#[inline]
+#[inline(always)]
 fn encode_raw(dst: &mut BytesMut, s: &[u8]) {
     dst.reserve(s.len() + 5);
     encode_integer(dst, 0, 7, s.len());

@@ -137,6 +137,25 @@ pub(crate) fn hash(seed: u64, b: &[u8]) -> u64 {
     }
 }
 
+/// `a == b`, without a call to `memcmp` for strings of up to 16 bytes (most header names and
+/// many values): two overlapping loads per side, as [`hash`] reads its input.
+#[inline(always)]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |c: &[u8], i: usize| u64::from_le_bytes(c[i..i + 8].try_into().unwrap_or([0; 8]));
+    let half = |c: &[u8], i: usize| u32::from_le_bytes(c[i..i + 4].try_into().unwrap_or([0; 4]));
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
 /// [`hash`] for compile time (the static name table), where slices cannot be converted to
 /// arrays; the same function, byte by byte.
 const fn const_hash(seed: u64, b: &[u8]) -> u64 {
@@ -185,6 +204,17 @@ pub(crate) struct StaticName {
 
 const STATIC_SLOTS: usize = 128;
 
+/// Spreads the 52 distinct static names over the [`STATIC_SLOTS`] slots of [`STATIC_NAMES`]
+/// without a collision (found by search; [`build_static_names`] fails to compile otherwise),
+/// so a lookup is one probe and one comparison, found or not.
+const STATIC_SLOT_MUL: u64 = 0x9afb_ead8_9a2a_066d;
+
+/// The slot of [`STATIC_NAMES`] for a name whose [`hash`] is `name_hash`.
+#[inline(always)]
+const fn static_slot(name_hash: u64) -> usize {
+    (name_hash.wrapping_mul(STATIC_SLOT_MUL) >> (64 - STATIC_SLOTS.trailing_zeros())) as usize
+}
+
 const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
@@ -226,8 +256,8 @@ const fn policy_of(name: &[u8]) -> NamePolicy {
     }
 }
 
-/// Open-addressed table of the distinct static names: slot -> `index | count << 8 | policy << 16`
-/// (0 = empty), keyed by the top bits of `hash(0, name)`.
+/// Perfect hash table of the distinct static names: slot -> `index | count << 8 | policy << 16`
+/// (0 = empty), keyed by [`static_slot`] of `hash(0, name)`.
 static STATIC_NAMES: [u32; STATIC_SLOTS] = build_static_names();
 
 const fn build_static_names() -> [u32; STATIC_SLOTS] {
@@ -240,10 +270,11 @@ const fn build_static_names() -> [u32; STATIC_SLOTS] {
             count += 1;
         }
         let policy = policy_of(name) as u32;
-        let mut slot = (const_hash(0, name) >> 57) as usize;
-        while slots[slot] != 0 {
-            slot = (slot + 1) % STATIC_SLOTS;
-        }
+        let slot = static_slot(const_hash(0, name));
+        assert!(
+            slots[slot] == 0,
+            "two static names share a slot: change STATIC_SLOT_MUL"
+        );
         slots[slot] = (i as u32 + 1) | (count as u32) << 8 | policy << 16;
         i += count;
     }
@@ -253,28 +284,24 @@ const fn build_static_names() -> [u32; STATIC_SLOTS] {
 /// Finds `name` in the static table; `name_hash` is `hash(0, name)`.
 #[inline]
 pub(crate) fn static_name(name: &[u8], name_hash: u64) -> Option<StaticName> {
-    let mut slot = (name_hash >> 57) as usize;
-    loop {
-        let e = STATIC_NAMES[slot];
-        if e == 0 {
-            return None;
-        }
-        let index = (e & 0xff) as usize;
-        if STATIC[index - 1].0 == name {
-            let policy = match e >> 16 {
-                0 => NamePolicy::Index,
-                1 => NamePolicy::NoIndex,
-                2 => NamePolicy::Never,
-                _ => NamePolicy::Cookie,
-            };
-            return Some(StaticName {
-                index,
-                count: ((e >> 8) & 0xff) as usize,
-                policy,
-            });
-        }
-        slot = (slot + 1) % STATIC_SLOTS;
+    let e = STATIC_NAMES[static_slot(name_hash)];
+    // An empty slot reads as index 0, which `STATIC.get` turns into `None`.
+    let index = (e & 0xff) as usize;
+    let &(static_name, _) = STATIC.get(index.wrapping_sub(1))?;
+    if !same_bytes(static_name, name) {
+        return None;
     }
+    let policy = match e >> 16 {
+        0 => NamePolicy::Index,
+        1 => NamePolicy::NoIndex,
+        2 => NamePolicy::Never,
+        _ => NamePolicy::Cookie,
+    };
+    Some(StaticName {
+        index,
+        count: ((e >> 8) & 0xff) as usize,
+        policy,
+    })
 }
 
 /// The decoder's dynamic table (§2.3.2, §4): newest entry first, so dynamic index
@@ -483,7 +510,10 @@ impl EncoderTable {
         while link > self.first_id {
             let id = link - 1;
             let e = &self.entries[(id - self.first_id) as usize];
-            if e.field_hash == field_hash && self.name_of(e) == name && self.value_of(e) == value {
+            if e.field_hash == field_hash
+                && same_bytes(self.name_of(e), name)
+                && same_bytes(self.value_of(e), value)
+            {
                 return Some(self.index_of(id));
             }
             link = e.prev_field;
@@ -498,7 +528,7 @@ impl EncoderTable {
         while link > self.first_id {
             let id = link - 1;
             let e = &self.entries[(id - self.first_id) as usize];
-            if e.name_hash == name_hash && self.name_of(e) == name {
+            if e.name_hash == name_hash && same_bytes(self.name_of(e), name) {
                 return Some(self.index_of(id));
             }
             link = e.prev_name;
@@ -630,6 +660,36 @@ mod tests {
             static_name(b":status", hash(0, b":status")).unwrap().count,
             7
         );
+    }
+
+    #[test]
+    fn same_bytes_is_slice_equality() {
+        let a: Vec<u8> = (0..40u8).collect();
+        for len in 0..a.len() {
+            let x = &a[..len];
+            assert!(same_bytes(x, x));
+            assert!(!same_bytes(x, &a[..len + 1]));
+            for at in 0..len {
+                let mut y = x.to_vec();
+                y[at] ^= 0x20;
+                assert!(!same_bytes(x, &y), "len {len}, differing at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn names_outside_the_static_table_are_not_found() {
+        // Misses must not be fooled by a slot another name occupies: try many names.
+        for i in 0..2000u32 {
+            let name = format!("x-{i}");
+            assert!(static_name(name.as_bytes(), hash(0, name.as_bytes())).is_none());
+        }
+        for (name, _) in STATIC {
+            let mut other = name.to_vec();
+            other.push(b'x');
+            assert!(static_name(&other, hash(0, &other)).is_none());
+            assert!(static_name(&name[1..], hash(0, &name[1..])).is_none());
+        }
     }
 
     #[test]

@@ -641,6 +641,29 @@ fn authority_with_userinfo_is_malformed() {
 }
 
 #[test]
+fn userinfo_is_found_wherever_the_at_sign_is() {
+    // The '@' is searched eight bytes at a time: try it at every position of short and long
+    // authorities, and authorities with no '@' but every other byte a word may hold.
+    for len in 1..40 {
+        for at in 0..len {
+            let mut authority = vec![b'a'; len];
+            authority[at] = b'@';
+            let mut block = get(&[]);
+            block[2].value = Bytes::from(authority);
+            refused(Kind::Request, &block, NO_EXT, reason::USERINFO_IN_AUTHORITY);
+        }
+        let mut block = get(&[]);
+        block[2].value = Bytes::from(
+            (0..len)
+                .map(|i| b'!' + (i % 90) as u8)
+                .filter(|&b| b != b'@')
+                .collect::<Vec<u8>>(),
+        );
+        accepted(Kind::Request, &block, NO_EXT);
+    }
+}
+
+#[test]
 fn received_host_differing_from_authority_is_accepted() {
     let block = get(&[("host", "other.example")]);
     assert!(check(Kind::Request, &block, 0, &NO_EXT).is_ok());
@@ -1004,6 +1027,28 @@ fn content_length_beyond_u64_is_malformed() {
         &get(&[("content-length", "18446744073709551616")]),
         NO_EXT,
         reason::INVALID_CONTENT_LENGTH,
+    );
+}
+
+#[test]
+fn content_length_up_to_u64_max_is_reported_whatever_its_digits() {
+    // 19 digits and fewer take the short path; 20 digits the general one (leading zeros too).
+    for (value, n) in [
+        ("0", 0),
+        ("007", 7),
+        ("9999999999999999999", 9_999_999_999_999_999_999),
+        ("18446744073709551615", u64::MAX),
+        ("00000000000000000000042", 42),
+        ("42, 42", 42),
+    ] {
+        let info = accepted(Kind::Request, &get(&[("content-length", value)]), NO_EXT);
+        assert_eq!(info.content_length, Some(n), "{value}");
+    }
+    refused(
+        Kind::Request,
+        &get(&[("content-length", "5"), ("content-length", "6")]),
+        NO_EXT,
+        reason::CONTENT_LENGTH_MISMATCH,
     );
 }
 
