@@ -1,9 +1,9 @@
 //! A connection over `std::net` and `std::io`, for an adapter whose threads block rather than
 //! await (h2-mio): opening a client's connection (resolving, connecting within
 //! [`OPEN_TIMEOUT`], the `Upgrade: h2c` exchange) and writing the shell's [`Transport`] to a
-//! non-blocking stream with vectored writes. With TLS, the records sit between the queue and
-//! the stream: [`crate::tls::Records::flush_transport`], and the client's handshake is
-//! [`crate::tls::client_handshake`].
+//! non-blocking stream with vectored writes. With TLS (feature `tls`), the records sit
+//! between the queue and the stream: `tls::Records::flush_transport`, and the client's
+//! handshake is `tls::client_handshake`.
 
 use crate::h2c::H2cStart;
 use crate::Error;
