@@ -125,8 +125,7 @@ impl Connection {
             } else {
                 // Unqueued before it is charged: the charge then moves no queue entry of a
                 // stream that leaves the queue anyway (the next pick is the same either way).
-                self.scheduler.set_ready(id.value(), false);
-                self.scheduler.sent(id.value(), n);
+                self.scheduler.sent_last(id.value(), n);
             }
             self.stats.data_sent += n as u64;
             self.ping.answered_since = true;

@@ -156,7 +156,17 @@ impl Scheduler {
 
     /// Chooses the scheme that decides (RFC 9218 §2.1: [`Mode::Rfc9218`] once
     /// SETTINGS_NO_RFC7540_PRIORITIES = 1 was exchanged).
+    #[inline]
     pub(crate) fn set_mode(&mut self, mode: Mode) {
+        if mode == self.mode
+            && match mode {
+                Mode::Rfc9218 => self.levels_live && (!self.tree_live || !self.nodes.is_empty()),
+                Mode::Rfc7540 => self.tree_live,
+            }
+        {
+            // Called for every stream that opens: nothing to do unless the mode changed.
+            return;
+        }
         self.mode = mode;
         match mode {
             Mode::Rfc9218 => {
@@ -334,6 +344,34 @@ impl Scheduler {
             tree::charge_dormant(&mut node.tree, &mut self.root.tree, bytes);
         }
         if self.levels_live {
+            self.urgency_charge_as(id, signal, bytes);
+        } else {
+            self.urgency_charge_default(bytes);
+        }
+    }
+
+    /// [`Scheduler::set_ready`] to false, then [`Scheduler::sent`]: stream `id` sent `bytes`
+    /// of DATA and has nothing more it can send now (its queue drained or its window closed).
+    /// The usual case, the last frame of a response, looks the stream up once: while the tree
+    /// is dormant a non-incremental stream's queue and charges need no other node.
+    pub(crate) fn sent_last(&mut self, id: u32, bytes: usize) {
+        let tree_live = self.tree_live;
+        let Some(node) = self.nodes.get_mut(&id) else {
+            return;
+        };
+        if tree_live || node.urgency.incremental() || !node.active {
+            // Other nodes move (the tree's ready counts, a heap's positions): the two calls.
+            self.set_ready(id, false);
+            self.sent(id, bytes);
+            return;
+        }
+        let was_ready = std::mem::replace(&mut node.ready, false);
+        let signal = node.urgency;
+        tree::charge_dormant(&mut node.tree, &mut self.root.tree, bytes);
+        if self.levels_live {
+            if was_ready {
+                self.level_leave_as(id, signal);
+            }
             self.urgency_charge_as(id, signal, bytes);
         } else {
             self.urgency_charge_default(bytes);

@@ -33,6 +33,13 @@ pub(super) struct Signal {
     pos: u32,
 }
 
+impl Signal {
+    /// §4.2: whether the stream shares its level round-robin (a queue position to keep).
+    pub(super) fn incremental(&self) -> bool {
+        self.incremental
+    }
+}
+
 impl Default for Signal {
     /// RFC 9218 §4.1, §4.2: `u=3`, not incremental.
     fn default() -> Self {
