@@ -135,11 +135,18 @@ impl Connection {
         if self.role != Role::Server {
             return Err(UserError::WrongRole);
         }
-        let s = self.response_stream(id)?;
+        let opts = self.check_opts();
+        let must_wait = !self.pending_open.is_empty() || !self.local_slot_free();
+        // One lookup of the stream for the checks and its new phase.
+        let s = self
+            .streams
+            .get_mut(id)
+            .ok_or(UserError::InactiveStream(id))?;
+        check_can_send(id, s)?;
         if s.send_phase == SendPhase::Body {
             return Err(UserError::InvalidState(id));
         }
-        let info = message::check_outgoing(Kind::Response, &headers, &self.check_opts())
+        let info = message::check_outgoing(Kind::Response, &headers, &opts)
             .map_err(|m| UserError::MalformedHeaders(m.0))?;
         if info.is_informational {
             return Err(UserError::MalformedHeaders(
@@ -152,15 +159,13 @@ impl Connection {
         // refused as after any END_STREAM.
         let end_stream =
             end_stream || s.head_request || matches!(info.status, Some(204) | Some(304));
-        if state == State::ReservedLocal
-            && (!self.pending_open.is_empty() || !self.local_slot_free())
-        {
+        // Every check passed: the final response is under way, whether its HEADERS goes out
+        // now or waits for a slot.
+        s.send_phase = SendPhase::Body;
+        if state == State::ReservedLocal && must_wait {
             // §5.1.2: this HEADERS opens the promised stream, which counts against the client's
             // SETTINGS_MAX_CONCURRENT_STREAMS: it waits for a slot, in order, like a request.
-            if let Some(s) = self.streams.get_mut(id) {
-                s.send_phase = SendPhase::Body;
-                s.pending_open = Some((headers, end_stream));
-            }
+            s.pending_open = Some((headers, end_stream));
             self.pending_open.push_back(id);
             return Ok(());
         }
@@ -174,9 +179,6 @@ impl Connection {
         );
         // Encoded: the list is kept for a later block (`Connection::spare_fields`).
         self.spare_fields.put(headers);
-        if let Some(s) = self.streams.get_mut(id) {
-            s.send_phase = SendPhase::Body;
-        }
         if state == State::ReservedLocal || end_stream {
             self.local_state(id, Input::SendHeaders { end_stream });
         }

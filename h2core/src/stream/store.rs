@@ -164,11 +164,33 @@ impl Store {
         self.slots.insert(id, Slot::Live(index));
     }
 
-    /// Inserts `stream`, idle, moved to `state` (not closed) as [`Store::set_state`] would.
-    pub(crate) fn insert_in(&mut self, mut stream: Stream, state: State, local: bool) {
-        let was = std::mem::replace(&mut stream.state, state);
-        self.count(was, state, local);
-        self.insert(stream);
+    /// A new stream `id` with the windows given, already moved from idle to `state` (not
+    /// closed) as [`Store::set_state`] would: the usual way a stream opens. A freed record is
+    /// reset in place ([`Stream::reuse`]) rather than a new one built and moved in.
+    pub(crate) fn open(
+        &mut self,
+        id: StreamId,
+        send_window: u32,
+        recv_window: u32,
+        state: State,
+        local: bool,
+    ) -> &mut Stream {
+        let index = match self.free.pop() {
+            Some(i) => {
+                self.records[i as usize].reuse(id, send_window, recv_window);
+                i as usize
+            }
+            None => {
+                self.records.push(Stream::new(id, send_window, recv_window));
+                self.records.len() - 1
+            }
+        };
+        // A closed slot of the same identifier gives way, as in `insert`.
+        self.slots.insert(id.value(), Slot::Live(index as u32));
+        self.count(State::Idle, state, local);
+        let stream = &mut self.records[index];
+        stream.state = state;
+        stream
     }
 
     /// Streams not closed plus the closed ones remembered.
@@ -412,6 +434,34 @@ mod tests {
         assert_eq!(store.records.len(), 1, "the record was reused");
         assert_eq!(store.ids().collect::<Vec<_>>(), vec![StreamId::new(3)]);
         assert_eq!(store.state(StreamId::new(1)), Some(closed));
+    }
+
+    #[test]
+    fn a_stream_opened_in_a_freed_record_starts_as_new_in_its_state() {
+        let mut store = Store::default();
+        open(&mut store, 1);
+        let s = store.get_mut(StreamId::new(1)).expect("open");
+        s.send_buf.push_back(bytes::Bytes::from_static(b"body"));
+        s.send_buffered = 4;
+        s.head_request = true;
+        s.recv_data_len = 9;
+        s.send_window.consume(50);
+        store.send_buffered_total = 4;
+        store.set_state(StreamId::new(1), State::Closed(Closed::ResetSent), false, 2);
+        assert_eq!(store.send_buffered_total, 0);
+        let s = store.open(StreamId::new(3), 70, 80, State::HalfClosedRemote, false);
+        assert_eq!(s.id, StreamId::new(3));
+        assert_eq!(s.state, State::HalfClosedRemote);
+        assert!(s.send_buf.is_empty() && s.send_buffered == 0);
+        assert_eq!(s.send_window.available(), 70);
+        assert!(!s.head_request && s.recv_data_len == 0 && s.deadline.is_none());
+        assert_eq!(store.records.len(), 1, "the record was reused");
+        assert_eq!(store.active_remote, 1);
+        assert_eq!(store.state(StreamId::new(3)), Some(State::HalfClosedRemote));
+        assert_eq!(
+            store.state(StreamId::new(1)),
+            Some(State::Closed(Closed::ResetSent))
+        );
     }
 
     #[test]
