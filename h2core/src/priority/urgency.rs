@@ -244,7 +244,12 @@ impl Scheduler {
 
     /// §10: the head of the most urgent level that has a ready stream. O(8), no allocation.
     pub(super) fn urgency_next(&self) -> Option<u32> {
-        self.levels.iter().find_map(Level::head).map(|e| e.id)
+        // Empty levels are passed over on their lengths alone.
+        self.levels
+            .iter()
+            .find(|l| !l.is_empty())
+            .and_then(Level::head)
+            .map(|e| e.id)
     }
 
     /// §10: `bytes` of stream `id`, whose `signal` the caller just read, were sent: its member

@@ -102,6 +102,9 @@ pub(crate) struct Store {
     deadlines: BTreeSet<(Instant, u32)>,
     /// DATA queued to send, summed over the streams not closed (the memory budget's send side).
     pub send_buffered_total: usize,
+    /// The highest identifier [`Store::remember_reset`] was given: the only way a stream above
+    /// every identifier its side opened enters the store (see [`Store::idle_above_opened`]).
+    highest_untracked_reset: u32,
 }
 
 impl Store {
@@ -356,9 +359,18 @@ impl Store {
         Some(id)
     }
 
+    /// Whether `id`, above every identifier its side opened (§5.1.1), is idle as far as the
+    /// store knows: it holds no such stream, or holds it idle. Streams enter the store once
+    /// their side's identifiers reach them, except those [`Store::remember_reset`] records, so
+    /// above the highest of those the store is not looked up (a request opening a stream).
+    pub(crate) fn idle_above_opened(&self, id: StreamId) -> bool {
+        id.value() > self.highest_untracked_reset || self.state(id).is_none_or(|s| s == State::Idle)
+    }
+
     /// Remembers that we reset `id`, a stream we never tracked (refused at open, or already
     /// forgotten), so late frames on it are ignored (§5.1).
     pub(crate) fn remember_reset(&mut self, id: StreamId, remember: usize) {
+        self.highest_untracked_reset = self.highest_untracked_reset.max(id.value());
         let record = Slot::Closed(ClosedStream {
             how: Closed::ResetSent,
             send_window: Window::new(0),
@@ -462,6 +474,17 @@ mod tests {
             store.state(StreamId::new(1)),
             Some(State::Closed(Closed::ResetSent))
         );
+    }
+
+    #[test]
+    fn an_identifier_above_those_opened_is_known_only_through_a_recorded_reset() {
+        let mut store = Store::default();
+        assert!(store.idle_above_opened(StreamId::new(9)));
+        // §5.3.1: a PRIORITY naming an idle stream as its own parent resets it.
+        store.remember_reset(StreamId::new(7), 2);
+        assert!(!store.idle_above_opened(StreamId::new(7)), "reset: closed");
+        assert!(store.idle_above_opened(StreamId::new(5)));
+        assert!(store.idle_above_opened(StreamId::new(9)));
     }
 
     #[test]
