@@ -38,6 +38,14 @@ impl Signal {
     pub(super) fn incremental(&self) -> bool {
         self.incremental
     }
+
+    /// The signal of the same stream out of its level's queue.
+    pub(super) fn unqueued(self) -> Signal {
+        Signal {
+            pos: UNQUEUED,
+            ..self
+        }
+    }
 }
 
 impl Default for Signal {
