@@ -115,10 +115,12 @@ impl Level {
 struct SortedIds(VecDeque<u32>);
 
 impl SortedIds {
+    #[inline]
     fn first(&self) -> Option<&u32> {
         self.0.front()
     }
 
+    #[inline]
     fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -134,6 +136,7 @@ impl SortedIds {
     }
 
     /// Adds `id`; nothing if it is there already.
+    #[inline]
     fn insert(&mut self, id: u32) {
         if self.0.back().is_none_or(|&last| last < id) {
             self.0.push_back(id);
@@ -143,6 +146,7 @@ impl SortedIds {
     }
 
     /// Takes `id` out, if it is there.
+    #[inline]
     fn remove(&mut self, id: &u32) {
         if self.0.front() == Some(id) {
             self.0.pop_front();
@@ -191,6 +195,7 @@ impl Scheduler {
     }
 
     /// [`Scheduler::level_join`] for a stream whose `signal` the caller just read.
+    #[inline]
     pub(super) fn level_join_as(&mut self, id: u32, signal: Signal) {
         let Some(level) = self.levels.get_mut(usize::from(signal.urgency)) else {
             return;
@@ -224,6 +229,7 @@ impl Scheduler {
     }
 
     /// [`Scheduler::level_leave`] for a stream whose `signal` the caller just read.
+    #[inline]
     pub(super) fn level_leave_as(&mut self, id: u32, signal: Signal) {
         let Some(level) = self.levels.get_mut(usize::from(signal.urgency)) else {
             return;
@@ -243,6 +249,7 @@ impl Scheduler {
 
     /// [`Scheduler::urgency_charge_as`] for a stream of the default urgency, not incremental:
     /// while the queues are not live every stream is one (see `Scheduler::levels_live`).
+    #[inline]
     pub(super) fn urgency_charge_default(&mut self, bytes: usize) {
         let level = &mut self.levels[usize::from(DEFAULT_URGENCY)];
         let cost = u64::try_from(bytes).unwrap_or(u64::MAX).max(1);
@@ -262,6 +269,7 @@ impl Scheduler {
 
     /// §10: `bytes` of stream `id`, whose `signal` the caller just read, were sent: its member
     /// of the round-robin pays them.
+    #[inline]
     pub(super) fn urgency_charge_as(&mut self, id: u32, signal: Signal, bytes: usize) {
         let Some(level) = self.levels.get_mut(usize::from(signal.urgency)) else {
             return;
