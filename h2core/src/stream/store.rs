@@ -394,9 +394,12 @@ impl Store {
                 break;
             };
             // Only a closed slot is forgotten: an identifier in the order twice (reset
-            // untracked, then tracked and closed) is forgotten at its first entry.
-            if let Some(Slot::Closed(_)) = self.slots.get(&old) {
-                self.slots.remove(&old);
+            // untracked, then tracked and closed) is forgotten at its first entry. One probe
+            // of the map finds and removes it.
+            if let Entry::Occupied(slot) = self.slots.entry(old) {
+                if matches!(slot.get(), Slot::Closed(_)) {
+                    slot.remove();
+                }
             }
         }
     }
