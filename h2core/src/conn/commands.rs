@@ -119,15 +119,7 @@ impl Connection {
 
     fn response_stream(&self, id: StreamId) -> Result<&Stream, UserError> {
         let s = self.streams.get(id).ok_or(UserError::InactiveStream(id))?;
-        if s.state.is_closed() {
-            return Err(UserError::InactiveStream(id));
-        }
-        // A request waiting for a concurrency slot (§5.1.2) is still idle, but its body and
-        // trailers may be queued; they follow its HEADERS once it opens.
-        let waiting_with_body = s.pending_open.as_ref().is_some_and(|(_, end)| !end);
-        if !s.state.can_send() && !waiting_with_body {
-            return Err(UserError::InvalidState(id));
-        }
+        check_can_send(id, s)?;
         Ok(s)
     }
 
@@ -143,11 +135,18 @@ impl Connection {
         if self.role != Role::Server {
             return Err(UserError::WrongRole);
         }
-        let s = self.response_stream(id)?;
+        let opts = self.check_opts();
+        let must_wait = !self.pending_open.is_empty() || !self.local_slot_free();
+        // One lookup of the stream for the checks and its new phase.
+        let s = self
+            .streams
+            .get_mut(id)
+            .ok_or(UserError::InactiveStream(id))?;
+        check_can_send(id, s)?;
         if s.send_phase == SendPhase::Body {
             return Err(UserError::InvalidState(id));
         }
-        let info = message::check_outgoing(Kind::Response, &headers, &self.check_opts())
+        let info = message::check_outgoing(Kind::Response, &headers, &opts)
             .map_err(|m| UserError::MalformedHeaders(m.0))?;
         if info.is_informational {
             return Err(UserError::MalformedHeaders(
@@ -160,15 +159,13 @@ impl Connection {
         // refused as after any END_STREAM.
         let end_stream =
             end_stream || s.head_request || matches!(info.status, Some(204) | Some(304));
-        if state == State::ReservedLocal
-            && (!self.pending_open.is_empty() || !self.local_slot_free())
-        {
+        // Every check passed: the final response is under way, whether its HEADERS goes out
+        // now or waits for a slot.
+        s.send_phase = SendPhase::Body;
+        if state == State::ReservedLocal && must_wait {
             // §5.1.2: this HEADERS opens the promised stream, which counts against the client's
             // SETTINGS_MAX_CONCURRENT_STREAMS: it waits for a slot, in order, like a request.
-            if let Some(s) = self.streams.get_mut(id) {
-                s.send_phase = SendPhase::Body;
-                s.pending_open = Some((headers, end_stream));
-            }
+            s.pending_open = Some((headers, end_stream));
             self.pending_open.push_back(id);
             return Ok(());
         }
@@ -182,9 +179,6 @@ impl Connection {
         );
         // Encoded: the list is kept for a later block (`Connection::spare_fields`).
         self.spare_fields.put(headers);
-        if let Some(s) = self.streams.get_mut(id) {
-            s.send_phase = SendPhase::Body;
-        }
         if state == State::ReservedLocal || end_stream {
             self.local_state(id, Input::SendHeaders { end_stream });
         }
@@ -238,23 +232,33 @@ impl Connection {
         end_stream: bool,
     ) -> Result<(), UserError> {
         self.check_open()?;
-        let s = self.response_stream(id)?;
-        if s.send_phase != SendPhase::Body || s.send_end || s.send_trailers.is_some() {
-            return Err(UserError::InvalidState(id));
-        }
+        // One lookup of the stream for the checks, the queueing and its readiness: this runs
+        // for every response body.
         let s = self
             .streams
             .get_mut(id)
             .ok_or(UserError::InactiveStream(id))?;
+        check_can_send(id, s)?;
+        if s.send_phase != SendPhase::Body || s.send_end || s.send_trailers.is_some() {
+            return Err(UserError::InvalidState(id));
+        }
         let n = data.len();
-        if !data.is_empty() {
-            s.send_buffered += data.len();
+        if n > 0 {
+            s.send_buffered += n;
             s.send_buf.push_back(data);
         }
         s.send_end = end_stream;
+        let drained = s.send_buffered == 0 && s.pending_open.is_none();
+        let ready = s.wants_send();
         self.streams.send_buffered_total += n;
-        self.finish_if_drained(id);
-        self.update_ready(id);
+        if drained {
+            // Nothing queued (an empty last call): END_STREAM goes out now, as
+            // `finish_if_drained` does, and the stream may close on the way.
+            self.finish_if_drained(id);
+            self.update_ready(id);
+        } else {
+            self.scheduler.set_ready(id.value(), ready);
+        }
         Ok(())
     }
 
@@ -619,4 +623,19 @@ impl Connection {
             remote,
         });
     }
+}
+
+/// Whether the application may send on stream `id` (found as `s`): not closed, and in a state
+/// that sends (§5.1), or a request still waiting for a concurrency slot with its body to come.
+fn check_can_send(id: StreamId, s: &Stream) -> Result<(), UserError> {
+    if s.state.is_closed() {
+        return Err(UserError::InactiveStream(id));
+    }
+    // A request waiting for a concurrency slot (§5.1.2) is still idle, but its body and
+    // trailers may be queued; they follow its HEADERS once it opens.
+    let waiting_with_body = s.pending_open.as_ref().is_some_and(|(_, end)| !end);
+    if !s.state.can_send() && !waiting_with_body {
+        return Err(UserError::InvalidState(id));
+    }
+    Ok(())
 }

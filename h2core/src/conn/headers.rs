@@ -335,15 +335,15 @@ impl Connection {
                 return Err(ProtocolError::stream(id, Reason::PROTOCOL_ERROR, m.0));
             }
         };
-        let mut s = Stream::new(
-            id,
-            self.remote.initial_window_size,
-            self.local_recv_initial(),
-        );
-        s.recv_phase = RecvPhase::Body;
-        s.recv_content_length = info.content_length;
-        s.head_request = info.method_is_head;
         if end_stream && info.content_length.is_some_and(|cl| cl != 0) {
+            let mut s = Stream::new(
+                id,
+                self.remote.initial_window_size,
+                self.local_recv_initial(),
+            );
+            s.recv_phase = RecvPhase::Body;
+            s.recv_content_length = info.content_length;
+            s.head_request = info.method_is_head;
             self.streams.insert(s);
             self.apply_recv(id, State::HalfClosedRemote);
             return Err(ProtocolError::stream(
@@ -360,7 +360,12 @@ impl Connection {
             State::Open
         };
         let local = self.is_local_id(id);
-        self.streams.insert_in(s, next, local);
+        let (send_window, recv_window) =
+            (self.remote.initial_window_size, self.local_recv_initial());
+        let s = self.streams.open(id, send_window, recv_window, next, local);
+        s.recv_phase = RecvPhase::Body;
+        s.recv_content_length = info.content_length;
+        s.head_request = info.method_is_head;
         self.stats.streams_opened += 1;
         // RFC 9218 §2.1: a `priority` field is an RFC 9218 signal, and wins over the RFC 7540
         // priority fields of the same HEADERS (see `priority::Scheme`).

@@ -227,7 +227,14 @@ impl Connection {
         }
         // The identifiers first: they settle most lookups (a response, a late frame) without
         // touching the store.
-        self.is_idle_id(id) && self.streams.state(id).is_none_or(|s| s == State::Idle)
+        if !self.is_idle_id(id) {
+            return false;
+        }
+        if self.next_local_id.is_none() && self.is_local_id(id) {
+            // Our identifiers ran out, so `is_idle_id` calls each of ours idle: the store says.
+            return self.streams.state(id).is_none_or(|s| s == State::Idle);
+        }
+        self.streams.idle_above_opened(id)
     }
 
     /// §5.1.1: by its identifier alone, `id` is idle: above every identifier its side opened

@@ -50,7 +50,8 @@ impl Connection {
                 break;
             };
             let head = self.out.split().freeze();
-            total += head.len() + payload.len();
+            let payload_len = payload.len();
+            total += head.len() + payload_len;
             out.push(head);
             if !payload.is_empty() {
                 out.push(payload);
@@ -61,8 +62,10 @@ impl Connection {
             }
             if end_stream {
                 // Only now, with the frame whole in `out`: closing the stream may open a
-                // waiting one, whose HEADERS must not land inside this DATA frame.
-                self.local_state(id, Input::SendData { end_stream: true });
+                // waiting one, whose HEADERS must not land inside this DATA frame. The
+                // scheduler is charged for the frame there too, with the stream's close.
+                let sent = Some(payload_len);
+                self.local_state_after(id, Input::SendData { end_stream: true }, sent);
             }
         }
         self.unwritten.last_batch = total;
@@ -122,11 +125,13 @@ impl Connection {
             if still_ready {
                 // `next` picks only ready streams: it stays queued as it was.
                 self.scheduler.sent(id.value(), n);
+            } else if end_stream {
+                // Charged by the caller with the END_STREAM's transition (`local_state_after`):
+                // a stream that closes leaves the scheduler and is charged in one step.
             } else {
                 // Unqueued before it is charged: the charge then moves no queue entry of a
                 // stream that leaves the queue anyway (the next pick is the same either way).
-                self.scheduler.set_ready(id.value(), false);
-                self.scheduler.sent(id.value(), n);
+                self.scheduler.sent_last(id.value(), n);
             }
             self.stats.data_sent += n as u64;
             self.ping.answered_since = true;
@@ -159,16 +164,30 @@ impl Connection {
     /// Applies one of our own sends to the stream state table. Our sends were checked before
     /// being queued, so an illegal cell here would be a bug: it is logged and ignored.
     pub(crate) fn local_state(&mut self, id: StreamId, input: Input) {
+        self.local_state_after(id, input, None);
+    }
+
+    /// [`Connection::local_state`] for an input that went out on a DATA frame of `sent` bytes
+    /// not yet charged to the scheduler (it left the stream with nothing more to send): the
+    /// charge goes with the transition, in one scheduler call when the stream closes.
+    fn local_state_after(&mut self, id: StreamId, input: Input, sent: Option<usize>) {
         let local = self.is_local_id(id);
         let remember = self.config.limits.max_closed_streams_remembered;
         // Looked up once: the cell of the table is applied where the stream was found.
-        let Some((state, cell)) = self.streams.apply(id, input, local, remember) else {
+        let applied = self.streams.apply(id, input, local, remember);
+        let closed = matches!(applied, Some((_, Transition::Next(next))) if next.is_closed());
+        match sent {
+            Some(n) if closed => self.scheduler.sent_and_remove(id.value(), n),
+            Some(n) => self.scheduler.sent_last(id.value(), n),
+            None if closed => self.scheduler.remove(id.value()),
+            None => {}
+        }
+        let Some((state, cell)) = applied else {
             return;
         };
         match cell {
             Transition::Next(next) => {
                 if next.is_closed() {
-                    self.scheduler.remove(id.value());
                     self.on_stream_closed();
                 } else if local && next.can_recv() && !state.can_recv() {
                     // Our request went out: its response may come (adaptive windows).

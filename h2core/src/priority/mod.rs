@@ -156,7 +156,17 @@ impl Scheduler {
 
     /// Chooses the scheme that decides (RFC 9218 §2.1: [`Mode::Rfc9218`] once
     /// SETTINGS_NO_RFC7540_PRIORITIES = 1 was exchanged).
+    #[inline]
     pub(crate) fn set_mode(&mut self, mode: Mode) {
+        if mode == self.mode
+            && match mode {
+                Mode::Rfc9218 => self.levels_live && (!self.tree_live || !self.nodes.is_empty()),
+                Mode::Rfc7540 => self.tree_live,
+            }
+        {
+            // Called for every stream that opens: nothing to do unless the mode changed.
+            return;
+        }
         self.mode = mode;
         match mode {
             Mode::Rfc9218 => {
@@ -337,6 +347,71 @@ impl Scheduler {
             self.urgency_charge_as(id, signal, bytes);
         } else {
             self.urgency_charge_default(bytes);
+        }
+    }
+
+    /// [`Scheduler::set_ready`] to false, then [`Scheduler::sent`]: stream `id` sent `bytes`
+    /// of DATA and has nothing more it can send now (its queue drained or its window closed).
+    /// The usual case, the last frame of a response, looks the stream up once: while the tree
+    /// is dormant a non-incremental stream's queue and charges need no other node.
+    pub(crate) fn sent_last(&mut self, id: u32, bytes: usize) {
+        let tree_live = self.tree_live;
+        let Some(node) = self.nodes.get_mut(&id) else {
+            return;
+        };
+        if tree_live || node.urgency.incremental() || !node.active {
+            // Other nodes move (the tree's ready counts, a heap's positions): the two calls.
+            self.set_ready(id, false);
+            self.sent(id, bytes);
+            return;
+        }
+        let was_ready = std::mem::replace(&mut node.ready, false);
+        let signal = node.urgency;
+        tree::charge_dormant(&mut node.tree, &mut self.root.tree, bytes);
+        if self.levels_live {
+            if was_ready {
+                self.level_leave_as(id, signal);
+            }
+            self.urgency_charge_as(id, signal, bytes);
+        } else {
+            self.urgency_charge_default(bytes);
+        }
+    }
+
+    /// [`Scheduler::sent_last`], then [`Scheduler::remove`]: stream `id` sent its last `bytes`
+    /// of DATA and closed with them (END_STREAM on a half-closed (remote) stream, a server's
+    /// usual response). While the tree is dormant the node leaves the map first and is
+    /// charged from there: one lookup for the pair.
+    pub(crate) fn sent_and_remove(&mut self, id: u32, bytes: usize) {
+        if id == ROOT {
+            return;
+        }
+        if self.tree_live {
+            // The charge walks the node's ancestors, which it must still be linked to.
+            self.sent_last(id, bytes);
+            self.remove(id);
+            return;
+        }
+        let Some(mut node) = self.nodes.remove(&id) else {
+            return;
+        };
+        let signal = node.urgency;
+        if self.levels_live {
+            if node.active && node.ready {
+                // An incremental stream's queue position is in `signal`; the others' move.
+                self.level_leave_as(id, signal);
+            }
+            // Charged unqueued, as after `set_ready(id, false)`: only the level's clocks move.
+            self.urgency_charge_as(id, signal.unqueued(), bytes);
+        } else {
+            self.urgency_charge_default(bytes);
+        }
+        tree::charge_dormant(&mut node.tree, &mut self.root.tree, bytes);
+        if !node.active {
+            self.idle_count = self.idle_count.saturating_sub(1);
+        }
+        if node.updated_while_idle {
+            self.idle_updated = self.idle_updated.saturating_sub(1);
         }
     }
 
@@ -582,6 +657,44 @@ mod tests {
                 }
                 s.check();
             }
+        }
+    }
+
+    #[test]
+    fn a_stream_closing_with_its_last_frame_leaves_as_if_charged_then_removed() {
+        for (mode, incremental) in [
+            (Mode::Rfc9218, false),
+            (Mode::Rfc9218, true),
+            (Mode::Rfc7540, false),
+        ] {
+            let mut pair = [Scheduler::new(), Scheduler::new()];
+            for s in &mut pair {
+                s.set_mode(mode);
+                for id in [1, 3, 5, 7] {
+                    s.insert(id, None);
+                    if incremental && id != 7 {
+                        s.set_urgency(id, 3, true);
+                    }
+                    s.set_ready(id, true);
+                }
+                s.sent(1, 500);
+                s.sent(5, 200);
+            }
+            let [a, b] = &mut pair;
+            a.sent_last(3, 700);
+            a.remove(3);
+            b.sent_and_remove(3, 700);
+            a.check();
+            b.check();
+            assert!(!b.knows(3));
+            for _ in 0..8 {
+                let next = a.next();
+                assert_eq!(next, b.next(), "{mode:?}, incremental {incremental}");
+                let Some(id) = next else { break };
+                a.sent(id, 300);
+                b.sent(id, 300);
+            }
+            assert_eq!(format!("{:?}", a.root), format!("{:?}", b.root));
         }
     }
 

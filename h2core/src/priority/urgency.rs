@@ -33,6 +33,21 @@ pub(super) struct Signal {
     pos: u32,
 }
 
+impl Signal {
+    /// §4.2: whether the stream shares its level round-robin (a queue position to keep).
+    pub(super) fn incremental(&self) -> bool {
+        self.incremental
+    }
+
+    /// The signal of the same stream out of its level's queue.
+    pub(super) fn unqueued(self) -> Signal {
+        Signal {
+            pos: UNQUEUED,
+            ..self
+        }
+    }
+}
+
 impl Default for Signal {
     /// RFC 9218 §4.1, §4.2: `u=3`, not incremental.
     fn default() -> Self {
@@ -100,10 +115,12 @@ impl Level {
 struct SortedIds(VecDeque<u32>);
 
 impl SortedIds {
+    #[inline]
     fn first(&self) -> Option<&u32> {
         self.0.front()
     }
 
+    #[inline]
     fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -119,6 +136,7 @@ impl SortedIds {
     }
 
     /// Adds `id`; nothing if it is there already.
+    #[inline]
     fn insert(&mut self, id: u32) {
         if self.0.back().is_none_or(|&last| last < id) {
             self.0.push_back(id);
@@ -128,6 +146,7 @@ impl SortedIds {
     }
 
     /// Takes `id` out, if it is there.
+    #[inline]
     fn remove(&mut self, id: &u32) {
         if self.0.front() == Some(id) {
             self.0.pop_front();
@@ -176,6 +195,7 @@ impl Scheduler {
     }
 
     /// [`Scheduler::level_join`] for a stream whose `signal` the caller just read.
+    #[inline]
     pub(super) fn level_join_as(&mut self, id: u32, signal: Signal) {
         let Some(level) = self.levels.get_mut(usize::from(signal.urgency)) else {
             return;
@@ -209,6 +229,7 @@ impl Scheduler {
     }
 
     /// [`Scheduler::level_leave`] for a stream whose `signal` the caller just read.
+    #[inline]
     pub(super) fn level_leave_as(&mut self, id: u32, signal: Signal) {
         let Some(level) = self.levels.get_mut(usize::from(signal.urgency)) else {
             return;
@@ -228,6 +249,7 @@ impl Scheduler {
 
     /// [`Scheduler::urgency_charge_as`] for a stream of the default urgency, not incremental:
     /// while the queues are not live every stream is one (see `Scheduler::levels_live`).
+    #[inline]
     pub(super) fn urgency_charge_default(&mut self, bytes: usize) {
         let level = &mut self.levels[usize::from(DEFAULT_URGENCY)];
         let cost = u64::try_from(bytes).unwrap_or(u64::MAX).max(1);
@@ -237,11 +259,17 @@ impl Scheduler {
 
     /// §10: the head of the most urgent level that has a ready stream. O(8), no allocation.
     pub(super) fn urgency_next(&self) -> Option<u32> {
-        self.levels.iter().find_map(Level::head).map(|e| e.id)
+        // Empty levels are passed over on their lengths alone.
+        self.levels
+            .iter()
+            .find(|l| !l.is_empty())
+            .and_then(Level::head)
+            .map(|e| e.id)
     }
 
     /// §10: `bytes` of stream `id`, whose `signal` the caller just read, were sent: its member
     /// of the round-robin pays them.
+    #[inline]
     pub(super) fn urgency_charge_as(&mut self, id: u32, signal: Signal, bytes: usize) {
         let Some(level) = self.levels.get_mut(usize::from(signal.urgency)) else {
             return;

@@ -95,6 +95,48 @@ impl Stream {
         }
     }
 
+    /// Makes a freed record (see `Store`) the record of a new stream, as [`Stream::new`]
+    /// would, in place: nothing is moved or dropped, and its emptied send queue keeps its
+    /// memory. Every field is named, so a field added to `Stream` must be given a value here.
+    pub(crate) fn reuse(&mut self, id: StreamId, send_window: u32, recv_window: u32) {
+        let Stream {
+            id: record_id,
+            state,
+            send_window: record_send_window,
+            recv,
+            recv_phase,
+            send_phase,
+            pending_open,
+            send_buf,
+            send_buffered,
+            send_end,
+            send_trailers,
+            recv_content_length,
+            recv_data_len,
+            head_request,
+            pushed,
+            discard_recv,
+            deadline,
+        } = self;
+        *record_id = id;
+        *state = State::Idle;
+        *record_send_window = Window::new(send_window);
+        *recv = RecvWindow::new(recv_window);
+        *recv_phase = RecvPhase::Head;
+        *send_phase = SendPhase::Head;
+        *pending_open = None;
+        send_buf.clear();
+        *send_buffered = 0;
+        *send_end = false;
+        *send_trailers = None;
+        *recv_content_length = None;
+        *recv_data_len = 0;
+        *head_request = false;
+        *pushed = false;
+        *discard_recv = false;
+        *deadline = None;
+    }
+
     /// Queued DATA can go out now, as far as this stream is concerned.
     pub(crate) fn wants_send(&self) -> bool {
         self.send_buffered > 0 && self.send_window.available() > 0 && self.pending_open.is_none()

@@ -102,6 +102,9 @@ pub(crate) struct Store {
     deadlines: BTreeSet<(Instant, u32)>,
     /// DATA queued to send, summed over the streams not closed (the memory budget's send side).
     pub send_buffered_total: usize,
+    /// The highest identifier [`Store::remember_reset`] was given: the only way a stream above
+    /// every identifier its side opened enters the store (see [`Store::idle_above_opened`]).
+    highest_untracked_reset: u32,
 }
 
 impl Store {
@@ -164,11 +167,33 @@ impl Store {
         self.slots.insert(id, Slot::Live(index));
     }
 
-    /// Inserts `stream`, idle, moved to `state` (not closed) as [`Store::set_state`] would.
-    pub(crate) fn insert_in(&mut self, mut stream: Stream, state: State, local: bool) {
-        let was = std::mem::replace(&mut stream.state, state);
-        self.count(was, state, local);
-        self.insert(stream);
+    /// A new stream `id` with the windows given, already moved from idle to `state` (not
+    /// closed) as [`Store::set_state`] would: the usual way a stream opens. A freed record is
+    /// reset in place ([`Stream::reuse`]) rather than a new one built and moved in.
+    pub(crate) fn open(
+        &mut self,
+        id: StreamId,
+        send_window: u32,
+        recv_window: u32,
+        state: State,
+        local: bool,
+    ) -> &mut Stream {
+        let index = match self.free.pop() {
+            Some(i) => {
+                self.records[i as usize].reuse(id, send_window, recv_window);
+                i as usize
+            }
+            None => {
+                self.records.push(Stream::new(id, send_window, recv_window));
+                self.records.len() - 1
+            }
+        };
+        // A closed slot of the same identifier gives way, as in `insert`.
+        self.slots.insert(id.value(), Slot::Live(index as u32));
+        self.count(State::Idle, state, local);
+        let stream = &mut self.records[index];
+        stream.state = state;
+        stream
     }
 
     /// Streams not closed plus the closed ones remembered.
@@ -334,9 +359,18 @@ impl Store {
         Some(id)
     }
 
+    /// Whether `id`, above every identifier its side opened (§5.1.1), is idle as far as the
+    /// store knows: it holds no such stream, or holds it idle. Streams enter the store once
+    /// their side's identifiers reach them, except those [`Store::remember_reset`] records, so
+    /// above the highest of those the store is not looked up (a request opening a stream).
+    pub(crate) fn idle_above_opened(&self, id: StreamId) -> bool {
+        id.value() > self.highest_untracked_reset || self.state(id).is_none_or(|s| s == State::Idle)
+    }
+
     /// Remembers that we reset `id`, a stream we never tracked (refused at open, or already
     /// forgotten), so late frames on it are ignored (§5.1).
     pub(crate) fn remember_reset(&mut self, id: StreamId, remember: usize) {
+        self.highest_untracked_reset = self.highest_untracked_reset.max(id.value());
         let record = Slot::Closed(ClosedStream {
             how: Closed::ResetSent,
             send_window: Window::new(0),
@@ -360,9 +394,12 @@ impl Store {
                 break;
             };
             // Only a closed slot is forgotten: an identifier in the order twice (reset
-            // untracked, then tracked and closed) is forgotten at its first entry.
-            if let Some(Slot::Closed(_)) = self.slots.get(&old) {
-                self.slots.remove(&old);
+            // untracked, then tracked and closed) is forgotten at its first entry. One probe
+            // of the map finds and removes it.
+            if let Entry::Occupied(slot) = self.slots.entry(old) {
+                if matches!(slot.get(), Slot::Closed(_)) {
+                    slot.remove();
+                }
             }
         }
     }
@@ -412,6 +449,45 @@ mod tests {
         assert_eq!(store.records.len(), 1, "the record was reused");
         assert_eq!(store.ids().collect::<Vec<_>>(), vec![StreamId::new(3)]);
         assert_eq!(store.state(StreamId::new(1)), Some(closed));
+    }
+
+    #[test]
+    fn a_stream_opened_in_a_freed_record_starts_as_new_in_its_state() {
+        let mut store = Store::default();
+        open(&mut store, 1);
+        let s = store.get_mut(StreamId::new(1)).expect("open");
+        s.send_buf.push_back(bytes::Bytes::from_static(b"body"));
+        s.send_buffered = 4;
+        s.head_request = true;
+        s.recv_data_len = 9;
+        s.send_window.consume(50);
+        store.send_buffered_total = 4;
+        store.set_state(StreamId::new(1), State::Closed(Closed::ResetSent), false, 2);
+        assert_eq!(store.send_buffered_total, 0);
+        let s = store.open(StreamId::new(3), 70, 80, State::HalfClosedRemote, false);
+        assert_eq!(s.id, StreamId::new(3));
+        assert_eq!(s.state, State::HalfClosedRemote);
+        assert!(s.send_buf.is_empty() && s.send_buffered == 0);
+        assert_eq!(s.send_window.available(), 70);
+        assert!(!s.head_request && s.recv_data_len == 0 && s.deadline.is_none());
+        assert_eq!(store.records.len(), 1, "the record was reused");
+        assert_eq!(store.active_remote, 1);
+        assert_eq!(store.state(StreamId::new(3)), Some(State::HalfClosedRemote));
+        assert_eq!(
+            store.state(StreamId::new(1)),
+            Some(State::Closed(Closed::ResetSent))
+        );
+    }
+
+    #[test]
+    fn an_identifier_above_those_opened_is_known_only_through_a_recorded_reset() {
+        let mut store = Store::default();
+        assert!(store.idle_above_opened(StreamId::new(9)));
+        // §5.3.1: a PRIORITY naming an idle stream as its own parent resets it.
+        store.remember_reset(StreamId::new(7), 2);
+        assert!(!store.idle_above_opened(StreamId::new(7)), "reset: closed");
+        assert!(store.idle_above_opened(StreamId::new(5)));
+        assert!(store.idle_above_opened(StreamId::new(9)));
     }
 
     #[test]
