@@ -1,8 +1,8 @@
 //! Handles on one stream: a server handler's (1xx responses, server push), a client's
 //! (reprioritize), and a client's pushed responses.
 
-/// The handler's handle on its stream, found in the request's extensions: 1xx responses
-/// before the final one and server push (see `h2_http::handle`).
+/// The handler's handle on its stream, `StreamHandle::of(&req)`: 1xx responses before the
+/// final one and server push (see `h2_http::handle`).
 pub type StreamHandle = h2_http::handle::StreamHandle<h2_http::body::Async>;
 
 /// A client's handle on a request it sent, found in the response's extensions:

@@ -129,7 +129,9 @@ impl<R: Runtime> Server<R> {
     /// Serves any `tower::Service` (an axum `Router`, a tonic service, a tower-http stack):
     /// each request is a `Request<Body>`, the response body any `http_body::Body`, streamed
     /// under flow control ([`Body::wrap`]). A service that is not ready or fails answers 500
-    /// (the error is logged).
+    /// (the error is logged). Each request's [`StreamHandle`] is in its
+    /// extensions as well (axum and tower layers replace the body, where it travels
+    /// otherwise): `req.extensions().get::<StreamHandle>()`, or axum's `Extension`.
     pub async fn serve_service<S, B>(self, service: S) -> std::io::Result<()>
     where
         S: tower_service::Service<Request<Body>, Response = Response<B>>
@@ -142,8 +144,11 @@ impl<R: Runtime> Server<R> {
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        self.serve(move |req| {
+        self.serve(move |mut req| {
             let mut service = service.clone();
+            if let Some(handle) = StreamHandle::of(&req) {
+                req.extensions_mut().insert(handle);
+            }
             async move {
                 // Errors become text at once, so the future is Send whatever the service's
                 // error type is.

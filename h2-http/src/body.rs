@@ -13,6 +13,7 @@ use crate::Error;
 use bytes::{Bytes, BytesMut};
 use h2core::{Reason, StreamId};
 use http::HeaderMap;
+use std::any::Any;
 use std::future::poll_fn;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -50,7 +51,22 @@ pub enum Frame {
 /// uses NO_ERROR), over HTTP/1.1 the rest is read and discarded.
 pub struct Body<M: Mode> {
     kind: Kind,
+    /// A received request's stream and the way back to its connection, read by
+    /// `StreamHandle::of`; `None` for every body made otherwise. Never sent: a request body
+    /// echoed back as a response body carries it, ignored.
+    origin: Option<Origin>,
     mode: PhantomData<fn() -> M>,
+}
+
+/// Where a request received by a server came from: its stream and its connection's route
+/// for handles (a `handle::Route` of the body's mode), type-erased because a handle is built
+/// from a body and not the other way round. The route is the connection's one `Arc`,
+/// shared by every request: carrying it costs a reference count, not an allocation.
+pub(crate) struct Origin {
+    /// The request's stream (`StreamId::ZERO` over HTTP/1.1).
+    pub(crate) stream: StreamId,
+    /// The connection's route, as `Route<M>`.
+    pub(crate) route: Arc<dyn Any + Send + Sync>,
 }
 
 enum Kind {
@@ -138,8 +154,19 @@ impl<M: Mode> Body<M> {
     fn of(kind: Kind) -> Body<M> {
         Body {
             kind,
+            origin: None,
             mode: PhantomData,
         }
+    }
+
+    /// The server received this request body on `origin`'s stream and connection.
+    pub(crate) fn set_origin(&mut self, origin: Origin) {
+        self.origin = Some(origin);
+    }
+
+    /// Where the request with this body came from, if a server received it.
+    pub(crate) fn origin(&self) -> Option<&Origin> {
+        self.origin.as_ref()
     }
 
     /// No content (HTTP/2: the head carries END_STREAM).

@@ -9,9 +9,9 @@
 //! [`Drive::poll`] (requests for the handlers) and [`Drive::flush`]; the transport's slices
 //! are written and the one timer follows the core's deadline (or the close sequence's).
 
-use crate::body::{Body, Consumed, Mode};
+use crate::body::{Body, Consumed, Mode, Origin};
 use crate::deadline::Deadline;
-use crate::handle::{Route, StreamCommand, StreamHandle};
+use crate::handle::{Route, StreamCommand};
 use crate::pool::Seat;
 use crate::reply::ReplyTx;
 use crate::session::{PushSink, Session};
@@ -20,6 +20,8 @@ use bytes::BytesMut;
 use h2core::shell::Transport;
 use h2core::{Connection, Event, Header, Reason, StreamId};
 use http::{Request, Response};
+use std::any::Any;
+use std::sync::Arc;
 use std::task::Context;
 use std::time::Instant;
 
@@ -120,8 +122,9 @@ pub struct Drive<M: Mode> {
     /// Client: the connection's place in its pool.
     seat: Option<Seat>,
     tap: Option<Tap>,
-    /// Server: each request carries a `StreamHandle` reaching the connection through this.
-    handles: Option<Route<M>>,
+    /// Server: each request's body carries this connection's `Route<M>`, shared (one `Arc`
+    /// for the connection, a reference count per request), for its `StreamHandle`.
+    handles: Option<Arc<dyn Any + Send + Sync>>,
     /// Why the connection failed, if it did.
     error: Option<Error>,
 }
@@ -156,10 +159,11 @@ impl<M: Mode> Drive<M> {
         self.seat(seat);
     }
 
-    /// Server: each request carries a [`StreamHandle`] (1xx, push) whose commands go
-    /// through `route`, back to [`Drive::command`].
+    /// Server: each request carries a `StreamHandle` (1xx, push), which
+    /// [`StreamHandle::of`](crate::handle::StreamHandle::of) finds, whose commands go through
+    /// `route`, back to [`Drive::command`].
     pub fn stream_handles(&mut self, route: Route<M>) {
-        self.handles = Some(route);
+        self.handles = Some(Arc::new(route));
     }
 
     /// Every event of the core goes to `tap`, raw, instead of the streams.
@@ -276,9 +280,10 @@ impl<M: Mode> Drive<M> {
                     if headers.iter().any(|h| h.name[..] == *b"grpc-timeout") {
                         Deadline::mark(&mut request, || now);
                     }
+                    // In the body, not the extensions: no allocation per request.
                     if let Some(route) = &self.handles {
-                        let handle = StreamHandle::new(stream, route.clone());
-                        request.extensions_mut().insert(handle);
+                        let route = route.clone();
+                        request.body_mut().set_origin(Origin { stream, route });
                     }
                     // A later header block is decoded into this list (no allocation).
                     self.session.conn.recycle_fields(headers);

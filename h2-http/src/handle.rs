@@ -1,5 +1,5 @@
 //! Handles on one stream, the same on every runtime. A server handler's [`StreamHandle`],
-//! found in the request's extensions, sends 1xx responses before the final one (RFC 9113
+//! which [`StreamHandle::of`] finds for its request, sends 1xx responses before the final one (RFC 9113
 //! §8.1), pushes responses (§8.4) and reads its connection's counters and the peer's settings.
 //! A client's [`RequestHandle`], found in a response's extensions, changes the priority of the
 //! request's stream (RFC 9218 §7.1, PRIORITY_UPDATE). What a handle asks goes to the connection
@@ -100,9 +100,9 @@ impl<M: Mode> StreamCommand<M> {
 /// How a handle reaches its connection: false once the connection is gone.
 pub type Route<M> = Arc<dyn Fn(StreamCommand<M>) -> bool + Send + Sync>;
 
-/// The handler's handle on its stream, found in the request's extensions: push responses
-/// (RFC 9113 §8.4) and send 1xx informational responses (§8.1) before the final one. Over
-/// HTTP/1.1 a 1xx is an interim response (RFC 9110 §15.2), and push fails.
+/// The handler's handle on its stream, which [`StreamHandle::of`] finds for its request: push
+/// responses (RFC 9113 §8.4) and send 1xx informational responses (§8.1) before the final
+/// one. Over HTTP/1.1 a 1xx is an interim response (RFC 9110 §15.2), and push fails.
 pub struct StreamHandle<M: Mode> {
     stream: StreamId,
     route: Route<M>,
@@ -126,6 +126,22 @@ impl<M: Mode> std::fmt::Debug for StreamHandle<M> {
 }
 
 impl<M: Mode> StreamHandle<M> {
+    /// The handler's way to get the handle of its request's stream, to push responses (RFC
+    /// 9113 §8.4) or send 1xx responses before the final one (§8.1); `None` for a request no
+    /// server received.
+    ///
+    /// A received request carries it in its body, where it costs no allocation per request
+    /// (http's extensions would allocate a map). A request whose body was replaced (tower or
+    /// axum map the body type before the handler runs) finds it in its extensions instead,
+    /// where `serve_service` puts it, as may anyone: one found there is returned too.
+    pub fn of(req: &Request<Body<M>>) -> Option<StreamHandle<M>> {
+        let carried = req.body().origin().and_then(|origin| {
+            let route = origin.route.downcast_ref::<Route<M>>()?;
+            Some(StreamHandle::new(origin.stream, route.clone()))
+        });
+        carried.or_else(|| req.extensions().get::<StreamHandle<M>>().cloned())
+    }
+
     /// For adapters: the handle of `stream` (`StreamId::ZERO` over HTTP/1.1), whose commands
     /// go through `route`.
     pub fn new(stream: StreamId, route: Route<M>) -> StreamHandle<M> {

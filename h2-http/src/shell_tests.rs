@@ -20,6 +20,36 @@ fn server(now: Instant) -> Shell<Blocking> {
     Shell::accept(accept, Arc::new(|_, _| {}), Arc::new(|_| true))
 }
 
+/// The streams of the 1xx heads the handles asked for, as the route received them.
+type Asked = Arc<std::sync::Mutex<Vec<StreamId>>>;
+
+/// A route that records the streams of the 1xx commands sent through it.
+fn recording_route() -> (Route<Blocking>, Asked) {
+    let asked = Asked::default();
+    let record = asked.clone();
+    let route: Route<Blocking> = Arc::new(move |cmd| {
+        if let crate::handle::StreamCommand::Informational { stream, .. } = cmd {
+            record.lock().expect("record").push(stream);
+        }
+        true
+    });
+    (route, asked)
+}
+
+/// A server whose handles' 1xx commands are recorded in the returned list.
+fn recording_server(now: Instant) -> (Shell<Blocking>, Asked) {
+    let (route, asked) = recording_route();
+    let accept = Accept::cleartext(Config::server(), now);
+    (Shell::accept(accept, Arc::new(|_, _| {}), route), asked)
+}
+
+/// A 103 asked through `req`'s handle, which must exist.
+fn early_hints(req: &Request<Body<Blocking>>) {
+    let handle = Handle::of(req).expect("a received request has its handle");
+    let hints = Response::builder().status(103).body(()).expect("103");
+    handle.informational(hints).expect("route open");
+}
+
 /// One round as an adapter runs it, without the socket: the inputs handed on.
 fn round(shell: &mut Shell<Blocking>, now: Instant) -> Vec<Input<Blocking>> {
     let mut cx = Context::from_waker(Waker::noop());
@@ -69,7 +99,7 @@ fn an_http1_request_reaches_the_handler_with_its_handle_and_its_answer_goes_out(
     let (stream, req) = request(round(&mut shell, now));
     assert_eq!(stream, StreamId::ZERO);
     assert_eq!(req.uri().path(), "/x");
-    assert!(req.extensions().get::<Handle>().is_some());
+    assert!(Handle::of(&req).is_some());
     shell.respond(stream, Response::new(Body::from("hi")));
     round(&mut shell, now);
     let out = String::from_utf8(written(&mut shell, now)).expect("text");
@@ -110,7 +140,7 @@ fn upgrade_h2c_answers_101_then_stream_1_over_http2() {
         Some(&b"ping"[..]),
         "read over HTTP/1.1"
     );
-    assert!(req.extensions().get::<Handle>().is_some());
+    assert!(Handle::of(&req).is_some());
     shell.respond(stream, Response::new(Body::from("up")));
     round(&mut shell, now);
     let out = written(&mut shell, now);
@@ -145,7 +175,7 @@ fn the_h2_preface_is_http2_and_a_response_reaches_the_client() {
     shell.read_buf().extend_from_slice(&preface);
     let (stream, req) = request(round(&mut shell, now));
     assert_eq!(stream, StreamId::new(1));
-    assert!(req.extensions().get::<Handle>().is_some());
+    assert!(Handle::of(&req).is_some());
     shell.respond(stream, Response::new(Body::from("h2")));
     round(&mut shell, now);
     let mut back = BytesMut::from(&written(&mut shell, now)[..]);
@@ -268,4 +298,52 @@ fn a_failed_write_ends_the_connection_with_its_error() {
     shell.write_failed(now, std::io::ErrorKind::BrokenPipe.into());
     assert!(shell.is_done());
     assert!(matches!(shell.take_error(), Some(Error::Io(_))));
+}
+
+#[test]
+fn an_http2_request_carries_its_streams_handle_in_its_body_not_its_extensions() {
+    let now = Instant::now();
+    let (mut shell, asked) = recording_server(now);
+    let (_client, preface) = prior_knowledge(now);
+    shell.read_buf().extend_from_slice(&preface);
+    let (stream, req) = request(round(&mut shell, now));
+    assert_eq!(stream, StreamId::new(1));
+    assert!(req.extensions().get::<Handle>().is_none(), "no allocation");
+    early_hints(&req);
+    assert_eq!(*asked.lock().expect("asked"), [StreamId::new(1)]);
+}
+
+#[test]
+fn an_http1_request_carries_a_handle_for_interim_responses() {
+    let now = Instant::now();
+    let (mut shell, asked) = recording_server(now);
+    shell
+        .read_buf()
+        .extend_from_slice(b"GET /x HTTP/1.1\r\nhost: a\r\n\r\n");
+    let (_, req) = request(round(&mut shell, now));
+    early_hints(&req);
+    assert_eq!(*asked.lock().expect("asked"), [StreamId::ZERO]);
+}
+
+#[test]
+fn a_handle_put_in_the_extensions_is_found_and_a_request_without_one_has_none() {
+    let (route, asked) = recording_route();
+    let mut req = Request::new(Body::<Blocking>::empty());
+    assert!(
+        Handle::of(&req).is_none(),
+        "made here, received by no server"
+    );
+    req.extensions_mut()
+        .insert(Handle::new(StreamId::new(7), route));
+    early_hints(&req);
+    assert_eq!(*asked.lock().expect("asked"), [StreamId::new(7)]);
+}
+#[test]
+fn zz_sizes() {
+    eprintln!(
+        "SIZES body {} cmd {} resp {}",
+        std::mem::size_of::<Body<Blocking>>(),
+        std::mem::size_of::<crate::drive::Command<Blocking>>(),
+        std::mem::size_of::<Response<Body<Blocking>>>()
+    );
 }

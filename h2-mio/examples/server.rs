@@ -70,7 +70,7 @@ fn route(req: Request<Body>) -> Response<Body> {
         Route::Push => {
             // A push waits for the connection to promise it, so it goes from a thread of its
             // own (the handler runs on the event loop), and the page follows it.
-            let handle = req.extensions().get::<StreamHandle>().cloned();
+            let handle = StreamHandle::of(&req);
             let promised = demo::push_request(req.uri());
             let (mut tx, body) = Body::channel();
             std::thread::spawn(move || {

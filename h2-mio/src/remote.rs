@@ -35,6 +35,9 @@ thread_local! {
 }
 
 /// What reaches the loop from other threads.
+// Most messages are `Conn`s (answers, bodies' reports): boxing the command would allocate for
+// each of them, where a larger slot in the channel's blocks costs no allocation.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Msg {
     /// For connection `key` (`None`: the loop's only one, a client's): a request, a handler's
     /// answer or `StreamHandle` call, what a body's reader consumed (`h2_http::drive::Command`).

@@ -16,8 +16,8 @@ use http::{Request, Response};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
-/// The handler's handle on its stream, found in the request's extensions: 1xx responses
-/// before the final one and server push, blocking (see `h2_http::handle`).
+/// The handler's handle on its stream, `StreamHandle::of(&req)`: 1xx responses before the
+/// final one and server push, blocking (see `h2_http::handle`).
 pub type StreamHandle = h2_http::handle::StreamHandle<h2_http::body::Blocking>;
 
 /// Stops a server gracefully: no new connections, GOAWAY on every HTTP/2 connection (RFC 9113

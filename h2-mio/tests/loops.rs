@@ -65,11 +65,7 @@ fn a_handler_on_the_loop_cannot_wait_for_it_and_is_told_so() {
         .event_loops(1)
         .handler_threads(0);
     let running = common::start(server, move |req: Request<Body>| {
-        let handle = req
-            .extensions()
-            .get::<StreamHandle>()
-            .cloned()
-            .expect("handle");
+        let handle = StreamHandle::of(&req).expect("handle");
         let promised = Request::get("http://localhost/pushed").body(()).unwrap();
         // A push waits for the loop's answer: on the loop's own thread it fails at once.
         let pushed = handle.push(promised, Response::new(Body::empty()));

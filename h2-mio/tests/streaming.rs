@@ -425,7 +425,7 @@ fn dropping_a_response_body_midway_cancels_the_servers_sender() {
 #[test]
 fn pushed_responses_reach_client_pushes() {
     let server = serve(4, |req| {
-        if let Some(handle) = req.extensions().get::<StreamHandle>() {
+        if let Some(handle) = StreamHandle::of(&req) {
             let promised = Request::get(format!(
                 "http://{}/style.css",
                 req.uri().authority().unwrap()

@@ -727,7 +727,7 @@ macro_rules! __api_test_list {
                     let (addr, shutdown, served) = serving!(
                         aw!(Server::bind("127.0.0.1:0")).expect("bind").config(config),
                         handler!([] |req| {
-                        let stream = req.extensions().get::<StreamHandle>().cloned().expect("handle");
+                        let stream = StreamHandle::of(&req).expect("handle");
                         let info: ConnectionInfo = aw!(stream.connection_info()).expect("info");
                         // What the client announced, and this request counted.
                         Response::new(Body::from(format!(
@@ -815,10 +815,7 @@ macro_rules! __api_test_list {
                     let (addr, shutdown, served) = serving!(
                         aw!(Server::bind("127.0.0.1:0")).expect("bind"),
                         handler!([] |req| {
-                        let stream = req
-                            .extensions()
-                            .get::<StreamHandle>()
-                            .cloned()
+                        let stream = StreamHandle::of(&req)
                             .expect("a StreamHandle");
                         let hints = Response::builder()
                             .status(StatusCode::EARLY_HINTS)
@@ -863,10 +860,7 @@ macro_rules! __api_test_list {
                     let (addr, shutdown, served) = serving!(
                         aw!(Server::bind("127.0.0.1:0")).expect("bind"),
                         handler!([] |req| {
-                        let stream = req
-                            .extensions()
-                            .get::<StreamHandle>()
-                            .cloned()
+                        let stream = StreamHandle::of(&req)
                             .expect("a StreamHandle over HTTP/1.1 too");
                         let hints = Response::builder()
                             .status(StatusCode::EARLY_HINTS)

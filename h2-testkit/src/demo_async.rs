@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 /// Answers `req` as every adapter's demo server does.
 pub async fn route<R: Runtime>(req: Request<Body>) -> Response<Body> {
     if let Some(accept) = demo::websocket_accept(&req) {
-        let streams = match req.extensions().get::<StreamHandle>() {
+        let streams = match StreamHandle::of(&req) {
             Some(handle) => handle.connection_info().await.ok(),
             None => None,
         };
@@ -83,9 +83,9 @@ fn trailers<R: Runtime>() -> Body {
     body
 }
 
-/// Pushes the stylesheet over HTTP/2 (HTTP/1.1 requests carry no [`StreamHandle`]).
+/// Pushes the stylesheet over HTTP/2 (over HTTP/1.1 the push fails, and the page is served).
 async fn push(req: &Request<Body>) {
-    if let Some(handle) = req.extensions().get::<StreamHandle>() {
+    if let Some(handle) = StreamHandle::of(req) {
         let css = demo::pushed_response(Body::from(demo::PUSHED_CSS));
         // Refused when the client disabled push: the page is served all the same.
         let _ = handle.push(demo::push_request(req.uri()), css).await;

@@ -108,7 +108,7 @@ fn route(req: Request<Body>) -> Answer {
 /// With `?announce=1` the first message says which protocol carried the WebSocket and,
 /// over HTTP/2, how many streams its connection has carried (a page's too, if shared).
 async fn websocket(req: Request<Body>, accept: Response<()>) -> Response<Body> {
-    let streams = match req.extensions().get::<StreamHandle>() {
+    let streams = match StreamHandle::of(&req) {
         Some(handle) => handle.connection_info().await.ok(),
         None => None,
     };
@@ -138,7 +138,7 @@ async fn websocket(req: Request<Body>, accept: Response<()>) -> Response<Body> {
 /// `GET /push`: the page, and a push of its stylesheet. HTTP/2 requests carry a
 /// `StreamHandle`; a push the client refused is no error for the page itself.
 async fn push_page(req: Request<Body>) -> Response<Body> {
-    if let Some(handle) = req.extensions().get::<StreamHandle>() {
+    if let Some(handle) = StreamHandle::of(&req) {
         let css = h2_demo::pushed_response(Body::from(h2_demo::PUSHED_CSS));
         let _ = handle.push(h2_demo::push_request(req.uri()), css).await;
     }

@@ -14,7 +14,7 @@ async fn early_hints_reach_the_client_before_the_final_response() {
     let server = Server::bind("127.0.0.1:0").await.expect("bind");
     let addr = server.local_addr().expect("addr");
     tokio::spawn(server.serve(|req: Request<Body>| async move {
-        let handle = req.extensions().get::<StreamHandle>().cloned();
+        let handle = StreamHandle::of(&req);
         if let Some(h) = handle {
             let hints = Response::builder()
                 .status(StatusCode::EARLY_HINTS)

@@ -94,3 +94,33 @@ async fn a_requests_grpc_timeout_reaches_the_service_as_a_deadline() {
     stop.shutdown();
     serving.await.expect("task").expect("serve");
 }
+
+#[tokio::test]
+async fn a_service_that_replaces_the_body_finds_the_stream_handle_in_the_extensions() {
+    // axum and tower layers map the body type before the handler runs: the handle, carried
+    // in our body otherwise, is in the extensions too.
+    let service = tower::service_fn(|req: Request<Body>| async move {
+        let req = req.map(|_| ());
+        let found = match req.extensions().get::<h2_tokio::StreamHandle>() {
+            Some(handle) => handle.connection_info().await.is_ok(),
+            None => false,
+        };
+        Ok::<_, &str>(Response::new(Full::new(Bytes::from(found.to_string()))))
+    });
+    let server = Server::bind("127.0.0.1:0").await.expect("bind");
+    let addr = server.local_addr().expect("addr");
+    let stop = server.shutdown_handle();
+    let serving = tokio::spawn(server.serve_service(service));
+
+    let client = Client::connect(addr).await.expect("connect");
+    let get = Request::get(format!("http://{addr}/"))
+        .body(Body::empty())
+        .expect("request");
+    let response = client.clone().oneshot(get).await.expect("response");
+    let body = BodyExt::collect(response.into_body()).await.expect("body");
+    assert_eq!(body.to_bytes(), "true", "a handle reaching its connection");
+
+    client.close().await;
+    stop.shutdown();
+    serving.await.expect("task").expect("serve");
+}

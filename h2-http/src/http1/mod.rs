@@ -11,8 +11,8 @@
 
 mod bodies;
 
-use crate::body::{Body, Consumed, Inbox, Mode, Outgoing, Release};
-use crate::handle::{Route, StreamCommand, StreamHandle};
+use crate::body::{Body, Consumed, Inbox, Mode, Origin, Outgoing, Release};
+use crate::handle::{Route, StreamCommand};
 use crate::Error;
 use bodies::{pump, read_request_body, tunnel, Pumped};
 use bytes::{Bytes, BytesMut};
@@ -20,6 +20,8 @@ use h2core::http1::{self, BodyEvent, BodyKind, Http1Error, IncomingRequest, Serv
 use h2core::shell::{Expired, H2cSwitch, Http1Timer, Transport, REQUEST_TIMEOUT};
 use h2core::{Config, Connection, StreamId};
 use http::{Request, Response};
+use std::any::Any;
+use std::sync::Arc;
 use std::task::Context;
 use std::time::Instant;
 
@@ -56,7 +58,7 @@ pub enum Step<M: Mode> {
     /// Nothing for the adapter now.
     Idle,
     /// A request head arrived: run the handler; its body streams in meanwhile. Its
-    /// [`StreamHandle`] is in its extensions already.
+    /// [`StreamHandle`](crate::handle::StreamHandle) travels in its body.
     Request(Request<Body<M>>),
     /// `Upgrade: h2c` switched the connection to HTTP/2 (RFC 7540 §3.2): the 101 is queued;
     /// drive `conn` from now on, with what is left in the read buffer first; the upgrade
@@ -73,8 +75,9 @@ pub struct Http1Server<M: Mode> {
     timer: Http1Timer,
     config: Config,
     release: Release,
-    /// Where the handlers' [`StreamHandle`]s send their commands.
-    route: Route<M>,
+    /// Where the handlers' `StreamHandle`s send their commands: the `Route<M>`, shared by
+    /// every request's body (a reference count per request, no allocation).
+    route: Arc<dyn Any + Send + Sync>,
     /// Numbers the exchanges, so a late report about an earlier request body is ignored.
     exchanges: u32,
     /// No more requests: close once the queue is written.
@@ -136,7 +139,7 @@ enum Sending {
 impl<M: Mode> Http1Server<M> {
     /// A connection accepted at `now` (`secure`: over TLS); what handlers consume of request
     /// bodies is reported to `release`, whose calls the adapter passes to
-    /// [`Http1Server::consumed`]; what their [`StreamHandle`]s ask for goes to `route`, whose
+    /// [`Http1Server::consumed`]; what their `StreamHandle`s ask for goes to `route`, whose
     /// commands the adapter passes to [`Http1Server::stream_command`].
     pub fn new(
         config: &Config,
@@ -152,7 +155,7 @@ impl<M: Mode> Http1Server<M> {
             timer: Http1Timer::new(config, now),
             config: config.clone(),
             release,
-            route,
+            route: Arc::new(route),
             exchanges: 0,
             closing: false,
             mode: std::marker::PhantomData,
@@ -347,14 +350,10 @@ impl<M: Mode> Http1Server<M> {
             http1::Version::Http11 => http::Version::HTTP_11,
         };
         parts.extensions.insert(Http1HeadLen(req.head_len));
-        // One exchange at a time, and no stream: the handle sends interim (1xx) responses
-        // only (RFC 9110 §15.2), which `stream_command` writes before the final one.
-        let handle = StreamHandle::new(StreamId::ZERO, self.route.clone());
-        parts.extensions.insert(handle);
         self.exchanges = self.exchanges.wrapping_add(1);
         let tag = StreamId::new(self.exchanges);
         let mut upgrade = None;
-        let (inbox, body) = match req.body {
+        let (inbox, mut body) = match req.body {
             BodyKind::Empty | BodyKind::ContentLength(0) => match upgrade_protocol(&req) {
                 Some(protocol) => {
                     // The handler sees what is asked (`Upgrade` and `Connection` are hop-by-hop
@@ -378,6 +377,12 @@ impl<M: Mode> Http1Server<M> {
                 (Some(inbox), body)
             }
         };
+        // One exchange at a time, and no stream: the handle sends interim (1xx) responses
+        // only (RFC 9110 §15.2), which `stream_command` writes before the final one.
+        body.set_origin(Origin {
+            stream: StreamId::ZERO,
+            route: self.route.clone(),
+        });
         self.state = State::Exchange(Exchange {
             tag,
             reading: true,
@@ -442,7 +447,7 @@ impl<M: Mode> Http1Server<M> {
         }
     }
 
-    /// Carries out what a handler's [`StreamHandle`] asked: a 1xx becomes an interim
+    /// Carries out what a handler's `StreamHandle` asked: a 1xx becomes an interim
     /// response; a push fails, as HTTP/1.1 has none.
     pub fn stream_command(&mut self, t: &mut Transport, cmd: StreamCommand<M>) {
         match cmd {
