@@ -1,6 +1,7 @@
 //! Handles on one stream, the same on every runtime. A server handler's [`StreamHandle`],
-//! which [`StreamHandle::of`] finds for its request, sends 1xx responses before the final one (RFC 9113
-//! §8.1), pushes responses (§8.4) and reads its connection's counters and the peer's settings.
+//! which [`StreamHandle::of`] finds for its request, sends 1xx responses before the final
+//! one (RFC 9113 §8.1), pushes responses (§8.4) and reads its connection's counters and the
+//! peer's settings.
 //! A client's [`RequestHandle`], found in a response's extensions, changes the priority of the
 //! request's stream (RFC 9218 §7.1, PRIORITY_UPDATE). What a handle asks goes to the connection
 //! as a [`StreamCommand`], which the adapter hands to
