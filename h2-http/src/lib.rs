@@ -67,6 +67,7 @@ impl fmt::Display for Malformed {
 impl std::error::Error for Malformed {}
 
 use bytes::Bytes;
+use h2core::hpack::same_bytes;
 use h2core::Header;
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
@@ -512,27 +513,6 @@ impl FieldCache {
     }
 }
 
-/// `a == b`, without a call to `memcmp` for the short strings most names, values and
-/// authorities are: overlapping word loads up to 32 bytes.
-#[inline(always)]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word = |c: &[u8], i: usize| u64::from_le_bytes(c[i..i + 8].try_into().unwrap_or([0; 8]));
-    let half = |c: &[u8], i: usize| u32::from_le_bytes(c[i..i + 4].try_into().unwrap_or([0; 4]));
-    let words = |i: usize| word(a, i) == word(b, i);
-    match n {
-        0 => true,
-        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
-        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        8..=16 => words(0) && words(n - 8),
-        17..=32 => words(0) && words(8) && words(n - 16) && words(n - 8),
-        _ => a == b,
-    }
-}
-
 /// A field as `http` types, its value sharing the header block's memory.
 fn convert_field(h: &Header) -> Result<(HeaderName, HeaderValue), Malformed> {
     let name = HeaderName::from_bytes(&h.name).map_err(|_| Malformed("field name"))?;
@@ -834,21 +814,6 @@ mod tests {
             .map(|v| v.len())
             .sum();
         assert_eq!(kept, cache.fields.value_bytes);
-    }
-
-    #[test]
-    fn same_bytes_is_slice_equality() {
-        let a: Vec<u8> = (0..48u8).collect();
-        for len in 0..a.len() {
-            let x = &a[..len];
-            assert!(same_bytes(x, x));
-            assert!(!same_bytes(x, &a[..len + 1]));
-            for at in 0..len {
-                let mut y = x.to_vec();
-                y[at] ^= 0x20;
-                assert!(!same_bytes(x, &y), "len {len}, differing at {at}");
-            }
-        }
     }
 
     #[test]

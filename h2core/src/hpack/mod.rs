@@ -19,6 +19,7 @@ mod table;
 
 pub use decoder::{Decoder, DecoderError};
 pub use encoder::Encoder;
+pub use table::same_bytes;
 
 /// A header field (RFC 7541 §1.3): a name-value pair, plus whether it is sensitive (§7.1.3).
 ///
