@@ -285,12 +285,17 @@ impl Scheduler {
             removed
         };
         if let Some(node) = removed {
-            if !node.active {
-                self.idle_count = self.idle_count.saturating_sub(1);
-            }
-            if node.updated_while_idle {
-                self.idle_updated = self.idle_updated.saturating_sub(1);
-            }
+            self.forget_idle(&node);
+        }
+    }
+
+    /// A node that left the map no longer counts among the idle ones it was counted in.
+    fn forget_idle(&mut self, node: &Node) {
+        if !node.active {
+            self.idle_count = self.idle_count.saturating_sub(1);
+        }
+        if node.updated_while_idle {
+            self.idle_updated = self.idle_updated.saturating_sub(1);
         }
     }
 
@@ -407,12 +412,7 @@ impl Scheduler {
             self.urgency_charge_default(bytes);
         }
         tree::charge_dormant(&mut node.tree, &mut self.root.tree, bytes);
-        if !node.active {
-            self.idle_count = self.idle_count.saturating_sub(1);
-        }
-        if node.updated_while_idle {
-            self.idle_updated = self.idle_updated.saturating_sub(1);
-        }
+        self.forget_idle(&node);
     }
 
     /// Whether stream `id` has priority state (open, or idle and named by a signal).
